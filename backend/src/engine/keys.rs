@@ -1,0 +1,64 @@
+//! Redis key names. Every key of a market starts with its `{SYMBOL}` hash tag, so one market lives in one
+//! Redis Cluster slot. The README's key table lists them all.
+
+use common::Symbol;
+
+/// The global order id counter (the only engine key outside a market).
+pub const NEXT_ORDER_ID: &str = "next_order_id";
+
+/// Open orders share a bucket hash per this many consecutive ids (see `lua/engine_lib.lua`).
+pub const BUCKET_IDS: u64 = 64;
+
+/// Key names of one market.
+#[derive(Clone, Debug)]
+pub struct MarketKeys {
+    prefix: String,
+}
+
+impl MarketKeys {
+    pub fn new(symbol: &Symbol) -> MarketKeys {
+        MarketKeys { prefix: format!("{{{symbol}}}") }
+    }
+
+    fn key(&self, rest: &str) -> String {
+        format!("{}:{rest}", self.prefix)
+    }
+
+    pub fn seq(&self) -> String {
+        self.key("seq")
+    }
+    pub fn bids(&self) -> String {
+        self.key("bids")
+    }
+    pub fn asks(&self) -> String {
+        self.key("asks")
+    }
+    pub fn depth_bids(&self) -> String {
+        self.key("depth:bids")
+    }
+    pub fn depth_asks(&self) -> String {
+        self.key("depth:asks")
+    }
+    pub fn trades(&self) -> String {
+        self.key("trades")
+    }
+    pub fn open_bucket(&self, order_id: u64) -> String {
+        self.key(&format!("open:{}", order_id / BUCKET_IDS))
+    }
+    pub fn closed(&self, order_id: u64) -> String {
+        self.key(&format!("closed:{order_id}"))
+    }
+    pub fn user_open(&self, user_id: u64) -> String {
+        self.key(&format!("user:{user_id}:open"))
+    }
+    pub fn user_closed(&self, user_id: u64) -> String {
+        self.key(&format!("user:{user_id}:closed"))
+    }
+    pub fn client_order_id(&self, user_id: u64, cid: &str) -> String {
+        self.key(&format!("cid:{user_id}:{cid}"))
+    }
+    /// The Pub/Sub channel every accepted command of the market is published on.
+    pub fn events_channel(&self) -> String {
+        self.key("events")
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("backend: the HTTP server arrives with the REST issue");
+}

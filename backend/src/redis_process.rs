@@ -1,0 +1,120 @@
+//! A `redis-server` child process on a port of its own, with its data in a directory of its own.
+//! Tests and benchmarks start one each (never touching a Redis they did not start); `make run` starts one
+//! when no Redis is configured.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `redis-server`; killed (and its scratch data removed) on drop.
+pub struct RedisProcess {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    remove_dir: bool,
+    extra: Vec<String>,
+}
+
+impl RedisProcess {
+    /// Starts a throwaway server on a free loopback port with its data in a fresh temporary directory.
+    pub fn start_scratch(extra: &[&str]) -> std::io::Result<RedisProcess> {
+        let dir = std::env::temp_dir().join(format!("exchange-redis-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir)?;
+        let mut p = RedisProcess {
+            child: None,
+            port: free_port()?,
+            dir,
+            remove_dir: true,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        p.spawn()?;
+        Ok(p)
+    }
+
+    /// Starts a persistent server (AOF on) whose data stays in `dir`.
+    pub fn start_persistent(dir: &Path, port: u16) -> std::io::Result<RedisProcess> {
+        std::fs::create_dir_all(dir)?;
+        let mut p = RedisProcess {
+            child: None,
+            port,
+            dir: dir.to_path_buf(),
+            remove_dir: false,
+            extra: vec!["--appendonly".into(), "yes".into()],
+        };
+        p.spawn()?;
+        Ok(p)
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(["--daemonize", "no", "--logfile", "redis.log"])
+            .args(&self.extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot start redis-server (is it installed?): {e}"))
+        })?;
+        self.child = Some(child);
+        self.wait_ready()
+    }
+
+    fn wait_ready(&mut self) -> std::io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                return Err(std::io::Error::other(format!("redis-server exited early: {status}")));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(std::io::Error::other("redis-server did not start listening within 10 s"))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops the server abruptly (SIGKILL), keeping its data directory.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and directory.
+    pub fn restart(&mut self) -> std::io::Result<()> {
+        self.kill();
+        self.spawn()
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        self.kill();
+        if self.remove_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}

@@ -1,0 +1,94 @@
+//! Test plumbing: an engine over a `redis-server` of the test's own, and typed order helpers.
+
+use std::sync::Arc;
+
+use backend::engine::{Engine, EngineError, EngineSettings, Placed};
+use backend::markets::{market, Markets};
+use backend::redis_process::RedisProcess;
+use common::{ClientOrderId, Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
+use redis::aio::MultiplexedConnection;
+
+pub const SYMBOL: &str = "BTC/USD";
+
+pub struct TestEngine {
+    pub engine: Engine<MultiplexedConnection>,
+    pub conn: MultiplexedConnection,
+    /// Kept so the server lives as long as the test.
+    #[allow(dead_code)]
+    pub redis: RedisProcess,
+}
+
+pub async fn spawn_engine() -> TestEngine {
+    spawn_engine_with(EngineSettings::default()).await
+}
+
+pub async fn spawn_engine_with(settings: EngineSettings) -> TestEngine {
+    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let conn = client.get_multiplexed_async_connection().await.unwrap();
+    let markets = Markets::new(vec![
+        market("BTC/USD", "0.01", "0.00000001", "0.00000001", "10000", "10000000"),
+        market("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
+    ])
+    .unwrap();
+    let engine = Engine::new(conn.clone(), Arc::new(markets), settings);
+    TestEngine { engine, conn, redis }
+}
+
+pub fn dec(s: &str) -> Dec {
+    Dec::parse(s).unwrap()
+}
+
+/// An order request built up field by field.
+pub struct Req(pub NewOrder);
+
+pub fn limit(side: Side, qty: &str, price: &str) -> Req {
+    Req(NewOrder {
+        symbol: Symbol::parse(SYMBOL).unwrap(),
+        side,
+        order_type: OrderType::Limit,
+        quantity: dec(qty),
+        price: Some(dec(price)),
+        time_in_force: TimeInForce::Gtc,
+        post_only: false,
+        client_order_id: None,
+    })
+}
+
+pub fn market_order(side: Side, qty: &str) -> Req {
+    let mut r = limit(side, qty, "1");
+    r.0.order_type = OrderType::Market;
+    r.0.price = None;
+    r
+}
+
+impl Req {
+    pub fn tif(mut self, tif: TimeInForce) -> Req {
+        self.0.time_in_force = tif;
+        self
+    }
+    pub fn post_only(mut self) -> Req {
+        self.0.post_only = true;
+        self
+    }
+    pub fn cid(mut self, cid: &str) -> Req {
+        self.0.client_order_id = Some(ClientOrderId::parse(cid).unwrap());
+        self
+    }
+    pub async fn by(self, t: &TestEngine, user: u64) -> Result<Placed, EngineError> {
+        t.engine.place(user, &self.0).await
+    }
+}
+
+/// Every key with its `DUMP`, to prove a refused command wrote nothing.
+pub async fn dump_keyspace(conn: &mut MultiplexedConnection) -> Vec<(String, Vec<u8>)> {
+    let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(conn).await.unwrap();
+    keys.sort();
+    let mut out = Vec::new();
+    for k in keys {
+        let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(conn).await.unwrap();
+        let ttl: i64 = redis::cmd("PTTL").arg(&k).query_async(conn).await.unwrap();
+        out.push((format!("{k} ttl={}", ttl >= 0), dump));
+    }
+    out
+}

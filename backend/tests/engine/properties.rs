@@ -1,0 +1,180 @@
+//! Property test: random command streams from several users, applied to the Redis engine and to the
+//! in-memory reference model; after every command orders, trades, book and sequence must be identical.
+
+use backend::engine::{check_order, EngineError, EngineSettings};
+use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
+use proptest::prelude::*;
+
+use crate::helpers::*;
+use crate::model::{MOrder, Model, Outcome};
+
+const MAX_FILLS: u32 = 4;
+const MAX_OPEN: u32 = 8;
+
+#[derive(Clone, Debug)]
+enum Cmd {
+    Place { user: u64, sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8> },
+    Cancel { user: u64, pick: usize },
+    CancelAll { user: u64 },
+}
+
+fn cmd() -> impl Strategy<Value = Cmd> {
+    prop_oneof![
+        8 => (1..=3u64, any::<bool>(), 0..6u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
+            .prop_map(|(user, sell, kind, price, qty, cid)| Cmd::Place { user, sell, kind, price, qty, cid }),
+        2 => (1..=3u64, any::<usize>()).prop_map(|(user, pick)| Cmd::Cancel { user, pick }),
+        1 => (1..=3u64).prop_map(|user| Cmd::CancelAll { user }),
+    ]
+}
+
+/// kind: 0 limit gtc, 1 limit ioc, 2 limit fok, 3 market, 4 market fok, 5 limit gtc post_only.
+fn request(sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8>) -> NewOrder {
+    let market = kind == 3 || kind == 4;
+    let lots = Dec::parse(&format!("0.{qty:08}")).unwrap();
+    let ticks = Dec::parse(&format!("{}.{:02}", price / 100, price % 100)).unwrap();
+    NewOrder {
+        symbol: Symbol::parse(SYMBOL).unwrap(),
+        side: if sell { Side::Sell } else { Side::Buy },
+        order_type: if market { OrderType::Market } else { OrderType::Limit },
+        quantity: lots,
+        price: (!market).then_some(ticks),
+        time_in_force: match kind {
+            1 => TimeInForce::Ioc,
+            2 | 4 => TimeInForce::Fok,
+            _ => TimeInForce::Gtc,
+        },
+        post_only: kind == 5,
+        client_order_id: cid.map(|c| common::ClientOrderId::parse(&format!("c{c}")).unwrap()),
+    }
+}
+
+async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
+    let sym = Symbol::parse(SYMBOL).unwrap();
+    let market = t.engine.market(&sym).unwrap().clone();
+    let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize);
+    let mut known: Vec<u64> = Vec::new();
+    let mut last_seq = 0;
+
+    for c in cmds {
+        let event = match c {
+            Cmd::Place { user, sell, kind, price, qty, cid } => {
+                let req = request(sell, kind, price, qty, cid);
+                let checked = check_order(&market, &req).unwrap();
+                let id = t.engine.next_order_id().await.unwrap();
+                let expected = model.place(MOrder {
+                    id,
+                    user,
+                    sell,
+                    market: req.order_type == OrderType::Market,
+                    tif: checked.time_in_force as u8,
+                    post_only: req.post_only,
+                    price: checked.price_ticks,
+                    qty: checked.quantity_lots,
+                    filled: 0,
+                    notional: 0,
+                    status: 0,
+                    cid: checked.client_order_id.clone(),
+                });
+                let got = t.engine.place_checked(&market, user, id, &checked, 1_000).await;
+                match (expected, got) {
+                    (Outcome::Refused(code), Err(EngineError::Conflict { code: got, .. })) => {
+                        prop_assert_eq!(code, got);
+                        None
+                    }
+                    (Outcome::Duplicate(first), Ok(p)) => {
+                        prop_assert!(!p.created);
+                        prop_assert_eq!(p.order.id, first);
+                        None
+                    }
+                    (Outcome::Done { trades }, Ok(p)) => {
+                        known.push(id);
+                        let event = p.event.unwrap();
+                        let got: Vec<_> = event.trades.iter().map(|t| (t.0, t.1, t.2, t.3, t.4)).collect();
+                        prop_assert_eq!(got, trades);
+                        Some(event)
+                    }
+                    (e, g) => return Err(TestCaseError::fail(format!("model {e:?}, engine {g:?}"))),
+                }
+            }
+            Cmd::Cancel { user, pick } => {
+                if known.is_empty() {
+                    continue;
+                }
+                let id = known[pick % known.len()];
+                match (model.cancel(user, id), t.engine.cancel(user, id).await) {
+                    (Ok(()), Ok((_, event))) => Some(event),
+                    (Err("not_found"), Err(EngineError::NotFound)) => None,
+                    (Err(code), Err(EngineError::Conflict { code: got, .. })) => {
+                        prop_assert_eq!(code, got);
+                        None
+                    }
+                    (e, g) => return Err(TestCaseError::fail(format!("cancel: model {e:?}, engine {g:?}"))),
+                }
+            }
+            Cmd::CancelAll { user } => {
+                let expected = model.cancel_all(user);
+                let (ids, events) = t.engine.cancel_all(user, Some(&sym)).await.unwrap();
+                prop_assert_eq!(ids, expected);
+                events.into_iter().next()
+            }
+        };
+
+        // The sequence moves by exactly one per book change, and the event says which.
+        if let Some(e) = &event {
+            prop_assert_eq!(e.book_changed, model.seq == last_seq + 1);
+            prop_assert_eq!(e.seq, model.seq);
+        }
+        prop_assert!(model.seq == last_seq || model.seq == last_seq + 1);
+        last_seq = model.seq;
+
+        let book = t.engine.book(&sym, 1000).await.unwrap();
+        prop_assert_eq!(book.sequence, model.seq);
+        let as_dec = |levels: Vec<(u64, u64, u64)>| -> Vec<(Dec, Dec, u64)> {
+            levels.into_iter().map(|(p, q, n)| (market.ticks_to_price(p), market.lots_to_quantity(q), n)).collect()
+        };
+        let got = |levels: &[common::BookLevel]| -> Vec<(Dec, Dec, u64)> {
+            levels.iter().map(|l| (l.price, l.quantity, l.order_count)).collect()
+        };
+        prop_assert_eq!(got(&book.bids), as_dec(model.levels(false)));
+        prop_assert_eq!(got(&book.asks), as_dec(model.levels(true)));
+        if let (Some(b), Some(a)) = (book.bids.first(), book.asks.first()) {
+            prop_assert!(b.price < a.price, "crossed book");
+        }
+
+        let ids: Vec<u64> = model.orders.keys().copied().collect();
+        let stored = t.engine.fetch(&market, &ids).await.unwrap();
+        prop_assert_eq!(stored.len(), ids.len());
+        for raw in stored {
+            let m = &model.orders[&raw.id()];
+            prop_assert_eq!(raw.user_id(), m.user);
+            prop_assert_eq!(raw.side() == Side::Sell, m.sell);
+            prop_assert_eq!(raw.price_ticks(), m.price);
+            prop_assert_eq!(raw.quantity_lots(), m.qty);
+            prop_assert_eq!(raw.filled_lots(), m.filled);
+            prop_assert_eq!(raw.notional(), m.notional);
+            prop_assert_eq!(raw.status() as u8, m.status, "order {}", m.id);
+            prop_assert_eq!(raw.client_order_id().unwrap_or(""), m.cid.as_str());
+            let o = raw.to_order(&market);
+            prop_assert_eq!(Dec(o.filled_quantity.0 + o.remaining_quantity.0), o.quantity);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_redis_engine_matches_the_reference_model(cmds in prop::collection::vec(cmd(), 50..250)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let settings = EngineSettings {
+                max_fills_per_call: MAX_FILLS,
+                max_open_orders_per_user: MAX_OPEN,
+                ..EngineSettings::default()
+            };
+            let t = spawn_engine_with(settings).await;
+            run(&t, cmds).await
+        })?;
+    }
+}

@@ -1,0 +1,314 @@
+//! One test per matching rule of the contract, against a real `redis-server`.
+
+use backend::engine::{EngineError, EngineSettings, StatusFilter};
+use common::{OrderStatus, Side::*, Symbol, TimeInForce};
+
+use crate::helpers::*;
+
+fn sym() -> Symbol {
+    Symbol::parse(SYMBOL).unwrap()
+}
+
+#[tokio::test]
+async fn a_partial_fill_trades_at_the_makers_price() {
+    let t = spawn_engine().await;
+    let maker = limit(Sell, "2", "100.00").by(&t, 1).await.unwrap().order;
+    let taker = limit(Buy, "0.5", "101.00").by(&t, 2).await.unwrap().order;
+
+    assert_eq!(taker.status, OrderStatus::Filled);
+    let trades = taker.trades.unwrap();
+    assert_eq!(trades.len(), 1);
+    assert_eq!(trades[0].price, dec("100"));
+    assert_eq!(trades[0].quantity, dec("0.5"));
+    assert_eq!(trades[0].maker_order_id, maker.id);
+    assert_eq!(trades[0].taker_side, Buy);
+    assert_eq!(taker.average_price, Some(dec("100")));
+
+    let maker = t.engine.order(1, maker.id).await.unwrap();
+    assert_eq!(maker.status, OrderStatus::PartiallyFilled);
+    assert_eq!(maker.filled_quantity, dec("0.5"));
+    assert_eq!(maker.remaining_quantity, dec("1.5"));
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert_eq!(book.asks.len(), 1);
+    assert_eq!(book.asks[0].quantity, dec("1.5"));
+    assert!(book.bids.is_empty());
+}
+
+#[tokio::test]
+async fn orders_at_one_price_fill_first_in_first_out() {
+    let t = spawn_engine().await;
+    let a = limit(Sell, "1", "100").by(&t, 1).await.unwrap().order;
+    let b = limit(Sell, "1", "100").by(&t, 2).await.unwrap().order;
+    let c = limit(Sell, "1", "100").by(&t, 3).await.unwrap().order;
+    let taker = limit(Buy, "2.5", "100").by(&t, 4).await.unwrap().order;
+    let makers: Vec<u64> = taker.trades.unwrap().iter().map(|tr| tr.maker_order_id).collect();
+    assert_eq!(makers, vec![a.id, b.id, c.id]);
+    assert_eq!(t.engine.order(3, c.id).await.unwrap().remaining_quantity, dec("0.5"));
+}
+
+#[tokio::test]
+async fn fifo_holds_after_cancelling_the_middle_order() {
+    let t = spawn_engine().await;
+    let a = limit(Buy, "1", "99").by(&t, 1).await.unwrap().order;
+    let b = limit(Buy, "1", "99").by(&t, 2).await.unwrap().order;
+    let c = limit(Buy, "1", "99").by(&t, 3).await.unwrap().order;
+    let (cancelled, _) = t.engine.cancel(2, b.id).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(t.engine.book(&sym(), 5).await.unwrap().bids[0].order_count, 2);
+
+    let taker = limit(Sell, "2", "99").by(&t, 4).await.unwrap().order;
+    let makers: Vec<u64> = taker.trades.unwrap().iter().map(|tr| tr.maker_order_id).collect();
+    assert_eq!(makers, vec![a.id, c.id]);
+    assert!(t.engine.book(&sym(), 5).await.unwrap().bids.is_empty());
+}
+
+#[tokio::test]
+async fn a_sweep_crosses_several_levels_up_to_its_limit() {
+    let t = spawn_engine().await;
+    limit(Sell, "1", "100").by(&t, 1).await.unwrap();
+    limit(Sell, "1", "101").by(&t, 1).await.unwrap();
+    limit(Sell, "1", "102").by(&t, 1).await.unwrap();
+    limit(Sell, "1", "103").by(&t, 1).await.unwrap();
+    let taker = limit(Buy, "5", "102").by(&t, 2).await.unwrap().order;
+    let prices: Vec<_> = taker.trades.as_ref().unwrap().iter().map(|tr| tr.price.to_string()).collect();
+    assert_eq!(prices, ["100", "101", "102"]);
+    assert_eq!(taker.status, OrderStatus::PartiallyFilled);
+    assert_eq!(taker.average_price, Some(dec("101")));
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert_eq!((book.bids[0].price, book.bids[0].quantity), (dec("102"), dec("2")));
+    assert_eq!(book.asks.len(), 1);
+    assert_eq!(book.asks[0].price, dec("103"));
+}
+
+#[tokio::test]
+async fn an_ioc_remainder_is_cancelled() {
+    let t = spawn_engine().await;
+    limit(Sell, "1", "100").by(&t, 1).await.unwrap();
+    let taker = limit(Buy, "3", "100").tif(TimeInForce::Ioc).by(&t, 2).await.unwrap().order;
+    assert_eq!(taker.status, OrderStatus::Cancelled);
+    assert_eq!(taker.filled_quantity, dec("1"));
+    assert_eq!(taker.remaining_quantity, dec("2"));
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert!(book.bids.is_empty() && book.asks.is_empty());
+}
+
+#[tokio::test]
+async fn a_fok_order_fills_completely_or_trades_nothing() {
+    let t = spawn_engine().await;
+    limit(Sell, "1", "100").by(&t, 1).await.unwrap();
+    limit(Sell, "1", "101").by(&t, 1).await.unwrap();
+    // The caller's own order is no liquidity for a fok.
+    limit(Sell, "5", "100").by(&t, 2).await.unwrap();
+    let seq_before = t.engine.book(&sym(), 10).await.unwrap().sequence;
+
+    let failed = limit(Buy, "2.5", "101").tif(TimeInForce::Fok).by(&t, 2).await.unwrap();
+    assert_eq!(failed.order.status, OrderStatus::Cancelled);
+    assert_eq!(failed.order.filled_quantity, dec("0"));
+    assert!(failed.order.trades.unwrap().is_empty());
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert_eq!(book.sequence, seq_before, "a failed fok leaves the book and the sequence alone");
+    assert_eq!(book.asks[0].quantity, dec("6"));
+
+    let filled = limit(Buy, "2", "101").tif(TimeInForce::Fok).by(&t, 3).await.unwrap().order;
+    assert_eq!(filled.status, OrderStatus::Filled);
+    assert_eq!(filled.trades.unwrap().len(), 2, "one fill at 100 from user 1, then user 2's 100s");
+}
+
+#[tokio::test]
+async fn a_market_order_on_an_empty_side_is_cancelled_and_leaves_the_book_alone() {
+    let t = spawn_engine().await;
+    limit(Buy, "1", "100").by(&t, 1).await.unwrap();
+    let seq = t.engine.book(&sym(), 10).await.unwrap().sequence;
+    let placed = market_order(Buy, "1").by(&t, 2).await.unwrap();
+    assert_eq!(placed.order.status, OrderStatus::Cancelled);
+    assert_eq!(placed.order.price, None);
+    assert_eq!(placed.order.time_in_force, TimeInForce::Ioc);
+    assert_eq!(t.engine.book(&sym(), 10).await.unwrap().sequence, seq);
+    let history = t.engine.orders(2, None, StatusFilter::Closed, 10).await.unwrap();
+    assert_eq!(history.len(), 1, "an order that never rested is still in the caller's history");
+}
+
+#[tokio::test]
+async fn a_post_only_order_that_would_cross_is_refused_and_writes_nothing() {
+    let mut t = spawn_engine().await;
+    limit(Sell, "1", "100").by(&t, 1).await.unwrap();
+    // Even crossing only the caller's own order is refused.
+    let before = dump_keyspace(&mut t.conn).await;
+    let err = limit(Buy, "1", "100").post_only().by(&t, 1).await.unwrap_err();
+    assert!(matches!(err, EngineError::Conflict { code: "post_only_would_cross", .. }), "{err:?}");
+    let after = dump_keyspace(&mut t.conn).await;
+    // Only the global id counter moved (ids are never reused); every market key is byte-identical.
+    let market_keys = |d: &[(String, Vec<u8>)]| d.iter().filter(|(k, _)| k.starts_with('{')).cloned().collect::<Vec<_>>();
+    assert_eq!(market_keys(&before), market_keys(&after));
+
+    let resting = limit(Buy, "1", "99.99").post_only().by(&t, 1).await.unwrap().order;
+    assert_eq!(resting.status, OrderStatus::Open);
+}
+
+#[tokio::test]
+async fn a_self_trade_cancels_the_resting_order() {
+    let t = spawn_engine().await;
+    let own = limit(Sell, "1", "100").by(&t, 1).await.unwrap().order;
+    let other = limit(Sell, "1", "100").by(&t, 2).await.unwrap().order;
+    let taker = limit(Buy, "1", "100").by(&t, 1).await.unwrap().order;
+    let trades = taker.trades.unwrap();
+    assert_eq!(trades.len(), 1);
+    assert_eq!(trades[0].maker_order_id, other.id, "no trade with oneself");
+    let own = t.engine.order(1, own.id).await.unwrap();
+    assert_eq!(own.status, OrderStatus::Cancelled);
+    assert_eq!(own.filled_quantity, dec("0"));
+    assert_eq!(taker.status, OrderStatus::Filled);
+}
+
+#[tokio::test]
+async fn a_repeated_client_order_id_returns_the_first_order() {
+    let t = spawn_engine().await;
+    let first = limit(Buy, "1", "100").cid("my-42").by(&t, 1).await.unwrap();
+    assert!(first.created);
+    let again = limit(Buy, "5", "90").cid("my-42").by(&t, 1).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.order.id, first.order.id);
+    assert_eq!(again.order.quantity, dec("1"));
+    assert_eq!(again.order.client_order_id.as_deref(), Some("my-42"));
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert_eq!(book.bids.len(), 1);
+    // Another user may use the same id.
+    let theirs = limit(Buy, "1", "100").cid("my-42").by(&t, 2).await.unwrap();
+    assert!(theirs.created);
+}
+
+#[tokio::test]
+async fn cancelling_a_filled_order_is_refused() {
+    let t = spawn_engine().await;
+    let maker = limit(Sell, "1", "100").by(&t, 1).await.unwrap().order;
+    limit(Buy, "1", "100").by(&t, 2).await.unwrap();
+    let err = t.engine.cancel(1, maker.id).await.unwrap_err();
+    assert!(matches!(err, EngineError::Conflict { code: "order_not_open", .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn another_users_order_is_not_found() {
+    let t = spawn_engine().await;
+    let maker = limit(Sell, "1", "100").by(&t, 1).await.unwrap().order;
+    assert!(matches!(t.engine.cancel(2, maker.id).await, Err(EngineError::NotFound)));
+    assert!(matches!(t.engine.order(2, maker.id).await, Err(EngineError::NotFound)));
+    assert!(matches!(t.engine.order(1, 999_999).await, Err(EngineError::NotFound)));
+}
+
+#[tokio::test]
+async fn three_fills_of_one_tenth_make_exactly_three_tenths() {
+    let t = spawn_engine().await;
+    for user in 1..=3 {
+        limit(Sell, "0.1", "100.01").by(&t, user).await.unwrap();
+    }
+    let taker = limit(Buy, "0.3", "100.01").by(&t, 9).await.unwrap().order;
+    assert_eq!(taker.filled_quantity.to_string(), "0.3");
+    assert_eq!(serde_json::to_string(&taker.filled_quantity).unwrap(), "0.3");
+    assert_eq!(taker.average_price.unwrap().to_string(), "100.01");
+    assert_eq!(taker.status, OrderStatus::Filled);
+}
+
+#[tokio::test]
+async fn cancel_all_cancels_every_open_order_of_the_user_as_one_book_change() {
+    let t = spawn_engine().await;
+    let a = limit(Buy, "1", "99").by(&t, 1).await.unwrap().order;
+    let b = limit(Sell, "1", "101").by(&t, 1).await.unwrap().order;
+    limit(Sell, "1", "102").by(&t, 2).await.unwrap();
+    let seq = t.engine.book(&sym(), 10).await.unwrap().sequence;
+    let (ids, events) = t.engine.cancel_all(1, Some(&sym())).await.unwrap();
+    assert_eq!(ids, vec![a.id, b.id]);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].seq, seq + 1);
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert_eq!(book.sequence, seq + 1);
+    assert!(book.bids.is_empty());
+    assert_eq!(book.asks.len(), 1);
+    let (none, events) = t.engine.cancel_all(1, None).await.unwrap();
+    assert!(none.is_empty() && events.is_empty());
+    assert_eq!(t.engine.book(&sym(), 10).await.unwrap().sequence, seq + 1, "nothing to cancel, no change");
+}
+
+#[tokio::test]
+async fn a_sweep_touches_at_most_the_fill_cap_and_cancels_the_rest() {
+    let settings = EngineSettings { max_fills_per_call: 5, ..EngineSettings::default() };
+    let t = spawn_engine_with(settings).await;
+    for i in 0..8 {
+        limit(Sell, "1", &format!("{}", 100 + i)).by(&t, 1).await.unwrap();
+    }
+    let taker = limit(Buy, "8", "200").by(&t, 2).await.unwrap().order;
+    assert_eq!(taker.trades.as_ref().unwrap().len(), 5);
+    assert_eq!(taker.status, OrderStatus::Cancelled, "the rest of a capped sweep is cancelled, never left crossing");
+    assert_eq!(taker.filled_quantity, dec("5"));
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    assert!(book.bids.is_empty());
+    assert_eq!(book.asks.len(), 3);
+}
+
+#[tokio::test]
+async fn closed_orders_expire_after_the_retention() {
+    let settings = EngineSettings { retention_ms: 300, ..EngineSettings::default() };
+    let t = spawn_engine_with(settings).await;
+    let maker = limit(Sell, "1", "100").cid("gone").by(&t, 1).await.unwrap().order;
+    let open = limit(Sell, "1", "105").by(&t, 1).await.unwrap().order;
+    limit(Buy, "1", "100").by(&t, 2).await.unwrap();
+    assert_eq!(t.engine.order(1, maker.id).await.unwrap().status, OrderStatus::Filled);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(matches!(t.engine.order(1, maker.id).await, Err(EngineError::NotFound)));
+    assert_eq!(t.engine.order(1, open.id).await.unwrap().status, OrderStatus::Open, "open orders never expire");
+    let listed = t.engine.orders(1, None, StatusFilter::All, 100).await.unwrap();
+    assert_eq!(listed.iter().map(|o| o.id).collect::<Vec<_>>(), vec![open.id]);
+    // The client_order_id is free again once its order expired.
+    assert!(limit(Sell, "1", "110").cid("gone").by(&t, 1).await.unwrap().created);
+}
+
+#[tokio::test]
+async fn a_flushed_script_cache_is_recovered_transparently() {
+    let mut t = spawn_engine().await;
+    limit(Sell, "1", "100").by(&t, 1).await.unwrap();
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query_async(&mut t.conn).await.unwrap();
+    let taker = limit(Buy, "1", "100").by(&t, 2).await.unwrap().order;
+    assert_eq!(taker.status, OrderStatus::Filled);
+    assert_eq!(t.engine.book(&sym(), 10).await.unwrap().sequence, 2);
+}
+
+#[tokio::test]
+async fn listing_is_newest_first_and_filters_by_status_and_symbol() {
+    let t = spawn_engine().await;
+    let a = limit(Buy, "1", "99").by(&t, 1).await.unwrap().order;
+    let b = market_order(Buy, "1").by(&t, 1).await.unwrap().order;
+    let mut eth = limit(Buy, "1", "10");
+    eth.0.symbol = Symbol::parse("ETH/USD").unwrap();
+    let c = eth.by(&t, 1).await.unwrap().order;
+    let ids = |v: Vec<common::Order>| v.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    assert_eq!(ids(t.engine.orders(1, None, StatusFilter::All, 100).await.unwrap()), vec![c.id, b.id, a.id]);
+    assert_eq!(ids(t.engine.orders(1, None, StatusFilter::Open, 100).await.unwrap()), vec![c.id, a.id]);
+    assert_eq!(ids(t.engine.orders(1, None, StatusFilter::Closed, 100).await.unwrap()), vec![b.id]);
+    assert_eq!(ids(t.engine.orders(1, Some(&sym()), StatusFilter::All, 100).await.unwrap()), vec![b.id, a.id]);
+    assert_eq!(ids(t.engine.orders(1, None, StatusFilter::All, 1).await.unwrap()), vec![c.id]);
+    assert!(t.engine.orders(2, None, StatusFilter::All, 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn off_grid_and_malformed_orders_are_refused_before_redis() {
+    let mut t = spawn_engine().await;
+    let before = dump_keyspace(&mut t.conn).await;
+    for (req, code) in [
+        (limit(Buy, "1", "100.001"), "price_not_on_tick"),
+        (limit(Buy, "0.000000001", "100"), "invalid_quantity"),
+        (limit(Buy, "0", "100"), "invalid_quantity"),
+        (limit(Buy, "-1", "100"), "invalid_quantity"),
+        (limit(Buy, "1", "0"), "invalid_price"),
+        (limit(Buy, "1", "10000000.01"), "invalid_price"),
+        (limit(Buy, "10001", "100"), "invalid_quantity"),
+        (market_order(Buy, "1").post_only(), "validation_error"),
+    ] {
+        match req.by(&t, 1).await {
+            Err(EngineError::Invalid { code: c, .. }) => assert_eq!(c, code),
+            other => panic!("expected {code}, got {other:?}"),
+        }
+    }
+    let mut no_price = limit(Buy, "1", "100");
+    no_price.0.price = None;
+    assert!(matches!(no_price.by(&t, 1).await, Err(EngineError::Invalid { code: "invalid_price", .. })));
+    assert_eq!(before, dump_keyspace(&mut t.conn).await, "nothing was written");
+}

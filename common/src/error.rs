@@ -1,0 +1,10 @@
+//! The contract's error body.
+
+use serde::{Deserialize, Serialize};
+
+/// `{"detail": "<human readable sentence>", "code": "<machine_code>"}`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub detail: String,
+    pub code: String,
+}

@@ -1,0 +1,207 @@
+//! Markets and the exact conversion between decimal prices/quantities and the integer ticks/lots the
+//! matching engine works in.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::decimal::Dec;
+use crate::symbol::Symbol;
+
+/// Every integer the engine stores stays below this bound (Lua numbers are doubles: exact below 2^53).
+pub const MAX_SAFE_INT: u64 = (1 << 53) - 1;
+
+/// A market as `GET /api/v1/markets` describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Market {
+    pub symbol: Symbol,
+    pub base: String,
+    pub quote: String,
+    pub tick_size: Dec,
+    pub lot_size: Dec,
+    pub min_quantity: Dec,
+    pub max_quantity: Dec,
+    pub max_price: Dec,
+}
+
+/// Why a price or quantity is refused; each maps to one contract error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GridError {
+    #[error("price must be greater than zero")]
+    PriceNotPositive,
+    #[error("price {price} is above the market's maximum of {max}")]
+    PriceTooHigh { price: Dec, max: Dec },
+    #[error("price {price} is not a multiple of the tick size {tick}")]
+    PriceNotOnTick { price: Dec, tick: Dec },
+    #[error("quantity must be greater than zero")]
+    QuantityNotPositive,
+    #[error("quantity {quantity} is below the market's minimum of {min}")]
+    QuantityTooSmall { quantity: Dec, min: Dec },
+    #[error("quantity {quantity} is above the market's maximum of {max}")]
+    QuantityTooLarge { quantity: Dec, max: Dec },
+    #[error("quantity {quantity} is not a multiple of the lot size {lot}")]
+    QuantityNotOnLot { quantity: Dec, lot: Dec },
+}
+
+impl GridError {
+    /// The contract's machine-readable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GridError::PriceNotPositive | GridError::PriceTooHigh { .. } => "invalid_price",
+            GridError::PriceNotOnTick { .. } => "price_not_on_tick",
+            GridError::QuantityNotPositive | GridError::QuantityTooSmall { .. } | GridError::QuantityTooLarge { .. } => {
+                "invalid_quantity"
+            }
+            GridError::QuantityNotOnLot { .. } => "quantity_not_on_lot",
+        }
+    }
+}
+
+/// Why a market's own configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("market {symbol}: {reason}")]
+pub struct MarketConfigError {
+    pub symbol: String,
+    pub reason: String,
+}
+
+impl Market {
+    /// Checks that the market's bounds keep every tick and lot count exact in the engine.
+    pub fn check(&self) -> Result<(), MarketConfigError> {
+        let fail = |reason: &str| {
+            Err(MarketConfigError { symbol: self.symbol.to_string(), reason: reason.to_string() })
+        };
+        if !self.tick_size.is_positive() || !self.lot_size.is_positive() {
+            return fail("tick_size and lot_size must be positive");
+        }
+        if !self.min_quantity.is_positive() || self.min_quantity > self.max_quantity || !self.max_price.is_positive() {
+            return fail("need 0 < min_quantity <= max_quantity and max_price > 0");
+        }
+        for (value, step, what) in [
+            (self.max_price, self.tick_size, "max_price"),
+            (self.min_quantity, self.lot_size, "min_quantity"),
+            (self.max_quantity, self.lot_size, "max_quantity"),
+        ] {
+            match units(value, step) {
+                Some(n) if n <= MAX_SAFE_INT => {}
+                Some(_) => return fail(&format!("{what} is more than 2^53 steps")),
+                None => return fail(&format!("{what} is not a multiple of its step")),
+            }
+        }
+        // The engine keeps an order's traded notional (ticks × lots) as hi·2^20 + lo, each below 2^53.
+        let steps = |v: Dec, s: Dec| units(v, s).map(u128::from).unwrap_or(u128::MAX);
+        if steps(self.max_price, self.tick_size).saturating_mul(steps(self.max_quantity, self.lot_size)) >= 1 << 73 {
+            return fail("max_price ticks × max_quantity lots must stay below 2^73");
+        }
+        Ok(())
+    }
+
+    /// Price → ticks, refusing zero, negative, off-tick and above-maximum prices.
+    pub fn price_to_ticks(&self, price: Dec) -> Result<u64, GridError> {
+        if !price.is_positive() {
+            return Err(GridError::PriceNotPositive);
+        }
+        if price > self.max_price {
+            return Err(GridError::PriceTooHigh { price, max: self.max_price });
+        }
+        units(price, self.tick_size).ok_or(GridError::PriceNotOnTick { price, tick: self.tick_size })
+    }
+
+    /// Quantity → lots, refusing zero, negative, off-lot and out-of-bounds quantities.
+    pub fn quantity_to_lots(&self, quantity: Dec) -> Result<u64, GridError> {
+        if !quantity.is_positive() {
+            return Err(GridError::QuantityNotPositive);
+        }
+        if quantity < self.min_quantity {
+            return Err(GridError::QuantityTooSmall { quantity, min: self.min_quantity });
+        }
+        if quantity > self.max_quantity {
+            return Err(GridError::QuantityTooLarge { quantity, max: self.max_quantity });
+        }
+        units(quantity, self.lot_size).ok_or(GridError::QuantityNotOnLot { quantity, lot: self.lot_size })
+    }
+
+    pub fn ticks_to_price(&self, ticks: u64) -> Dec {
+        Dec::from(self.tick_size.0 * Decimal::from(ticks))
+    }
+
+    pub fn lots_to_quantity(&self, lots: u64) -> Dec {
+        Dec::from(self.lot_size.0 * Decimal::from(lots))
+    }
+
+    /// Average price of fills whose summed `ticks × lots` is `notional`, over `lots` filled lots.
+    pub fn average_price(&self, notional: u128, lots: u64) -> Option<Dec> {
+        if lots == 0 {
+            return None;
+        }
+        let ticks = Decimal::from_i128_with_scale(notional as i128, 0) / Decimal::from(lots);
+        Some(Dec::from((ticks * self.tick_size.0).round_dp(12)))
+    }
+}
+
+/// `value / step` when it is a whole number that fits a u64.
+fn units(value: Dec, step: Dec) -> Option<u64> {
+    let q = value.0.checked_div(step.0)?;
+    if q.fract().is_zero() {
+        u64::try_from(q).ok()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn btc() -> Market {
+        let d = |s: &str| Dec::parse(s).unwrap();
+        Market {
+            symbol: Symbol::parse("BTC/USD").unwrap(),
+            base: "BTC".into(),
+            quote: "USD".into(),
+            tick_size: d("0.01"),
+            lot_size: d("0.00000001"),
+            min_quantity: d("0.00001"),
+            max_quantity: d("10000"),
+            max_price: d("10000000"),
+        }
+    }
+
+    #[test]
+    fn prices_and_quantities_convert_exactly_to_ticks_and_lots() {
+        let m = btc();
+        assert_eq!(m.price_to_ticks(Dec::parse("50000.01").unwrap()), Ok(5_000_001));
+        assert_eq!(m.quantity_to_lots(Dec::parse("0.1").unwrap()), Ok(10_000_000));
+        assert_eq!(m.ticks_to_price(5_000_001).to_string(), "50000.01");
+        assert_eq!(m.lots_to_quantity(30_000_000).to_string(), "0.3");
+        assert!(m.check().is_ok());
+    }
+
+    #[test]
+    fn off_grid_and_out_of_bound_values_get_their_own_codes() {
+        let m = btc();
+        let d = |s: &str| Dec::parse(s).unwrap();
+        assert_eq!(m.price_to_ticks(d("50000.001")).unwrap_err().code(), "price_not_on_tick");
+        assert_eq!(m.price_to_ticks(d("0")).unwrap_err().code(), "invalid_price");
+        assert_eq!(m.price_to_ticks(d("-1")).unwrap_err().code(), "invalid_price");
+        assert_eq!(m.price_to_ticks(d("10000000.01")).unwrap_err().code(), "invalid_price");
+        assert_eq!(m.quantity_to_lots(d("0.000000001")).unwrap_err().code(), "invalid_quantity");
+        assert_eq!(m.quantity_to_lots(d("0.000010001")).unwrap_err().code(), "quantity_not_on_lot");
+        assert_eq!(m.quantity_to_lots(d("10000.00000001")).unwrap_err().code(), "invalid_quantity");
+        assert_eq!(m.quantity_to_lots(d("0")).unwrap_err().code(), "invalid_quantity");
+    }
+
+    #[test]
+    fn average_price_is_exact_and_absent_before_a_fill() {
+        let m = btc();
+        assert_eq!(m.average_price(0, 0), None);
+        // 1 lot at 100.00 and 1 lot at 100.01 → 100.005
+        assert_eq!(m.average_price(10_000 + 10_001, 2).unwrap().to_string(), "100.005");
+    }
+
+    #[test]
+    fn a_market_whose_bounds_exceed_2_pow_53_steps_is_refused() {
+        let mut m = btc();
+        m.lot_size = Dec::parse("0.0000000000001").unwrap();
+        assert!(m.check().is_err());
+    }
+}

@@ -1,0 +1,27 @@
+-- book_snapshot: the top levels of both sides and the sequence they reflect, read atomically.
+--
+-- KEYS[1] {S}:seq  KEYS[2] {S}:bids  KEYS[3] {S}:asks  KEYS[4] {S}:depth:bids  KEYS[5] {S}:depth:asks
+-- ARGV[1] depth (levels per side)
+--
+-- Returns {sequence, {price, total, count, ...} of bids best first, {...} of asks best first}.
+
+local depth = int_arg(1, 1, 5000)
+
+local function side_levels(side, members)
+  local out = {}
+  if #members == 0 then
+    return out
+  end
+  local totals = redis.call('HMGET', KEYS[4 + side], unpack(members))
+  for i, member in ipairs(members) do
+    table.insert(out, member)
+    table.insert(out, totals[i])
+    table.insert(out, redis.call('LLEN', level_key(side, member)))
+  end
+  return out
+end
+
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local bids = side_levels(0, redis.call('ZREVRANGE', KEYS[2], 0, depth - 1))
+local asks = side_levels(1, redis.call('ZRANGE', KEYS[3], 0, depth - 1))
+return { seq, bids, asks }

@@ -1,0 +1,36 @@
+-- list_orders: a user's orders in one market, newest (by id, i.e. creation) first.
+--
+-- KEYS[1] {S}:seq  KEYS[2] {S}:user:<uid>:open  KEYS[3] {S}:user:<uid>:closed
+-- ARGV[1] which: 'open' | 'closed' | 'all'   ARGV[2] limit
+--
+-- Returns up to `limit` order JSON arrays (see engine_lib's order_json).
+
+local which, limit = ARGV[1], int_arg(2, 1, 1000)
+if which ~= 'open' and which ~= 'closed' and which ~= 'all' then
+  error('invalid argument ARGV[1]: open, closed or all')
+end
+local ids = {}
+if which ~= 'closed' then
+  for _, raw in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    table.insert(ids, tonumber(raw))
+  end
+end
+if which ~= 'open' then
+  -- A few more than asked, since the oldest entries may name orders that have just expired.
+  for _, raw in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, limit + 15)) do
+    table.insert(ids, tonumber(raw))
+  end
+end
+table.sort(ids, function(a, b) return a > b end)
+
+local out = {}
+for _, id in ipairs(ids) do
+  if #out >= limit then
+    break
+  end
+  local o = load_order(id)
+  if o then
+    table.insert(out, order_json(o))
+  end
+end
+return out
