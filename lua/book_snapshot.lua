@@ -1,7 +1,7 @@
 -- book_snapshot: the top levels of both sides and the sequence they reflect, read atomically.
 --
 -- KEYS[1] {S}:seq  KEYS[2] {S}:bids  KEYS[3] {S}:asks  KEYS[4] {S}:depth:bids  KEYS[5] {S}:depth:asks
--- ARGV[1] depth (levels per side)
+-- ARGV[1] depth (levels per side, 1-5000)
 --
 -- Returns {sequence, {price, total, count, ...} of bids best first, {...} of asks best first}.
 
@@ -14,9 +14,9 @@ local function side_levels(side, members)
   end
   local totals = redis.call('HMGET', KEYS[4 + side], unpack(members))
   for i, member in ipairs(members) do
-    table.insert(out, member)
-    table.insert(out, totals[i])
-    table.insert(out, redis.call('LLEN', level_key(side, member)))
+    out[#out + 1] = member
+    out[#out + 1] = totals[i]
+    out[#out + 1] = redis.call('LLEN', P .. ':' .. side_name(side) .. ':' .. member)
   end
   return out
 end

@@ -4,15 +4,14 @@
 -- ARGV[1] order id  ARGV[2] user id  ARGV[3] now, ms  ARGV[4] retention of closed orders, ms
 -- ARGV[5] closed orders kept in a user's history per market
 --
--- Returns {'ok', event} (the cancelled order first), or {'refused', 'not_found'} when the order does not
--- exist or belongs to another user, or {'refused', 'order_not_open'} when it is filled or cancelled.
--- A refused cancel writes nothing.
-
-local id, uid, now = int_arg(1, 1), int_arg(2, 1), int_arg(3, 0)
-local retention, history_cap = int_arg(4, 1), int_arg(5, 1)
+-- Returns {'ok', event} (the cancelled order its only entry), or {'refused', 'not_found'} when the order
+-- does not exist or belongs to another user, or {'refused', 'order_not_open'} when it is filled or
+-- cancelled. A refused cancel writes nothing.
 
 -- Step 1: reads and checks.
-local o, is_open = load_order(id)
+local id, uid, now = int_arg(1, 1), int_arg(2, 1, 4294967295), int_arg(3, 0)
+local retention, history_cap = int_arg(4, 1), int_arg(5, 1)
+local o, is_open = load_order(fmt(id))
 if not o or o.uid ~= uid then
   return { 'refused', 'not_found' }
 end
@@ -21,8 +20,7 @@ if not is_open then
 end
 
 -- Step 2: writes.
-local next_seq = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+local seq = redis.call('INCR', KEYS[1])
 local levels = new_levels()
-cancel_resting(o, now, retention, history_cap, levels)
-local seq = commit_sequence(true, next_seq)
-return { 'ok', emit(seq, true, now, { order_json(o) }, {}, levels) }
+local entry = cancel_resting(o, now, retention, history_cap, levels)
+return { 'ok', emit(seq, true, now, { entry }, {}, levels) }

@@ -3,14 +3,14 @@
 -- KEYS[1] {S}:seq (its prefix names the market)
 -- ARGV[1..n] order ids
 --
--- Returns one order JSON array per id found (see engine_lib's order_json); missing ids are skipped.
--- Ownership is checked by the caller.
+-- Returns one order entry (see engine_lib) per id found; missing ids are skipped. The caller checks
+-- ownership.
 
 local out = {}
 for i = 1, #ARGV do
-  local o = load_order(int_arg(i, 1))
+  local o = load_order(fmt(int_arg(i, 1)))
   if o then
-    table.insert(out, order_json(o))
+    out[#out + 1] = order_entry(o)
   end
 end
 return out

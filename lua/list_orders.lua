@@ -1,9 +1,9 @@
 -- list_orders: a user's orders in one market, newest (by id, i.e. creation) first.
 --
 -- KEYS[1] {S}:seq  KEYS[2] {S}:user:<uid>:open  KEYS[3] {S}:user:<uid>:closed
--- ARGV[1] which: 'open' | 'closed' | 'all'   ARGV[2] limit
+-- ARGV[1] which: 'open' | 'closed' | 'all'   ARGV[2] limit (1-1000)
 --
--- Returns up to `limit` order JSON arrays (see engine_lib's order_json).
+-- Returns up to `limit` order entries (see engine_lib).
 
 local which, limit = ARGV[1], int_arg(2, 1, 1000)
 if which ~= 'open' and which ~= 'closed' and which ~= 'all' then
@@ -12,13 +12,13 @@ end
 local ids = {}
 if which ~= 'closed' then
   for _, raw in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    table.insert(ids, tonumber(raw))
+    ids[#ids + 1] = tonumber(raw)
   end
 end
 if which ~= 'open' then
-  -- A few more than asked, since the oldest entries may name orders that have just expired.
-  for _, raw in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, limit + 15)) do
-    table.insert(ids, tonumber(raw))
+  -- All of it (bounded by the history cap): some entries may name orders that have expired.
+  for _, raw in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, -1)) do
+    ids[#ids + 1] = tonumber(raw)
   end
 end
 table.sort(ids, function(a, b) return a > b end)
@@ -28,9 +28,9 @@ for _, id in ipairs(ids) do
   if #out >= limit then
     break
   end
-  local o = load_order(id)
+  local o = load_order(fmt(id))
   if o then
-    table.insert(out, order_json(o))
+    out[#out + 1] = order_entry(o)
   end
 end
 return out

@@ -5,57 +5,58 @@ use common::{
     time::format_millis, BookUpdate, Dec, Market, Order, OrderStatus, OrderType, PublicOrderUpdate, Side, TimeInForce,
     Trade,
 };
-use serde::Deserialize;
+use super::wire::{self, WireError};
 
-/// One order as the scripts write it: `[id, uid, flags, price, qty, filled, nlo, nhi, created, updated, cid]`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct RawOrder(
-    pub u64,
-    pub u64,
-    pub u8,
-    pub u64,
-    pub u64,
-    pub u64,
-    pub u64,
-    pub u64,
-    pub u64,
-    pub u64,
-    pub String,
-);
+/// One order as the scripts store and send it (see `lua/engine_lib.lua`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawOrder {
+    pub id: u64,
+    pub user_id: u64,
+    /// side, type, time in force, post_only and status bits.
+    pub flags: u8,
+    pub price: u64,
+    pub qty: u64,
+    pub filled: u64,
+    pub notional_lo: u64,
+    pub notional_hi: u64,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    pub cid: String,
+}
 
 impl RawOrder {
     pub fn id(&self) -> u64 {
-        self.0
+        self.id
     }
     pub fn user_id(&self) -> u64 {
-        self.1
+        self.user_id
     }
     pub fn side(&self) -> Side {
-        if self.2 & 1 == 0 {
+        if self.flags & 1 == 0 {
             Side::Buy
         } else {
             Side::Sell
         }
     }
     pub fn order_type(&self) -> OrderType {
-        if self.2 & 2 == 0 {
+        if self.flags & 2 == 0 {
             OrderType::Limit
         } else {
             OrderType::Market
         }
     }
     pub fn time_in_force(&self) -> TimeInForce {
-        match (self.2 >> 2) & 3 {
+        match (self.flags >> 2) & 3 {
             0 => TimeInForce::Gtc,
             1 => TimeInForce::Ioc,
             _ => TimeInForce::Fok,
         }
     }
     pub fn post_only(&self) -> bool {
-        self.2 & 16 != 0
+        self.flags & 16 != 0
     }
     pub fn status(&self) -> OrderStatus {
-        match (self.2 >> 5) & 3 {
+        match (self.flags >> 5) & 3 {
             0 => OrderStatus::Open,
             1 => OrderStatus::PartiallyFilled,
             2 => OrderStatus::Filled,
@@ -63,26 +64,26 @@ impl RawOrder {
         }
     }
     pub fn price_ticks(&self) -> u64 {
-        self.3
+        self.price
     }
     pub fn quantity_lots(&self) -> u64 {
-        self.4
+        self.qty
     }
     pub fn filled_lots(&self) -> u64 {
-        self.5
+        self.filled
     }
     /// Sum of ticks × lots over the order's fills.
     pub fn notional(&self) -> u128 {
-        (u128::from(self.7) << 20) + u128::from(self.6)
+        (u128::from(self.notional_hi) << 20) + u128::from(self.notional_lo)
     }
     pub fn created_ms(&self) -> u64 {
-        self.8
+        self.created_ms
     }
     pub fn updated_ms(&self) -> u64 {
-        self.9
+        self.updated_ms
     }
     pub fn client_order_id(&self) -> Option<&str> {
-        (!self.10.is_empty()).then_some(self.10.as_str())
+        (!self.cid.is_empty()).then_some(self.cid.as_str())
     }
 
     /// The contract's Order object.
@@ -124,8 +125,8 @@ impl RawOrder {
     }
 }
 
-/// One trade: `[id, price, qty, maker_order_id, taker_order_id, maker_user_id, taker_user_id]`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// One trade: `(id, price, qty, maker_order_id, taker_order_id, maker_user_id, taker_user_id)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawTrade(pub u64, pub u64, pub u64, pub u64, pub u64, pub u64, pub u64);
 
 impl RawTrade {
@@ -151,16 +152,15 @@ impl RawTrade {
     }
 }
 
-/// A level after the command: `[side (0 bids, 1 asks), price ticks, total lots, order count]`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct RawLevel(pub u8, pub u64, pub u64, pub u64);
+/// A level after the command: `(side (0 bids, 1 asks), price ticks, total lots)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawLevel(pub u8, pub u64, pub u64);
 
 /// Everything one accepted command did to a market.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// The command's sequence: new when `book_changed`, else the market's current one.
     pub seq: u64,
-    #[serde(rename = "book", deserialize_with = "flag")]
     pub book_changed: bool,
     pub ts: u64,
     /// Every order the command changed; for a placement the incoming order comes first.
@@ -169,13 +169,10 @@ pub struct Event {
     pub levels: Vec<RawLevel>,
 }
 
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(u8::deserialize(d)? != 0)
-}
-
 impl Event {
-    pub fn parse(json: &str) -> Result<Event, serde_json::Error> {
-        serde_json::from_str(json)
+    /// Decodes an event from the scripts' binary wire format.
+    pub fn parse(bytes: &[u8]) -> Result<Event, WireError> {
+        wire::decode_event(bytes)
     }
 
     /// The trades as the contract writes them. In a placement every trade has the incoming order as taker.

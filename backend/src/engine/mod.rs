@@ -4,7 +4,8 @@
 
 pub mod event;
 pub mod keys;
-mod scripts;
+pub mod scripts;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -69,6 +70,8 @@ pub enum EngineError {
     /// 500: the scripts answered something this code does not understand.
     #[error("unexpected engine reply: {0}")]
     Protocol(String),
+    #[error(transparent)]
+    Wire(#[from] wire::WireError),
 }
 
 fn invalid(code: &'static str, detail: impl Into<String>) -> EngineError {
@@ -173,6 +176,16 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         self.markets.get(symbol).ok_or_else(|| EngineError::UnknownSymbol(symbol.to_string()))
     }
 
+    /// Loads every script into Redis's script cache (a pipelined caller needs them there beforehand;
+    /// single calls reload by themselves).
+    pub async fn load_scripts(&self) -> Result<(), EngineError> {
+        let mut conn = self.conn.clone();
+        for script in scripts::ALL {
+            script.load_async(&mut conn).await?;
+        }
+        Ok(())
+    }
+
     /// Takes the next order id from the global counter.
     pub async fn next_order_id(&self) -> Result<u64, EngineError> {
         let mut conn = self.conn.clone();
@@ -199,18 +212,17 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let reply: Vec<Value> = self.place_invocation(market, user_id, id, o, now).invoke_async(&mut self.conn.clone()).await?;
         match reply_kind(&reply)? {
             ("ok", payload) => {
-                let event = Event::parse(&payload).map_err(|e| EngineError::Protocol(e.to_string()))?;
-                let mut order = event.orders.first().ok_or_else(|| EngineError::Protocol("no order".into()))?.to_order(market);
+                let event = Event::parse(payload)?;
+                let mut order = event.orders.first().ok_or(EngineError::Protocol("no order".into()))?.to_order(market);
                 order.trades = Some(event.trades(market));
                 Ok(Placed { order, created: true, event: Some(event) })
             }
             ("dup", payload) => {
-                let raw: RawOrder = serde_json::from_str(&payload).map_err(|e| EngineError::Protocol(e.to_string()))?;
-                let mut order = raw.to_order(market);
+                let mut order = wire::decode_order(payload)?.to_order(market);
                 order.trades = Some(Vec::new());
                 Ok(Placed { order, created: false, event: None })
             }
-            ("refused", code) => Err(refusal(&code)),
+            ("refused", code) => Err(refusal(code)),
             (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
         }
     }
@@ -273,11 +285,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .await?;
         match reply_kind(&reply)? {
             ("ok", payload) => {
-                let event = Event::parse(&payload).map_err(|e| EngineError::Protocol(e.to_string()))?;
-                let order = event.orders.first().ok_or_else(|| EngineError::Protocol("no order".into()))?.to_order(market);
+                let event = Event::parse(payload)?;
+                let order = event.orders.first().ok_or(EngineError::Protocol("no order".into()))?.to_order(market);
                 Ok((order, event))
             }
-            ("refused", code) => Err(refusal(&code)),
+            ("refused", code) => Err(refusal(code)),
             (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
         }
     }
@@ -305,7 +317,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             let ("ok", payload) = reply_kind(&reply)? else {
                 return Err(EngineError::Protocol("cancel_all refused".into()));
             };
-            let event = Event::parse(&payload).map_err(|e| EngineError::Protocol(e.to_string()))?;
+            let event = Event::parse(payload)?;
             ids.extend(event.orders.iter().map(RawOrder::id));
             if !event.orders.is_empty() {
                 events.push(event);
@@ -349,7 +361,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub async fn recent_trades(&self, symbol: &Symbol, limit: u32) -> Result<Vec<Trade>, EngineError> {
         let market = self.market(symbol)?;
         let k = MarketKeys::new(symbol);
-        let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+        let entries: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XREVRANGE")
             .arg(k.trades())
             .arg("+")
             .arg("-")
@@ -359,8 +371,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .await?;
         entries
             .iter()
-            .filter_map(|(_, fields)| fields.iter().find(|(f, _)| f == "d").map(|(_, v)| v))
-            .map(|csv| parse_trade(market, csv).ok_or_else(|| EngineError::Protocol(format!("bad trade entry {csv}"))))
+            .filter_map(|(_, fields)| fields.iter().find(|(f, _)| f == "t").map(|(_, v)| v))
+            .map(|bytes| {
+                let (raw, side, seq, ts) = wire::decode_stream_trade(bytes)?;
+                let side = if side == 0 { Side::Buy } else { Side::Sell };
+                Ok(raw.to_trade(market, side, seq, ts))
+            })
             .collect()
     }
 
@@ -389,7 +405,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let mut all = Vec::new();
         for market in markets {
             let k = MarketKeys::new(&market.symbol);
-            let raw: Vec<String> = scripts::LIST_ORDERS
+            let raw: Vec<Vec<u8>> = scripts::LIST_ORDERS
                 .key(k.seq())
                 .key(k.user_open(user_id))
                 .key(k.user_closed(user_id))
@@ -397,9 +413,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
                 .arg(limit)
                 .invoke_async(&mut self.conn.clone())
                 .await?;
-            for json in raw {
-                let o: RawOrder = serde_json::from_str(&json).map_err(|e| EngineError::Protocol(e.to_string()))?;
-                all.push(o.to_order(market));
+            for entry in raw {
+                all.push(wire::decode_order(&entry)?.to_order(market));
             }
         }
         all.sort_by(|a, b| b.id.cmp(&a.id));
@@ -415,8 +430,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         for id in ids {
             inv.arg(*id);
         }
-        let raw: Vec<String> = inv.invoke_async(&mut self.conn.clone()).await?;
-        raw.iter().map(|j| serde_json::from_str(j).map_err(|e| EngineError::Protocol(e.to_string()))).collect()
+        let raw: Vec<Vec<u8>> = inv.invoke_async(&mut self.conn.clone()).await?;
+        raw.iter().map(|entry| Ok(wire::decode_order(entry)?)).collect()
     }
 
     /// Finds which market holds an order: each market is asked in one pipeline.
@@ -432,24 +447,19 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 }
 
-fn reply_kind(reply: &[Value]) -> Result<(&str, String), EngineError> {
-    let text = |v: &Value| match v {
-        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
-        Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
-    };
+/// Splits a script's `{kind, payload}` reply.
+fn reply_kind(reply: &[Value]) -> Result<(&str, &[u8]), EngineError> {
     match reply {
-        [Value::BulkString(kind), payload] => {
-            let kind = std::str::from_utf8(kind).map_err(|_| EngineError::Protocol("kind".into()))?;
-            let payload = text(payload).ok_or_else(|| EngineError::Protocol("payload".into()))?;
+        [Value::BulkString(kind), Value::BulkString(payload)] => {
+            let kind = std::str::from_utf8(kind).map_err(|_| EngineError::Protocol("reply kind".into()))?;
             Ok((kind, payload))
         }
-        other => Err(EngineError::Protocol(format!("{other:?}"))),
+        other => Err(EngineError::Protocol(format!("unexpected reply shape {other:?}"))),
     }
 }
 
-fn refusal(code: &str) -> EngineError {
-    match code {
+fn refusal(code: &[u8]) -> EngineError {
+    match std::str::from_utf8(code).unwrap_or("") {
         "not_found" => EngineError::NotFound,
         "post_only_would_cross" => EngineError::Conflict {
             code: "post_only_would_cross",
@@ -463,13 +473,4 @@ fn refusal(code: &str) -> EngineError {
         "level_full" => invalid("invalid_quantity", "the price level cannot hold more quantity"),
         other => EngineError::Protocol(format!("unknown refusal {other}")),
     }
-}
-
-/// A trades-stream entry: `id,price,qty,maker,taker,taker_side,seq,ts`.
-fn parse_trade(market: &Market, csv: &str) -> Option<Trade> {
-    let f: Vec<u64> = csv.split(',').map(|x| x.parse().ok()).collect::<Option<_>>()?;
-    let [id, price, qty, maker, taker, side, seq, ts] = f[..] else { return None };
-    let raw = event::RawTrade(id, price, qty, maker, taker, 0, 0);
-    let side = if side == 0 { Side::Buy } else { Side::Sell };
-    Some(raw.to_trade(market, side, seq, ts))
 }

@@ -2,5 +2,6 @@
 
 mod helpers;
 mod model;
+mod no_partial_writes;
 mod properties;
 mod rules;

@@ -1,0 +1,122 @@
+//! Decoding of the scripts' binary wire format (the layouts are documented in `lua/engine_lib.lua`):
+//! little-endian unsigned integers of 1 to 7 bytes, packed with Lua's `struct.pack`.
+
+use super::event::{Event, RawLevel, RawOrder, RawTrade};
+
+/// A reply that does not follow the wire format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed engine reply: {0}")]
+pub struct WireError(pub &'static str);
+
+/// Size of a packed order record.
+pub const RECORD_LEN: usize = 47;
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        if self.bytes.len() < n {
+            return Err(WireError("too short"));
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn uint(&mut self, n: usize) -> Result<u64, WireError> {
+        Ok(self.take(n)?.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b)))
+    }
+
+    fn record(&mut self, id: u64) -> Result<RawOrder, WireError> {
+        Ok(RawOrder {
+            id,
+            user_id: self.uint(4)?,
+            flags: self.uint(1)? as u8,
+            price: self.uint(6)?,
+            qty: self.uint(7)?,
+            filled: self.uint(7)?,
+            notional_lo: self.uint(3)?,
+            notional_hi: self.uint(7)?,
+            created_ms: self.uint(6)?,
+            updated_ms: self.uint(6)?,
+            cid: String::new(),
+        })
+    }
+
+    fn order_entry(&mut self) -> Result<RawOrder, WireError> {
+        let id = self.uint(7)?;
+        let mut order = self.record(id)?;
+        let len = self.uint(1)? as usize;
+        order.cid = String::from_utf8(self.take(len)?.to_vec()).map_err(|_| WireError("client_order_id"))?;
+        Ok(order)
+    }
+
+    fn trade(&mut self) -> Result<RawTrade, WireError> {
+        Ok(RawTrade(self.uint(7)?, self.uint(6)?, self.uint(7)?, self.uint(7)?, self.uint(7)?, self.uint(4)?, self.uint(4)?))
+    }
+
+    fn done(&self) -> Result<(), WireError> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(WireError("trailing bytes"))
+        }
+    }
+}
+
+/// An order entry: id, record, client_order_id.
+pub fn decode_order(bytes: &[u8]) -> Result<RawOrder, WireError> {
+    let mut r = Reader { bytes };
+    let order = r.order_entry()?;
+    r.done()?;
+    Ok(order)
+}
+
+/// A command's event: header, order entries, trades, levels.
+pub fn decode_event(bytes: &[u8]) -> Result<Event, WireError> {
+    let mut r = Reader { bytes };
+    let seq = r.uint(7)?;
+    let book_changed = r.uint(1)? != 0;
+    let ts = r.uint(6)?;
+    let (n_orders, n_trades, n_levels) = (r.uint(2)?, r.uint(2)?, r.uint(2)?);
+    let orders = (0..n_orders).map(|_| r.order_entry()).collect::<Result<_, _>>()?;
+    let trades = (0..n_trades).map(|_| r.trade()).collect::<Result<_, _>>()?;
+    let levels = (0..n_levels)
+        .map(|_| Ok(RawLevel(r.uint(1)? as u8, r.uint(6)?, r.uint(7)?)))
+        .collect::<Result<_, _>>()?;
+    r.done()?;
+    Ok(Event { seq, book_changed, ts, orders, trades, levels })
+}
+
+/// A trades-stream entry: the trade, then taker side, sequence and time.
+pub fn decode_stream_trade(bytes: &[u8]) -> Result<(RawTrade, u8, u64, u64), WireError> {
+    let mut r = Reader { bytes };
+    let trade = r.trade()?;
+    let (side, seq, ts) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?);
+    r.done()?;
+    Ok((trade, side, seq, ts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_little_endian_of_any_width() {
+        let mut r = Reader { bytes: &[0x01, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f] };
+        assert_eq!(r.uint(2).unwrap(), 0x0201);
+        assert_eq!(r.uint(7).unwrap(), (1 << 53) - 1);
+        assert!(r.uint(1).is_err());
+    }
+
+    #[test]
+    fn a_truncated_event_is_refused() {
+        assert!(decode_event(&[0; 19]).is_err());
+        let mut header = vec![0u8; 20];
+        assert!(decode_event(&header).is_ok());
+        header.push(0);
+        assert_eq!(decode_event(&header), Err(WireError("trailing bytes")));
+    }
+}
