@@ -1,6 +1,10 @@
-//! The exchange's backend: the matching engine's Rust face (`engine`), the configured markets and the
-//! plumbing to run Redis for tests, benchmarks and `make run`.
+//! The exchange's backend: the matching engine's Rust face (`engine`), the HTTP layer (`http`), the
+//! configured markets, configuration and start-up, and the plumbing to run Redis for tests,
+//! benchmarks and `make run`.
 
+pub mod config;
 pub mod engine;
+pub mod http;
 pub mod markets;
 pub mod redis_process;
+pub mod startup;

@@ -1,3 +1,30 @@
-fn main() {
-    println!("backend: the HTTP server arrives with the REST issue");
+//! `backend`: reads the configuration, builds the application and serves it.
+
+use backend::config::Config;
+use backend::startup::Application;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("exchange running at http://{}/", app.local_addr());
+    if let Err(e) = app.run().await {
+        eprintln!("server error: {e}");
+        std::process::exit(1);
+    }
 }

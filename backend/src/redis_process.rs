@@ -32,15 +32,17 @@ impl RedisProcess {
         Ok(p)
     }
 
-    /// Starts a persistent server (AOF on) whose data stays in `dir`.
+    /// Starts a persistent server (AOF on) whose data stays in `dir`. A server left running on the same
+    /// directory by an earlier run that died is shut down first, so two never write the same files.
     pub fn start_persistent(dir: &Path, port: u16) -> std::io::Result<RedisProcess> {
         std::fs::create_dir_all(dir)?;
+        stop_stale(dir);
         let mut p = RedisProcess {
             child: None,
             port,
             dir: dir.to_path_buf(),
             remove_dir: false,
-            extra: vec!["--appendonly".into(), "yes".into()],
+            extra: vec!["--appendonly".into(), "yes".into(), "--pidfile".into(), dir.join("redis.pid").display().to_string()],
         };
         p.spawn()?;
         Ok(p)
@@ -102,9 +104,42 @@ impl RedisProcess {
 
 impl Drop for RedisProcess {
     fn drop(&mut self) {
-        self.kill();
         if self.remove_dir {
+            self.kill();
             let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            // Persistent data: a clean SHUTDOWN flushes the append-only file before the process exits.
+            let _ = shutdown(self.port);
+            if let Some(mut child) = self.child.take() {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+/// Sends `SHUTDOWN` to the server on `port`.
+fn shutdown(port: u16) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_write_timeout(Some(Duration::from_secs(1)))?;
+    s.write_all(b"SHUTDOWN\r\n")
+}
+
+/// Ends a `redis-server` still running from the pid file in `dir` (left behind by a killed run).
+fn stop_stale(dir: &Path) {
+    let Ok(pid) = std::fs::read_to_string(dir.join("redis.pid")) else { return };
+    let pid = pid.trim();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if cmdline.contains("redis-server") {
+        let _ = Command::new("kill").arg(pid).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && Path::new(&format!("/proc/{pid}")).exists() {
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }

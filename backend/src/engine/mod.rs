@@ -186,6 +186,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         Ok(())
     }
 
+    /// Whether Redis answers a PING.
+    pub async fn ping(&self) -> bool {
+        let reply: Result<String, _> = redis::cmd("PING").query_async(&mut self.conn.clone()).await;
+        reply.is_ok()
+    }
+
     /// Takes the next order id from the global counter.
     pub async fn next_order_id(&self) -> Result<u64, EngineError> {
         let mut conn = self.conn.clone();

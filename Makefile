@@ -1,0 +1,30 @@
+# The two commands of the quick start: `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test ui prereqs test-prereqs bench bench-quick
+
+## Runs the whole stack: installs what is missing, builds the UI, starts Redis (embedded unless
+## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
+run: prereqs ui
+	cargo build --release -p backend
+	./target/release/backend
+
+## Every test: unit, integration (each against its own redis-server) and the UI build.
+test: test-prereqs ui
+	cargo test --workspace --exclude frontend
+	cargo run --release -q -p backend --bin engine_bench -- --quick
+
+## The browser UI, built by trunk into dist/.
+ui: prereqs
+	trunk build --release
+
+prereqs:
+	@scripts/prereqs.sh
+
+test-prereqs:
+	@scripts/prereqs.sh --test
+
+## Engine benchmark (the README's figures).
+bench: prereqs
+	cargo run --release -p backend --bin engine_bench

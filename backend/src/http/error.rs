@@ -1,0 +1,61 @@
+//! The one error type of the HTTP layer: each variant knows its status code, and renders the contract's
+//! `{"detail", "code"}` body. Details of 5xx errors are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use common::ErrorBody;
+
+use crate::engine::EngineError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    NotFound { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("redis unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(detail: impl Into<String>) -> ApiError {
+        ApiError::Unprocessable { code: "validation_error", detail: detail.into() }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::UnknownSymbol(s) => ApiError::NotFound { code: "unknown_symbol", detail: format!("unknown symbol {s}") },
+            EngineError::NotFound => ApiError::NotFound { code: "not_found", detail: "order not found".into() },
+            EngineError::Invalid { code, detail } => ApiError::Unprocessable { code, detail },
+            EngineError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            EngineError::Redis(e) => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, detail) = match &self {
+            ApiError::NotFound { code, detail } => (StatusCode::NOT_FOUND, *code, detail.clone()),
+            ApiError::Unprocessable { code, detail } => (StatusCode::UNPROCESSABLE_ENTITY, *code, detail.clone()),
+            ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, *code, detail.clone()),
+            ApiError::Unavailable(why) => {
+                tracing::warn!(error = %why, "redis unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the order book store is unavailable, retry shortly".into())
+            }
+            ApiError::Internal(why) => {
+                tracing::error!(error = %why, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error".into())
+            }
+        };
+        (status, Json(ErrorBody { detail, code: code.to_string() })).into_response()
+    }
+}

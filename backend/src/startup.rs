@@ -1,0 +1,79 @@
+//! Builds the running application from its configuration: Redis (embedded or given), the engine, the
+//! HTTP listener. Tests start it on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, RedisTarget};
+use crate::engine::Engine;
+use crate::http::{app, AppState};
+use crate::markets::Markets;
+use crate::redis_process::RedisProcess;
+
+/// A bound, not yet serving, application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    config: Config,
+    /// The embedded Redis, when the backend started one; stopped when the application ends.
+    _redis: Option<RedisProcess>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
+        let (url, embedded) = match &config.redis {
+            RedisTarget::Url(url) => (url.clone(), None),
+            RedisTarget::Embedded { data_dir } => {
+                let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+                let dir = std::path::absolute(data_dir)?;
+                let redis = RedisProcess::start_persistent(&dir, port)?;
+                tracing::info!(port, dir = %dir.display(), "started embedded redis-server (AOF on)");
+                (redis.url(), Some(redis))
+            }
+        };
+        let client = redis::Client::open(url.as_str())?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, manager_config).await?;
+        let engine = Engine::new(conn, Arc::new(Markets::defaults()), config.engine.clone());
+        engine.load_scripts().await?;
+        let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
+        Ok(Application { listener, state: AppState { engine }, config, _redis: embedded })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run(self) -> std::io::Result<()> {
+        let router = app(self.state, &self.config.static_dir);
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

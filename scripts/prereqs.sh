@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the exchange needs, skipping whatever is already there:
+# redis-server (Debian package), the wasm32 target, trunk and the pinned wasm-bindgen-cli.
+# Usage: scripts/prereqs.sh [--test]   (--test adds what only the tests need)
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.100
+need_test=false
+[[ "${1:-}" == "--test" ]] && need_test=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+apt_install() {
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "installing $* (apt-get)"
+    if [[ ! -f /tmp/.exchange-apt-updated ]]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq && touch /tmp/.exchange-apt-updated
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
+    say "installing $* (sudo apt-get)"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "Please install: $* (with your system's package manager), then run this again." >&2
+    exit 1
+  fi
+}
+
+command -v cargo >/dev/null || { echo "Rust is needed: install it from rustup.rs, then run this again." >&2; exit 1; }
+command -v redis-server >/dev/null || apt_install redis-server
+if $need_test; then
+  command -v redis-benchmark >/dev/null || apt_install redis-tools
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  say "installing trunk $TRUNK_VERSION (cargo install, a few minutes the first time)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (cargo install, a few minutes the first time)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
+fi
