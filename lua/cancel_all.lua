@@ -2,32 +2,34 @@
 --
 -- KEYS[1] {S}:seq   KEYS[2] {S}:user:<uid>:open   KEYS[3] {S}:user:<uid>:closed
 -- ARGV[1] user id   ARGV[2] now, ms   ARGV[3] retention of closed orders, ms
--- ARGV[4] closed orders kept in a user's history per market
+-- ARGV[4] closed orders kept per user and market
 --
--- Returns {'ok', event} with the cancelled orders, oldest first; the sequence moves only when there was
--- one. The work is bounded by the open-orders cap per user and market.
+-- Returns {'ok', event} with the cancelled orders, oldest first (published on {S}:events when there was
+-- one); the sequence moves only when there was one. The work is bounded by the open-orders cap.
 
 -- Step 1: reads.
-local uid, now = int_arg(1, 1, 4294967295), int_arg(2, 0)
+local uid, now = int_arg(1, 1, MAX_UID), int_arg(2, 0)
 local retention, history_cap = int_arg(3, 1), int_arg(4, 1)
 local found = {}
 for _, id_text in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local o, is_open = load_order(id_text)
-  if o and is_open and o.uid == uid then
+  local o = load_open(id_text)
+  if o and o.uid == uid then
     found[#found + 1] = o
   end
 end
 table.sort(found, function(a, b) return a.id < b.id end)
 
 -- Step 2: writes.
-local seq
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 if #found > 0 then
   seq = redis.call('INCR', KEYS[1])
-else
-  seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 end
-local levels, orders = new_levels(), {}
-for _, o in ipairs(found) do
-  orders[#orders + 1] = cancel_resting(o, now, retention, history_cap, levels)
+local orders, levels = {}, {}
+for i, o in ipairs(found) do
+  orders[i], levels[i] = cancel_resting(o, now, ARGV[3], history_cap)
 end
-return { 'ok', emit(seq, #found > 0, now, orders, {}, levels) }
+local payload = event(seq, #found > 0, now, orders, {}, levels)
+if #found > 0 then
+  publish({ payload })
+end
+return { 'ok', payload }

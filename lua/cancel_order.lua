@@ -1,18 +1,18 @@
 -- cancel_order: cancels one resting order of a user, atomically.
 --
--- KEYS[1] {S}:seq   KEYS[2] {S}:open:<id//64>   KEYS[3] {S}:closed:<id>
+-- KEYS[1] {S}:seq   KEYS[2] {S}:user:<uid>:open   KEYS[3] {S}:user:<uid>:closed
 -- ARGV[1] order id  ARGV[2] user id  ARGV[3] now, ms  ARGV[4] retention of closed orders, ms
--- ARGV[5] closed orders kept in a user's history per market
+-- ARGV[5] closed orders kept per user and market
 --
--- Returns {'ok', event} (the cancelled order its only entry), or {'refused', 'not_found'} when the order
--- does not exist or belongs to another user, or {'refused', 'order_not_open'} when it is filled or
--- cancelled. A refused cancel writes nothing.
+-- Returns {'ok', event} (the cancelled order its only entry; published on {S}:events), or
+-- {'refused', 'not_found'} when the order does not exist or belongs to another user, or
+-- {'refused', 'order_not_open'} when it is filled or cancelled. A refused cancel writes nothing.
 
 -- Step 1: reads and checks.
-local id, uid, now = int_arg(1, 1), int_arg(2, 1, 4294967295), int_arg(3, 0)
+local id, uid, now = int_arg(1, 1), int_arg(2, 1, MAX_UID), int_arg(3, 0)
 local retention, history_cap = int_arg(4, 1), int_arg(5, 1)
-local o, is_open = load_order(fmt(id))
-if not o or o.uid ~= uid then
+local o, is_open = load_users_order(fmt(id), uid, now, retention)
+if not o then
   return { 'refused', 'not_found' }
 end
 if not is_open then
@@ -21,6 +21,7 @@ end
 
 -- Step 2: writes.
 local seq = redis.call('INCR', KEYS[1])
-local levels = new_levels()
-local entry = cancel_resting(o, now, retention, history_cap, levels)
-return { 'ok', emit(seq, true, now, { entry }, {}, levels) }
+local entry, level = cancel_resting(o, now, ARGV[4], history_cap)
+local payload = event(seq, true, now, { entry }, {}, { level })
+publish({ payload })
+return { 'ok', payload }

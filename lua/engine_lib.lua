@@ -2,12 +2,15 @@
 --
 -- Integers only: prices are ticks, quantities lots, all below 2^53 so Lua's doubles hold them exactly.
 -- Never turn a number into text with tostring() or `..` (they print 1e+15 style): fmt() is exact.
--- Hot paths avoid text altogether: records, trades and events are packed binary (struct.pack), which
--- is exact and much cheaper in Redis's Lua than formatting numbers.
+-- Speed: records, trades and events are packed binary (struct.pack), exact and far cheaper than text;
+-- every redis.call argument is a string (Redis formats a Lua number with a slow %.17g).
 --
--- An open order lives in a bucket hash `{S}:open:<id // 64>` (field `<id % 64>` = packed record,
--- field `c<id % 64>` = client_order_id); at most 128 small fields, so Redis keeps it as a compact listpack.
--- A closed order moves to `{S}:closed:<id>` (record .. client_order_id) with a TTL of the retention.
+-- Orders of a market `{S}`:
+--   open:   bucket hash `{S}:open:<id // 64>`, field `<id % 64>` = record, field `c<id % 64>` = client
+--           order id. At most 128 small fields, so Redis keeps each bucket as a compact listpack.
+--   closed: the owner's hash `{S}:user:<uid>:closed`, field `<id>` = record .. client order id. It is
+--           trimmed to the history cap and expires after the retention without activity; a closed order
+--           whose last update is older than the retention counts as gone.
 --
 -- Record (47 bytes, REC): user id, flags, price ticks (0 = market), quantity lots, filled lots,
 --   notional lo, notional hi (sum of fill ticks × lots = hi·2^20 + lo), created ms, updated ms.
@@ -17,7 +20,7 @@
 -- Binary formats shared with backend/src/engine/wire.rs (all little-endian):
 --   order entry  = id (7 bytes) .. record (47) .. cid length (1) .. cid
 --   trade        = TRADE: id, price, qty, maker id, taker id, maker user, taker user (42 bytes)
---   stream entry = trade .. TRADE_TAIL: taker side, sequence, time ms (56 bytes), field `t` of {S}:trades
+--   stream entry = TRADE_TAIL: taker side, sequence, time ms (14 bytes) .. trades; field `t` of {S}:trades
 --   level        = LEVEL: side (0 bids, 1 asks), price, new total lots (14 bytes)
 --   event        = EVENT: sequence, book changed (0/1), time ms, #orders, #trades, #levels (20 bytes)
 --                  .. order entries .. trades .. levels
@@ -29,6 +32,8 @@ local LEVEL = '<BI6I7'
 local EVENT = '<I7BI6HHH'
 local TWO20 = 1048576
 local MAX_INT = 9007199254740991
+local MAX_UID = 4294967295
+local MAX_PRICE = 281474976710655
 local OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
 
 local function fmt(n)
@@ -53,22 +58,31 @@ local function cid_arg(i)
   return v
 end
 
--- The market's hash-tagged prefix, `{BTC/USD}`, taken from KEYS[1] = `{BTC/USD}:seq`.
+-- The market's hash-tagged prefix, `{BTC/USD}`, taken from KEYS[1] = `{BTC/USD}:seq`, and the names
+-- built from it: book (sorted set of levels), depth (level totals) and level list prefix, per side.
 local P = string.sub(KEYS[1], 1, -5)
+local BOOK = { [0] = P .. ':bids', [1] = P .. ':asks' }
+local DEPTH = { [0] = P .. ':depth:bids', [1] = P .. ':depth:asks' }
+local LEVEL_PREFIX = { [0] = P .. ':bids:', [1] = P .. ':asks:' }
 
 local function bucket_key(id)
   return P .. ':open:' .. fmt(math.floor(id / 64))
 end
 
-local function side_name(side)
-  return side == 0 and 'bids' or 'asks'
+local function user_key(uid, what)
+  return P .. ':user:' .. fmt(uid) .. ':' .. what
+end
+
+local function level_key(side, price_text)
+  return LEVEL_PREFIX[side] .. price_text
 end
 
 local function unpack_order(id, id_text, rec, cid)
-  local o = { id = id, id_text = id_text, cid = cid or '' }
-  o.uid, o.flags, o.price, o.qty, o.filled, o.nlo, o.nhi, o.created, o.updated = struct.unpack(REC, rec)
-  o.side = o.flags % 2
-  return o
+  local uid, flags, price, qty, filled, nlo, nhi, created, updated = struct.unpack(REC, rec)
+  return {
+    id = id, id_text = id_text, cid = cid or '', uid = uid, flags = flags, side = flags % 2, price = price,
+    qty = qty, filled = filled, nlo = nlo, nhi = nhi, created = created, updated = updated,
+  }
 end
 
 local function pack_order(o)
@@ -91,18 +105,32 @@ local function add_fill(o, price, lots)
   o.nlo = lo % TWO20
 end
 
--- Loads an order (id given as text) from its open bucket, or else from its closed key; nil when it
--- does not exist. The second result says whether it is open.
-local function load_order(id_text)
+-- An open order by id (text), or nil.
+local function load_open(id_text)
   local id = tonumber(id_text)
   local f = fmt(id % 64)
   local found = redis.call('HMGET', bucket_key(id), f, 'c' .. f)
   if found[1] then
-    return unpack_order(id, id_text, found[1], found[2]), true
+    return unpack_order(id, id_text, found[1], found[2])
   end
-  local closed = redis.call('GET', P .. ':closed:' .. id_text)
+end
+
+-- An order of user `uid` by id (text), open or closed within the retention; nil when there is none.
+-- The second result says whether it is open.
+local function load_users_order(id_text, uid, now, retention_ms)
+  local o = load_open(id_text)
+  if o then
+    if o.uid == uid then
+      return o, true
+    end
+    return nil, false
+  end
+  local closed = redis.call('HGET', user_key(uid, 'closed'), id_text)
   if closed then
-    return unpack_order(id, id_text, string.sub(closed, 1, 47), string.sub(closed, 48)), false
+    o = unpack_order(tonumber(id_text), id_text, string.sub(closed, 1, 47), string.sub(closed, 48))
+    if o.updated + retention_ms > now then
+      return o, false
+    end
   end
   return nil, false
 end
@@ -124,80 +152,66 @@ local function store_open(o)
   return record
 end
 
--- Moves an order to its closed key with the retention TTL, out of its owner's open set and into the
--- owner's closed history; its client_order_id mapping expires with it. Returns the packed record.
--- The history is trimmed to its cap on one close in 16, to keep closes cheap (it may hold up to 15 more);
--- it may name orders that have expired since, which listings skip.
-local function store_closed(o, was_open, retention_ms, history_cap)
-  local user = P .. ':user:' .. fmt(o.uid)
+-- Moves an order into its owner's closed hash (out of its bucket and the owner's open set when it was
+-- open); its client_order_id mapping expires after the retention. Returns the packed record.
+-- The closed hash is trimmed to its cap on one close in 16, to keep closes cheap.
+local function store_closed(o, was_open, retention_text, history_cap)
   if was_open then
     local f = fmt(o.id % 64)
     redis.call('HDEL', bucket_key(o.id), f, 'c' .. f)
-    redis.call('SREM', user .. ':open', o.id_text)
+    redis.call('SREM', user_key(o.uid, 'open'), o.id_text)
   end
   local record = pack_order(o)
-  redis.call('SET', P .. ':closed:' .. o.id_text, record .. o.cid, 'PX', retention_ms)
-  local hist = user .. ':closed'
-  redis.call('ZADD', hist, o.id_text, o.id_text)
-  redis.call('PEXPIRE', hist, retention_ms)
-  if o.id % 16 == 0 then
-    redis.call('ZREMRANGEBYRANK', hist, 0, -(history_cap + 1))
+  local hist = user_key(o.uid, 'closed')
+  redis.call('HSET', hist, o.id_text, record .. o.cid)
+  redis.call('PEXPIRE', hist, retention_text)
+  if o.id % 16 == 0 and redis.call('HLEN', hist) > history_cap then
+    local ids = redis.call('HKEYS', hist)
+    for i = 1, #ids do
+      ids[i] = tonumber(ids[i])
+    end
+    table.sort(ids)
+    for i = 1, #ids - history_cap do
+      redis.call('HDEL', hist, fmt(ids[i]))
+    end
   end
   if o.cid ~= '' then
-    redis.call('SET', P .. ':cid:' .. fmt(o.uid) .. ':' .. o.cid, o.id_text, 'PX', retention_ms)
+    redis.call('SET', P .. ':cid:' .. fmt(o.uid) .. ':' .. o.cid, o.id_text, 'PX', retention_text)
   end
   return record
 end
 
--- Takes `lots` off a price level; a level whose total reaches 0 holds no order any more (every resting
+-- Takes `lots` off a price level. A level whose total reaches 0 holds no order any more (every resting
 -- order has something left) and is removed. Returns the level's new total.
-local function reduce_level(side, price_member, lots)
-  local depth = P .. ':depth:' .. side_name(side)
-  local total = redis.call('HINCRBY', depth, price_member, -lots)
+local function reduce_level(side, price_text, lots)
+  local total = redis.call('HINCRBY', DEPTH[side], price_text, fmt(-lots))
   if total == 0 then
-    redis.call('HDEL', depth, price_member)
-    redis.call('ZREM', P .. ':' .. side_name(side), price_member)
+    redis.call('HDEL', DEPTH[side], price_text)
+    redis.call('ZREM', BOOK[side], price_text)
   end
   return total
 end
 
--- Collects level changes of one command: the last total per (side, price) wins.
-local function new_levels()
-  return { order = {}, last = {} }
+-- The event of one command: orders changed, trades, level totals after it.
+local function event(seq, book_changed, now, orders, trades, levels)
+  return struct.pack(EVENT, seq, book_changed and 1 or 0, now, #orders, #trades, #levels) ..
+    table.concat(orders) .. table.concat(trades) .. table.concat(levels)
 end
 
-local function note_level(levels, side, price, total)
-  local k = side * 4503599627370496 + price
-  if not levels.last[k] then
-    table.insert(levels.order, k)
+-- Publishes the events of one call for fan-out, in the same atomic step as the changes.
+local function publish(events)
+  if #events > 0 then
+    redis.call('PUBLISH', P .. ':events', table.concat(events))
   end
-  levels.last[k] = struct.pack(LEVEL, side, price, total)
 end
 
--- The command's event: published for fan-out and returned to the caller, in one atomic step.
-local function emit(seq, book_changed, now, orders, trades, levels)
-  local parts = { struct.pack(EVENT, seq, book_changed and 1 or 0, now, #orders, #trades, #levels.order) }
-  for _, e in ipairs(orders) do
-    parts[#parts + 1] = e
-  end
-  for _, t in ipairs(trades) do
-    parts[#parts + 1] = t
-  end
-  for _, k in ipairs(levels.order) do
-    parts[#parts + 1] = levels.last[k]
-  end
-  local payload = table.concat(parts)
-  redis.call('PUBLISH', P .. ':events', payload)
-  return payload
-end
-
--- Cancels a resting order: off its level, into its owner's closed history. Notes the level change and
--- returns the order entry.
-local function cancel_resting(o, now, retention_ms, history_cap, levels)
-  local member = fmt(o.price)
-  redis.call('LREM', P .. ':' .. side_name(o.side) .. ':' .. member, 1, o.id_text)
-  note_level(levels, o.side, o.price, reduce_level(o.side, member, o.qty - o.filled))
+-- Cancels a resting order: off its level, into its owner's closed hash. Returns its order entry and
+-- the level's packed new total.
+local function cancel_resting(o, now, retention_text, history_cap)
+  local price_text = fmt(o.price)
+  redis.call('LREM', level_key(o.side, price_text), '1', o.id_text)
+  local total = reduce_level(o.side, price_text, o.qty - o.filled)
   o.updated = now
   set_status(o, CANCELLED)
-  return order_entry(o, store_closed(o, true, retention_ms, history_cap))
+  return order_entry(o, store_closed(o, true, retention_text, history_cap)), struct.pack(LEVEL, o.side, o.price, total)
 end

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backend::engine::{CheckedOrder, Engine, EngineSettings, Event};
+use backend::engine::{read_placements, BatchOrder, CheckedOrder, Engine, EngineSettings};
 use backend::markets::Markets;
 use backend::redis_process::RedisProcess;
 use common::{OrderType, Side, Symbol, TimeInForce};
@@ -15,6 +15,8 @@ use redis::aio::MultiplexedConnection;
 
 const CONNECTIONS: usize = 50;
 const PIPELINE: usize = 16;
+/// Orders per script call when the backend batches orders that arrive together.
+const BATCH: usize = 16;
 const YARDSTICK: &str = "../shared/bench/seed_layout_match.lua";
 
 struct Opts {
@@ -44,13 +46,17 @@ async fn main() {
 
     println!("engine benchmark: {} connections x pipeline {}, {} orders per run, {} runs", CONNECTIONS, PIPELINE, opts.orders, opts.runs);
     let mut engine_rates = Vec::new();
+    let mut single_rates = Vec::new();
     let mut yard_rates = Vec::new();
     let mut rested = 0.0;
     for run in 1..=opts.runs {
         flush(&mut conn).await;
+        let (single, _) = engine_flow(&client, &engine, opts.orders, 0, 1).await;
+        single_rates.push(single);
+        flush(&mut conn).await;
         let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
         let cpu_before = redis_cpu(&mut conn).await;
-        let (rate, rest_share) = engine_flow(&client, &engine, opts.orders, 0).await;
+        let (rate, rest_share) = engine_flow(&client, &engine, opts.orders, 0, BATCH).await;
         if run == 1 {
             let cpu = redis_cpu(&mut conn).await - cpu_before;
             println!("  Redis main thread CPU per engine order: {:.1} us (wall per order {:.1} us)", cpu * 1e6 / opts.orders as f64, 1e6 / rate);
@@ -66,16 +72,22 @@ async fn main() {
             let cpu = redis_cpu(&mut conn).await - cpu_before;
             println!("  Redis main thread CPU per yardstick order: {:.1} us", cpu * 1e6 / opts.orders as f64);
         }
-        println!("  run {run}: engine {:>8.0} orders/s   yardstick {:>8.0} orders/s", engine_rates[run - 1], yard_rates[run - 1]);
+        println!(
+            "  run {run}: engine {:>8.0} orders/s (batches of {BATCH}), {:>8.0} (one order per call)   yardstick {:>8.0} orders/s",
+            engine_rates[run - 1],
+            single_rates[run - 1],
+            yard_rates[run - 1]
+        );
     }
     let (engine_rate, yard_rate) = (median(&mut engine_rates), median(&mut yard_rates));
+    let single_rate = median(&mut single_rates);
     println!("share of engine orders that rested: {:.0}%", rested * 100.0);
 
     flush(&mut conn).await;
     let bytes = fill_resting(&client, &engine, opts.resting).await;
     let mut deep_rates = Vec::new();
     for _ in 0..opts.runs {
-        let (rate, _) = engine_flow(&client, &engine, opts.orders, 2_000_000).await;
+        let (rate, _) = engine_flow(&client, &engine, opts.orders, 2_000_000, BATCH).await;
         deep_rates.push(rate);
     }
     let deep_rate = median(&mut deep_rates);
@@ -83,7 +95,8 @@ async fn main() {
     println!();
     println!("| figure | value |");
     println!("|---|---|");
-    println!("| engine orders/s (median of {}) | {:.0} |", opts.runs, engine_rate);
+    println!("| engine orders/s, batches of {BATCH} (median of {}) | {:.0} |", opts.runs, engine_rate);
+    println!("| engine orders/s, one order per call (median) | {:.0} |", single_rate);
     println!("| yardstick orders/s, same driver (median) | {:.0} |", yard_rate);
     println!("| engine / yardstick | {:.2}x |", engine_rate / yard_rate);
     println!("| Redis bytes per resting order ({} resting) | {:.1} |", opts.resting, bytes);
@@ -126,9 +139,15 @@ fn flow_order(r: u64) -> CheckedOrder {
     }
 }
 
-/// Runs `total` orders of the mixed flow over CONNECTIONS connections, PIPELINE at a time.
-/// Returns orders per second and the share that rested.
-async fn engine_flow(client: &redis::Client, engine: &Engine<MultiplexedConnection>, total: usize, user_base: u64) -> (f64, f64) {
+/// Runs `total` orders of the mixed flow over CONNECTIONS connections, PIPELINE orders per round trip
+/// in script calls of `batch` orders. Returns orders per second and the share that rested.
+async fn engine_flow(
+    client: &redis::Client,
+    engine: &Engine<MultiplexedConnection>,
+    total: usize,
+    user_base: u64,
+    batch: usize,
+) -> (f64, f64) {
     let market = engine.market(&Symbol::parse("BTC/USD").unwrap()).unwrap().clone();
     let per_conn = total / CONNECTIONS;
     let start = Instant::now();
@@ -144,18 +163,25 @@ async fn engine_flow(client: &redis::Client, engine: &Engine<MultiplexedConnecti
             while done < per_conn {
                 let n = PIPELINE.min(per_conn - done);
                 let first: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(n).query_async(&mut conn).await.unwrap();
+                let orders: Vec<(u64, u64, CheckedOrder)> = (0..n)
+                    .map(|i| {
+                        let r = rng.next() % 1_000_000;
+                        (user_base + 1 + r % 1000, first - n as u64 + 1 + i as u64, flow_order(r))
+                    })
+                    .collect();
                 let mut pipe = redis::pipe();
-                for i in 0..n {
-                    let r = rng.next() % 1_000_000;
-                    let user = user_base + 1 + r % 1000;
-                    let id = first - n as u64 + 1 + i as u64;
-                    pipe.invoke_script(&engine.place_invocation(&market, user, id, &flow_order(r), 1_000));
+                let calls: Vec<Vec<BatchOrder>> = orders
+                    .chunks(batch)
+                    .map(|chunk| chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect())
+                    .collect();
+                for call in &calls {
+                    pipe.invoke_script(&engine.place_invocation(&market, call, now_ms()));
                 }
-                let replies: Vec<(String, Vec<u8>)> = pipe.query_async(&mut conn).await.unwrap();
-                for (kind, payload) in &replies {
-                    assert_eq!(kind, "ok", "{payload:?}");
-                    let event = Event::parse(payload).expect("an engine event");
-                    rested += usize::from(event.orders[0].status().is_open());
+                let replies: Vec<Vec<redis::Value>> = pipe.query_async(&mut conn).await.unwrap();
+                for reply in &replies {
+                    for placed in read_placements(&market, reply).expect("a placement reply") {
+                        rested += usize::from(placed.expect("accepted").order.status.is_open());
+                    }
                 }
                 done += n;
             }
@@ -206,23 +232,27 @@ async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedConnect
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let before = used_memory(&mut conn).await;
     let started = Instant::now();
-    let batch = 1000;
     let mut placed = 0;
     while placed < count {
-        let n = batch.min(count - placed);
+        let n = 1000.min(count - placed);
         let first: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(n).query_async(&mut conn).await.unwrap();
+        let orders: Vec<(u64, u64, CheckedOrder)> = (0..n)
+            .map(|i| {
+                let k = (placed + i) as u64;
+                let sell = k % 2 == 1;
+                let level = (k / 2) % 1000;
+                let order = CheckedOrder {
+                    side: if sell { Side::Sell } else { Side::Buy },
+                    price_ticks: if sell { 6_000_000 + level * 100 } else { 4_000_000 + level * 100 },
+                    ..flow_order(0)
+                };
+                (1_000_000 + k / 500, first - n as u64 + 1 + i as u64, order)
+            })
+            .collect();
         let mut pipe = redis::pipe();
-        for i in 0..n {
-            let k = (placed + i) as u64;
-            let sell = k % 2 == 1;
-            let level = (k / 2) % 1000;
-            let order = CheckedOrder {
-                side: if sell { Side::Sell } else { Side::Buy },
-                price_ticks: if sell { 6_000_000 + level * 100 } else { 4_000_000 + level * 100 },
-                ..flow_order(0)
-            };
-            let id = first - n as u64 + 1 + i as u64;
-            pipe.invoke_script(&engine.place_invocation(&market, 1_000_000 + k / 500, id, &order, 1_000)).ignore();
+        for chunk in orders.chunks(50) {
+            let call: Vec<BatchOrder> = chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
+            pipe.invoke_script(&engine.place_invocation(&market, &call, now_ms())).ignore();
         }
         let _: () = pipe.query_async(&mut conn).await.unwrap();
         placed += n;
@@ -268,4 +298,8 @@ async fn redis_cpu(conn: &mut MultiplexedConnection) -> f64 {
     let info: String = redis::cmd("INFO").arg("cpu").query_async(conn).await.unwrap();
     let field = |k: &str| info.lines().find_map(|l| l.strip_prefix(k)).and_then(|v| v.trim().parse::<f64>().ok());
     field("used_cpu_user_main_thread:").unwrap_or(0.0) + field("used_cpu_sys_main_thread:").unwrap_or(0.0)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -188,12 +188,16 @@ impl Event {
         if !self.book_changed {
             return None;
         }
+        // A level may change several times in one command; the last total is its new one.
         let side = |s: u8| -> Vec<(Dec, Dec)> {
-            self.levels
-                .iter()
-                .filter(|l| l.0 == s)
-                .map(|l| (market.ticks_to_price(l.1), market.lots_to_quantity(l.2)))
-                .collect()
+            let mut out: Vec<(u64, u64)> = Vec::new();
+            for l in self.levels.iter().filter(|l| l.0 == s) {
+                match out.iter_mut().find(|(p, _)| *p == l.1) {
+                    Some(entry) => entry.1 = l.2,
+                    None => out.push((l.1, l.2)),
+                }
+            }
+            out.into_iter().map(|(p, q)| (market.ticks_to_price(p), market.lots_to_quantity(q))).collect()
         };
         Some(BookUpdate {
             symbol: market.symbol.clone(),

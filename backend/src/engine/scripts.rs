@@ -11,7 +11,7 @@ fn with_lib(body: &str) -> Script {
     Script::new(&format!("{LIB}\n{body}"))
 }
 
-pub static PLACE_ORDER: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/place_order.lua")));
+pub static PLACE_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/place_orders.lua")));
 pub static CANCEL_ORDER: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/cancel_order.lua")));
 pub static CANCEL_ALL: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/cancel_all.lua")));
 pub static BOOK_SNAPSHOT: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/book_snapshot.lua")));
@@ -19,4 +19,4 @@ pub static GET_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!
 pub static LIST_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/list_orders.lua")));
 
 /// Every script, for loading them all at once.
-pub static ALL: [&LazyLock<Script>; 6] = [&PLACE_ORDER, &CANCEL_ORDER, &CANCEL_ALL, &BOOK_SNAPSHOT, &GET_ORDERS, &LIST_ORDERS];
+pub static ALL: [&LazyLock<Script>; 6] = [&PLACE_ORDERS, &CANCEL_ORDER, &CANCEL_ALL, &BOOK_SNAPSHOT, &GET_ORDERS, &LIST_ORDERS];

@@ -90,13 +90,15 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, WireError> {
     Ok(Event { seq, book_changed, ts, orders, trades, levels })
 }
 
-/// A trades-stream entry: the trade, then taker side, sequence and time.
-pub fn decode_stream_trade(bytes: &[u8]) -> Result<(RawTrade, u8, u64, u64), WireError> {
+/// A trades-stream entry: taker side, sequence and time, then the trades of one command.
+pub fn decode_stream_trades(bytes: &[u8]) -> Result<(u8, u64, u64, Vec<RawTrade>), WireError> {
     let mut r = Reader { bytes };
-    let trade = r.trade()?;
     let (side, seq, ts) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?);
-    r.done()?;
-    Ok((trade, side, seq, ts))
+    let mut trades = Vec::new();
+    while !r.bytes.is_empty() {
+        trades.push(r.trade()?);
+    }
+    Ok((side, seq, ts, trades))
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use redis::Script;
 
 use crate::helpers::*;
 
-/// A valid placement's keys and arguments; each case below spoils one thing.
+/// A valid one-order placement's keys and arguments; each case below spoils one thing.
+/// ARGV: now, retention, fill cap, stream length, max open, history cap, then the order's
+/// id, user, side, type, tif, post_only, price, quantity, client order id (index 6 + field).
 fn place_args(id: &str, user: &str) -> (Vec<String>, Vec<String>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let uid: u64 = user.parse().unwrap_or(1);
@@ -18,13 +20,11 @@ fn place_args(id: &str, user: &str) -> (Vec<String>, Vec<String>) {
         k.depth_bids(),
         k.depth_asks(),
         k.trades(),
-        k.open_bucket(id.parse().unwrap_or(1)),
         k.user_open(uid),
         k.user_closed(uid),
         k.client_order_id(uid, ""),
     ];
-    // id, user, side, type, tif, post_only, price, qty, cid, now, retention, max fills, stream len, max open, history
-    let args = [id, user, "0", "0", "0", "0", "10000", "100", "", "1000", "60000", "1000", "1000", "500", "1000"];
+    let args = ["1000", "60000", "1000", "1000", "500", "1000", id, user, "0", "0", "0", "0", "10000", "100", ""];
     (keys, args.iter().map(|s| s.to_string()).collect())
 }
 
@@ -62,50 +62,50 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let filled = limit(Buy, "0.5", "101").by(&t, 3).await.unwrap().order;
     let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
 
-    let place = &*scripts::PLACE_ORDER;
+    let place = &*scripts::PLACE_ORDERS;
     let spoil = |i: usize, v: &str| {
         let (keys, mut args) = place_args("900", "1");
         args[i] = v.to_string();
         (keys, args)
     };
     let cases: Vec<(&str, (Vec<String>, Vec<String>))> = vec![
-        ("order id not a number", spoil(0, "abc")),
-        ("order id zero", spoil(0, "0")),
-        ("user id negative", spoil(1, "-1")),
-        ("side out of range", spoil(2, "2")),
-        ("type out of range", spoil(3, "7")),
-        ("tif out of range", spoil(4, "3")),
-        ("post_only not a flag", spoil(5, "yes")),
-        ("fractional price", spoil(6, "100.5")),
-        ("price above 2^53", spoil(6, "9007199254740993")),
-        ("limit without price", spoil(6, "0")),
-        ("zero quantity", spoil(7, "0")),
-        ("fractional quantity", spoil(7, "2.5")),
-        ("huge quantity", spoil(7, "1e300")),
-        ("hex order id", spoil(0, "0x")),
-        ("client order id breaking keys", spoil(8, "a}{b")),
-        ("client order id too long", spoil(8, &"x".repeat(65))),
-        ("fill cap zero", spoil(11, "0")),
-        ("fill cap above the bound", spoil(11, "5000")),
+        ("order id not a number", spoil(6, "abc")),
+        ("order id zero", spoil(6, "0")),
+        ("user id negative", spoil(7, "-1")),
+        ("side out of range", spoil(8, "2")),
+        ("type out of range", spoil(9, "7")),
+        ("tif out of range", spoil(10, "3")),
+        ("post_only not a flag", spoil(11, "yes")),
+        ("fractional price", spoil(12, "100.5")),
+        ("price above 2^53", spoil(12, "9007199254740993")),
+        ("limit without price", spoil(12, "0")),
+        ("zero quantity", spoil(13, "0")),
+        ("fractional quantity", spoil(13, "2.5")),
+        ("huge quantity", spoil(13, "1e300")),
+        ("hex order id", spoil(6, "0x")),
+        ("client order id breaking keys", spoil(14, "a}{b")),
+        ("client order id too long", spoil(14, &"x".repeat(65))),
+        ("fill cap zero", spoil(2, "0")),
+        ("fill cap above the bound", spoil(2, "5000")),
         ("missing arguments", {
             let (keys, args) = place_args("900", "1");
-            (keys, args[..9].to_vec())
+            (keys, args[..12].to_vec())
         }),
         ("post_only crossing", {
             let (keys, mut args) = place_args("900", "1");
-            args[5] = "1".into();
-            args[6] = "10100".into();
+            args[11] = "1".into();
+            args[12] = "10100".into();
             (keys, args)
         }),
         ("too many open orders", {
             let (keys, mut args) = place_args("900", "1");
-            args[13] = "2".into();
+            args[4] = "2".into();
             (keys, args)
         }),
         ("repeated client order id", {
             let (mut keys, mut args) = place_args("900", "1");
-            keys[9] = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap()).client_order_id(1, "held");
-            args[8] = "held".into();
+            keys[8] = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap()).client_order_id(1, "held");
+            args[14] = "held".into();
             (keys, args)
         }),
     ];
@@ -115,18 +115,18 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
 
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let cancel = &*scripts::CANCEL_ORDER;
-    let cancel_keys = |id: u64| vec![k.seq(), k.open_bucket(id), k.closed(id)];
+    let cancel_keys = |user: u64| vec![k.seq(), k.user_open(user), k.user_closed(user)];
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
-    for (what, id, a) in [
-        ("cancel: id not a number", resting.id, args(&["x", "1", "1000", "60000", "1000"])),
-        ("cancel: no such order", 123_456, args(&["123456", "1", "1000", "60000", "1000"])),
-        ("cancel: someone else's order", resting.id, args(&[&rid, "2", "1000", "60000", "1000"])),
-        ("cancel: filled order", filled.id, args(&[&fid, "3", "1000", "60000", "1000"])),
-        ("cancel: retention zero", resting.id, args(&[&rid, "1", "1000", "0", "1000"])),
-        ("cancel: missing arguments", resting.id, args(&[&rid, "1"])),
+    for (what, user, a) in [
+        ("cancel: id not a number", 1, args(&["x", "1", "1000", "60000", "1000"])),
+        ("cancel: no such order", 1, args(&["123456", "1", "1000", "60000", "1000"])),
+        ("cancel: someone else's order", 2, args(&[&rid, "2", "1000", "60000", "1000"])),
+        ("cancel: filled order", 3, args(&[&fid, "3", "1000", "60000", "1000"])),
+        ("cancel: retention zero", 1, args(&[&rid, "1", "1000", "0", "1000"])),
+        ("cancel: missing arguments", 1, args(&[&rid, "1"])),
     ] {
-        assert_writes_nothing(&mut t, what, cancel, &cancel_keys(id), &a).await;
+        assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
     }
 
     let cancel_all = &*scripts::CANCEL_ALL;
@@ -140,6 +140,15 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
 
     let book_keys = vec![k.seq(), k.bids(), k.asks(), k.depth_bids(), k.depth_asks()];
     assert_writes_nothing(&mut t, "snapshot: depth zero", &scripts::BOOK_SNAPSHOT, &book_keys, &args(&["0"])).await;
-    assert_writes_nothing(&mut t, "get: bad id", &scripts::GET_ORDERS, &[k.seq()], &args(&["1", "x"])).await;
-    assert_writes_nothing(&mut t, "list: bad filter", &scripts::LIST_ORDERS, &all_keys, &args(&["some", "10"])).await;
+    let get_keys = [k.seq(), k.user_closed(1)];
+    assert_writes_nothing(&mut t, "get: bad id", &scripts::GET_ORDERS, &get_keys, &args(&["1", "1000", "60000", "1", "x"])).await;
+    assert_writes_nothing(&mut t, "list: bad filter", &scripts::LIST_ORDERS, &all_keys, &args(&["some", "10", "1", "1000", "60000"])).await;
+    // A batch whose second order is malformed writes nothing for the first either.
+    let (mut keys, mut batch) = place_args("901", "1");
+    let (second_keys, second) = place_args("902", "1");
+    keys.extend_from_slice(&second_keys[6..]);
+    batch.extend_from_slice(&second[6..]);
+    let last = batch.len() - 2;
+    batch[last] = "0".into();
+    assert_writes_nothing(&mut t, "batch with a bad second order", place, &keys, &batch).await;
 }

@@ -75,7 +75,8 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                     status: 0,
                     cid: checked.client_order_id.clone(),
                 });
-                let got = t.engine.place_checked(&market, user, id, &checked, 1_000).await;
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+                let got = t.engine.place_checked(&market, user, id, &checked, now).await;
                 match (expected, got) {
                     (Outcome::Refused(code), Err(EngineError::Conflict { code: got, .. })) => {
                         prop_assert_eq!(code, got);
@@ -141,9 +142,12 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
             prop_assert!(b.price < a.price, "crossed book");
         }
 
-        let ids: Vec<u64> = model.orders.keys().copied().collect();
-        let stored = t.engine.fetch(&market, &ids).await.unwrap();
-        prop_assert_eq!(stored.len(), ids.len());
+        let mut stored = Vec::new();
+        for user in 1..=3 {
+            let ids: Vec<u64> = model.orders.values().filter(|o| o.user == user).map(|o| o.id).collect();
+            stored.extend(t.engine.fetch(&market, user, &ids).await.unwrap());
+        }
+        prop_assert_eq!(stored.len(), model.orders.len());
         for raw in stored {
             let m = &model.orders[&raw.id()];
             prop_assert_eq!(raw.user_id(), m.user);

@@ -1,0 +1,173 @@
+//! Placing and cancelling: the engine's writes.
+
+use common::{Market, NewOrder, Order, Symbol};
+use redis::aio::ConnectionLike;
+use redis::Value;
+
+use super::keys::MarketKeys;
+use super::{check_order, now_ms, refusal, reply_pair, scripts, wire, CheckedOrder, Engine, EngineError, Event, Placed, RawOrder};
+
+/// One order of a batch: who places it, under which id.
+#[derive(Clone, Debug)]
+pub struct BatchOrder<'a> {
+    pub user_id: u64,
+    pub id: u64,
+    pub order: &'a CheckedOrder,
+}
+
+impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
+    /// Takes the next order id from the global counter.
+    pub async fn next_order_id(&self) -> Result<u64, EngineError> {
+        Ok(redis::cmd("INCR").arg(super::keys::NEXT_ORDER_ID).query_async(&mut self.conn()).await?)
+    }
+
+    /// Validates and places an order for `user_id`, matching it at once.
+    pub async fn place(&self, user_id: u64, req: &NewOrder) -> Result<Placed, EngineError> {
+        let market = self.market(&req.symbol)?;
+        let checked = check_order(market, req)?;
+        let id = self.next_order_id().await?;
+        self.place_checked(market, user_id, id, &checked, now_ms()).await
+    }
+
+    /// Places an already checked order under a given id and time.
+    pub async fn place_checked(
+        &self,
+        market: &Market,
+        user_id: u64,
+        id: u64,
+        o: &CheckedOrder,
+        now: u64,
+    ) -> Result<Placed, EngineError> {
+        let batch = [BatchOrder { user_id, id, order: o }];
+        let mut results = self.place_batch(market, &batch, now).await?;
+        results.pop().ok_or(EngineError::Protocol("empty reply".into()))?
+    }
+
+    /// Places a batch of checked orders of one market in one atomic script call, in order. The outer
+    /// error is the call's (Redis unreachable, …); each order has its own outcome.
+    pub async fn place_batch(
+        &self,
+        market: &Market,
+        batch: &[BatchOrder<'_>],
+        now: u64,
+    ) -> Result<Vec<Result<Placed, EngineError>>, EngineError> {
+        let reply: Vec<Value> = self.place_invocation(market, batch, now).invoke_async(&mut self.conn()).await?;
+        read_placements(market, &reply)
+    }
+
+    /// The script call for a batch, for callers that pipeline many of them (load the scripts first).
+    pub fn place_invocation(&self, market: &Market, batch: &[BatchOrder<'_>], now: u64) -> redis::ScriptInvocation<'static> {
+        let k = MarketKeys::new(&market.symbol);
+        let s = self.settings();
+        let mut inv = scripts::PLACE_ORDERS.prepare_invoke();
+        inv.key(k.seq()).key(k.bids()).key(k.asks()).key(k.depth_bids()).key(k.depth_asks()).key(k.trades());
+        inv.arg(now)
+            .arg(s.retention_ms)
+            .arg(s.max_fills_per_call)
+            .arg(s.trades_stream_len)
+            .arg(s.max_open_orders_per_user)
+            .arg(s.history_per_user);
+        for b in batch {
+            let o = b.order;
+            inv.key(k.user_open(b.user_id))
+                .key(k.user_closed(b.user_id))
+                .key(k.client_order_id(b.user_id, &o.client_order_id));
+            inv.arg(b.id)
+                .arg(b.user_id)
+                .arg(o.side as u8)
+                .arg(o.order_type as u8)
+                .arg(o.time_in_force as u8)
+                .arg(u8::from(o.post_only))
+                .arg(o.price_ticks)
+                .arg(o.quantity_lots)
+                .arg(&o.client_order_id);
+        }
+        inv
+    }
+
+    /// Cancels one of the user's resting orders. Another user's order is `NotFound`.
+    pub async fn cancel(&self, user_id: u64, order_id: u64) -> Result<(Order, Event), EngineError> {
+        let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
+        let k = MarketKeys::new(&market.symbol);
+        let s = self.settings();
+        let reply: Vec<Value> = scripts::CANCEL_ORDER
+            .key(k.seq())
+            .key(k.user_open(user_id))
+            .key(k.user_closed(user_id))
+            .arg(order_id)
+            .arg(user_id)
+            .arg(now_ms())
+            .arg(s.retention_ms)
+            .arg(s.history_per_user)
+            .invoke_async(&mut self.conn())
+            .await?;
+        match reply_pair(&reply)? {
+            ("ok", payload) => {
+                let event = Event::parse(payload)?;
+                let order = first_order(&event)?.to_order(market);
+                Ok((order, event))
+            }
+            ("refused", code) => Err(refusal(code)),
+            (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
+        }
+    }
+
+    /// Cancels all the user's resting orders, in one market or in all; one book change per market.
+    pub async fn cancel_all(&self, user_id: u64, symbol: Option<&Symbol>) -> Result<(Vec<u64>, Vec<Event>), EngineError> {
+        let (mut ids, mut events) = (Vec::new(), Vec::new());
+        for market in self.markets_for(symbol)? {
+            let k = MarketKeys::new(&market.symbol);
+            let s = self.settings();
+            let reply: Vec<Value> = scripts::CANCEL_ALL
+                .key(k.seq())
+                .key(k.user_open(user_id))
+                .key(k.user_closed(user_id))
+                .arg(user_id)
+                .arg(now_ms())
+                .arg(s.retention_ms)
+                .arg(s.history_per_user)
+                .invoke_async(&mut self.conn())
+                .await?;
+            let ("ok", payload) = reply_pair(&reply)? else {
+                return Err(EngineError::Protocol("cancel_all refused".into()));
+            };
+            let event = Event::parse(payload)?;
+            ids.extend(event.orders.iter().map(RawOrder::id));
+            if !event.orders.is_empty() {
+                events.push(event);
+            }
+        }
+        Ok((ids, events))
+    }
+}
+
+fn first_order(event: &Event) -> Result<&RawOrder, EngineError> {
+    event.orders.first().ok_or(EngineError::Protocol("an event without its order".into()))
+}
+
+/// Reads `place_orders`' reply: a `kind, payload` pair per order.
+pub fn read_placements(market: &Market, reply: &[Value]) -> Result<Vec<Result<Placed, EngineError>>, EngineError> {
+    if reply.len() % 2 != 0 {
+        return Err(EngineError::Protocol("odd reply length".into()));
+    }
+    reply
+        .chunks_exact(2)
+        .map(|pair| {
+            Ok(match reply_pair(pair)? {
+                ("ok", payload) => {
+                    let event = Event::parse(payload)?;
+                    let mut order = first_order(&event)?.to_order(market);
+                    order.trades = Some(event.trades(market));
+                    Ok(Placed { order, created: true, event: Some(event) })
+                }
+                ("dup", payload) => {
+                    let mut order = wire::decode_order(payload)?.to_order(market);
+                    order.trades = Some(Vec::new());
+                    Ok(Placed { order, created: false, event: None })
+                }
+                ("refused", code) => Err(refusal(code)),
+                (kind, _) => return Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
+            })
+        })
+        .collect()
+}

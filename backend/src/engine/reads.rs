@@ -1,0 +1,130 @@
+//! Reading: book snapshots, recent trades, a user's orders.
+
+use common::{time::format_millis, BookLevel, BookSnapshot, Market, Order, Side, Symbol, Trade};
+use redis::aio::ConnectionLike;
+
+use super::keys::{MarketKeys, BUCKET_IDS};
+use super::{now_ms, scripts, wire, Engine, EngineError, RawOrder, StatusFilter};
+
+impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
+    /// The top `depth` levels of each side and the sequence they reflect.
+    pub async fn book(&self, symbol: &Symbol, depth: u32) -> Result<BookSnapshot, EngineError> {
+        let market = self.market(symbol)?;
+        let k = MarketKeys::new(symbol);
+        let (seq, bids, asks): (u64, Vec<u64>, Vec<u64>) = scripts::BOOK_SNAPSHOT
+            .key(k.seq())
+            .key(k.bids())
+            .key(k.asks())
+            .key(k.depth_bids())
+            .key(k.depth_asks())
+            .arg(depth)
+            .invoke_async(&mut self.conn())
+            .await?;
+        let levels = |flat: Vec<u64>| -> Vec<BookLevel> {
+            flat.chunks_exact(3)
+                .map(|c| BookLevel {
+                    price: market.ticks_to_price(c[0]),
+                    quantity: market.lots_to_quantity(c[1]),
+                    order_count: c[2],
+                })
+                .collect()
+        };
+        Ok(BookSnapshot {
+            symbol: symbol.clone(),
+            bids: levels(bids),
+            asks: levels(asks),
+            sequence: seq,
+            timestamp: format_millis(now_ms()),
+        })
+    }
+
+    /// The market's most recent trades, newest first. Each stream entry holds the trades of one order.
+    pub async fn recent_trades(&self, symbol: &Symbol, limit: u32) -> Result<Vec<Trade>, EngineError> {
+        let market = self.market(symbol)?;
+        let k = MarketKeys::new(symbol);
+        let entries: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XREVRANGE")
+            .arg(k.trades())
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(limit)
+            .query_async(&mut self.conn())
+            .await?;
+        let mut trades = Vec::new();
+        for (_, fields) in &entries {
+            let Some((_, bytes)) = fields.iter().find(|(f, _)| f == "t") else { continue };
+            let (side, seq, ts, raw) = wire::decode_stream_trades(bytes)?;
+            let side = if side == 0 { Side::Buy } else { Side::Sell };
+            // Within one order's entry the fills come in matching order; newest first means reversed.
+            trades.extend(raw.iter().rev().map(|t| t.to_trade(market, side, seq, ts)));
+            if trades.len() >= limit as usize {
+                break;
+            }
+        }
+        trades.truncate(limit as usize);
+        Ok(trades)
+    }
+
+    /// The user's order with this id; `NotFound` when it does not exist or is someone else's.
+    pub async fn order(&self, user_id: u64, order_id: u64) -> Result<Order, EngineError> {
+        let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
+        let raw = self.fetch(market, user_id, &[order_id]).await?;
+        raw.first().map(|o| o.to_order(market)).ok_or(EngineError::NotFound)
+    }
+
+    /// The user's orders, newest (by creation) first, in one market or all.
+    pub async fn orders(
+        &self,
+        user_id: u64,
+        symbol: Option<&Symbol>,
+        filter: StatusFilter,
+        limit: u32,
+    ) -> Result<Vec<Order>, EngineError> {
+        let mut all = Vec::new();
+        for market in self.markets_for(symbol)? {
+            let k = MarketKeys::new(&market.symbol);
+            let raw: Vec<Vec<u8>> = scripts::LIST_ORDERS
+                .key(k.seq())
+                .key(k.user_open(user_id))
+                .key(k.user_closed(user_id))
+                .arg(filter.as_arg())
+                .arg(limit)
+                .arg(user_id)
+                .arg(now_ms())
+                .arg(self.settings().retention_ms)
+                .invoke_async(&mut self.conn())
+                .await?;
+            for entry in raw {
+                all.push(wire::decode_order(&entry)?.to_order(market));
+            }
+        }
+        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.truncate(limit as usize);
+        Ok(all)
+    }
+
+    /// Reads orders of one user in one market by id (open, or closed within the retention).
+    pub async fn fetch(&self, market: &Market, user_id: u64, ids: &[u64]) -> Result<Vec<RawOrder>, EngineError> {
+        let k = MarketKeys::new(&market.symbol);
+        let mut inv = scripts::GET_ORDERS.prepare_invoke();
+        inv.key(k.seq()).key(k.user_closed(user_id));
+        inv.arg(user_id).arg(now_ms()).arg(self.settings().retention_ms);
+        for id in ids {
+            inv.arg(*id);
+        }
+        let raw: Vec<Vec<u8>> = inv.invoke_async(&mut self.conn()).await?;
+        raw.iter().map(|entry| Ok(wire::decode_order(entry)?)).collect()
+    }
+
+    /// Finds which market holds an order of this user: every market is asked in one pipeline.
+    pub(super) async fn locate(&self, user_id: u64, order_id: u64) -> Result<Option<&Market>, EngineError> {
+        let mut pipe = redis::pipe();
+        for m in self.markets.all() {
+            let k = MarketKeys::new(&m.symbol);
+            pipe.cmd("HEXISTS").arg(k.open_bucket(order_id)).arg(order_id % BUCKET_IDS);
+            pipe.cmd("HEXISTS").arg(k.user_closed(user_id)).arg(order_id);
+        }
+        let found: Vec<bool> = pipe.query_async(&mut self.conn()).await?;
+        Ok(found.chunks(2).position(|c| c[0] || c[1]).map(|i| &self.markets.all()[i]))
+    }
+}

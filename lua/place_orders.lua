@@ -1,0 +1,236 @@
+-- place_orders: places a batch of orders of one market, one after the other, each matched at once with
+-- price-time priority; the whole batch is one atomic step. A batch of one is the plain case; the backend
+-- batches orders that arrive together, so that the fixed cost of a call is shared.
+--
+-- KEYS[1] {S}:seq         KEYS[2] {S}:bids          KEYS[3] {S}:asks
+-- KEYS[4] {S}:depth:bids  KEYS[5] {S}:depth:asks    KEYS[6] {S}:trades
+-- then for each order n (from 0), at 6 + 3n:
+--   +1 {S}:user:<uid>:open   +2 {S}:user:<uid>:closed   +3 {S}:cid:<uid>:<client_order_id> (or {S}:cid)
+-- Keys that depend on the book (level lists, makers' buckets and users) are built from the prefix of
+-- KEYS[1] and share its hash slot.
+--
+-- ARGV[1] now, ms since the epoch            ARGV[2] retention of closed orders, ms
+-- ARGV[3] max resting orders one order may touch (the fill cap, <= 1000)
+-- ARGV[4] trades stream MAXLEN (approximate) ARGV[5] max open orders per user in this market
+-- ARGV[6] closed orders kept per user and market
+-- then for each order n, at 6 + 9n:
+--   +1 order id (from the global counter)  +2 user id (< 2^32)  +3 side: 0 buy, 1 sell
+--   +4 type: 0 limit, 1 market  +5 tif: 0 gtc, 1 ioc, 2 fok  +6 post_only: 0 | 1
+--   +7 price ticks (0 for market)  +8 quantity lots  +9 client_order_id or ''
+--
+-- Returns, for each order, two elements:
+--   'ok', event       accepted (see engine_lib; the order itself is the event's first entry)
+--   'dup', entry      the client_order_id already names an order of this user: nothing written
+--   'refused', code   a rule refuses it: nothing written for it
+-- The events of the accepted orders are published on {S}:events as one message.
+--
+-- Fill cap: an incoming order touches at most ARGV[3] resting orders (fills and self-trade cancels);
+-- whatever is left after that is cancelled, whatever its time in force, so one call stays short.
+
+-- Step 1: every argument of every order is checked before anything is written.
+
+local now, retention, retention_text = int_arg(1, 0), int_arg(2, 1), ARGV[2]
+local max_touch, trades_maxlen = int_arg(3, 1, 1000), fmt(int_arg(4, 1))
+local max_open, history_cap = int_arg(5, 1), int_arg(6, 1)
+local count = (#ARGV - 6) / 9
+if count < 1 or count % 1 ~= 0 or #KEYS ~= 6 + 3 * count then
+  error('invalid arguments: need 6 + 9n ARGV and 6 + 3n KEYS for n >= 1 orders')
+end
+local batch = {}
+for n = 0, count - 1 do
+  local a = 6 + 9 * n
+  local o = {
+    id = int_arg(a + 1, 1), uid = int_arg(a + 2, 1, MAX_UID), side = int_arg(a + 3, 0, 1),
+    otype = int_arg(a + 4, 0, 1), tif = int_arg(a + 5, 0, 2), post_only = int_arg(a + 6, 0, 1),
+    price = int_arg(a + 7, 0, MAX_PRICE), qty = int_arg(a + 8, 1), cid = cid_arg(a + 9),
+    open_key = KEYS[6 + 3 * n + 1], cid_key = KEYS[6 + 3 * n + 3],
+  }
+  if (o.otype == 0) ~= (o.price > 0) or (o.otype == 1 and o.post_only == 1) then
+    error('invalid argument: order ' .. n .. ': a limit order needs a price, a market order none and no post_only')
+  end
+  o.id_text, o.price_text = fmt(o.id), fmt(o.price)
+  batch[n + 1] = o
+end
+
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local seq_moved = false
+
+-- The best opposite level of an order: price as text and as a number, or nil.
+local function best_level(o)
+  local best
+  if o.side == 0 then
+    best = redis.call('ZRANGE', KEYS[3], '0', '0', 'WITHSCORES')
+  else
+    best = redis.call('ZREVRANGE', KEYS[2], '0', '0', 'WITHSCORES')
+  end
+  if best[1] then
+    return best[1], tonumber(best[2])
+  end
+end
+
+local function crosses(o, level_price)
+  return o.otype == 1 or (o.side == 0 and level_price <= o.price) or (o.side == 1 and level_price >= o.price)
+end
+
+-- Whether other users' orders within the fill cap can fill all of a fok order.
+local function fok_can_fill(o)
+  local opp = 1 - o.side
+  local last = fmt(max_touch - 1)
+  local levels = (opp == 1) and redis.call('ZRANGE', KEYS[3], '0', last, 'WITHSCORES')
+    or redis.call('ZREVRANGE', KEYS[2], '0', last, 'WITHSCORES')
+  local available, touched, i = 0, 0, 1
+  while touched < max_touch and levels[i] and crosses(o, tonumber(levels[i + 1])) do
+    for _, mid in ipairs(redis.call('LRANGE', level_key(opp, levels[i]), '0', fmt(max_touch - touched - 1))) do
+      touched = touched + 1
+      local m = load_open(mid)
+      if m.uid ~= o.uid then
+        available = available + (m.qty - m.filled)
+        if available >= o.qty then
+          return true
+        end
+      end
+    end
+    i = i + 2
+  end
+  return false
+end
+
+-- Places one order: its own checks, then its writes. Returns the reply kind and payload.
+local function place(o)
+  local may_rest = o.otype == 0 and o.tif == 0
+  if o.cid ~= '' then
+    local existing = redis.call('GET', o.cid_key)
+    if existing then
+      local found = load_users_order(existing, o.uid, now, retention)
+      if found then
+        return 'dup', order_entry(found)
+      end
+    end
+  end
+  if may_rest then
+    if redis.call('SCARD', o.open_key) >= max_open then
+      return 'refused', 'too_many_open_orders'
+    end
+    local depth = redis.call('HGET', KEYS[4 + o.side], o.price_text)
+    if depth and tonumber(depth) + o.qty > MAX_INT then
+      return 'refused', 'level_full'
+    end
+  end
+  local member, level_price = best_level(o)
+  local crossing = member and crosses(o, level_price)
+  if o.post_only == 1 and crossing then
+    return 'refused', 'post_only_would_cross'
+  end
+  if crossing and o.tif == 2 and not fok_can_fill(o) then
+    crossing = false
+    may_rest = false
+  end
+
+  -- Writes. The book changes exactly when the order trades or cancels something, or rests.
+  local book_changed = crossing or may_rest
+  if book_changed then
+    seq = seq + 1
+    seq_moved = true
+  end
+  o.flags = o.side + o.otype * 2 + o.tif * 4 + o.post_only * 16
+  o.filled, o.nlo, o.nhi, o.created, o.updated = 0, 0, 0, now, now
+  local opp = 1 - o.side
+  local orders, trades, levels = { false }, {}, {}
+  local touched = 0
+
+  while crossing and o.filled < o.qty and touched < max_touch do
+    -- One level: take its orders from the front, a few ids at a time.
+    local lkey = level_key(opp, member)
+    local taken, reduce, from = 0, 0, 0
+    while o.filled < o.qty and touched < max_touch do
+      local ids = redis.call('LRANGE', lkey, fmt(from), fmt(from + 7))
+      if #ids == 0 then
+        break
+      end
+      from = from + #ids
+      for _, mid in ipairs(ids) do
+        if o.filled == o.qty or touched == max_touch then
+          break
+        end
+        local m = load_open(mid)
+        touched = touched + 1
+        m.updated = now
+        local left = m.qty - m.filled
+        if m.uid == o.uid then
+          -- Self-trade prevention: the resting order is cancelled, no trade.
+          set_status(m, CANCELLED)
+          reduce = reduce + left
+        else
+          local fill = math.min(left, o.qty - o.filled)
+          add_fill(m, level_price, fill)
+          add_fill(o, level_price, fill)
+          trades[#trades + 1] = struct.pack(TRADE, o.id * 1024 + #trades, level_price, fill, m.id, o.id, m.uid, o.uid)
+          set_status(m, m.filled == m.qty and FILLED or PARTIAL)
+          reduce = reduce + fill
+        end
+        local record
+        if status_of(m) >= FILLED then
+          taken = taken + 1
+          record = store_closed(m, true, retention_text, history_cap)
+        else
+          record = store_open(m)
+        end
+        orders[#orders + 1] = order_entry(m, record)
+      end
+    end
+    if taken > 0 then
+      redis.call('LPOP', lkey, fmt(taken))
+    end
+    local total = reduce_level(opp, member, reduce)
+    levels[#levels + 1] = struct.pack(LEVEL, opp, level_price, total)
+    if total > 0 then
+      break
+    end
+    member, level_price = best_level(o)
+    crossing = member and crosses(o, level_price)
+  end
+  if #trades > 0 then
+    redis.call('XADD', KEYS[6], 'MAXLEN', '~', trades_maxlen, '*', 't',
+      struct.pack(TRADE_TAIL, o.side, seq, now) .. table.concat(trades))
+  end
+
+  local remaining = o.qty - o.filled
+  local record
+  if remaining > 0 and may_rest and touched < max_touch then
+    -- The rest of a gtc limit order joins the back of its level.
+    set_status(o, o.filled > 0 and PARTIAL or OPEN)
+    local price_text = o.price_text
+    local total = redis.call('HINCRBY', KEYS[4 + o.side], price_text, fmt(remaining))
+    if total == remaining then
+      redis.call('ZADD', KEYS[2 + o.side], price_text, price_text)
+    end
+    redis.call('RPUSH', level_key(o.side, price_text), o.id_text)
+    record = store_open(o)
+    redis.call('SADD', o.open_key, o.id_text)
+    if o.cid ~= '' then
+      redis.call('SET', o.cid_key, o.id_text)
+    end
+    levels[#levels + 1] = struct.pack(LEVEL, o.side, o.price, total)
+  else
+    set_status(o, remaining == 0 and FILLED or CANCELLED)
+    record = store_closed(o, false, retention_text, history_cap)
+  end
+  orders[1] = order_entry(o, record)
+  return 'ok', event(seq, book_changed, now, orders, trades, levels)
+end
+
+-- Step 2: each order in turn.
+local replies, events = {}, {}
+for i, o in ipairs(batch) do
+  local kind, payload = place(o)
+  replies[2 * i - 1] = kind
+  replies[2 * i] = payload
+  if kind == 'ok' then
+    events[#events + 1] = payload
+  end
+end
+if seq_moved then
+  redis.call('SET', KEYS[1], fmt(seq))
+end
+publish(events)
+return replies
