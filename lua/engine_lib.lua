@@ -6,8 +6,9 @@
 -- every redis.call argument is a string (Redis formats a Lua number with a slow %.17g).
 --
 -- Orders of a market `{S}`:
---   open:   bucket hash `{S}:open:<id // 64>`, field `<id % 64>` = record, field `c<id % 64>` = client
---           order id. At most 128 small fields, so Redis keeps each bucket as a compact listpack.
+--   open:   bucket hash `{S}:open:<id // 64>`, field `<id % 64>` = record .. client order id. At most
+--           64 small fields, so Redis keeps a bucket as a compact listpack (a client order id makes the
+--           value longer than listpack values may be, and that bucket a plain hash table).
 --   closed: the owner's hash `{S}:user:<uid>:closed`, field `<id>` = record .. client order id. It is
 --           trimmed to the history cap and expires after the retention without activity; a closed order
 --           whose last update is older than the retention counts as gone.
@@ -18,6 +19,7 @@
 --   bit 4 post_only, bits 5-6 status (0 open, 1 partially_filled, 2 filled, 3 cancelled).
 --
 -- Binary formats shared with backend/src/engine/wire.rs (all little-endian):
+--   order argument = ORDER_ARG: id, user id, side, type, tif, post_only, price, qty (28 bytes) .. cid
 --   order entry  = id (7 bytes) .. record (47) .. cid length (1) .. cid
 --   trade        = TRADE: id, price, qty, maker id, taker id, maker user, taker user (42 bytes)
 --   stream entry = TRADE_TAIL: taker side, sequence, time ms (14 bytes) .. trades; field `t` of {S}:trades
@@ -26,6 +28,7 @@
 --                  .. order entries .. trades .. levels
 
 local REC = '<I4BI6I7I7I3I7I6I6'
+local ORDER_ARG = '<I7I4BBBBI6I7'
 local TRADE = '<I7I6I7I7I7I4I4'
 local TRADE_TAIL = '<BI7I6'
 local LEVEL = '<BI6I7'
@@ -49,13 +52,9 @@ local function int_arg(i, min, max)
   return v
 end
 
--- ARGV[i] as a client_order_id: empty or 1-64 characters of A-Z a-z 0-9 _ - (safe in keys).
-local function cid_arg(i)
-  local v = ARGV[i] or ''
-  if v ~= '' and (#v > 64 or string.find(v, '[^%w_%-]')) then
-    error('invalid argument ARGV[' .. i .. ']: not a client_order_id')
-  end
-  return v
+-- Whether a text is a client_order_id: empty or 1-64 characters of A-Z a-z 0-9 _ - (safe in keys).
+local function is_cid(v)
+  return #v <= 64 and not string.find(v, '[^%w_%-]')
 end
 
 -- The market's hash-tagged prefix, `{BTC/USD}`, taken from KEYS[1] = `{BTC/USD}:seq`, and the names
@@ -108,10 +107,9 @@ end
 -- An open order by id (text), or nil.
 local function load_open(id_text)
   local id = tonumber(id_text)
-  local f = fmt(id % 64)
-  local found = redis.call('HMGET', bucket_key(id), f, 'c' .. f)
-  if found[1] then
-    return unpack_order(id, id_text, found[1], found[2])
+  local found = redis.call('HGET', bucket_key(id), fmt(id % 64))
+  if found then
+    return unpack_order(id, id_text, found, string.sub(found, 48))
   end
 end
 
@@ -142,13 +140,8 @@ end
 
 -- Writes a resting order into its bucket (it stays there until it closes). Returns the packed record.
 local function store_open(o)
-  local f = fmt(o.id % 64)
   local record = pack_order(o)
-  if o.cid ~= '' then
-    redis.call('HSET', bucket_key(o.id), f, record, 'c' .. f, o.cid)
-  else
-    redis.call('HSET', bucket_key(o.id), f, record)
-  end
+  redis.call('HSET', bucket_key(o.id), fmt(o.id % 64), record .. o.cid)
   return record
 end
 
@@ -157,8 +150,7 @@ end
 -- The closed hash is trimmed to its cap on one close in 16, to keep closes cheap.
 local function store_closed(o, was_open, retention_text, history_cap)
   if was_open then
-    local f = fmt(o.id % 64)
-    redis.call('HDEL', bucket_key(o.id), f, 'c' .. f)
+    redis.call('HDEL', bucket_key(o.id), fmt(o.id % 64))
     redis.call('SREM', user_key(o.uid, 'open'), o.id_text)
   end
   local record = pack_order(o)

@@ -13,10 +13,9 @@
 -- ARGV[3] max resting orders one order may touch (the fill cap, <= 1000)
 -- ARGV[4] trades stream MAXLEN (approximate) ARGV[5] max open orders per user in this market
 -- ARGV[6] closed orders kept per user and market
--- then for each order n, at 6 + 9n:
---   +1 order id (from the global counter)  +2 user id (< 2^32)  +3 side: 0 buy, 1 sell
---   +4 type: 0 limit, 1 market  +5 tif: 0 gtc, 1 ioc, 2 fok  +6 post_only: 0 | 1
---   +7 price ticks (0 for market)  +8 quantity lots  +9 client_order_id or ''
+-- ARGV[7 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
+--   (< 2^32), side (0 buy, 1 sell), type (0 limit, 1 market), tif (0 gtc, 1 ioc, 2 fok), post_only (0|1),
+--   price ticks (0 for market), quantity lots, then the client_order_id (possibly empty).
 --
 -- Returns, for each order, two elements:
 --   'ok', event       accepted (see engine_lib; the order itself is the event's first entry)
@@ -32,24 +31,27 @@
 local now, retention, retention_text = int_arg(1, 0), int_arg(2, 1), ARGV[2]
 local max_touch, trades_maxlen = int_arg(3, 1, 1000), fmt(int_arg(4, 1))
 local max_open, history_cap = int_arg(5, 1), int_arg(6, 1)
-local count = (#ARGV - 6) / 9
-if count < 1 or count % 1 ~= 0 or #KEYS ~= 6 + 3 * count then
-  error('invalid arguments: need 6 + 9n ARGV and 6 + 3n KEYS for n >= 1 orders')
+local count = #ARGV - 6
+if count < 1 or #KEYS ~= 6 + 3 * count then
+  error('invalid arguments: need 6 + n ARGV and 6 + 3n KEYS for n >= 1 orders')
 end
 local batch = {}
-for n = 0, count - 1 do
-  local a = 6 + 9 * n
-  local o = {
-    id = int_arg(a + 1, 1), uid = int_arg(a + 2, 1, MAX_UID), side = int_arg(a + 3, 0, 1),
-    otype = int_arg(a + 4, 0, 1), tif = int_arg(a + 5, 0, 2), post_only = int_arg(a + 6, 0, 1),
-    price = int_arg(a + 7, 0, MAX_PRICE), qty = int_arg(a + 8, 1), cid = cid_arg(a + 9),
-    open_key = KEYS[6 + 3 * n + 1], cid_key = KEYS[6 + 3 * n + 3],
-  }
-  if (o.otype == 0) ~= (o.price > 0) or (o.otype == 1 and o.post_only == 1) then
-    error('invalid argument: order ' .. n .. ': a limit order needs a price, a market order none and no post_only')
+for n = 1, count do
+  local packed = ARGV[6 + n]
+  if #packed < 28 then
+    error('invalid argument: order ' .. n .. ' is not a packed order')
   end
-  o.id_text, o.price_text = fmt(o.id), fmt(o.price)
-  batch[n + 1] = o
+  local id, uid, side, otype, tif, post_only, price, qty = struct.unpack(ORDER_ARG, packed)
+  local cid = string.sub(packed, 29)
+  if id < 1 or id > MAX_INT or uid < 1 or side > 1 or otype > 1 or tif > 2 or post_only > 1 or qty < 1
+    or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1) or not is_cid(cid) then
+    error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
+  end
+  batch[n] = {
+    id = id, id_text = fmt(id), uid = uid, side = side, otype = otype, tif = tif, post_only = post_only,
+    price = price, price_text = fmt(price), qty = qty, cid = cid,
+    open_key = KEYS[6 + 3 * n - 2], cid_key = KEYS[6 + 3 * n],
+  }
 end
 
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -107,19 +109,22 @@ local function place(o)
       end
     end
   end
-  if may_rest then
-    if redis.call('SCARD', o.open_key) >= max_open then
-      return 'refused', 'too_many_open_orders'
-    end
-    local depth = redis.call('HGET', KEYS[4 + o.side], o.price_text)
-    if depth and tonumber(depth) + o.qty > MAX_INT then
-      return 'refused', 'level_full'
-    end
-  end
   local member, level_price = best_level(o)
   local crossing = member and crosses(o, level_price)
   if o.post_only == 1 and crossing then
     return 'refused', 'post_only_would_cross'
+  end
+  if may_rest then
+    if redis.call('SCARD', o.open_key) >= max_open then
+      return 'refused', 'too_many_open_orders'
+    end
+    -- Level totals stay below 2^53. A crossing order's own level is empty (the book is never crossed).
+    if not crossing then
+      local depth = redis.call('HGET', KEYS[4 + o.side], o.price_text)
+      if depth and tonumber(depth) + o.qty > MAX_INT then
+        return 'refused', 'level_full'
+      end
+    end
   end
   if crossing and o.tif == 2 and not fok_can_fill(o) then
     crossing = false

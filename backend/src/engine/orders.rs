@@ -51,6 +51,9 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         batch: &[BatchOrder<'_>],
         now: u64,
     ) -> Result<Vec<Result<Placed, EngineError>>, EngineError> {
+        if batch.iter().any(|b| b.user_id == 0 || b.user_id > u64::from(u32::MAX) || b.id == 0 || b.id > common::MAX_SAFE_INT) {
+            return Err(EngineError::Protocol("user ids must be 1..2^32 and order ids 1..2^53".into()));
+        }
         let reply: Vec<Value> = self.place_invocation(market, batch, now).invoke_async(&mut self.conn()).await?;
         read_placements(market, &reply)
     }
@@ -68,19 +71,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(s.max_open_orders_per_user)
             .arg(s.history_per_user);
         for b in batch {
-            let o = b.order;
             inv.key(k.user_open(b.user_id))
                 .key(k.user_closed(b.user_id))
-                .key(k.client_order_id(b.user_id, &o.client_order_id));
-            inv.arg(b.id)
-                .arg(b.user_id)
-                .arg(o.side as u8)
-                .arg(o.order_type as u8)
-                .arg(o.time_in_force as u8)
-                .arg(u8::from(o.post_only))
-                .arg(o.price_ticks)
-                .arg(o.quantity_lots)
-                .arg(&o.client_order_id);
+                .key(k.client_order_id(b.user_id, &b.order.client_order_id));
+            inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
         }
         inv
     }

@@ -2,6 +2,7 @@
 //! little-endian unsigned integers of 1 to 7 bytes, packed with Lua's `struct.pack`.
 
 use super::event::{Event, RawLevel, RawOrder, RawTrade};
+use super::CheckedOrder;
 
 /// A reply that does not follow the wire format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +65,22 @@ impl<'a> Reader<'a> {
             Err(WireError("trailing bytes"))
         }
     }
+}
+
+/// A placement argument: id, user id, side, type, tif, post_only, price, quantity, then the client order id.
+pub fn encode_order_arg(id: u64, user_id: u64, o: &CheckedOrder) -> Vec<u8> {
+    let mut out = Vec::with_capacity(28 + o.client_order_id.len());
+    let mut put = |value: u64, width: usize| out.extend_from_slice(&value.to_le_bytes()[..width]);
+    put(id, 7);
+    put(user_id, 4);
+    put(o.side as u64, 1);
+    put(o.order_type as u64, 1);
+    put(o.time_in_force as u64, 1);
+    put(u64::from(o.post_only), 1);
+    put(o.price_ticks, 6);
+    put(o.quantity_lots, 7);
+    out.extend_from_slice(o.client_order_id.as_bytes());
+    out
 }
 
 /// An order entry: id, record, client_order_id.

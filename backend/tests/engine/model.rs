@@ -77,12 +77,12 @@ impl Model {
             }
         }
         let may_rest = !o.market && o.tif == 0;
-        if may_rest && self.open_count(o.user) >= self.max_open {
-            return Outcome::Refused("too_many_open_orders");
-        }
         let crossing = self.crossing(&o);
         if o.post_only && !crossing.is_empty() {
             return Outcome::Refused("post_only_would_cross");
+        }
+        if may_rest && self.open_count(o.user) >= self.max_open {
+            return Outcome::Refused("too_many_open_orders");
         }
         let fok_fails = o.tif == 2 && {
             let mut available = 0;

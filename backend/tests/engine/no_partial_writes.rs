@@ -7,28 +7,32 @@ use redis::Script;
 
 use crate::helpers::*;
 
-/// A valid one-order placement's keys and arguments; each case below spoils one thing.
-/// ARGV: now, retention, fill cap, stream length, max open, history cap, then the order's
-/// id, user, side, type, tif, post_only, price, quantity, client order id (index 6 + field).
-fn place_args(id: &str, user: &str) -> (Vec<String>, Vec<String>) {
-    let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
-    let uid: u64 = user.parse().unwrap_or(1);
-    let keys = vec![
-        k.seq(),
-        k.bids(),
-        k.asks(),
-        k.depth_bids(),
-        k.depth_asks(),
-        k.trades(),
-        k.user_open(uid),
-        k.user_closed(uid),
-        k.client_order_id(uid, ""),
-    ];
-    let args = ["1000", "60000", "1000", "1000", "500", "1000", id, user, "0", "0", "0", "0", "10000", "100", ""];
-    (keys, args.iter().map(|s| s.to_string()).collect())
+/// A packed order argument with any field values (out-of-range ones included), as `place_orders` reads it.
+#[allow(clippy::too_many_arguments)]
+fn packed(id: u64, user: u64, side: u64, otype: u64, tif: u64, post_only: u64, price: u64, qty: u64, cid: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (v, w) in [(id, 7), (user, 4), (side, 1), (otype, 1), (tif, 1), (post_only, 1), (price, 6), (qty, 7)] {
+        out.extend_from_slice(&u64::to_le_bytes(v)[..w]);
+    }
+    out.extend_from_slice(cid.as_bytes());
+    out
 }
 
-async fn call(t: &mut TestEngine, script: &Script, keys: &[String], args: &[String]) -> String {
+/// A valid one-order placement's keys and arguments (settings, then one packed order); each case below
+/// spoils one thing. Settings: now, retention, fill cap, stream length, max open, history cap.
+fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
+    let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
+    let keys = vec![k.seq(), k.bids(), k.asks(), k.depth_bids(), k.depth_asks(), k.trades(), k.user_open(1), k.user_closed(1), k.client_order_id(1, "")];
+    let mut args: Vec<Vec<u8>> = ["1000", "60000", "1000", "1000", "500", "1000"].iter().map(|s| s.as_bytes().to_vec()).collect();
+    args.push(order);
+    (keys, args)
+}
+
+fn good(price: u64) -> Vec<u8> {
+    packed(900, 1, 0, 0, 0, 0, price, 100, "")
+}
+
+async fn call<A: redis::ToRedisArgs>(t: &mut TestEngine, script: &Script, keys: &[String], args: &[A]) -> String {
     let mut inv = script.prepare_invoke();
     for k in keys {
         inv.key(k);
@@ -42,7 +46,7 @@ async fn call(t: &mut TestEngine, script: &Script, keys: &[String], args: &[Stri
     }
 }
 
-async fn assert_writes_nothing(t: &mut TestEngine, what: &str, script: &Script, keys: &[String], args: &[String]) {
+async fn assert_writes_nothing<A: redis::ToRedisArgs>(t: &mut TestEngine, what: &str, script: &Script, keys: &[String], args: &[A]) {
     let before = dump_keyspace(&mut t.conn).await;
     let reply = call(t, script, keys, args).await;
     assert!(
@@ -63,49 +67,53 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
 
     let place = &*scripts::PLACE_ORDERS;
-    let spoil = |i: usize, v: &str| {
-        let (keys, mut args) = place_args("900", "1");
-        args[i] = v.to_string();
+    let setting = |i: usize, v: &str| {
+        let (keys, mut args) = place_args(good(10_000));
+        args[i] = v.as_bytes().to_vec();
         (keys, args)
     };
-    let cases: Vec<(&str, (Vec<String>, Vec<String>))> = vec![
-        ("order id not a number", spoil(6, "abc")),
-        ("order id zero", spoil(6, "0")),
-        ("user id negative", spoil(7, "-1")),
-        ("side out of range", spoil(8, "2")),
-        ("type out of range", spoil(9, "7")),
-        ("tif out of range", spoil(10, "3")),
-        ("post_only not a flag", spoil(11, "yes")),
-        ("fractional price", spoil(12, "100.5")),
-        ("price above 2^53", spoil(12, "9007199254740993")),
-        ("limit without price", spoil(12, "0")),
-        ("zero quantity", spoil(13, "0")),
-        ("fractional quantity", spoil(13, "2.5")),
-        ("huge quantity", spoil(13, "1e300")),
-        ("hex order id", spoil(6, "0x")),
-        ("client order id breaking keys", spoil(14, "a}{b")),
-        ("client order id too long", spoil(14, &"x".repeat(65))),
-        ("fill cap zero", spoil(2, "0")),
-        ("fill cap above the bound", spoil(2, "5000")),
-        ("missing arguments", {
-            let (keys, args) = place_args("900", "1");
-            (keys, args[..12].to_vec())
+    let max = 1u64 << 56;
+    let cases: Vec<(&str, (Vec<String>, Vec<Vec<u8>>))> = vec![
+        ("order id zero", place_args(packed(0, 1, 0, 0, 0, 0, 10_000, 100, ""))),
+        ("order id above 2^53", place_args(packed(max - 1, 1, 0, 0, 0, 0, 10_000, 100, ""))),
+        ("user id zero", place_args(packed(900, 0, 0, 0, 0, 0, 10_000, 100, ""))),
+        ("side out of range", place_args(packed(900, 1, 2, 0, 0, 0, 10_000, 100, ""))),
+        ("type out of range", place_args(packed(900, 1, 0, 7, 0, 0, 10_000, 100, ""))),
+        ("tif out of range", place_args(packed(900, 1, 0, 0, 3, 0, 10_000, 100, ""))),
+        ("post_only not a flag", place_args(packed(900, 1, 0, 0, 0, 9, 10_000, 100, ""))),
+        ("limit without price", place_args(packed(900, 1, 0, 0, 0, 0, 0, 100, ""))),
+        ("market with a price", place_args(packed(900, 1, 0, 1, 1, 0, 10_000, 100, ""))),
+        ("market post_only", place_args(packed(900, 1, 0, 1, 1, 1, 0, 100, ""))),
+        ("zero quantity", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 0, ""))),
+        ("quantity above 2^53", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, max - 1, ""))),
+        ("client order id breaking keys", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "a}{b"))),
+        ("client order id too long", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, &"x".repeat(65)))),
+        ("truncated order", place_args(b"abc".to_vec())),
+        ("now not a number", setting(0, "soon")),
+        ("retention zero", setting(1, "0")),
+        ("fill cap zero", setting(2, "0")),
+        ("fill cap above the bound", setting(2, "5000")),
+        ("fractional stream length", setting(3, "2.5")),
+        ("huge history cap", setting(5, "1e300")),
+        ("no order", {
+            let (keys, args) = place_args(good(10_000));
+            (keys, args[..6].to_vec())
         }),
-        ("post_only crossing", {
-            let (keys, mut args) = place_args("900", "1");
-            args[11] = "1".into();
-            args[12] = "10100".into();
-            (keys, args)
+        ("keys missing", {
+            let (keys, args) = place_args(good(10_000));
+            (keys[..7].to_vec(), args)
         }),
-        ("too many open orders", {
-            let (keys, mut args) = place_args("900", "1");
-            args[4] = "2".into();
-            (keys, args)
-        }),
+        ("post_only crossing", place_args(packed(900, 1, 0, 0, 0, 1, 10_100, 100, ""))),
+        ("too many open orders", setting(4, "2")),
         ("repeated client order id", {
-            let (mut keys, mut args) = place_args("900", "1");
+            let (mut keys, args) = place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"));
             keys[8] = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap()).client_order_id(1, "held");
-            args[14] = "held".into();
+            (keys, args)
+        }),
+        ("a batch whose second order is malformed", {
+            let (mut keys, mut args) = place_args(good(10_000));
+            keys.extend_from_slice(&keys[6..9].to_vec());
+            args.push(packed(901, 1, 0, 0, 0, 0, 0, 100, ""));
             (keys, args)
         }),
     ];
@@ -143,12 +151,4 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let get_keys = [k.seq(), k.user_closed(1)];
     assert_writes_nothing(&mut t, "get: bad id", &scripts::GET_ORDERS, &get_keys, &args(&["1", "1000", "60000", "1", "x"])).await;
     assert_writes_nothing(&mut t, "list: bad filter", &scripts::LIST_ORDERS, &all_keys, &args(&["some", "10", "1", "1000", "60000"])).await;
-    // A batch whose second order is malformed writes nothing for the first either.
-    let (mut keys, mut batch) = place_args("901", "1");
-    let (second_keys, second) = place_args("902", "1");
-    keys.extend_from_slice(&second_keys[6..]);
-    batch.extend_from_slice(&second[6..]);
-    let last = batch.len() - 2;
-    batch[last] = "0".into();
-    assert_writes_nothing(&mut t, "batch with a bad second order", place, &keys, &batch).await;
 }
