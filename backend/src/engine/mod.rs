@@ -41,7 +41,7 @@ impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             retention_ms: 24 * 3600 * 1000,
-            max_fills_per_call: 1000,
+            max_fills_per_call: 250,
             trades_stream_len: 10_000,
             max_open_orders_per_user: 500,
             history_per_user: 1000,

@@ -13,8 +13,7 @@ pub const SYMBOL: &str = "BTC/USD";
 pub struct TestEngine {
     pub engine: Engine<MultiplexedConnection>,
     pub conn: MultiplexedConnection,
-    /// Kept so the server lives as long as the test.
-    #[allow(dead_code)]
+    /// The test's own server; it lives as long as the test.
     pub redis: RedisProcess,
 }
 

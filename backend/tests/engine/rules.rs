@@ -312,3 +312,31 @@ async fn off_grid_and_malformed_orders_are_refused_before_redis() {
     assert!(matches!(no_price.by(&t, 1).await, Err(EngineError::Invalid { code: "invalid_price", .. })));
     assert_eq!(before, dump_keyspace(&mut t.conn).await, "nothing was written");
 }
+
+#[tokio::test]
+async fn a_redis_restart_is_recovered_transparently() {
+    let mut t = spawn_engine().await;
+    let client = redis::Client::open(t.redis.url()).unwrap();
+    let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
+    let engine = backend::engine::Engine::new(manager, std::sync::Arc::new(backend::markets::Markets::defaults()), Default::default());
+    let order = |side, price: &str| {
+        let mut r = limit(side, "1", price);
+        r.0.symbol = sym();
+        r.0
+    };
+    engine.place(1, &order(Sell, "100")).await.unwrap();
+    // A scratch server keeps nothing: after the restart both the data and the script cache are empty.
+    t.redis.restart().unwrap();
+    let mut placed = engine.place(1, &order(Sell, "101")).await;
+    for _ in 0..20 {
+        if placed.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        placed = engine.place(1, &order(Sell, "101")).await;
+    }
+    assert_eq!(placed.unwrap().order.status, OrderStatus::Open);
+    let book = engine.book(&sym(), 10).await.unwrap();
+    assert_eq!(book.asks.len(), 1);
+    assert_eq!(book.asks[0].price, dec("101"));
+}

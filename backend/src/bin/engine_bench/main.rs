@@ -1,0 +1,130 @@
+//! Engine benchmark: orders per second through the scripts with pipelining, beside the yardstick
+//! (`../shared/bench/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
+//! Redis memory per resting order; and throughput again with 1,000,000 orders resting.
+//!
+//! `cargo run --release -p backend --bin engine_bench [-- --quick]`
+
+mod flows;
+mod stats;
+
+use std::sync::Arc;
+
+use backend::engine::{Engine, EngineSettings};
+use backend::markets::Markets;
+use backend::redis_process::RedisProcess;
+use redis::aio::MultiplexedConnection;
+
+use flows::{engine_flow, fill_resting, sweep_bound, yardstick_flow, yardstick_redis_benchmark};
+use stats::{print_breakdown, redis_cpu};
+
+pub const CONNECTIONS: usize = 50;
+pub const PIPELINE: usize = 16;
+/// Orders per script call when the backend batches orders that arrive together.
+const BATCH: usize = 16;
+const YARDSTICK: &str = "../shared/bench/seed_layout_match.lua";
+
+struct Opts {
+    orders: usize,
+    resting: usize,
+    runs: usize,
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let opts = if quick {
+        Opts { orders: 20_000, resting: 50_000, runs: 1 }
+    } else {
+        Opts { orders: 300_000, resting: 1_000_000, runs: 3 }
+    };
+    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let markets = Arc::new(Markets::defaults());
+    let engine = Engine::new(conn.clone(), markets.clone(), EngineSettings::default());
+    engine.load_scripts().await.expect("scripts load");
+    let yardstick_src = std::fs::read_to_string(YARDSTICK)
+        .or_else(|_| std::fs::read_to_string(format!("../{YARDSTICK}")))
+        .expect("the yardstick script at ../shared/bench/seed_layout_match.lua");
+    let yardstick_sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
+
+    println!("engine benchmark: {} connections x pipeline {}, {} orders per run, {} runs", CONNECTIONS, PIPELINE, opts.orders, opts.runs);
+    let mut engine_rates = Vec::new();
+    let mut single_rates = Vec::new();
+    let mut yard_rates = Vec::new();
+    let mut rested = 0.0;
+    for run in 1..=opts.runs {
+        flush(&mut conn).await;
+        let (single, _) = engine_flow(&client, &engine, opts.orders, 0, 1).await;
+        single_rates.push(single);
+        flush(&mut conn).await;
+        let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
+        let cpu_before = redis_cpu(&mut conn).await;
+        let (rate, rest_share) = engine_flow(&client, &engine, opts.orders, 0, BATCH).await;
+        if run == 1 {
+            let cpu = redis_cpu(&mut conn).await - cpu_before;
+            println!("  Redis main thread CPU per engine order: {:.1} us (wall per order {:.1} us)", cpu * 1e6 / opts.orders as f64, 1e6 / rate);
+            print_breakdown(&mut conn, opts.orders).await;
+        }
+        rested = rest_share;
+        engine_rates.push(rate);
+        flush(&mut conn).await;
+        let _: String = redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
+        let cpu_before = redis_cpu(&mut conn).await;
+        yard_rates.push(yardstick_flow(&client, &yardstick_sha, opts.orders).await);
+        if run == 1 {
+            let cpu = redis_cpu(&mut conn).await - cpu_before;
+            println!("  Redis main thread CPU per yardstick order: {:.1} us", cpu * 1e6 / opts.orders as f64);
+        }
+        println!(
+            "  run {run}: engine {:>8.0} orders/s (batches of {BATCH}), {:>8.0} (one order per call)   yardstick {:>8.0} orders/s",
+            engine_rates[run - 1],
+            single_rates[run - 1],
+            yard_rates[run - 1]
+        );
+    }
+    let (engine_rate, yard_rate) = (median(&mut engine_rates), median(&mut yard_rates));
+    flush(&mut conn).await;
+    let yard_native = yardstick_redis_benchmark(redis.port(), &yardstick_sha, opts.orders);
+    let single_rate = median(&mut single_rates);
+    println!("share of engine orders that rested: {:.0}%", rested * 100.0);
+
+    flush(&mut conn).await;
+    let bytes = fill_resting(&client, &engine, opts.resting).await;
+    let mut deep_rates = Vec::new();
+    for run in 0..opts.runs as u64 {
+        // Fresh users each run: the flow's resting orders stay on the deep book.
+        let (rate, _) = engine_flow(&client, &engine, opts.orders, 2_000_000 + run * 10_000, BATCH).await;
+        deep_rates.push(rate);
+    }
+    let deep_rate = median(&mut deep_rates);
+
+    flush(&mut conn).await;
+    let (sweep_fills, sweep_ms) = sweep_bound(&client, &engine).await;
+
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| engine orders/s, batches of {BATCH} (median of {}) | {:.0} |", opts.runs, engine_rate);
+    println!("| engine orders/s, one order per call (median) | {:.0} |", single_rate);
+    println!("| yardstick orders/s, same driver (median) | {:.0} |", yard_rate);
+    println!("| engine / yardstick | {:.2}x |", engine_rate / yard_rate);
+    if let Some(native) = yard_native {
+        println!("| yardstick orders/s, redis-benchmark (its README's way; a lighter client) | {native:.0} |");
+    }
+    println!("| Redis bytes per resting order ({} resting) | {:.1} |", opts.resting, bytes);
+    println!("| engine orders/s with {} resting (median) | {:.0} |", opts.resting, deep_rate);
+    println!("| deep book / empty book | {:.0}% |", 100.0 * deep_rate / engine_rate);
+    println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
+    drop(redis);
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+async fn flush(conn: &mut MultiplexedConnection) {
+    let _: () = redis::cmd("FLUSHALL").query_async(conn).await.unwrap();
+}
+
