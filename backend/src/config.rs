@@ -19,6 +19,8 @@ pub struct Config {
     pub redis: RedisTarget,
     pub static_dir: PathBuf,
     pub engine: EngineSettings,
+    /// How long a login token lasts, in seconds.
+    pub token_ttl_secs: u64,
 }
 
 /// A variable that is set but cannot be used.
@@ -61,6 +63,7 @@ impl Config {
             port: parsed("PORT", 8000)?,
             redis,
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or("dist".into())),
+            token_ttl_secs: parsed("TOKEN_TTL_SECONDS", 24 * 3600)?,
             engine: EngineSettings {
                 retention_ms: parsed("ORDER_RETENTION_SECONDS", defaults.retention_ms / 1000)? * 1000,
                 ..defaults

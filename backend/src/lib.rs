@@ -2,6 +2,7 @@
 //! configured markets, configuration and start-up, and the plumbing to run Redis for tests,
 //! benchmarks and `make run`.
 
+pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod http;

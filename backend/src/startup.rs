@@ -8,6 +8,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::net::TcpListener;
 
+use crate::auth::Accounts;
 use crate::config::{Config, RedisTarget};
 use crate::engine::Engine;
 use crate::http::{app, AppState};
@@ -42,10 +43,11 @@ impl Application {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_with_config(client, manager_config).await?;
-        let engine = Engine::new(conn, Arc::new(Markets::defaults()), config.engine.clone());
+        let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), config.engine.clone());
         engine.load_scripts().await?;
+        let accounts = Accounts::new(conn, config.token_ttl_secs);
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
-        Ok(Application { listener, state: AppState { engine }, config, _redis: embedded })
+        Ok(Application { listener, state: AppState { engine, accounts }, config, _redis: embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -205,7 +205,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 }
 
-pub(crate) fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 

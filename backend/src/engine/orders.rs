@@ -141,7 +141,7 @@ fn first_order(event: &Event) -> Result<&RawOrder, EngineError> {
 
 /// Reads `place_orders`' reply: a `kind, payload` pair per order.
 pub fn read_placements(market: &Market, reply: &[Value]) -> Result<Vec<Result<Placed, EngineError>>, EngineError> {
-    if reply.len() % 2 != 0 {
+    if !reply.len().is_multiple_of(2) {
         return Err(EngineError::Protocol("odd reply length".into()));
     }
     reply

@@ -6,6 +6,9 @@ use redis::aio::ConnectionLike;
 use super::keys::{MarketKeys, BUCKET_IDS};
 use super::{now_ms, scripts, wire, Engine, EngineError, RawOrder, StatusFilter};
 
+/// A stream entry as XREVRANGE returns it: its id and its field-value pairs.
+type StreamEntry = (String, Vec<(String, Vec<u8>)>);
+
 impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// The top `depth` levels of each side and the sequence they reflect.
     pub async fn book(&self, symbol: &Symbol, depth: u32) -> Result<BookSnapshot, EngineError> {
@@ -42,7 +45,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub async fn recent_trades(&self, symbol: &Symbol, limit: u32) -> Result<Vec<Trade>, EngineError> {
         let market = self.market(symbol)?;
         let k = MarketKeys::new(symbol);
-        let entries: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XREVRANGE")
+        let entries: Vec<StreamEntry> = redis::cmd("XREVRANGE")
             .arg(k.trades())
             .arg("+")
             .arg("-")
@@ -98,7 +101,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
                 all.push(wire::decode_order(&entry)?.to_order(market));
             }
         }
-        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.sort_by_key(|o| std::cmp::Reverse(o.id));
         all.truncate(limit as usize);
         Ok(all)
     }

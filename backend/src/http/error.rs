@@ -6,10 +6,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use common::ErrorBody;
 
+use crate::auth::AuthError;
 use crate::engine::EngineError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("missing or invalid token")]
+    Unauthorized,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("rate limited")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("{detail}")]
     NotFound { code: &'static str, detail: String },
     #[error("{detail}")]
@@ -25,6 +34,17 @@ pub enum ApiError {
 impl ApiError {
     pub fn invalid(detail: impl Into<String>) -> ApiError {
         ApiError::Unprocessable { code: "validation_error", detail: detail.into() }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::UsernameTaken => ApiError::Conflict { code: "username_taken", detail: "that username is taken".into() },
+            AuthError::WrongCredentials => ApiError::Unauthorized,
+            AuthError::Redis(e) => ApiError::Unavailable(e.to_string()),
+            AuthError::Internal(e) => ApiError::Internal(e),
+        }
     }
 }
 
@@ -44,6 +64,20 @@ impl From<EngineError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, detail) = match &self {
+            ApiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "bad_request", detail.clone()),
+            ApiError::Unauthorized => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", "missing, invalid or expired token".into())
+            }
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is over the limit of {} bytes", super::json::BODY_LIMIT),
+            ),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                let body = Json(ErrorBody { detail: "too many requests, slow down".into(), code: "rate_limited".into() });
+                let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
+                return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
+            }
             ApiError::NotFound { code, detail } => (StatusCode::NOT_FOUND, *code, detail.clone()),
             ApiError::Unprocessable { code, detail } => (StatusCode::UNPROCESSABLE_ENTITY, *code, detail.clone()),
             ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, *code, detail.clone()),

@@ -73,7 +73,8 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
         (keys, args)
     };
     let max = 1u64 << 56;
-    let cases: Vec<(&str, (Vec<String>, Vec<Vec<u8>>))> = vec![
+    type Call = (Vec<String>, Vec<Vec<u8>>);
+    let cases: Vec<(&str, Call)> = vec![
         ("order id zero", place_args(packed(0, 1, 0, 0, 0, 0, 10_000, 100, ""))),
         ("order id above 2^53", place_args(packed(max - 1, 1, 0, 0, 0, 0, 10_000, 100, ""))),
         ("user id zero", place_args(packed(900, 0, 0, 0, 0, 0, 10_000, 100, ""))),
@@ -112,7 +113,7 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
         }),
         ("a batch whose second order is malformed", {
             let (mut keys, mut args) = place_args(good(10_000));
-            keys.extend_from_slice(&keys[6..9].to_vec());
+            keys.extend_from_within(6..9);
             args.push(packed(901, 1, 0, 0, 0, 0, 0, 100, ""));
             (keys, args)
         }),

@@ -26,7 +26,7 @@ impl Rng {
 /// here in ticks of 0.01 and lots of 0.01 BTC, from 1,000 users, all gtc limit orders.
 pub fn flow_order(r: u64) -> CheckedOrder {
     CheckedOrder {
-        side: if r % 2 == 0 { Side::Buy } else { Side::Sell },
+        side: if r.is_multiple_of(2) { Side::Buy } else { Side::Sell },
         order_type: OrderType::Limit,
         time_in_force: TimeInForce::Gtc,
         post_only: false,
@@ -54,7 +54,7 @@ pub async fn engine_flow(
         let engine = engine.clone();
         let market = market.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1) * 0x1000_0001);
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
             let mut rested = 0usize;
             let mut done = 0;
             while done < per_conn {
@@ -103,7 +103,7 @@ pub async fn yardstick_flow(client: &redis::Client, sha: &str, total: usize) -> 
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
         let sha = sha.to_string();
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1) * 0x1000_0001);
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
             let mut done = 0;
             while done < per_conn {
                 let n = PIPELINE.min(per_conn - done);

@@ -1,0 +1,132 @@
+//! Accounts and sessions: argon2 password hashes, random bearer tokens kept in Redis with a TTL (only
+//! their SHA-256 is stored, so a copy of Redis holds no usable token), and the extractor that turns an
+//! `Authorization: Bearer` header into the caller's user id.
+
+mod extractor;
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use common::{Password, Username};
+use redis::aio::ConnectionLike;
+use redis::Script;
+use sha2::{Digest, Sha256};
+
+pub use extractor::AuthUser;
+
+static REGISTER_USER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../../../lua/register_user.lua")));
+
+/// A hash that no password matches, verified against when the username is unknown so that a login
+/// takes as long for a missing user as for a wrong password.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("not a real password"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("wrong username or password")]
+    WrongCredentials,
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// The key a session is stored under: the SHA-256 of its token, hex.
+fn session_key(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("session:{hex}")
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Accounts and sessions over a Redis connection.
+#[derive(Clone)]
+pub struct Accounts<C> {
+    conn: C,
+    token_ttl_secs: u64,
+}
+
+impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
+    pub fn new(conn: C, token_ttl_secs: u64) -> Accounts<C> {
+        Accounts { conn, token_ttl_secs }
+    }
+
+    pub fn token_ttl_secs(&self) -> u64 {
+        self.token_ttl_secs
+    }
+
+    /// Creates an account; the password is hashed off the async threads (argon2 is slow on purpose).
+    pub async fn register(&self, username: &Username, password: &Password) -> Result<u64, AuthError> {
+        let pw = password.expose().to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let id: u64 = REGISTER_USER
+            .key(format!("user:name:{}", username.as_str()))
+            .key("next_user_id")
+            .arg(username.as_str())
+            .arg(hash)
+            .arg(crate::engine::now_ms())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        if id == 0 {
+            return Err(AuthError::UsernameTaken);
+        }
+        Ok(id)
+    }
+
+    /// Checks the credentials and opens a session; returns its token.
+    pub async fn login(&self, username: &str, password: &str) -> Result<String, AuthError> {
+        let mut conn = self.conn.clone();
+        let id: Option<u64> = redis::cmd("GET").arg(format!("user:name:{username}")).query_async(&mut conn).await?;
+        let hash: Option<String> = match id {
+            Some(id) => redis::cmd("HGET").arg(format!("user:{id}")).arg("password").query_async(&mut conn).await?,
+            None => None,
+        };
+        let known = hash.is_some();
+        let (pw, hash) = (password.to_string(), hash.unwrap_or_else(|| DUMMY_HASH.clone()));
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let (true, true, Some(id)) = (known, ok, id) else {
+            return Err(AuthError::WrongCredentials);
+        };
+        let token = new_token();
+        let _: () = redis::cmd("SET")
+            .arg(session_key(&token))
+            .arg(id)
+            .arg("EX")
+            .arg(self.token_ttl_secs)
+            .query_async(&mut conn)
+            .await?;
+        Ok(token)
+    }
+
+    /// The user a token belongs to, while its session lasts.
+    pub async fn user_of(&self, token: &str) -> Result<Option<u64>, AuthError> {
+        Ok(redis::cmd("GET").arg(session_key(token)).query_async(&mut self.conn.clone()).await?)
+    }
+
+    /// Ends a session at once.
+    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+        let _: () = redis::cmd("DEL").arg(session_key(token)).query_async(&mut self.conn.clone()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,137 @@
+//! The caller's orders: create, list, get, cancel, cancel all.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use common::{CancelAll, ClientOrderId, Dec, NewOrder, Order, OrderType, Side, Symbol, TimeInForce};
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::json::ApiJson;
+use super::query::QueryMap;
+use super::AppState;
+use crate::auth::AuthUser;
+use crate::engine::StatusFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orders/", get(list).post(create).delete(cancel_all))
+        .route("/api/v1/orders", get(list).post(create).delete(cancel_all))
+        .route("/api/v1/orders/{order_id}", get(one).delete(cancel))
+}
+
+/// A listed market, from a symbol in any accepted form; anything else is 404 `unknown_symbol`.
+pub fn listed_symbol(state: &AppState, text: &str) -> Result<Symbol, ApiError> {
+    let unknown = || ApiError::NotFound { code: "unknown_symbol", detail: "unknown symbol".into() };
+    let symbol = Symbol::parse(text).map_err(|_| unknown())?;
+    state.engine.markets().get(&symbol).map(|_| symbol).ok_or_else(unknown)
+}
+
+fn invalid(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::Unprocessable { code, detail: detail.into() }
+}
+
+/// A decimal field: a JSON number or a string, read from its text.
+fn decimal(body: &Map<String, Value>, name: &str, code: &'static str) -> Result<Option<Dec>, ApiError> {
+    let text = match body.get(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(invalid(code, format!("{name} must be a number or a string holding one"))),
+    };
+    Dec::parse(&text).map(Some).map_err(|e| invalid(code, format!("{name}: {e}")))
+}
+
+/// An enum field given as one of its lower-case names.
+fn choice<T: serde::de::DeserializeOwned>(body: &Map<String, Value>, name: &str, allowed: &str) -> Result<Option<T>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|_| invalid("validation_error", format!("{name} must be one of {allowed}"))),
+    }
+}
+
+/// Reads an order request field by field so that each bad value gets its own error code.
+/// Unknown fields (a `user_id`, say) are ignored.
+fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, ApiError> {
+    let symbol = match body.get("symbol") {
+        Some(Value::String(s)) => listed_symbol(state, s)?,
+        Some(_) => return Err(invalid("validation_error", "symbol must be a string like BTC/USD")),
+        None => return Err(invalid("validation_error", "symbol is required")),
+    };
+    let side: Side = choice(body, "side", "buy, sell")?.ok_or_else(|| invalid("validation_error", "side is required"))?;
+    let order_type: OrderType =
+        choice(body, "order_type", "limit, market")?.ok_or_else(|| invalid("validation_error", "order_type is required"))?;
+    let quantity =
+        decimal(body, "quantity", "invalid_quantity")?.ok_or_else(|| invalid("invalid_quantity", "quantity is required"))?;
+    let price = decimal(body, "price", "invalid_price")?;
+    let time_in_force: TimeInForce = choice(body, "time_in_force", "gtc, ioc, fok")?.unwrap_or_default();
+    let post_only = match body.get("post_only") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("validation_error", "post_only must be true or false")),
+    };
+    let client_order_id = match body.get("client_order_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(ClientOrderId::parse(s).map_err(|e| invalid("validation_error", e.to_string()))?),
+        Some(_) => return Err(invalid("validation_error", "client_order_id must be a string")),
+    };
+    Ok(NewOrder { symbol, side, order_type, quantity, price, time_in_force, post_only, client_order_id })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<(StatusCode, Json<Order>), ApiError> {
+    let req = new_order(&state, &body)?;
+    let placed = state.engine.place(user.user_id, &req).await?;
+    let status = if placed.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(placed.order)))
+}
+
+fn order_id(text: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| ApiError::NotFound { code: "not_found", detail: "order not found".into() })
+}
+
+async fn one(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+    Ok(Json(state.engine.order(user.user_id, order_id(&id)?).await?))
+}
+
+async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+    let (order, _event) = state.engine.cancel(user.user_id, order_id(&id)?).await?;
+    Ok(Json(order))
+}
+
+/// `?symbol=` of the collection routes: absent, or a listed market.
+fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiError> {
+    q.0.get("symbol").filter(|s| !s.is_empty()).map(|s| listed_symbol(state, s)).transpose()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    q: QueryMap,
+) -> Result<Json<Vec<Order>>, ApiError> {
+    let symbol = symbol_param(&state, &q)?;
+    let filter = match q.0.get("status").map(String::as_str) {
+        None | Some("") | Some("all") => StatusFilter::All,
+        Some("open") => StatusFilter::Open,
+        Some("closed") => StatusFilter::Closed,
+        Some(_) => return Err(ApiError::invalid("status must be open, closed or all")),
+    };
+    let limit = q.bounded("limit", 100, 1000)?;
+    Ok(Json(state.engine.orders(user.user_id, symbol.as_ref(), filter, limit).await?))
+}
+
+async fn cancel_all(
+    State(state): State<AppState>,
+    user: AuthUser,
+    q: QueryMap,
+) -> Result<Json<CancelAll>, ApiError> {
+    let symbol = symbol_param(&state, &q)?;
+    let (cancelled, _events) = state.engine.cancel_all(user.user_id, symbol.as_ref()).await?;
+    Ok(Json(CancelAll { cancelled }))
+}

@@ -1,0 +1,34 @@
+//! `QueryMap`: the query string as a map, with a malformed one refused in the contract's shape (400).
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+
+pub struct QueryMap(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|Query(map)| QueryMap(map))
+            .map_err(|_| ApiError::BadRequest("malformed query string".into()))
+    }
+}
+
+impl QueryMap {
+    /// A whole-number parameter within `1..=max`, or `default` when absent.
+    pub fn bounded(&self, name: &str, default: u32, max: u32) -> Result<u32, ApiError> {
+        match self.0.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ApiError::invalid(format!("{name} must be a whole number between 1 and {max}"))),
+        }
+    }
+}

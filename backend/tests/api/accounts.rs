@@ -1,0 +1,93 @@
+//! Register, log in, log out, tokens.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn register_creates_an_account_and_login_returns_a_bearer_token() {
+    let app = spawn_app().await;
+    let creds = json!({"username": "alice", "password": "correct horse"});
+    let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
+    assert_eq!(status, 201);
+    assert_eq!(body, json!({"user_id": 1, "username": "alice"}));
+
+    let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert!(body["access_token"].as_str().unwrap().len() >= 32, "at least 128 random bits");
+}
+
+#[tokio::test]
+async fn a_taken_username_is_a_conflict() {
+    let app = spawn_app().await;
+    let creds = json!({"username": "alice", "password": "correct horse"});
+    app.post_json("/api/v1/auth/register", None, &creds).await;
+    let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
+    assert_eq!(status, 409);
+    assert_error(&body, "username_taken");
+}
+
+#[tokio::test]
+async fn bad_usernames_and_passwords_are_refused() {
+    let app = spawn_app().await;
+    for creds in [
+        json!({"username": "al", "password": "correct horse"}),
+        json!({"username": "a b c", "password": "correct horse"}),
+        json!({"username": "x".repeat(33), "password": "correct horse"}),
+        json!({"username": "alice", "password": "short"}),
+        json!({"username": "alice", "password": "p".repeat(129)}),
+        json!({"username": "alice"}),
+        json!({"username": 5, "password": "correct horse"}),
+    ] {
+        let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
+        assert_eq!(status, 422, "{creds}");
+        assert_error(&body, "validation_error");
+    }
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized() {
+    let app = spawn_app().await;
+    app.user("alice").await;
+    for creds in [
+        json!({"username": "alice", "password": "wrong password"}),
+        json!({"username": "nobody", "password": "password-of-nobody"}),
+    ] {
+        let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds).await).await;
+        assert_eq!(status, 401);
+        assert_error(&body, "unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn private_endpoints_need_a_valid_token() {
+    let app = spawn_app().await;
+    for token in [None, Some("not-a-token")] {
+        let (status, body) = status_json(app.get("/api/v1/orders/", token).await).await;
+        assert_eq!(status, 401);
+        assert_error(&body, "unauthorized");
+    }
+    let r = app.client.get(app.url("/api/v1/orders/")).header("Authorization", "Basic abc").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn logout_stops_the_token_at_once() {
+    let app = spawn_app().await;
+    let token = app.user("alice").await;
+    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+    let r = app.client.post(app.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_token_expires_after_its_lifetime() {
+    let app = spawn_app_with(|c| c.token_ttl_secs = 1).await;
+    let token = app.user("alice").await;
+    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
+}

@@ -1,0 +1,97 @@
+//! Test plumbing: the whole app on port 0 over a `redis-server` of its own, and typed request helpers.
+
+use std::path::PathBuf;
+
+use backend::config::{Config, RedisTarget};
+use backend::engine::EngineSettings;
+use backend::redis_process::RedisProcess;
+use backend::startup::Application;
+use reqwest::{Client, Response};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    /// The app's own server; it lives as long as the test.
+    pub redis: RedisProcess,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
+    let mut config = Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        redis: RedisTarget::Url(redis.url()),
+        static_dir: PathBuf::from("dist"),
+        engine: EngineSettings::default(),
+        token_ttl_secs: 3600,
+    };
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("the app starts");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run());
+    TestApp { address, client: Client::new(), redis }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.delete(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Registers `name` (password `password-of-<name>`) and logs in; returns the token.
+    pub async fn user(&self, name: &str) -> String {
+        let creds = json!({"username": name, "password": format!("password-of-{name}")});
+        let r = self.post_json("/api/v1/auth/register", None, &creds).await;
+        assert_eq!(r.status(), 201, "register {name}");
+        let r = self.post_json("/api/v1/auth/login", None, &creds).await;
+        assert_eq!(r.status(), 200, "login {name}");
+        let body: Value = r.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Places a limit order; returns the response.
+    pub async fn limit(&self, token: &str, side: &str, qty: &str, price: &str) -> Response {
+        let body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price});
+        self.post_json("/api/v1/orders/", Some(token), &body).await
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn status_json(r: Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Asserts the contract's error shape and code.
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+}
