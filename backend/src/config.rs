@@ -3,7 +3,12 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
+use common::market::MarketConfigError;
+
 use crate::engine::EngineSettings;
+use crate::markets::{market_from_text, Markets};
 
 /// Where Redis is: a URL given by the operator, or an embedded `redis-server` the backend starts itself.
 #[derive(Clone, Debug)]
@@ -12,11 +17,36 @@ pub enum RedisTarget {
     Embedded { data_dir: PathBuf },
 }
 
+/// How the backend talks to Redis.
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    /// Multiplexed connections the requests are spread over.
+    pub max_connections: usize,
+    /// How long one command may take before it fails (and the request gets a 503).
+    pub socket_timeout: Duration,
+    /// How long opening a connection may take.
+    pub connect_timeout: Duration,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            max_connections: 4,
+            socket_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub host: IpAddr,
     pub port: u16,
     pub redis: RedisTarget,
+    pub redis_settings: RedisSettings,
+    pub markets: Markets,
+    /// Order placements and cancels a user may make per second on one instance (0: no limit).
+    pub rate_limit_orders_per_sec: u32,
     pub static_dir: PathBuf,
     pub engine: EngineSettings,
     /// How long a login token lasts, in seconds.
@@ -42,6 +72,33 @@ fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Con
     }
 }
 
+fn seconds(name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    let secs: f64 = parsed(name, default.as_secs_f64())?;
+    if secs.is_finite() && secs > 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(ConfigError { name, reason: "must be a positive number of seconds".into() })
+    }
+}
+
+/// Percent-encodes a URL's user-info part (a password may hold any character).
+fn encode_userinfo(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `MARKETS`: `SYMBOL:tick:lot:min_qty:max_qty:max_price` entries separated by `;`.
+fn markets() -> Result<Markets, ConfigError> {
+    let Some(text) = var("MARKETS") else { return Ok(Markets::defaults()) };
+    let fail = |e: MarketConfigError| ConfigError { name: "MARKETS", reason: e.to_string() };
+    let list = text.split(';').map(str::trim).filter(|e| !e.is_empty()).map(market_from_text).collect::<Result<Vec<_>, _>>();
+    Markets::new(list.map_err(fail)?).map_err(fail)
+}
+
 impl Config {
     /// Reads `.env` (when present, without overriding the environment), then the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -52,20 +109,33 @@ impl Config {
                 let scheme = if parsed("REDIS_SSL", false)? { "rediss" } else { "redis" };
                 let port: u16 = parsed("REDIS_PORT", 6379)?;
                 let db: u32 = parsed("REDIS_DB", 0)?;
-                let auth = var("REDIS_PASSWORD").map(|p| format!(":{p}@")).unwrap_or_default();
+                let auth = var("REDIS_PASSWORD").map(|p| format!(":{}@", encode_userinfo(&p))).unwrap_or_default();
                 RedisTarget::Url(format!("{scheme}://{auth}{host}:{port}/{db}"))
             }
             (None, None) => RedisTarget::Embedded { data_dir: PathBuf::from(var("DATA_DIR").unwrap_or("data".into())) },
         };
         let defaults = EngineSettings::default();
+        let redis_defaults = RedisSettings::default();
+        let max_connections: usize = parsed("REDIS_MAX_CONNECTIONS", redis_defaults.max_connections)?;
+        if !(1..=64).contains(&max_connections) {
+            return Err(ConfigError { name: "REDIS_MAX_CONNECTIONS", reason: "must be between 1 and 64".into() });
+        }
         Ok(Config {
             host: parsed("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: parsed("PORT", 8000)?,
             redis,
+            redis_settings: RedisSettings {
+                max_connections,
+                socket_timeout: seconds("REDIS_SOCKET_TIMEOUT", redis_defaults.socket_timeout)?,
+                connect_timeout: seconds("REDIS_SOCKET_CONNECT_TIMEOUT", redis_defaults.connect_timeout)?,
+            },
+            markets: markets()?,
+            rate_limit_orders_per_sec: parsed("RATE_LIMIT_ORDERS_PER_SEC", 100)?,
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or("dist".into())),
             token_ttl_secs: parsed("TOKEN_TTL_SECONDS", 24 * 3600)?,
             engine: EngineSettings {
                 retention_ms: parsed("ORDER_RETENTION_SECONDS", defaults.retention_ms / 1000)? * 1000,
+                max_open_orders_per_user: parsed("MAX_OPEN_ORDERS_PER_USER", defaults.max_open_orders_per_user)?,
                 ..defaults
             },
         })
@@ -83,5 +153,15 @@ fn load_dotenv(path: &str) {
                 unsafe { std::env::set_var(k, v) };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_is_percent_encoded_in_the_redis_url() {
+        assert_eq!(encode_userinfo("p@ss:w/rd"), "p%40ss%3Aw%2Frd");
     }
 }

@@ -7,5 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod markets;
+pub mod metrics;
+pub mod redis_pool;
 pub mod redis_process;
 pub mod startup;

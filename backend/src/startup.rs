@@ -3,16 +3,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::net::TcpListener;
 
 use crate::auth::Accounts;
 use crate::config::{Config, RedisTarget};
 use crate::engine::Engine;
+use crate::http::rate_limit::RateLimiter;
 use crate::http::{app, AppState};
-use crate::markets::Markets;
+use crate::redis_pool::RedisPool;
 use crate::redis_process::RedisProcess;
 
 /// A bound, not yet serving, application.
@@ -36,18 +35,13 @@ impl Application {
                 (redis.url(), Some(redis))
             }
         };
-        let client = redis::Client::open(url.as_str())?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, manager_config).await?;
-        let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), config.engine.clone());
+        let conn = RedisPool::connect(&url, &config.redis_settings).await?;
+        let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_scripts().await?;
         let accounts = Accounts::new(conn, config.token_ttl_secs);
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
-        Ok(Application { listener, state: AppState { engine, accounts }, config, _redis: embedded })
+        let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
+        Ok(Application { listener, state: AppState { engine, accounts, rate_limit }, config, _redis: embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

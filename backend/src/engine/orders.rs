@@ -107,7 +107,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 
     /// Cancels all the user's resting orders, in one market or in all; one book change per market.
-    pub async fn cancel_all(&self, user_id: u64, symbol: Option<&Symbol>) -> Result<(Vec<u64>, Vec<Event>), EngineError> {
+    /// The events come with their market.
+    pub async fn cancel_all(
+        &self,
+        user_id: u64,
+        symbol: Option<&Symbol>,
+    ) -> Result<(Vec<u64>, Vec<(Symbol, Event)>), EngineError> {
         let (mut ids, mut events) = (Vec::new(), Vec::new());
         for market in self.markets_for(symbol)? {
             let k = MarketKeys::new(&market.symbol);
@@ -128,7 +133,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             let event = Event::parse(payload)?;
             ids.extend(event.orders.iter().map(RawOrder::id));
             if !event.orders.is_empty() {
-                events.push(event);
+                events.push((market.symbol.clone(), event));
             }
         }
         Ok((ids, events))

@@ -83,6 +83,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, *code, detail.clone()),
             ApiError::Unavailable(why) => {
                 tracing::warn!(error = %why, "redis unavailable");
+                crate::metrics::METRICS.redis_errors.with_label_values(&["request"]).inc();
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the order book store is unavailable, retry shortly".into())
             }
             ApiError::Internal(why) => {

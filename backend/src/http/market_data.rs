@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::orders::listed_symbol;
 use super::query::QueryMap;
 use super::AppState;
+use crate::metrics::METRICS;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,9 +40,12 @@ async fn trades(State(state): State<AppState>, Path(text): Path<String>, q: Quer
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let started = std::time::Instant::now();
     if state.engine.ping().await {
+        METRICS.redis_roundtrip.with_label_values(&["health"]).observe(started.elapsed().as_secs_f64());
         (StatusCode::OK, Json(json!({"status": "healthy", "redis": "connected"})))
     } else {
+        METRICS.redis_errors.with_label_values(&["health"]).inc();
         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unhealthy", "redis": "disconnected"})))
     }
 }

@@ -4,24 +4,30 @@ mod accounts;
 pub mod error;
 pub mod json;
 mod market_data;
+mod observe;
 mod orders;
 mod query;
+pub mod rate_limit;
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
-use axum::Router;
-use redis::aio::ConnectionManager;
+use axum::routing::get;
+use axum::{middleware, Router};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::Accounts;
 use crate::engine::Engine;
+use crate::redis_pool::RedisPool;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub engine: Engine<ConnectionManager>,
-    pub accounts: Accounts<ConnectionManager>,
+    pub engine: Engine<RedisPool>,
+    pub accounts: Accounts<RedisPool>,
+    pub rate_limit: Arc<rate_limit::RateLimiter>,
 }
 
 /// The whole app: API routes, then the browser UI from `static_dir` for every other path.
@@ -31,7 +37,9 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .merge(market_data::router())
         .merge(accounts::router())
         .merge(orders::router())
+        .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
+        .layer(middleware::from_fn(observe::observe))
         .with_state(state)
         .fallback_service(ui)
 }

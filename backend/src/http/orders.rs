@@ -12,7 +12,8 @@ use super::json::ApiJson;
 use super::query::QueryMap;
 use super::AppState;
 use crate::auth::AuthUser;
-use crate::engine::StatusFilter;
+use crate::engine::{EngineError, StatusFilter};
+use crate::metrics::METRICS;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -86,8 +87,23 @@ async fn create(
     user: AuthUser,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Order>), ApiError> {
+    state.rate_limit.check(user.user_id)?;
     let req = new_order(&state, &body)?;
-    let placed = state.engine.place(user.user_id, &req).await?;
+    let market = req.symbol.as_str();
+    let placed = match state.engine.place(user.user_id, &req).await {
+        Ok(placed) => placed,
+        Err(e) => {
+            if matches!(e, EngineError::Invalid { .. } | EngineError::Conflict { .. }) {
+                METRICS.orders.with_label_values(&[market, "refused"]).inc();
+            }
+            return Err(e.into());
+        }
+    };
+    if placed.created {
+        METRICS.orders.with_label_values(&[market, "placed"]).inc();
+        let trades = placed.order.trades.as_ref().map_or(0, Vec::len);
+        METRICS.trades.with_label_values(&[market]).inc_by(trades as u64);
+    }
     let status = if placed.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(placed.order)))
 }
@@ -101,7 +117,9 @@ async fn one(State(state): State<AppState>, user: AuthUser, Path(id): Path<Strin
 }
 
 async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+    state.rate_limit.check(user.user_id)?;
     let (order, _event) = state.engine.cancel(user.user_id, order_id(&id)?).await?;
+    METRICS.orders.with_label_values(&[order.symbol.as_str(), "cancelled"]).inc();
     Ok(Json(order))
 }
 
@@ -131,7 +149,11 @@ async fn cancel_all(
     user: AuthUser,
     q: QueryMap,
 ) -> Result<Json<CancelAll>, ApiError> {
+    state.rate_limit.check(user.user_id)?;
     let symbol = symbol_param(&state, &q)?;
-    let (cancelled, _events) = state.engine.cancel_all(user.user_id, symbol.as_ref()).await?;
+    let (cancelled, events) = state.engine.cancel_all(user.user_id, symbol.as_ref()).await?;
+    for (symbol, event) in &events {
+        METRICS.orders.with_label_values(&[symbol.as_str(), "cancelled"]).inc_by(event.orders.len() as u64);
+    }
     Ok(Json(CancelAll { cancelled }))
 }

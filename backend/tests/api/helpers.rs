@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use backend::config::{Config, RedisTarget};
+use backend::config::{Config, RedisSettings, RedisTarget};
+use backend::markets::Markets;
 use backend::engine::EngineSettings;
 use backend::redis_process::RedisProcess;
 use backend::startup::Application;
@@ -26,6 +27,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         host: [127, 0, 0, 1].into(),
         port: 0,
         redis: RedisTarget::Url(redis.url()),
+        redis_settings: RedisSettings::default(),
+        markets: Markets::defaults(),
+        rate_limit_orders_per_sec: 0,
         static_dir: PathBuf::from("dist"),
         engine: EngineSettings::default(),
         token_ttl_secs: 3600,

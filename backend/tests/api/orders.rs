@@ -226,3 +226,39 @@ async fn malformed_bodies_are_bad_requests_and_huge_ones_too_large() {
     let (status, _) = status_json(post(format!("{{\"pad\": \"{}\"}}", "x".repeat(20_000)), "application/json").await.unwrap()).await;
     assert_eq!(status, 413);
 }
+
+#[tokio::test]
+async fn a_user_over_the_rate_limit_gets_429_with_retry_after() {
+    let app = spawn_app_with(|c| c.rate_limit_orders_per_sec = 2).await;
+    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+    let r = app.limit(&alice, "buy", "1", "100").await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let (_, body) = status_json(r).await;
+    assert_error(&body, "rate_limited");
+    assert_eq!(app.limit(&bob, "buy", "1", "100").await.status(), 201, "another user is not limited");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201, "the allowance refills");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_orders_and_trades_in_the_prometheus_format() {
+    let app = spawn_app().await;
+    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+    app.limit(&alice, "sell", "1", "100").await;
+    app.limit(&bob, "buy", "1", "100").await;
+    app.get("/api/v1/health", None).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    for needle in [
+        "http_requests_total{method=\"POST\",route=\"/api/v1/orders/\",status=\"201\"}",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/health\"",
+        "orders_total{market=\"BTC/USD\",outcome=\"placed\"}",
+        "trades_total{market=\"BTC/USD\"}",
+        "redis_roundtrip_seconds_count{probe=\"health\"}",
+        "websocket_connections",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in\n{text}");
+    }
+}

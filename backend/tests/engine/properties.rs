@@ -116,7 +116,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let expected = model.cancel_all(user);
                 let (ids, events) = t.engine.cancel_all(user, Some(&sym)).await.unwrap();
                 prop_assert_eq!(ids, expected);
-                events.into_iter().next()
+                events.into_iter().next().map(|(_, e)| e)
             }
         };
 

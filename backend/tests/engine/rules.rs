@@ -218,7 +218,7 @@ async fn cancel_all_cancels_every_open_order_of_the_user_as_one_book_change() {
     let (ids, events) = t.engine.cancel_all(1, Some(&sym())).await.unwrap();
     assert_eq!(ids, vec![a.id, b.id]);
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].seq, seq + 1);
+    assert_eq!(events[0].1.seq, seq + 1);
     let book = t.engine.book(&sym(), 10).await.unwrap();
     assert_eq!(book.sequence, seq + 1);
     assert!(book.bids.is_empty());

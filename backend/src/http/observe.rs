@@ -1,0 +1,24 @@
+//! One log line and the metrics of every request: method, route, status, latency.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::metrics::METRICS;
+
+pub async fn observe(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    // The route pattern, not the path, labels metrics, so that ids do not make new series.
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "static".into());
+    let response = next.run(req).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    METRICS.http_requests.with_label_values(&[&route, method.as_str(), &status.to_string()]).inc();
+    METRICS.http_latency.with_label_values(&[&route, method.as_str()]).observe(elapsed.as_secs_f64());
+    tracing::info!(%method, path, status, latency_ms = elapsed.as_secs_f64() * 1e3, "request");
+    response
+}
