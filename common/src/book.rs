@@ -6,6 +6,7 @@ use crate::decimal::Dec;
 use crate::symbol::Symbol;
 
 /// One price level of a snapshot: the total resting quantity and how many orders make it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BookLevel {
     pub price: Dec,
@@ -14,6 +15,7 @@ pub struct BookLevel {
 }
 
 /// The book at one sequence number; bids best (highest) first, asks best (lowest) first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BookSnapshot {
     pub symbol: Symbol,

@@ -134,6 +134,22 @@ impl<'de> Visitor<'de> for DecVisitor {
     }
 }
 
+/// In the OpenAPI document a decimal is a JSON number (a string holding one is accepted on input).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Dec {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .description(Some("An exact decimal: written as a JSON number without exponent; read from a number or a string."))
+            .examples([serde_json::json!(50000.5)])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Dec {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use crate::symbol::Symbol;
 pub const MAX_SAFE_INT: u64 = (1 << 53) - 1;
 
 /// A market as `GET /api/v1/markets` describes it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Market {
     pub symbol: Symbol,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::decimal::Dec;
 use crate::symbol::{ClientOrderId, Symbol};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
@@ -21,6 +22,7 @@ impl Side {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderType {
@@ -28,6 +30,7 @@ pub enum OrderType {
     Market,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeInForce {
@@ -37,6 +40,7 @@ pub enum TimeInForce {
     Fok,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -54,6 +58,7 @@ impl OrderStatus {
 }
 
 /// `POST /api/v1/orders/` body. Unknown fields (a `user_id`, say) are ignored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewOrder {
     pub symbol: Symbol,
@@ -71,6 +76,7 @@ pub struct NewOrder {
 }
 
 /// A trade between a resting (maker) and an incoming (taker) order, at the maker's price.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     pub id: u64,
@@ -85,6 +91,7 @@ pub struct Trade {
 }
 
 /// The Order object of the contract.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     pub id: u64,
@@ -108,6 +115,7 @@ pub struct Order {
 }
 
 /// `DELETE /api/v1/orders/` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CancelAll {
     pub cancelled: Vec<u64>,

@@ -54,6 +54,31 @@ impl<'de> Deserialize<'de> for Symbol {
     }
 }
 
+/// Schemas of the identifiers: strings with their patterns.
+#[cfg(feature = "openapi")]
+mod schemas {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    fn string(pattern: &str, example: &str) -> RefOr<Schema> {
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).examples([serde_json::json!(example)]).into()
+    }
+
+    impl utoipa::PartialSchema for super::Symbol {
+        fn schema() -> RefOr<Schema> {
+            string("^[A-Z0-9]{1,12}[/-][A-Z0-9]{1,12}$", "BTC/USD")
+        }
+    }
+    impl utoipa::ToSchema for super::Symbol {}
+
+    impl utoipa::PartialSchema for super::ClientOrderId {
+        fn schema() -> RefOr<Schema> {
+            string("^[A-Za-z0-9_-]{1,64}$", "my-42")
+        }
+    }
+    impl utoipa::ToSchema for super::ClientOrderId {}
+}
+
 fn shorten(text: &str) -> String {
     text.chars().take(24).filter(|c| !c.is_control()).collect()
 }

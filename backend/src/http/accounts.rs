@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use common::{Password, Username};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::json::ApiJson;
@@ -20,37 +20,67 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
 }
 
-#[derive(Deserialize)]
-struct Credentials {
+/// Username (3-32 characters of `A-Z a-z 0-9 _ -`) and password (8-128 characters).
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    #[schema(example = "alice")]
     username: String,
+    #[schema(example = "correct horse battery")]
     password: String,
 }
 
-async fn register(
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    user_id: u64,
+    username: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    access_token: String,
+    /// Always `bearer`.
+    token_type: &'static str,
+    /// Seconds the token lasts.
+    expires_in: u64,
+}
+
+/// Creates an account.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials, responses(
+    (status = 201, body = Registered),
+    (status = 409, description = "username_taken", body = common::ErrorBody),
+    (status = 422, description = "validation_error", body = common::ErrorBody),
+))]
+pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let username = Username::parse(&body.username).map_err(|e| ApiError::invalid(e.to_string()))?;
     let password = Password::parse(&body.password).map_err(|e| ApiError::invalid(e.to_string()))?;
     let user_id = state.accounts.register(&username, &password).await?;
     tracing::info!(user_id, "registered");
-    Ok((StatusCode::CREATED, Json(json!({"user_id": user_id, "username": username.as_str()}))))
+    Ok((StatusCode::CREATED, Json(Registered { user_id, username: username.as_str().to_string() })))
 }
 
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Credentials>) -> Result<Json<Value>, ApiError> {
+/// Opens a session: its bearer token goes in `Authorization: Bearer <token>`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials, responses(
+    (status = 200, body = LoggedIn),
+    (status = 401, description = "unauthorized: wrong username or password", body = common::ErrorBody),
+))]
+pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Credentials>) -> Result<Json<LoggedIn>, ApiError> {
     // Over-long input cannot be a valid account: refuse it before hashing anything.
     if body.username.len() > 32 || body.password.chars().count() > 128 {
         return Err(ApiError::Unauthorized);
     }
     let token = state.accounts.login(&body.username, &body.password).await?;
-    Ok(Json(json!({
-        "access_token": token,
-        "token_type": "bearer",
-        "expires_in": state.accounts.token_ttl_secs(),
-    })))
+    Ok(Json(LoggedIn { access_token: token, token_type: "bearer", expires_in: state.accounts.token_ttl_secs() }))
 }
 
-async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+/// Ends the session: the token stops working at once.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204, description = "logged out"),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+))]
+pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
     state.accounts.logout(&user.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

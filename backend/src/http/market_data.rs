@@ -23,23 +23,48 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/health", get(health))
 }
 
-async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
+/// The listed markets with their tick and lot sizes and bounds.
+#[utoipa::path(get, path = "/api/v1/markets", tag = "market data", responses((status = 200, body = Vec<Market>)))]
+pub async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
     Json(state.engine.markets().all().to_vec())
 }
 
-async fn book(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Json<BookSnapshot>, ApiError> {
+/// The order book: bids best (highest) first, asks best (lowest) first, and the sequence it reflects.
+#[utoipa::path(get, path = "/api/v1/orders/book/{symbol}", tag = "market data", params(
+    ("symbol" = String, Path, description = "BTC%2FUSD or BTC-USD"),
+    ("depth" = Option<u32>, Query, description = "levels per side, 1-1000, default 10"),
+), responses(
+    (status = 200, body = BookSnapshot),
+    (status = 404, description = "unknown_symbol", body = common::ErrorBody),
+    (status = 422, description = "validation_error", body = common::ErrorBody),
+))]
+pub async fn book(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Json<BookSnapshot>, ApiError> {
     let symbol = listed_symbol(&state, &text)?;
     let depth = q.bounded("depth", 10, 1000)?;
     Ok(Json(state.engine.book(&symbol, depth).await?))
 }
 
-async fn trades(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Json<Vec<Trade>>, ApiError> {
+/// The market's recent trades, newest first.
+#[utoipa::path(get, path = "/api/v1/orders/trades/{symbol}", tag = "market data", params(
+    ("symbol" = String, Path, description = "BTC%2FUSD or BTC-USD"),
+    ("limit" = Option<u32>, Query, description = "1-1000, default 50"),
+), responses(
+    (status = 200, body = Vec<Trade>),
+    (status = 404, description = "unknown_symbol", body = common::ErrorBody),
+    (status = 422, description = "validation_error", body = common::ErrorBody),
+))]
+pub async fn trades(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Json<Vec<Trade>>, ApiError> {
     let symbol = listed_symbol(&state, &text)?;
     let limit = q.bounded("limit", 50, 1000)?;
     Ok(Json(state.engine.recent_trades(&symbol, limit).await?))
 }
 
-async fn health(State(state): State<AppState>) -> impl IntoResponse {
+/// 200 while Redis answers, 503 while it does not.
+#[utoipa::path(get, path = "/api/v1/health", tag = "market data", responses(
+    (status = 200, description = "{\"status\": \"healthy\", \"redis\": \"connected\"}"),
+    (status = 503, description = "{\"status\": \"unhealthy\", \"redis\": \"disconnected\"}"),
+))]
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let started = std::time::Instant::now();
     if state.engine.ping().await {
         METRICS.redis_roundtrip.with_label_values(&["health"]).observe(started.elapsed().as_secs_f64());

@@ -5,6 +5,7 @@ pub mod error;
 pub mod json;
 mod market_data;
 mod observe;
+pub mod openapi;
 mod orders;
 mod query;
 pub mod rate_limit;
@@ -37,6 +38,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .merge(market_data::router())
         .merge(accounts::router())
         .merge(orders::router())
+        .merge(openapi::router())
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
         .layer(middleware::from_fn(observe::observe))

@@ -82,7 +82,21 @@ fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, Ap
     Ok(NewOrder { symbol, side, order_type, quantity, price, time_in_force, post_only, client_order_id })
 }
 
-async fn create(
+/// Places an order; it matches at once (price-time priority, at the makers' prices).
+/// A repeated `client_order_id` returns the first order with 200 and places nothing.
+#[utoipa::path(post, path = "/api/v1/orders/", tag = "orders", security(("bearer" = [])), request_body = NewOrder, responses(
+    (status = 201, description = "placed; `trades` lists the fills made on arrival", body = Order),
+    (status = 200, description = "the order this client_order_id already names", body = Order),
+    (status = 400, description = "bad_request: malformed JSON or content type", body = common::ErrorBody),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "unknown_symbol", body = common::ErrorBody),
+    (status = 409, description = "post_only_would_cross, too_many_open_orders", body = common::ErrorBody),
+    (status = 413, description = "body over 16 KiB", body = common::ErrorBody),
+    (status = 422, description = "invalid_quantity, invalid_price, price_not_on_tick, quantity_not_on_lot, validation_error", body = common::ErrorBody),
+    (status = 429, description = "rate_limited, with Retry-After", body = common::ErrorBody),
+    (status = 503, description = "unavailable: Redis unreachable", body = common::ErrorBody),
+))]
+pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<Map<String, Value>>,
@@ -112,11 +126,24 @@ fn order_id(text: &str) -> Result<u64, ApiError> {
     text.parse().map_err(|_| ApiError::NotFound { code: "not_found", detail: "order not found".into() })
 }
 
-async fn one(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+/// One of the caller's orders; another user's order is 404 too.
+#[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
+    (status = 200, body = Order),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "not_found", body = common::ErrorBody),
+))]
+pub async fn one(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
     Ok(Json(state.engine.order(user.user_id, order_id(&id)?).await?))
 }
 
-async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+/// Cancels one of the caller's resting orders.
+#[utoipa::path(delete, path = "/api/v1/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
+    (status = 200, description = "the order, now cancelled", body = Order),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "not_found", body = common::ErrorBody),
+    (status = 409, description = "order_not_open: already filled or cancelled", body = common::ErrorBody),
+))]
+pub async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
     state.rate_limit.check(user.user_id)?;
     let (order, _event) = state.engine.cancel(user.user_id, order_id(&id)?).await?;
     METRICS.orders.with_label_values(&[order.symbol.as_str(), "cancelled"]).inc();
@@ -128,7 +155,18 @@ fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiErr
     q.0.get("symbol").filter(|s| !s.is_empty()).map(|s| listed_symbol(state, s)).transpose()
 }
 
-async fn list(
+/// The caller's orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders/", tag = "orders", security(("bearer" = [])), params(
+    ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
+    ("status" = Option<String>, Query, description = "open, closed or all (default)"),
+    ("limit" = Option<u32>, Query, description = "1-1000, default 100"),
+), responses(
+    (status = 200, body = Vec<Order>),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "unknown_symbol", body = common::ErrorBody),
+    (status = 422, description = "validation_error", body = common::ErrorBody),
+))]
+pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     q: QueryMap,
@@ -144,7 +182,15 @@ async fn list(
     Ok(Json(state.engine.orders(user.user_id, symbol.as_ref(), filter, limit).await?))
 }
 
-async fn cancel_all(
+/// Cancels all the caller's open orders, of one market when `symbol` is given.
+#[utoipa::path(delete, path = "/api/v1/orders/", tag = "orders", security(("bearer" = [])), params(
+    ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
+), responses(
+    (status = 200, body = CancelAll),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "unknown_symbol", body = common::ErrorBody),
+))]
+pub async fn cancel_all(
     State(state): State<AppState>,
     user: AuthUser,
     q: QueryMap,

@@ -69,3 +69,35 @@ async fn while_redis_is_down_requests_fail_fast_with_503_and_recover_on_their_ow
     let bob = app.user("bob").await;
     assert_eq!(app.limit(&bob, "buy", "1", "100").await.status(), 201);
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_endpoint_of_the_contract() {
+    let app = spawn_app().await;
+    let (status, doc) = status_json(app.get("/api/v1/openapi.json", None).await).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (path, method) in [
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/markets", "get"),
+        ("/api/v1/orders/", "post"),
+        ("/api/v1/orders/", "get"),
+        ("/api/v1/orders/", "delete"),
+        ("/api/v1/orders/{order_id}", "get"),
+        ("/api/v1/orders/{order_id}", "delete"),
+        ("/api/v1/orders/book/{symbol}", "get"),
+        ("/api/v1/orders/trades/{symbol}", "get"),
+        ("/api/v1/health", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+    }
+    for schema in ["Order", "Trade", "NewOrder", "BookSnapshot", "Market", "ErrorBody", "Side", "OrderStatus"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema} missing");
+    }
+    assert_eq!(doc["components"]["schemas"]["Order"]["properties"]["quantity"]["$ref"], "#/components/schemas/Dec");
+    assert_eq!(doc["components"]["schemas"]["Dec"]["type"], "number", "decimals are JSON numbers");
+    let page = app.get("/api/v1/docs", None).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("/api/v1/openapi.json"));
+}
