@@ -16,6 +16,7 @@ test: test-prereqs ui
 	cargo build --release -p backend
 	python3 scripts/readme_examples.py
 	cargo run --release -q -p backend --bin engine_bench -- --quick
+	cargo run --release -q -p backend --example rest_bench -- --quick
 
 ## The browser UI, built by trunk into dist/.
 ui: prereqs
@@ -27,6 +28,8 @@ prereqs:
 test-prereqs:
 	@scripts/prereqs.sh --test
 
-## Engine benchmark (the README's figures).
+## Benchmarks (the README's figures): the engine through its scripts, then the REST API end to end.
 bench: prereqs
+	cargo build --release -p backend
 	cargo run --release -p backend --bin engine_bench
+	cargo run --release -p backend --example rest_bench

@@ -32,6 +32,7 @@ command -v cargo >/dev/null || { echo "Rust is needed: install it from rustup.rs
 command -v redis-server >/dev/null || apt_install redis-server
 if $need_test; then
   command -v redis-benchmark >/dev/null || apt_install redis-tools
+  command -v wrk >/dev/null || apt_install wrk
   if ! python3 -c 'import requests' 2>/dev/null; then
     say "installing the Python requests package (for the README's examples)"
     python3 -m pip install --quiet requests 2>/dev/null || python3 -m pip install --quiet --break-system-packages requests

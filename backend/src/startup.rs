@@ -41,7 +41,7 @@ impl Application {
         let accounts = Accounts::new(conn, config.token_ttl_secs);
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
-        Ok(Application { listener, state: AppState { engine, accounts, rate_limit }, config, _redis: embedded })
+        Ok(Application { listener, state: AppState { engine, accounts, rate_limit, book_cache: Default::default() }, config, _redis: embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -1,8 +1,9 @@
 //! Public market data: markets, order book snapshots, recent trades and health.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::body::Bytes;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use common::{BookSnapshot, Market, Trade};
@@ -38,10 +39,22 @@ pub async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
 ))]
-pub async fn book(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Json<BookSnapshot>, ApiError> {
+pub async fn book(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Response, ApiError> {
     let symbol = listed_symbol(&state, &text)?;
     let depth = q.bounded("depth", 10, 1000)?;
-    Ok(Json(state.engine.book(&symbol, depth).await?))
+    // A snapshot taken at the market's current sequence is still exact: serve it without the script.
+    let seq = state.engine.sequence(&symbol).await?;
+    if let Some(body) = state.book_cache.get(&symbol, depth, seq) {
+        return Ok(json_response(body));
+    }
+    let snapshot: BookSnapshot = state.engine.book(&symbol, depth).await?;
+    let body = Bytes::from(serde_json::to_vec(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?);
+    state.book_cache.put(&symbol, depth, snapshot.sequence, body.clone());
+    Ok(json_response(body))
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The market's recent trades, newest first.

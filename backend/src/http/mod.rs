@@ -1,6 +1,7 @@
 //! The HTTP face of the exchange: routes split by resource, merged here, over one shared state.
 
 mod accounts;
+pub mod book_cache;
 pub mod error;
 pub mod json;
 mod market_data;
@@ -29,6 +30,7 @@ pub struct AppState {
     pub engine: Engine<RedisPool>,
     pub accounts: Accounts<RedisPool>,
     pub rate_limit: Arc<rate_limit::RateLimiter>,
+    pub book_cache: Arc<book_cache::BookCache>,
 }
 
 /// The whole app: API routes, then the browser UI from `static_dir` for every other path.

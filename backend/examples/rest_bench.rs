@@ -1,0 +1,206 @@
+//! REST load test: the release backend as its own process over its own `redis-server`, driven over real
+//! sockets from this process. Prints order placements per second (closed loop), latency percentiles at
+//! a fixed offered rate (open loop, measured from each request's scheduled time, so a stall is not hidden),
+//! and book reads (depth 10) per second.
+//!
+//! `cargo run --release -p backend --example rest_bench [-- --quick]` (build the backend first:
+//! `cargo build --release -p backend`).
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backend::redis_process::RedisProcess;
+use reqwest::Client;
+use serde_json::{json, Value};
+
+const USERS: usize = 64;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (secs, offered_secs) = if quick { (2.0, 2.0) } else { (10.0, 10.0) };
+    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let exe = std::env::current_dir().unwrap().join("target/release/backend");
+    let child = Command::new(&exe)
+        .env("PORT", port.to_string())
+        .env("REDIS_URL", redis.url())
+        .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
+        .env("MAX_OPEN_ORDERS_PER_USER", "100000")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display()));
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let client = Client::builder().pool_max_idle_per_host(256).build().unwrap();
+    wait_healthy(&client, &base).await;
+    let tokens = Arc::new(login_users(&client, &base).await);
+
+    println!("REST benchmark: backend, Redis and this load client on the same machine ({} cores)", num_cpus());
+    let placed = closed_loop(&client, &base, &tokens, 64, secs, Op::Place).await;
+    println!("  order placements, 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms", placed.rate, placed.p50, placed.p99);
+    let offered = open_loop(&client, &base, &tokens, 5_000.0, offered_secs).await;
+    println!(
+        "  order placements offered at 5,000/s: {:.0}/s served, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        offered.rate, offered.p50, offered.p99, offered.max
+    );
+    let reads = closed_loop(&client, &base, &tokens, 64, secs, Op::Book).await;
+    println!("  book reads (depth 10), 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms", reads.rate, reads.p50, reads.p99);
+    // This process's HTTP client costs more CPU than the server's answer; wrk is the lighter driver.
+    let wrk_reads = wrk(&format!("{base}/orders/book/BTC-USD?depth=10"), secs);
+    if let Some(rate) = wrk_reads {
+        println!("  book reads (depth 10) driven by wrk, 64 connections: {rate:.0}/s");
+    }
+    println!();
+    println!("| figure | value | target |");
+    println!("|---|---|---|");
+    println!("| order placements/s (64 connections) | {:.0} | >= 20,000 |", placed.rate);
+    println!("| p99 at 5,000 orders/s offered | {:.2} ms | < 10 ms |", offered.p99);
+    println!("| book reads/s (depth 10), this client | {:.0} | |", reads.rate);
+    if let Some(rate) = wrk_reads {
+        println!("| book reads/s (depth 10), wrk | {rate:.0} | >= 30,000 |");
+    }
+}
+
+/// Requests per second `wrk` reaches on `url` (64 connections, one thread); None without wrk.
+fn wrk(url: &str, secs: f64) -> Option<f64> {
+    let out = Command::new("wrk").args(["-t1", "-c64", &format!("-d{}s", secs.ceil() as u64), url]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok())
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+async fn wait_healthy(client: &Client, base: &str) {
+    for _ in 0..100 {
+        if client.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the backend did not become healthy");
+}
+
+async fn login_users(client: &Client, base: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for i in 0..USERS {
+        let creds = json!({"username": format!("bench{i}"), "password": "bench-password"});
+        client.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
+        let r: Value = client.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+        tokens.push(r["access_token"].as_str().unwrap().to_string());
+    }
+    tokens
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Place,
+    Book,
+}
+
+/// The engine benchmark's mixed flow: random side, price in a 100-tick band, 1-5 lots of 0.01 BTC.
+fn order_body(r: u64) -> Value {
+    let side = if r % 2 == 0 { "buy" } else { "sell" };
+    let price = format!("{}.00", 49_950 + (r / 2) % 100);
+    let qty = format!("0.0{}", 1 + (r / 200) % 5);
+    json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price})
+}
+
+async fn one(client: &Client, base: &str, token: &str, op: Op, r: u64) -> bool {
+    let sent = match op {
+        Op::Place => client.post(format!("{base}/orders/")).bearer_auth(token).json(&order_body(r)).send().await,
+        Op::Book => client.get(format!("{base}/orders/book/BTC-USD?depth=10")).send().await,
+    };
+    match sent {
+        Ok(resp) => {
+            let ok = resp.status().is_success();
+            let _ = resp.bytes().await;
+            ok
+        }
+        Err(_) => false,
+    }
+}
+
+struct Figures {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+fn figures(mut micros: Vec<u64>, secs: f64) -> Figures {
+    micros.sort_unstable();
+    let at = |q: f64| micros.get(((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3;
+    Figures { rate: micros.len() as f64 / secs, p50: at(0.50), p99: at(0.99), max: at(1.0) }
+}
+
+/// `conns` tasks each sending one request after another for `secs` seconds.
+async fn closed_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, conns: usize, secs: f64, op: Op) -> Figures {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let failures = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for c in 0..conns {
+        let (client, base, tokens, failures) = (client.clone(), base.to_string(), tokens.clone(), failures.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut r = (c as u64 + 1) * 7_919;
+            while Instant::now() < deadline {
+                r = r.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let started = Instant::now();
+                if one(&client, &base, &tokens[c % tokens.len()], op, (r >> 33) % 1_000_000).await {
+                    lat.push(started.elapsed().as_micros() as u64);
+                } else {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let failed = failures.load(Ordering::Relaxed);
+    if failed > 0 {
+        println!("  ({failed} requests failed)");
+    }
+    figures(all, secs)
+}
+
+/// Requests sent at a fixed rate whatever the answers do; latency counts from the scheduled time.
+async fn open_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, rate: f64, secs: f64) -> Figures {
+    let total = (rate * secs) as u64;
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (client, base, tokens) = (client.clone(), base.to_string(), tokens.clone());
+        tasks.push(tokio::spawn(async move {
+            let ok = one(&client, &base, &tokens[i as usize % tokens.len()], Op::Place, i.wrapping_mul(2_654_435_761) % 1_000_000).await;
+            ok.then(|| scheduled.elapsed().as_micros() as u64)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        if let Some(l) = t.await.unwrap() {
+            all.push(l);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    figures(all, elapsed)
+}

@@ -1,0 +1,47 @@
+//! The last serialised book snapshot per market and depth, tagged with the sequence it reflects. A
+//! snapshot stays exact until the sequence moves, so a read that finds the same sequence in Redis is
+//! answered from here (one GET instead of the snapshot script).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use common::Symbol;
+
+#[derive(Default)]
+pub struct BookCache {
+    entries: Mutex<HashMap<(Symbol, u32), (u64, Bytes)>>,
+}
+
+impl BookCache {
+    pub fn get(&self, symbol: &Symbol, depth: u32, seq: u64) -> Option<Bytes> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(&(symbol.clone(), depth)).filter(|(s, _)| *s == seq).map(|(_, body)| body.clone())
+    }
+
+    /// Keeps the newest snapshot for (market, depth); depths are bounded (1-1000), so is the map.
+    pub fn put(&self, symbol: &Symbol, depth: u32, seq: u64, body: Bytes) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.entry((symbol.clone(), depth)).or_insert((seq, body.clone()));
+        if seq >= entry.0 {
+            *entry = (seq, body);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_is_served_only_at_its_own_sequence() {
+        let cache = BookCache::default();
+        let btc = Symbol::parse("BTC/USD").unwrap();
+        cache.put(&btc, 10, 5, Bytes::from_static(b"five"));
+        assert_eq!(cache.get(&btc, 10, 5).as_deref(), Some(&b"five"[..]));
+        assert_eq!(cache.get(&btc, 10, 6), None);
+        assert_eq!(cache.get(&btc, 20, 5), None);
+        cache.put(&btc, 10, 4, Bytes::from_static(b"four"));
+        assert_eq!(cache.get(&btc, 10, 5).as_deref(), Some(&b"five"[..]), "an older snapshot never replaces a newer one");
+    }
+}
