@@ -2,6 +2,7 @@
 //! snapshots, recent trades, orders by id and a user's orders. Validation against the market's grid
 //! happens here, before Redis is called, so the scripts only ever see integers on the grid.
 
+pub mod batcher;
 pub mod event;
 pub mod keys;
 mod orders;
@@ -184,7 +185,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         }
     }
 
-    fn conn(&self) -> C {
+    pub(crate) fn conn(&self) -> C {
         self.conn.clone()
     }
 

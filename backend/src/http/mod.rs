@@ -21,6 +21,7 @@ use axum::{middleware, Router};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::Accounts;
+use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
 use crate::redis_pool::RedisPool;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub accounts: Accounts<RedisPool>,
     pub rate_limit: Arc<rate_limit::RateLimiter>,
     pub book_cache: Arc<book_cache::BookCache>,
+    /// Placements go through here, batched per market.
+    pub placer: Batcher<RedisPool>,
 }
 
 /// The whole app: API routes, then the browser UI from `static_dir` for every other path.

@@ -104,7 +104,7 @@ pub async fn create(
     state.rate_limit.check(user.user_id)?;
     let req = new_order(&state, &body)?;
     let market = req.symbol.as_str();
-    let placed = match state.engine.place(user.user_id, &req).await {
+    let placed = match state.placer.place(user.user_id, &req).await {
         Ok(placed) => placed,
         Err(e) => {
             if matches!(e, EngineError::Invalid { .. } | EngineError::Conflict { .. }) {
