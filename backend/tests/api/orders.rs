@@ -262,3 +262,31 @@ async fn metrics_count_requests_orders_and_trades_in_the_prometheus_format() {
         assert!(text.contains(needle), "{needle} missing in\n{text}");
     }
 }
+
+#[tokio::test]
+async fn concurrent_orders_are_batched_without_losing_or_mixing_any() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut tokens = Vec::new();
+    for name in ["user1", "user2", "user3", "user4"] {
+        tokens.push(app.user(name).await);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..60u32 {
+        let (app, token) = (app.clone(), tokens[i as usize % 4].clone());
+        tasks.push(tokio::spawn(async move {
+            let (status, order) = status_json(app.limit(&token, "buy", "0.5", &format!("{}", 1000 + i)).await).await;
+            assert_eq!(status, 201, "{order}");
+            (order["id"].as_u64().unwrap(), order["price"].clone(), token)
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (id, price, token) = t.await.unwrap();
+        assert!(ids.insert(id), "order id {id} given twice");
+        let (_, mine) = status_json(app.get(&format!("/api/v1/orders/{id}"), Some(&token)).await).await;
+        assert_eq!(mine["price"], price, "each answer is its own order");
+    }
+    let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=100", None).await).await;
+    assert_eq!(book["bids"].as_array().unwrap().len(), 60);
+    assert_eq!(book["sequence"], 60, "one book change per order");
+}
