@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::market::MarketConfigError;
 
 use crate::engine::EngineSettings;
+use crate::http::ws::WsConfig;
 use crate::markets::{market_from_text, Markets};
 
 /// Where Redis is: a URL given by the operator, or an embedded `redis-server` the backend starts itself.
@@ -51,6 +52,7 @@ pub struct Config {
     pub engine: EngineSettings,
     /// How long a login token lasts, in seconds.
     pub token_ttl_secs: u64,
+    pub ws: WsConfig,
 }
 
 /// A variable that is set but cannot be used.
@@ -133,6 +135,17 @@ impl Config {
             rate_limit_orders_per_sec: parsed("RATE_LIMIT_ORDERS_PER_SEC", 100)?,
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or("dist".into())),
             token_ttl_secs: parsed("TOKEN_TTL_SECONDS", 24 * 3600)?,
+            ws: {
+                let d = WsConfig::default();
+                WsConfig {
+                    max_connections: parsed("WS_MAX_CONNECTIONS", d.max_connections)?,
+                    max_message_bytes: parsed("WS_MAX_MESSAGE_BYTES", d.max_message_bytes)?,
+                    messages_per_sec: parsed("WS_MESSAGES_PER_SEC", d.messages_per_sec)?,
+                    allowed_origins: var("WS_ALLOWED_ORIGINS")
+                        .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
+                        .unwrap_or_default(),
+                }
+            },
             engine: EngineSettings {
                 retention_ms: parsed("ORDER_RETENTION_SECONDS", defaults.retention_ms / 1000)? * 1000,
                 max_open_orders_per_user: parsed("MAX_OPEN_ORDERS_PER_USER", defaults.max_open_orders_per_user)?,

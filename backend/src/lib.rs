@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod config;
 pub mod engine;
+pub mod feed;
 pub mod http;
 pub mod markets;
 pub mod metrics;

@@ -94,6 +94,24 @@ pub fn decode_order(bytes: &[u8]) -> Result<RawOrder, WireError> {
 /// A command's event: header, order entries, trades, levels.
 pub fn decode_event(bytes: &[u8]) -> Result<Event, WireError> {
     let mut r = Reader { bytes };
+    let event = r.event()?;
+    r.done()?;
+    Ok(event)
+}
+
+/// The events of one published message (one per accepted command of a script call), in order.
+pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, WireError> {
+    let mut r = Reader { bytes };
+    let mut events = Vec::new();
+    while !r.bytes.is_empty() {
+        events.push(r.event()?);
+    }
+    Ok(events)
+}
+
+impl Reader<'_> {
+    fn event(&mut self) -> Result<Event, WireError> {
+        let r = self;
     let seq = r.uint(7)?;
     let book_changed = r.uint(1)? != 0;
     let ts = r.uint(6)?;
@@ -103,8 +121,8 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, WireError> {
     let levels = (0..n_levels)
         .map(|_| Ok(RawLevel(r.uint(1)? as u8, r.uint(6)?, r.uint(7)?)))
         .collect::<Result<_, _>>()?;
-    r.done()?;
     Ok(Event { seq, book_changed, ts, orders, trades, levels })
+    }
 }
 
 /// A trades-stream entry: taker side, sequence and time, then the trades of one command.

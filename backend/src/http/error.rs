@@ -20,6 +20,11 @@ pub enum ApiError {
     #[error("rate limited")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    /// 503 for a limit of this instance (too many connections), not for Redis.
+    #[error("{0}")]
+    Busy(String),
+    #[error("{detail}")]
     NotFound { code: &'static str, detail: String },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
@@ -78,6 +83,8 @@ impl IntoResponse for ApiError {
                 let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
                 return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
             }
+            ApiError::Forbidden { code, detail } => (StatusCode::FORBIDDEN, *code, detail.clone()),
+            ApiError::Busy(detail) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail.clone()),
             ApiError::NotFound { code, detail } => (StatusCode::NOT_FOUND, *code, detail.clone()),
             ApiError::Unprocessable { code, detail } => (StatusCode::UNPROCESSABLE_ENTITY, *code, detail.clone()),
             ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, *code, detail.clone()),

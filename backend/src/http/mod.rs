@@ -10,6 +10,9 @@ pub mod openapi;
 mod orders;
 mod query;
 pub mod rate_limit;
+pub mod ws;
+mod ws_public;
+mod ws_user;
 
 use std::path::Path;
 
@@ -23,6 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::auth::Accounts;
 use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
+use crate::feed::Feed;
 use crate::redis_pool::RedisPool;
 
 /// What every handler can reach.
@@ -34,6 +38,10 @@ pub struct AppState {
     pub book_cache: Arc<book_cache::BookCache>,
     /// Placements go through here, batched per market.
     pub placer: Batcher<RedisPool>,
+    /// Fan-out of every market's events to this instance's WebSocket clients.
+    pub feed: Arc<Feed>,
+    pub ws: Arc<ws::WsConfig>,
+    pub ws_slots: Arc<ws::Slots>,
 }
 
 /// The whole app: API routes, then the browser UI from `static_dir` for every other path.
@@ -44,6 +52,8 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .merge(accounts::router())
         .merge(orders::router())
         .merge(openapi::router())
+        .route("/api/v1/ws/orderbook/{symbol}", get(ws_public::orderbook_ws))
+        .route("/api/v1/ws/user", get(ws_user::user_ws))
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
         .layer(middleware::from_fn(observe::observe))

@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub address: String,
     pub client: Client,
-    /// The app's own server; it lives as long as the test.
-    pub redis: RedisProcess,
+    /// The app's own server (None for a second instance on another app's Redis).
+    pub redis: Option<RedisProcess>,
+    pub redis_url: String,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -23,27 +24,43 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
+    let mut app = spawn_app_on(&redis.url(), tweak).await;
+    app.redis = Some(redis);
+    app
+}
+
+/// Another instance of the app on an existing Redis.
+pub async fn spawn_app_on(redis_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config {
         host: [127, 0, 0, 1].into(),
         port: 0,
-        redis: RedisTarget::Url(redis.url()),
+        redis: RedisTarget::Url(redis_url.to_string()),
         redis_settings: RedisSettings::default(),
         markets: Markets::defaults(),
         rate_limit_orders_per_sec: 0,
         static_dir: PathBuf::from("dist"),
         engine: EngineSettings::default(),
         token_ttl_secs: 3600,
+        ws: Default::default(),
     };
     tweak(&mut config);
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run());
-    TestApp { address, client: Client::new(), redis }
+    TestApp { address, client: Client::new(), redis: None, redis_url: redis_url.to_string() }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.address.replacen("http://", "ws://", 1))
+    }
+
+    pub fn redis(&mut self) -> &mut RedisProcess {
+        self.redis.as_mut().expect("this app owns its Redis")
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {

@@ -1,6 +1,8 @@
-//! The REST API's integration tests: the whole app on port 0, each test with its own `redis-server`.
+//! The API's integration tests (REST and WebSocket): the whole app on port 0, each test with its own
+//! `redis-server`.
 
 mod accounts;
 mod helpers;
 mod market_data;
 mod orders;
+mod ws;

@@ -44,7 +44,7 @@ async fn health_is_healthy_while_redis_answers() {
 async fn while_redis_is_down_requests_fail_fast_with_503_and_recover_on_their_own() {
     let mut app = spawn_app().await;
     let alice = app.user("alice").await;
-    app.redis.kill();
+    app.redis().kill();
     let started = std::time::Instant::now();
     let (status, body) = status_json(app.get("/api/v1/health", None).await).await;
     assert_eq!(status, 503);
@@ -54,7 +54,7 @@ async fn while_redis_is_down_requests_fail_fast_with_503_and_recover_on_their_ow
     assert_error(&body, "unavailable");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "fails fast: {:?}", started.elapsed());
 
-    app.redis.restart().unwrap();
+    app.redis().restart().unwrap();
     let mut healthy = false;
     for _ in 0..50 {
         if app.get("/api/v1/health", None).await.status() == 200 {

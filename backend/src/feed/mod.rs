@@ -1,0 +1,175 @@
+//! Fan-out of every market's events to this instance's WebSocket clients. One task subscribes to each
+//! market's `{SYMBOL}:events` channel in Redis (so every instance sees every command, whoever ran it),
+//! decodes each message once, serialises each WebSocket message once and shares the same bytes with all
+//! connections: the public feed through a bounded broadcast channel per market, the private feeds
+//! through a bounded queue per connection.
+//!
+//! Pub/Sub is at-most-once. When the subscription drops (Redis restarted, `CLIENT KILL TYPE pubsub`, a
+//! network fault) the task resubscribes and tells every public connection to resync from a fresh
+//! snapshot; a connection that sees a gap in the sequence or falls behind resyncs by itself as well.
+
+pub mod messages;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use common::Symbol;
+use futures_util::StreamExt;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::engine::keys::MarketKeys;
+use crate::engine::wire;
+use crate::markets::Markets;
+
+/// Messages a public connection may fall behind by before it is resynced.
+const PUBLIC_BUFFER: usize = 4096;
+
+/// What a public connection receives.
+#[derive(Clone, Debug)]
+pub enum FeedItem {
+    /// The messages of one command. `book_changed` says whether `seq` is a new sequence number.
+    Update { seq: u64, book_changed: bool, messages: Arc<[Utf8Bytes]> },
+    /// Updates may have been lost: take a fresh snapshot.
+    Resync,
+}
+
+type UserSinks = HashMap<u64, Vec<(u64, mpsc::Sender<Utf8Bytes>)>>;
+
+/// The hub: per-market broadcast channels and the private connections of each user.
+pub struct Feed {
+    markets: HashMap<Symbol, broadcast::Sender<FeedItem>>,
+    users: Mutex<UserSinks>,
+    next_sink: std::sync::atomic::AtomicU64,
+}
+
+/// A private connection's registration; dropping it unregisters the connection.
+pub struct UserSubscription {
+    feed: Arc<Feed>,
+    user_id: u64,
+    sink_id: u64,
+    pub messages: mpsc::Receiver<Utf8Bytes>,
+}
+
+impl Drop for UserSubscription {
+    fn drop(&mut self) {
+        let mut users = self.feed.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sinks) = users.get_mut(&self.user_id) {
+            sinks.retain(|(id, _)| *id != self.sink_id);
+            if sinks.is_empty() {
+                users.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+impl Feed {
+    /// Creates the hub and starts its Redis subscriber.
+    pub fn start(redis_url: String, markets: &Markets) -> Arc<Feed> {
+        let feed = Arc::new(Feed {
+            markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
+            users: Mutex::new(HashMap::new()),
+            next_sink: 0.into(),
+        });
+        tokio::spawn(subscriber(feed.clone(), redis_url, markets.clone()));
+        feed
+    }
+
+    /// A receiver of the market's public feed (subscribe before taking the snapshot).
+    pub fn subscribe(&self, symbol: &Symbol) -> Option<broadcast::Receiver<FeedItem>> {
+        self.markets.get(symbol).map(broadcast::Sender::subscribe)
+    }
+
+    /// Registers a private connection of `user_id` with a queue of `capacity` messages.
+    pub fn subscribe_user(self: &Arc<Feed>, user_id: u64, capacity: usize) -> UserSubscription {
+        let (tx, rx) = mpsc::channel(capacity);
+        let sink_id = self.next_sink.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).entry(user_id).or_default().push((sink_id, tx));
+        UserSubscription { feed: self.clone(), user_id, sink_id, messages: rx }
+    }
+
+    fn publish(&self, symbol: &Symbol, item: FeedItem) {
+        if let Some(tx) = self.markets.get(symbol) {
+            // No receiver is fine: nobody watches this market on this instance.
+            let _ = tx.send(item);
+        }
+    }
+
+    /// Hands a user's messages to each of their connections. A connection whose queue is full is
+    /// dropped from the hub (its socket task then closes it with a reason): memory stays bounded.
+    fn route_private(&self, messages: Vec<(u64, Utf8Bytes)>) {
+        if messages.is_empty() {
+            return;
+        }
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        for (user_id, message) in messages {
+            if let Some(sinks) = users.get_mut(&user_id) {
+                sinks.retain(|(_, tx)| tx.try_send(message.clone()).is_ok());
+            }
+        }
+    }
+
+    fn resync_all(&self) {
+        for symbol in self.markets.keys() {
+            self.publish(symbol, FeedItem::Resync);
+        }
+    }
+}
+
+/// Subscribes to every market's events and fans them out; resubscribes after any loss.
+async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets) {
+    let channels: HashMap<String, &common::Market> =
+        markets.all().iter().map(|m| (MarketKeys::new(&m.symbol).events_channel(), m)).collect();
+    let mut first = true;
+    loop {
+        match subscribe(&redis_url, channels.keys()).await {
+            Ok(mut pubsub) => {
+                if !first {
+                    tracing::warn!("event subscription restored; resyncing WebSocket clients");
+                }
+                // Whatever was published while unsubscribed is lost: every client takes a snapshot.
+                feed.resync_all();
+                first = false;
+                let mut stream = pubsub.on_message();
+                while let Some(msg) = stream.next().await {
+                    let Some(market) = channels.get(msg.get_channel_name()) else { continue };
+                    match wire::decode_events(msg.get_payload_bytes()) {
+                        Ok(events) => {
+                            for event in events {
+                                let made = messages::messages(market, &event);
+                                feed.route_private(made.private);
+                                feed.publish(
+                                    &market.symbol,
+                                    FeedItem::Update { seq: event.seq, book_changed: event.book_changed, messages: made.public.into() },
+                                );
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "undecodable event; resyncing the market");
+                            feed.publish(&market.symbol, FeedItem::Resync);
+                        }
+                    }
+                }
+                tracing::warn!("event subscription lost");
+                crate::metrics::METRICS.redis_errors.with_label_values(&["pubsub"]).inc();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot subscribe to events; retrying");
+                feed.resync_all();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn subscribe(url: &str, channels: impl Iterator<Item = &String>) -> redis::RedisResult<redis::aio::PubSub> {
+    let client = redis::Client::open(url)?;
+    let mut pubsub = tokio::time::timeout(Duration::from_secs(3), client.get_async_pubsub())
+        .await
+        .map_err(|_| redis::RedisError::from(std::io::Error::other("pubsub connect timed out")))??;
+    for channel in channels {
+        pubsub.subscribe(channel).await?;
+    }
+    Ok(pubsub)
+}

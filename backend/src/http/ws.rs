@@ -1,0 +1,123 @@
+//! What both WebSocket feeds share: the limits (message size, message rate, connection count, allowed
+//! browser origins) and small helpers to send with a deadline.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::http::{header, HeaderMap};
+use common::{ErrorData, ServerMessage};
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+
+use super::error::ApiError;
+use crate::feed::messages::text;
+use crate::metrics::METRICS;
+
+/// Limits of the WebSocket feeds.
+#[derive(Clone, Debug)]
+pub struct WsConfig {
+    pub max_connections: usize,
+    pub max_message_bytes: usize,
+    pub messages_per_sec: u32,
+    /// Browser origins allowed besides the UI's own (same host); `*` allows any.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        WsConfig { max_connections: 20_000, max_message_bytes: 4096, messages_per_sec: 20, allowed_origins: Vec::new() }
+    }
+}
+
+/// Counts open connections against the limit; a slot is given back when dropped.
+#[derive(Default)]
+pub struct Slots(AtomicUsize);
+
+pub struct Slot(Arc<Slots>);
+
+impl Slots {
+    pub fn acquire(self: &Arc<Slots>, max: usize) -> Result<Slot, ApiError> {
+        let taken = self.0.fetch_add(1, Ordering::AcqRel);
+        if taken >= max {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::Busy("too many WebSocket connections; retry later".into()));
+        }
+        METRICS.ws_connections.inc();
+        Ok(Slot(self.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::AcqRel);
+        METRICS.ws_connections.dec();
+    }
+}
+
+/// Clients without an `Origin` (bots, services) are let in; a browser must come from the UI's own host
+/// or an allowed origin, so that another site cannot open the feeds with a visitor's browser.
+pub fn check_origin(headers: &HeaderMap, config: &WsConfig) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    let allowed = origin_host.eq_ignore_ascii_case(host)
+        || config.allowed_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin));
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden { code: "origin_not_allowed", detail: format!("origin {origin} may not open this feed") })
+    }
+}
+
+/// Incoming messages per second of one connection, as a token bucket of one second's allowance.
+pub struct MessageRate {
+    per_sec: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl MessageRate {
+    pub fn new(per_sec: u32) -> MessageRate {
+        MessageRate { per_sec: f64::from(per_sec.max(1)), tokens: f64::from(per_sec.max(1)), last: Instant::now() }
+    }
+
+    pub fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec).min(self.per_sec);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+pub type Sink = SplitSink<WebSocket, Message>;
+
+/// A client that has not taken a message within this time is too slow: it is disconnected.
+const SEND_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Sends one message; Err when the client is gone or too slow.
+pub async fn send(sink: &mut Sink, message: Utf8Bytes) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_DEADLINE, sink.send(Message::Text(message))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+pub async fn send_error(sink: &mut Sink, message: &str) -> Result<(), ()> {
+    send(sink, text(&ServerMessage::Error { data: ErrorData { message: message.to_string() } })).await
+}
+
+/// Closes with a reason the client can read (policy violation).
+pub async fn close(sink: &mut Sink, reason: &str) {
+    let frame = CloseFrame { code: 1008, reason: Utf8Bytes::from(reason.to_string()) };
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
+}
+
+/// Whether a connection that keeps flooding should go: after this many refused messages in a row.
+pub const FLOOD_STRIKES: u32 = 100;

@@ -1,0 +1,113 @@
+//! `WS /api/v1/ws/user`: after `{"type": "auth", "token": ...}`, the caller's own order updates (the full
+//! Order) and fills, in every market, and nothing of anybody else's.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use common::{time::format_millis, ClientMessage, ServerMessage};
+use futures_util::StreamExt;
+
+use super::error::ApiError;
+use super::ws::{self, check_origin, MessageRate, Sink, Slot};
+use super::AppState;
+use crate::engine::now_ms;
+use crate::feed::messages::text;
+
+/// Messages a private connection may have queued before it counts as too slow and is closed.
+const PRIVATE_BUFFER: usize = 4096;
+/// How long a new connection may take to authenticate.
+const AUTH_DEADLINE: Duration = Duration::from_secs(10);
+
+pub async fn user_ws(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    check_origin(&headers, &state.ws)?;
+    let slot = state.ws_slots.acquire(state.ws.max_connections)?;
+    let max = state.ws.max_message_bytes;
+    Ok(ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| session(socket, state, slot)))
+}
+
+/// Waits for the `auth` message; returns the user id, or None after telling the client why.
+async fn authenticate(sink: &mut Sink, stream: &mut futures_util::stream::SplitStream<WebSocket>, state: &AppState) -> Option<u64> {
+    let first = tokio::time::timeout(AUTH_DEADLINE, stream.next()).await;
+    let token = match first {
+        Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMessage>(&t) {
+            Ok(ClientMessage::Auth { token }) => token,
+            _ => {
+                let _ = ws::send_error(sink, "the first message must be {\"type\": \"auth\", \"token\": \"...\"}").await;
+                ws::close(sink, "authentication required").await;
+                return None;
+            }
+        },
+        Err(_) => {
+            let _ = ws::send_error(sink, "no auth message in time").await;
+            ws::close(sink, "authentication timed out").await;
+            return None;
+        }
+        _ => return None,
+    };
+    match state.accounts.user_of(&token).await {
+        Ok(Some(user_id)) => Some(user_id),
+        Ok(None) => {
+            let _ = ws::send_error(sink, "invalid or expired token").await;
+            ws::close(sink, "invalid token").await;
+            None
+        }
+        Err(_) => {
+            let _ = ws::send_error(sink, "authentication is unavailable, reconnect shortly").await;
+            ws::close(sink, "unavailable").await;
+            None
+        }
+    }
+}
+
+async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
+    let (mut sink, mut stream) = socket.split();
+    let Some(user_id) = authenticate(&mut sink, &mut stream, &state).await else { return };
+    // Registered before answering, so that nothing placed after `authenticated` is missed.
+    let mut subscription = state.feed.subscribe_user(user_id, PRIVATE_BUFFER);
+    if ws::send(&mut sink, text(&ServerMessage::Authenticated { user_id })).await.is_err() {
+        return;
+    }
+    let mut rate = MessageRate::new(state.ws.messages_per_sec);
+    let mut strikes = 0;
+    loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                let text_in = match incoming {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Binary(_))) => {
+                        if ws::send_error(&mut sink, "messages must be JSON text").await.is_err() { return }
+                        continue;
+                    }
+                    Some(Ok(_)) => continue,
+                    _ => return,
+                };
+                if !rate.allow() {
+                    strikes += 1;
+                    if strikes >= ws::FLOOD_STRIKES {
+                        ws::close(&mut sink, "too many messages").await;
+                        return;
+                    }
+                    if ws::send_error(&mut sink, "too many messages: slow down").await.is_err() { return }
+                    continue;
+                }
+                strikes = 0;
+                let answer = match serde_json::from_str::<ClientMessage>(&text_in) {
+                    Ok(ClientMessage::Ping) => ws::send(&mut sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await,
+                    Ok(ClientMessage::Auth { .. }) => ws::send_error(&mut sink, "already authenticated").await,
+                    _ => ws::send_error(&mut sink, "unknown message: only ping is taken here").await,
+                };
+                if answer.is_err() { return }
+            }
+            message = subscription.messages.recv() => match message {
+                Some(m) => if ws::send(&mut sink, m).await.is_err() { return },
+                None => {
+                    ws::close(&mut sink, "too slow: reconnect and reload your orders over REST").await;
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Both WebSocket feeds over real sockets: messages, isolation, fan-out across instances, gap-free
+//! books under concurrent writers, resync after a lost subscription, limits.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::*;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str) -> Socket {
+    tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
+}
+
+/// The next JSON text message, or None when the socket closes or 5 s pass.
+async fn next(ws: &mut Socket) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// The next message of a given type, skipping others.
+async fn next_of(ws: &mut Socket, kind: &str) -> Value {
+    loop {
+        let m = next(ws).await.unwrap_or_else(|| panic!("no {kind} message"));
+        if m["type"] == kind {
+            return m;
+        }
+    }
+}
+
+async fn say(ws: &mut Socket, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_book_feed_sends_a_snapshot_then_every_change() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.limit(&alice, "buy", "1", "99").await;
+    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+    let snap = next(&mut ws).await.unwrap();
+    assert_eq!(snap["type"], "order_book_snapshot");
+    assert_eq!(snap["data"]["sequence"], 1);
+    assert_eq!(snap["data"]["bids"][0]["price"], json!(99.0));
+
+    app.limit(&alice, "sell", "2", "101").await;
+    let update = next_of(&mut ws, "book_update").await;
+    assert_eq!(update["data"]["sequence"], 2);
+    assert_eq!(update["data"]["asks"], json!([[101.0, 2.0]]));
+    let order = next_of(&mut ws, "order_update").await;
+    assert_eq!(order["data"]["status"], "open");
+    assert!(order["data"].get("user_id").is_none(), "no identity on the public feed");
+
+    app.limit(&bob, "buy", "2", "101").await;
+    let update = next_of(&mut ws, "book_update").await;
+    assert_eq!(update["data"]["sequence"], 3);
+    assert_eq!(update["data"]["asks"], json!([[101.0, 0.0]]), "0 means the level is gone");
+    let trade = next_of(&mut ws, "trade").await;
+    assert_eq!(trade["data"]["price"], json!(101.0));
+    assert_eq!(trade["data"]["sequence"], 3);
+}
+
+#[tokio::test]
+async fn the_book_feed_answers_requests_and_survives_bad_messages() {
+    let app = spawn_app().await;
+    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+    app.limit(&alice, "sell", "1", "100").await;
+    app.limit(&bob, "buy", "1", "100").await;
+    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC%2FUSD")).await;
+    next_of(&mut ws, "order_book_snapshot").await;
+    say(&mut ws, json!({"type": "ping"})).await;
+    assert!(next_of(&mut ws, "pong").await["timestamp"].as_str().unwrap().ends_with('Z'));
+    say(&mut ws, json!({"type": "get_order_book", "depth": 1})).await;
+    assert_eq!(next_of(&mut ws, "order_book_snapshot").await["data"]["sequence"], 2);
+    say(&mut ws, json!({"type": "get_recent_trades", "limit": 5})).await;
+    let trades = next_of(&mut ws, "recent_trades").await;
+    assert_eq!(trades["data"].as_array().unwrap().len(), 1);
+    for bad in ["not json", "{\"type\": \"shout\"}", "{\"type\": \"get_order_book\", \"depth\": 0}", "[]"] {
+        ws.send(Message::Text(bad.into())).await.unwrap();
+        let err = next(&mut ws).await.unwrap();
+        assert_eq!(err["type"], "error", "{bad}");
+        assert!(err["data"]["message"].as_str().is_some());
+    }
+    say(&mut ws, json!({"type": "ping"})).await;
+    next_of(&mut ws, "pong").await;
+}
+
+#[tokio::test]
+async fn the_private_feed_carries_only_the_callers_orders_and_fills() {
+    let app = spawn_app().await;
+    let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
+    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+    say(&mut ws, json!({"type": "auth", "token": alice})).await;
+    let auth = next(&mut ws).await.unwrap();
+    assert_eq!(auth, json!({"type": "authenticated", "user_id": 1}));
+
+    app.limit(&carol, "buy", "1", "50").await; // somebody else's: never seen here
+    let (_, mine) = status_json(app.limit(&alice, "sell", "1", "100").await).await;
+    let update = next(&mut ws).await.unwrap();
+    assert_eq!(update["type"], "order_update");
+    assert_eq!(update["data"]["id"], mine["id"]);
+    assert_eq!(update["data"]["status"], "open");
+    assert!(update["data"].get("trades").is_none(), "the full order, without trades");
+
+    app.limit(&bob, "buy", "0.25", "100").await;
+    let fill = next_of(&mut ws, "fill").await;
+    assert_eq!(fill["data"]["maker_order_id"], mine["id"]);
+    assert_eq!(fill["data"]["quantity"], json!(0.25));
+    let update = next_of(&mut ws, "order_update").await;
+    assert_eq!(update["data"]["status"], "partially_filled");
+    say(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "pong", "nothing of carol's or bob's own orders came");
+}
+
+#[tokio::test]
+async fn the_private_feed_refuses_a_bad_token_and_closes() {
+    let app = spawn_app().await;
+    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+    say(&mut ws, json!({"type": "auth", "token": "nope"})).await;
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "error");
+    assert!(next(&mut ws).await.is_none(), "closed");
+    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+    say(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "error", "auth must come first");
+    assert!(next(&mut ws).await.is_none());
+}
+
+#[tokio::test]
+async fn an_order_placed_through_one_instance_reaches_clients_of_another() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(&a.redis_url, |_| {}).await;
+    let alice = a.user("alice").await;
+    let mut on_b = connect(&b.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+    next_of(&mut on_b, "order_book_snapshot").await;
+    let mut private_on_b = connect(&b.ws_url("/api/v1/ws/user")).await;
+    say(&mut private_on_b, json!({"type": "auth", "token": alice})).await;
+    next_of(&mut private_on_b, "authenticated").await;
+    a.limit(&alice, "buy", "1", "100").await;
+    assert_eq!(next_of(&mut on_b, "book_update").await["data"]["bids"], json!([[100.0, 1.0]]));
+    assert_eq!(next_of(&mut private_on_b, "order_update").await["data"]["status"], "open");
+}
+
+/// Applies book updates to a snapshot the way a client must: in sequence, resyncing on snapshots.
+fn apply(book: &mut (BTreeMap<String, String>, BTreeMap<String, String>, u64), msg: &Value) {
+    let levels = |v: &Value| -> BTreeMap<String, String> {
+        v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
+    };
+    match msg["type"].as_str().unwrap() {
+        "order_book_snapshot" => *book = (levels(&msg["data"]["bids"]), levels(&msg["data"]["asks"]), msg["data"]["sequence"].as_u64().unwrap()),
+        "book_update" => {
+            let seq = msg["data"]["sequence"].as_u64().unwrap();
+            assert_eq!(seq, book.2 + 1, "a gap in the sequence without a resync");
+            for (side, map) in [("bids", &mut book.0), ("asks", &mut book.1)] {
+                for pair in msg["data"][side].as_array().unwrap() {
+                    let (price, qty) = (pair[0].to_string(), pair[1].to_string());
+                    if pair[1].as_f64().unwrap() == 0.0 {
+                        map.remove(&price);
+                    } else {
+                        map.insert(price, qty);
+                    }
+                }
+            }
+            book.2 = seq;
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_client_applying_updates_holds_exactly_the_rest_book_under_concurrent_writers() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut tokens = Vec::new();
+    for i in 0..4 {
+        tokens.push(app.user(&format!("writer{i}")).await);
+    }
+    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+    let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
+    apply(&mut book, &next_of(&mut ws, "order_book_snapshot").await);
+    let mut writers = Vec::new();
+    for (w, token) in tokens.iter().enumerate() {
+        let (app, token) = (app.clone(), token.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..40u64 {
+                let side = if (i + w as u64) % 2 == 0 { "buy" } else { "sell" };
+                let price = format!("{}", 100 + (i * 7 + w as u64 * 3) % 9);
+                app.limit(&token, side, "0.5", &price).await;
+                if i % 10 == 9 {
+                    app.delete("/api/v1/orders/?symbol=BTC-USD", Some(&token)).await;
+                }
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let (_, rest) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=1000", None).await).await;
+    let target = rest["sequence"].as_u64().unwrap();
+    while book.2 < target {
+        let msg = next(&mut ws).await.expect("updates up to the REST sequence");
+        apply(&mut book, &msg);
+    }
+    let levels = |v: &Value| -> BTreeMap<String, String> {
+        v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
+    };
+    assert_eq!(book.2, target);
+    assert_eq!(book.0, levels(&rest["bids"]));
+    assert_eq!(book.1, levels(&rest["asks"]));
+}
+
+#[tokio::test]
+async fn a_lost_subscription_resyncs_clients_with_a_fresh_snapshot() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+    next_of(&mut ws, "order_book_snapshot").await;
+    let client = redis::Client::open(app.redis_url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut conn).await.unwrap();
+    assert!(killed >= 1);
+    // An order placed while the instance may be unsubscribed must not be silently lost.
+    app.limit(&alice, "buy", "1", "100").await;
+    let snap = next_of(&mut ws, "order_book_snapshot").await;
+    let seq = snap["data"]["sequence"].as_u64().unwrap();
+    if seq == 0 {
+        // The resync came first: the order then arrives as an update.
+        assert_eq!(next_of(&mut ws, "book_update").await["data"]["sequence"], 1);
+    } else {
+        assert_eq!(snap["data"]["bids"][0]["price"], json!(100.0));
+    }
+}
+
+#[tokio::test]
+async fn unknown_symbols_foreign_origins_and_oversized_frames_are_refused() {
+    let app = spawn_app().await;
+    let err = tokio_tungstenite::connect_async(app.ws_url("/api/v1/ws/orderbook/DOGE-USD")).await.unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+    let mut req = app.ws_url("/api/v1/ws/orderbook/BTC-USD").into_client_request().unwrap();
+    req.headers_mut().insert("Origin", "https://evil.example".parse().unwrap());
+    let err = tokio_tungstenite::connect_async(req).await.unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    let mut req = app.ws_url("/api/v1/ws/orderbook/BTC-USD").into_client_request().unwrap();
+    let own = app.address.replacen("http://", "", 1);
+    req.headers_mut().insert("Origin", format!("http://{own}").parse().unwrap());
+    let mut ws = tokio_tungstenite::connect_async(req).await.expect("the UI's own origin is allowed").0;
+    next_of(&mut ws, "order_book_snapshot").await;
+    ws.send(Message::Text("x".repeat(10_000).into())).await.unwrap();
+    assert!(next(&mut ws).await.is_none(), "a frame over the limit closes the connection");
+}
+
+#[tokio::test]
+async fn a_flood_of_messages_gets_errors_then_the_connection_closes() {
+    let app = spawn_app().await;
+    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+    next_of(&mut ws, "order_book_snapshot").await;
+    for _ in 0..200 {
+        if ws.send(Message::Text("{\"type\":\"ping\"}".into())).await.is_err() {
+            break;
+        }
+    }
+    let (mut pongs, mut errors) = (0, 0);
+    while let Some(m) = next(&mut ws).await {
+        match m["type"].as_str() {
+            Some("pong") => pongs += 1,
+            Some("error") => errors += 1,
+            _ => {}
+        }
+    }
+    assert!(pongs >= 20 && pongs < 60, "about a second's allowance answered: {pongs}");
+    assert!(errors > 0, "the rest refused");
+}
