@@ -33,9 +33,10 @@ command -v redis-server >/dev/null || apt_install redis-server
 if $need_test; then
   command -v redis-benchmark >/dev/null || apt_install redis-tools
   command -v wrk >/dev/null || apt_install wrk
-  if ! python3 -c 'import requests' 2>/dev/null; then
-    say "installing the Python requests package (for the README's examples)"
-    python3 -m pip install --quiet requests 2>/dev/null || python3 -m pip install --quiet --break-system-packages requests
+  if ! python3 -c 'import requests, websockets' 2>/dev/null; then
+    say "installing the Python requests and websockets packages (for the README's examples)"
+    python3 -m pip install --quiet requests websockets 2>/dev/null ||
+      python3 -m pip install --quiet --break-system-packages requests websockets
   fi
 fi
 

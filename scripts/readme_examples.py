@@ -3,7 +3,7 @@
 
 Every fenced block whose info string is `sh example` or `python example` runs, in order, against a
 backend started here (release build, its own embedded redis-server and data directory, a free port);
-`http://localhost:8000` in the examples is pointed at it. A block passes when it exits with 0.
+`localhost:8000` in the examples (http:// and ws://) is pointed at it. A block passes when it exits with 0.
 """
 import os
 import re
@@ -51,7 +51,7 @@ def main():
     try:
         wait_healthy(base)
         for n, (lang, code) in enumerate(blocks, 1):
-            code = code.replace("http://localhost:8000", base)
+            code = code.replace("localhost:8000", f"127.0.0.1:{port}")
             cmd = ["bash", "-euo", "pipefail", "-c", code] if lang == "sh" else [sys.executable, "-c", code]
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
             ok = result.returncode == 0
