@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{header, HeaderMap};
 use common::{ErrorData, ServerMessage};
 use futures_util::stream::SplitSink;
@@ -98,12 +98,36 @@ impl MessageRate {
 
 pub type Sink = SplitSink<WebSocket, Message>;
 
+/// Frame and message size limits, and small socket buffers: the defaults (128 KiB each way) would
+/// cost over 100 KiB per idle connection, too much for tens of thousands of them.
+pub fn limit(ws: WebSocketUpgrade, max_message_bytes: usize) -> WebSocketUpgrade {
+    ws.max_message_size(max_message_bytes)
+        .max_frame_size(max_message_bytes)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+}
+
 /// A client that has not taken a message within this time is too slow: it is disconnected.
 const SEND_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Sends one message; Err when the client is gone or too slow.
 pub async fn send(sink: &mut Sink, message: Utf8Bytes) -> Result<(), ()> {
     match tokio::time::timeout(SEND_DEADLINE, sink.send(Message::Text(message))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Queues messages and writes them out in one flush: one system call per batch, not per message, which
+/// is what lets one instance feed thousands of clients.
+pub async fn send_all(sink: &mut Sink, messages: impl IntoIterator<Item = Utf8Bytes>) -> Result<(), ()> {
+    let write = async {
+        for m in messages {
+            sink.feed(Message::Text(m)).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(SEND_DEADLINE, write).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }

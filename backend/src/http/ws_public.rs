@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use common::{time::format_millis, ClientMessage, ServerMessage, Symbol};
 use futures_util::StreamExt;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::error::ApiError;
 use super::orders::listed_symbol;
@@ -34,7 +34,7 @@ pub async fn orderbook_ws(
     check_origin(&headers, &state.ws)?;
     let slot = state.ws_slots.acquire(state.ws.max_connections)?;
     let max = state.ws.max_message_bytes;
-    Ok(ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| session(socket, state, symbol, slot)))
+    Ok(ws::limit(ws, max).on_upgrade(move |socket| session(socket, state, symbol, slot)))
 }
 
 /// Sends a snapshot of `depth` levels; returns its sequence.
@@ -88,30 +88,45 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
                 }
             }
             item = feed.recv() => {
-                match item {
-                    Ok(FeedItem::Update { seq, book_changed, messages }) => {
-                        if book_changed {
-                            if seq <= last {
+                // Everything already waiting goes out in one write.
+                let mut items = vec![item];
+                while items.len() < 64 {
+                    match feed.try_recv() {
+                        Ok(next) => items.push(Ok(next)),
+                        Err(TryRecvError::Lagged(n)) => items.push(Err(RecvError::Lagged(n))),
+                        Err(_) => break,
+                    }
+                }
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Ok(FeedItem::Update { seq, book_changed, messages }) => {
+                            if book_changed {
+                                if seq <= last {
+                                    continue;
+                                }
+                                if seq != last + 1 {
+                                    if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
+                                    let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+                                    last = s;
+                                    continue;
+                                }
+                                last = seq;
+                            } else if seq < last {
                                 continue;
                             }
-                            if seq != last + 1 {
-                                let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
-                                last = s;
-                                continue;
-                            }
-                            last = seq;
-                        } else if seq < last {
-                            continue;
+                            out.extend(messages.iter().cloned());
                         }
-                        for m in messages.iter() {
-                            if ws::send(&mut sink, m.clone()).await.is_err() { return }
+                        Ok(FeedItem::Resync) | Err(RecvError::Lagged(_)) => {
+                            if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
+                            let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+                            last = s;
                         }
+                        Err(RecvError::Closed) => return,
                     }
-                    Ok(FeedItem::Resync) | Err(RecvError::Lagged(_)) => {
-                        let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
-                        last = s;
-                    }
-                    Err(RecvError::Closed) => return,
+                }
+                if !out.is_empty() && ws::send_all(&mut sink, out).await.is_err() {
+                    return;
                 }
             }
         }

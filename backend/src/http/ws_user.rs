@@ -25,7 +25,7 @@ pub async fn user_ws(ws: WebSocketUpgrade, State(state): State<AppState>, header
     check_origin(&headers, &state.ws)?;
     let slot = state.ws_slots.acquire(state.ws.max_connections)?;
     let max = state.ws.max_message_bytes;
-    Ok(ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| session(socket, state, slot)))
+    Ok(ws::limit(ws, max).on_upgrade(move |socket| session(socket, state, slot)))
 }
 
 /// Waits for the `auth` message; returns the user id, or None after telling the client why.
@@ -102,7 +102,16 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                 if answer.is_err() { return }
             }
             message = subscription.messages.recv() => match message {
-                Some(m) => if ws::send(&mut sink, m).await.is_err() { return },
+                Some(m) => {
+                    let mut out = vec![m];
+                    while out.len() < 64 {
+                        match subscription.messages.try_recv() {
+                            Ok(next) => out.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    if ws::send_all(&mut sink, out).await.is_err() { return }
+                }
                 None => {
                     ws::close(&mut sink, "too slow: reconnect and reload your orders over REST").await;
                     return;

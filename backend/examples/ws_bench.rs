@@ -1,0 +1,140 @@
+//! WebSocket fan-out benchmark: N clients on the public book feed of one backend instance (the release
+//! binary, its own `redis-server`), while one writer places orders through REST at a fixed rate. Prints
+//! the delivery latency (order sent → its book update received, at every client) p50 and p99, and the
+//! backend's resident memory.
+//!
+//! `cargo run --release -p backend --example ws_bench [-- --clients N --rate R --seconds S]`
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backend::redis_process::RedisProcess;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn sequence_of(text: &str) -> Option<usize> {
+    let rest = &text[text.find("\"sequence\":")? + 11..];
+    rest[..rest.find(|c: char| !c.is_ascii_digit())?].parse().ok()
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+}
+
+#[tokio::main]
+async fn main() {
+    let (clients, rate, seconds) = (arg("--clients", 10_000) as usize, arg("--rate", 20), arg("--seconds", 15));
+    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let exe = std::env::current_dir().unwrap().join("target/release/backend");
+    let child = Command::new(&exe)
+        .env("PORT", port.to_string())
+        .env("REDIS_URL", redis.url())
+        .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
+        .env("MAX_OPEN_ORDERS_PER_USER", "100000")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display()));
+    let pid = child.id();
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let creds = json!({"username": "writer", "password": "writer-password"});
+    http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
+    let login: Value = http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let rss_idle = rss_mb(pid);
+
+    // Connect the clients, a few at a time; each waits for its snapshot.
+    let url = format!("ws://127.0.0.1:{port}/api/v1/ws/orderbook/BTC-USD");
+    let sent: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
+    let latencies: Arc<Mutex<Vec<u64>>> = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for chunk in 0..clients.div_ceil(200) {
+        let mut opening = Vec::new();
+        for _ in 0..200.min(clients - chunk * 200) {
+            opening.push(tokio_tungstenite::connect_async(url.clone()));
+        }
+        for ws in futures_util::future::join_all(opening).await {
+            let (mut ws, _) = ws.expect("a client connects");
+            let _snapshot = ws.next().await;
+            let (sent, latencies) = (sent.clone(), latencies.clone());
+            tasks.push(tokio::spawn(async move {
+                while let Some(Ok(msg)) = ws.next().await {
+                    let tungstenite_text = match msg {
+                        tokio_tungstenite::tungstenite::Message::Text(t) => t,
+                        _ => continue,
+                    };
+                    if !tungstenite_text.starts_with("{\"type\":\"book_update\"") {
+                        continue;
+                    }
+                    // Only the sequence is needed: read it without parsing the whole message.
+                    let Some(seq) = sequence_of(&tungstenite_text) else { continue };
+                    let at = sent.lock().unwrap().get(seq - 1).copied();
+                    if let Some(at) = at {
+                        latencies.lock().unwrap().push(at.elapsed().as_micros() as u64);
+                    }
+                }
+            }));
+        }
+    }
+    println!("{clients} clients connected in {:.1} s; backend RSS {:.0} MB idle, {:.0} MB with them", started.elapsed().as_secs_f64(), rss_idle, rss_mb(pid));
+
+    // The writer: resting orders at distinct prices, so each is one book change (sequence 1, 2, ...).
+    let total = rate * seconds;
+    let mut peak_rss: f64 = 0.0;
+    let tick = Duration::from_secs_f64(1.0 / rate as f64);
+    let start = Instant::now();
+    for i in 0..total {
+        tokio::time::sleep_until((start + tick * i as u32).into()).await;
+        sent.lock().unwrap().push(Instant::now());
+        let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "0.01", "price": format!("{}", 1000 + i)});
+        let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        if i % rate == 0 {
+            peak_rss = peak_rss.max(rss_mb(pid));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    peak_rss = peak_rss.max(rss_mb(pid));
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort_unstable();
+    let at = |q: f64| lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3;
+    let expected = clients as u64 * total;
+    println!();
+    println!("| figure | value | target |");
+    println!("|---|---|---|");
+    println!("| clients on one instance | {clients} | 10,000 |");
+    println!("| book changes per second | {rate} | 20 |");
+    println!("| updates delivered | {} of {expected} | all |", lat.len());
+    println!("| delivery latency p50 | {:.1} ms | |", at(0.5));
+    println!("| delivery latency p99 | {:.1} ms | < 100 ms |", at(0.99));
+    println!("| backend RSS, peak | {peak_rss:.0} MB | < 300 MB |");
+    for t in tasks {
+        t.abort();
+    }
+}
