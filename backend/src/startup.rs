@@ -45,7 +45,7 @@ impl Application {
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
         Ok(Application { listener, state: AppState {
             placer: Batcher::start(engine.clone(), 4, 32),
-            feed: Feed::start(url.clone(), &config.markets),
+            feed: Feed::start(url.clone(), &config.markets).await,
             ws: Arc::new(config.ws.clone()),
             ws_slots: Default::default(),
             engine,

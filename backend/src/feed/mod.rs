@@ -65,14 +65,18 @@ impl Drop for UserSubscription {
 }
 
 impl Feed {
-    /// Creates the hub and starts its Redis subscriber.
-    pub fn start(redis_url: String, markets: &Markets) -> Arc<Feed> {
+    /// Creates the hub and starts its Redis subscriber; returns once it is subscribed (or after a few
+    /// seconds without Redis, when it goes on trying in the background), so that the first clients are
+    /// not resynced for nothing.
+    pub async fn start(redis_url: String, markets: &Markets) -> Arc<Feed> {
         let feed = Arc::new(Feed {
             markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
             users: Mutex::new(HashMap::new()),
             next_sink: 0.into(),
         });
-        tokio::spawn(subscriber(feed.clone(), redis_url, markets.clone()));
+        let (ready, subscribed) = tokio::sync::oneshot::channel();
+        tokio::spawn(subscriber(feed.clone(), redis_url, markets.clone(), ready));
+        let _ = tokio::time::timeout(Duration::from_secs(3), subscribed).await;
         feed
     }
 
@@ -118,7 +122,8 @@ impl Feed {
 }
 
 /// Subscribes to every market's events and fans them out; resubscribes after any loss.
-async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets) {
+async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
+    let mut ready = Some(ready);
     let channels: HashMap<String, &common::Market> =
         markets.all().iter().map(|m| (MarketKeys::new(&m.symbol).events_channel(), m)).collect();
     let mut first = true;
@@ -131,6 +136,9 @@ async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets) {
                 // Whatever was published while unsubscribed is lost: every client takes a snapshot.
                 feed.resync_all();
                 first = false;
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(());
+                }
                 let mut stream = pubsub.on_message();
                 while let Some(msg) = stream.next().await {
                     let Some(market) = channels.get(msg.get_channel_name()) else { continue };
