@@ -1,16 +1,16 @@
 -- cancel_order: cancels one resting order of a user, atomically.
 --
 -- KEYS[1] {S}:seq   KEYS[2] {S}:user:<uid>:open   KEYS[3] {S}:user:<uid>:closed
--- ARGV[1] order id  ARGV[2] user id  ARGV[3] now, ms  ARGV[4] retention of closed orders, ms
--- ARGV[5] closed orders kept per user and market
+-- ARGV[1] user id   ARGV[2] now, ms   ARGV[3] retention of closed orders, ms
+-- ARGV[4] closed orders kept per user and market   ARGV[5] order id
 --
 -- Returns {'ok', event} (the cancelled order its only entry; published on {S}:events), or
 -- {'refused', 'not_found'} when the order does not exist or belongs to another user, or
 -- {'refused', 'order_not_open'} when it is filled or cancelled. A refused cancel writes nothing.
 
 -- Step 1: reads and checks.
-local id, uid, now = int_arg(1, 1), int_arg(2, 1, MAX_UID), int_arg(3, 0)
-local retention, history_cap = int_arg(4, 1), int_arg(5, 1)
+local uid, now = int_arg(1, 1, MAX_UID), int_arg(2, 0)
+local retention, history_cap, id = int_arg(3, 1), int_arg(4, 1), int_arg(5, 1)
 local o, is_open = load_users_order(fmt(id), uid, now, retention)
 if not o then
   return { 'refused', 'not_found' }
@@ -21,7 +21,7 @@ end
 
 -- Step 2: writes.
 local seq = redis.call('INCR', KEYS[1])
-local entry, level = cancel_resting(o, now, ARGV[4], history_cap)
+local entry, level = cancel_resting(o, now, ARGV[3], history_cap)
 local payload = event(seq, true, now, { entry }, {}, { level })
 publish({ payload })
 return { 'ok', payload }

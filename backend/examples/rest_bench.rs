@@ -6,46 +6,25 @@
 //! `cargo run --release -p backend --example rest_bench [-- --quick]` (build the backend first:
 //! `cargo build --release -p backend`).
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backend::redis_process::RedisProcess;
 use reqwest::Client;
 use serde_json::{json, Value};
 
 const USERS: usize = 64;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (secs, offered_secs) = if quick { (2.0, 2.0) } else { (10.0, 10.0) };
-    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let exe = std::env::current_dir().unwrap().join("target/release/backend");
-    let child = Command::new(&exe)
-        .env("PORT", port.to_string())
-        .env("REDIS_URL", redis.url())
-        .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
-        .env("MAX_OPEN_ORDERS_PER_USER", "100000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display()));
-    let _server = Server(child);
-    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let server = support::Backend::start().await;
+    let base = server.base.clone();
     let client = Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    wait_healthy(&client, &base).await;
     let tokens = Arc::new(login_users(&client, &base).await);
 
     println!("REST benchmark: backend, Redis and this load client on the same machine ({} cores)", num_cpus());
@@ -83,16 +62,6 @@ fn wrk(url: &str, secs: f64) -> Option<f64> {
 
 fn num_cpus() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
-
-async fn wait_healthy(client: &Client, base: &str) {
-    for _ in 0..100 {
-        if client.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the backend did not become healthy");
 }
 
 async fn login_users(client: &Client, base: &str) -> Vec<String> {

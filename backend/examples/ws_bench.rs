@@ -5,22 +5,13 @@
 //!
 //! `cargo run --release -p backend --example ws_bench [-- --clients N --rate R --seconds S]`
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use backend::redis_process::RedisProcess;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -40,28 +31,9 @@ fn rss_mb(pid: u32) -> f64 {
 #[tokio::main]
 async fn main() {
     let (clients, rate, seconds) = (arg("--clients", 10_000) as usize, arg("--rate", 20), arg("--seconds", 15));
-    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let exe = std::env::current_dir().unwrap().join("target/release/backend");
-    let child = Command::new(&exe)
-        .env("PORT", port.to_string())
-        .env("REDIS_URL", redis.url())
-        .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
-        .env("MAX_OPEN_ORDERS_PER_USER", "100000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display()));
-    let pid = child.id();
-    let _server = Server(child);
-    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let server = support::Backend::start().await;
+    let (port, pid, base) = (server.port, server.pid(), server.base.clone());
     let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let creds = json!({"username": "writer", "password": "writer-password"});
     http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
     let login: Value = http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();

@@ -79,22 +79,22 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         inv
     }
 
+    /// A call of a script that acts for one user in one market: KEYS seq, the user's open set and closed
+    /// hash; ARGV user id, now, retention, history cap (each script's own arguments follow).
+    fn user_call<'s>(&self, script: &'s redis::Script, market: &Market, user_id: u64) -> redis::ScriptInvocation<'s> {
+        let k = MarketKeys::new(&market.symbol);
+        let s = self.settings();
+        let mut call = script.prepare_invoke();
+        call.key(k.seq()).key(k.user_open(user_id)).key(k.user_closed(user_id));
+        call.arg(user_id).arg(now_ms()).arg(s.retention_ms).arg(s.history_per_user);
+        call
+    }
+
     /// Cancels one of the user's resting orders. Another user's order is `NotFound`.
     pub async fn cancel(&self, user_id: u64, order_id: u64) -> Result<(Order, Event), EngineError> {
         let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
-        let k = MarketKeys::new(&market.symbol);
-        let s = self.settings();
-        let reply: Vec<Value> = scripts::CANCEL_ORDER
-            .key(k.seq())
-            .key(k.user_open(user_id))
-            .key(k.user_closed(user_id))
-            .arg(order_id)
-            .arg(user_id)
-            .arg(now_ms())
-            .arg(s.retention_ms)
-            .arg(s.history_per_user)
-            .invoke_async(&mut self.conn())
-            .await?;
+        let mut call = self.user_call(&scripts::CANCEL_ORDER, market, user_id);
+        let reply: Vec<Value> = call.arg(order_id).invoke_async(&mut self.conn()).await?;
         match reply_pair(&reply)? {
             ("ok", payload) => {
                 let event = Event::parse(payload)?;
@@ -115,18 +115,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     ) -> Result<(Vec<u64>, Vec<(Symbol, Event)>), EngineError> {
         let (mut ids, mut events) = (Vec::new(), Vec::new());
         for market in self.markets_for(symbol)? {
-            let k = MarketKeys::new(&market.symbol);
-            let s = self.settings();
-            let reply: Vec<Value> = scripts::CANCEL_ALL
-                .key(k.seq())
-                .key(k.user_open(user_id))
-                .key(k.user_closed(user_id))
-                .arg(user_id)
-                .arg(now_ms())
-                .arg(s.retention_ms)
-                .arg(s.history_per_user)
-                .invoke_async(&mut self.conn())
-                .await?;
+            let reply: Vec<Value> =
+                self.user_call(&scripts::CANCEL_ALL, market, user_id).invoke_async(&mut self.conn()).await?;
             let ("ok", payload) = reply_pair(&reply)? else {
                 return Err(EngineError::Protocol("cancel_all refused".into()));
             };

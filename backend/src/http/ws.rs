@@ -143,5 +143,52 @@ pub async fn close(sink: &mut Sink, reason: &str) {
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
 }
 
-/// Whether a connection that keeps flooding should go: after this many refused messages in a row.
-pub const FLOOD_STRIKES: u32 = 100;
+/// A connection that keeps flooding goes after this many refused messages in a row.
+const FLOOD_STRIKES: u32 = 100;
+
+/// What a client sent, once checked.
+pub enum Incoming {
+    Text(Utf8Bytes),
+    /// Nothing to answer (a control frame, or a message already refused with an error).
+    Skip,
+    /// The client is gone, or was closed for flooding.
+    Stop,
+}
+
+/// The incoming side's rules: JSON text only, at most the message rate; a client that keeps sending
+/// over it is closed.
+pub struct Inbox {
+    rate: MessageRate,
+    strikes: u32,
+}
+
+impl Inbox {
+    pub fn new(per_sec: u32) -> Inbox {
+        Inbox { rate: MessageRate::new(per_sec), strikes: 0 }
+    }
+
+    pub async fn check(&mut self, item: Option<Result<Message, axum::Error>>, sink: &mut Sink) -> Incoming {
+        let text = match item {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Binary(_))) => {
+                return if send_error(sink, "messages must be JSON text").await.is_ok() { Incoming::Skip } else { Incoming::Stop };
+            }
+            Some(Ok(_)) => return Incoming::Skip,
+            _ => return Incoming::Stop,
+        };
+        if self.rate.allow() {
+            self.strikes = 0;
+            return Incoming::Text(text);
+        }
+        self.strikes += 1;
+        if self.strikes >= FLOOD_STRIKES {
+            close(sink, "too many messages").await;
+            return Incoming::Stop;
+        }
+        if send_error(sink, "too many messages: slow down").await.is_ok() {
+            Incoming::Skip
+        } else {
+            Incoming::Stop
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! updates past the snapshot's sequence. A gap in the sequence, a lost subscription or falling behind
 //! leads to a fresh snapshot, so the client's book is never silently wrong.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::error::ApiError;
 use super::orders::listed_symbol;
-use super::ws::{self, check_origin, MessageRate, Sink, Slot};
+use super::ws::{self, check_origin, Sink, Slot};
 use super::AppState;
 use crate::engine::now_ms;
 use crate::feed::messages::text;
@@ -59,30 +59,15 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
     let (mut sink, mut stream) = socket.split();
     let Some(mut feed) = state.feed.subscribe(&symbol) else { return };
     let Ok(mut last) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
-    let mut rate = MessageRate::new(state.ws.messages_per_sec);
-    let mut strikes = 0;
+    let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
     loop {
         tokio::select! {
             incoming = stream.next() => {
-                let text = match incoming {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Binary(_))) => {
-                        if ws::send_error(&mut sink, "messages must be JSON text").await.is_err() { return }
-                        continue;
-                    }
-                    Some(Ok(_)) => continue,
-                    _ => return,
+                let text = match inbox.check(incoming, &mut sink).await {
+                    ws::Incoming::Text(t) => t,
+                    ws::Incoming::Skip => continue,
+                    ws::Incoming::Stop => return,
                 };
-                if !rate.allow() {
-                    strikes += 1;
-                    if strikes >= ws::FLOOD_STRIKES {
-                        ws::close(&mut sink, "too many messages").await;
-                        return;
-                    }
-                    if ws::send_error(&mut sink, "too many messages: slow down").await.is_err() { return }
-                    continue;
-                }
-                strikes = 0;
                 if reply(&mut sink, &state, &symbol, &text, &mut last).await.is_err() {
                     return;
                 }

@@ -11,7 +11,7 @@ use common::{time::format_millis, ClientMessage, ServerMessage};
 use futures_util::StreamExt;
 
 use super::error::ApiError;
-use super::ws::{self, check_origin, MessageRate, Sink, Slot};
+use super::ws::{self, check_origin, Sink, Slot};
 use super::AppState;
 use crate::engine::now_ms;
 use crate::feed::messages::text;
@@ -70,30 +70,15 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
     if ws::send(&mut sink, text(&ServerMessage::Authenticated { user_id })).await.is_err() {
         return;
     }
-    let mut rate = MessageRate::new(state.ws.messages_per_sec);
-    let mut strikes = 0;
+    let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
     loop {
         tokio::select! {
             incoming = stream.next() => {
-                let text_in = match incoming {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Binary(_))) => {
-                        if ws::send_error(&mut sink, "messages must be JSON text").await.is_err() { return }
-                        continue;
-                    }
-                    Some(Ok(_)) => continue,
-                    _ => return,
+                let text_in = match inbox.check(incoming, &mut sink).await {
+                    ws::Incoming::Text(t) => t,
+                    ws::Incoming::Skip => continue,
+                    ws::Incoming::Stop => return,
                 };
-                if !rate.allow() {
-                    strikes += 1;
-                    if strikes >= ws::FLOOD_STRIKES {
-                        ws::close(&mut sink, "too many messages").await;
-                        return;
-                    }
-                    if ws::send_error(&mut sink, "too many messages: slow down").await.is_err() { return }
-                    continue;
-                }
-                strikes = 0;
                 let answer = match serde_json::from_str::<ClientMessage>(&text_in) {
                     Ok(ClientMessage::Ping) => ws::send(&mut sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await,
                     Ok(ClientMessage::Auth { .. }) => ws::send_error(&mut sink, "already authenticated").await,

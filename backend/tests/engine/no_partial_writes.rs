@@ -128,12 +128,12 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
     for (what, user, a) in [
-        ("cancel: id not a number", 1, args(&["x", "1", "1000", "60000", "1000"])),
-        ("cancel: no such order", 1, args(&["123456", "1", "1000", "60000", "1000"])),
-        ("cancel: someone else's order", 2, args(&[&rid, "2", "1000", "60000", "1000"])),
-        ("cancel: filled order", 3, args(&[&fid, "3", "1000", "60000", "1000"])),
-        ("cancel: retention zero", 1, args(&[&rid, "1", "1000", "0", "1000"])),
-        ("cancel: missing arguments", 1, args(&[&rid, "1"])),
+        ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "x"])),
+        ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "123456"])),
+        ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", &rid])),
+        ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", &fid])),
+        ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", &rid])),
+        ("cancel: missing arguments", 1, args(&["1", "1000"])),
     ] {
         assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
     }
