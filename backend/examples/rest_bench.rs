@@ -29,14 +29,20 @@ async fn main() {
 
     println!("REST benchmark: backend, Redis and this load client on the same machine ({} cores)", num_cpus());
     let placed = closed_loop(&client, &base, &tokens, 64, secs, Op::Place).await;
-    println!("  order placements, 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms", placed.rate, placed.p50, placed.p99);
+    println!(
+        "  order placements, 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+        placed.rate, placed.p50, placed.p99
+    );
     let offered = open_loop(&client, &base, &tokens, 5_000.0, offered_secs).await;
     println!(
         "  order placements offered at 5,000/s: {:.0}/s served, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         offered.rate, offered.p50, offered.p99, offered.max
     );
     let reads = closed_loop(&client, &base, &tokens, 64, secs, Op::Book).await;
-    println!("  book reads (depth 10), 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms", reads.rate, reads.p50, reads.p99);
+    println!(
+        "  book reads (depth 10), 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+        reads.rate, reads.p50, reads.p99
+    );
     // This process's HTTP client costs more CPU than the server's answer; wrk is the lighter driver.
     let wrk_reads = wrk(&format!("{base}/orders/book/BTC-USD?depth=10"), secs);
     if let Some(rate) = wrk_reads {
@@ -69,7 +75,8 @@ async fn login_users(client: &Client, base: &str) -> Vec<String> {
     for i in 0..USERS {
         let creds = json!({"username": format!("bench{i}"), "password": "bench-password"});
         client.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
-        let r: Value = client.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+        let r: Value =
+            client.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
         tokens.push(r["access_token"].as_str().unwrap().to_string());
     }
     tokens
@@ -113,12 +120,23 @@ struct Figures {
 
 fn figures(mut micros: Vec<u64>, secs: f64) -> Figures {
     micros.sort_unstable();
-    let at = |q: f64| micros.get(((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3;
+    let at = |q: f64| {
+        micros.get(((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1))).copied().unwrap_or(0)
+            as f64
+            / 1e3
+    };
     Figures { rate: micros.len() as f64 / secs, p50: at(0.50), p99: at(0.99), max: at(1.0) }
 }
 
 /// `conns` tasks each sending one request after another for `secs` seconds.
-async fn closed_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, conns: usize, secs: f64, op: Op) -> Figures {
+async fn closed_loop(
+    client: &Client,
+    base: &str,
+    tokens: &Arc<Vec<String>>,
+    conns: usize,
+    secs: f64,
+    op: Op,
+) -> Figures {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let failures = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -160,7 +178,14 @@ async fn open_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, rate:
         tokio::time::sleep_until(scheduled.into()).await;
         let (client, base, tokens) = (client.clone(), base.to_string(), tokens.clone());
         tasks.push(tokio::spawn(async move {
-            let ok = one(&client, &base, &tokens[i as usize % tokens.len()], Op::Place, i.wrapping_mul(2_654_435_761) % 1_000_000).await;
+            let ok = one(
+                &client,
+                &base,
+                &tokens[i as usize % tokens.len()],
+                Op::Place,
+                i.wrapping_mul(2_654_435_761) % 1_000_000,
+            )
+            .await;
             ok.then(|| scheduled.elapsed().as_micros() as u64)
         }));
     }

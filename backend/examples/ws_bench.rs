@@ -25,7 +25,12 @@ fn sequence_of(text: &str) -> Option<usize> {
 
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
 }
 
 #[tokio::main]
@@ -74,7 +79,12 @@ async fn main() {
             }));
         }
     }
-    println!("{clients} clients connected in {:.1} s; backend RSS {:.0} MB idle, {:.0} MB with them", started.elapsed().as_secs_f64(), rss_idle, rss_mb(pid));
+    println!(
+        "{clients} clients connected in {:.1} s; backend RSS {:.0} MB idle, {:.0} MB with them",
+        started.elapsed().as_secs_f64(),
+        rss_idle,
+        rss_mb(pid)
+    );
 
     // The writer: resting orders at distinct prices, so each is one book change (sequence 1, 2, ...).
     let total = rate * seconds;
@@ -95,7 +105,9 @@ async fn main() {
     peak_rss = peak_rss.max(rss_mb(pid));
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort_unstable();
-    let at = |q: f64| lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3;
+    let at = |q: f64| {
+        lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3
+    };
     let expected = clients as u64 * total;
     println!();
     println!("| figure | value | target |");

@@ -97,7 +97,8 @@ fn encode_userinfo(text: &str) -> String {
 fn markets() -> Result<Markets, ConfigError> {
     let Some(text) = var("MARKETS") else { return Ok(Markets::defaults()) };
     let fail = |e: MarketConfigError| ConfigError { name: "MARKETS", reason: e.to_string() };
-    let list = text.split(';').map(str::trim).filter(|e| !e.is_empty()).map(market_from_text).collect::<Result<Vec<_>, _>>();
+    let list =
+        text.split(';').map(str::trim).filter(|e| !e.is_empty()).map(market_from_text).collect::<Result<Vec<_>, _>>();
     Markets::new(list.map_err(fail)?).map_err(fail)
 }
 

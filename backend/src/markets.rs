@@ -59,7 +59,8 @@ pub fn market(symbol: &str, tick: &str, lot: &str, min_qty: &str, max_qty: &str,
 
 /// A market from `SYMBOL:tick:lot:min_qty:max_qty:max_price` (the `MARKETS` variable's entries).
 pub fn market_from_text(entry: &str) -> Result<Market, MarketConfigError> {
-    let fail = |reason: &str| MarketConfigError { symbol: entry.chars().take(40).collect(), reason: reason.to_string() };
+    let fail =
+        |reason: &str| MarketConfigError { symbol: entry.chars().take(40).collect(), reason: reason.to_string() };
     let parts: Vec<&str> = entry.split(':').map(str::trim).collect();
     let [symbol, tick, lot, min_qty, max_qty, max_price] = parts[..] else {
         return Err(fail("expected SYMBOL:tick:lot:min_qty:max_qty:max_price"));

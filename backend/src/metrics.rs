@@ -3,9 +3,7 @@
 
 use std::sync::LazyLock;
 
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -31,22 +29,37 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     Metrics {
         http_requests: register(
             &registry,
-            IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests by route, method and status"), &["route", "method", "status"]).unwrap(),
+            IntCounterVec::new(
+                Opts::new("http_requests_total", "HTTP requests by route, method and status"),
+                &["route", "method", "status"],
+            )
+            .unwrap(),
         ),
         http_latency: register(
             &registry,
             HistogramVec::new(
-                HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route and method").buckets(latency_buckets.clone()),
+                HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route and method")
+                    .buckets(latency_buckets.clone()),
                 &["route", "method"],
             )
             .unwrap(),
         ),
         orders: register(
             &registry,
-            IntCounterVec::new(Opts::new("orders_total", "Orders by market and outcome (placed, refused, cancelled)"), &["market", "outcome"]).unwrap(),
+            IntCounterVec::new(
+                Opts::new("orders_total", "Orders by market and outcome (placed, refused, cancelled)"),
+                &["market", "outcome"],
+            )
+            .unwrap(),
         ),
-        trades: register(&registry, IntCounterVec::new(Opts::new("trades_total", "Trades by market"), &["market"]).unwrap()),
-        ws_connections: register(&registry, IntGauge::new("websocket_connections", "Open WebSocket connections").unwrap()),
+        trades: register(
+            &registry,
+            IntCounterVec::new(Opts::new("trades_total", "Trades by market"), &["market"]).unwrap(),
+        ),
+        ws_connections: register(
+            &registry,
+            IntGauge::new("websocket_connections", "Open WebSocket connections").unwrap(),
+        ),
         redis_errors: register(
             &registry,
             IntCounterVec::new(Opts::new("redis_errors_total", "Redis calls that failed, by kind"), &["kind"]).unwrap(),
@@ -54,7 +67,8 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         redis_roundtrip: register(
             &registry,
             HistogramVec::new(
-                HistogramOpts::new("redis_roundtrip_seconds", "Redis round-trip time of health probes").buckets(latency_buckets),
+                HistogramOpts::new("redis_roundtrip_seconds", "Redis round-trip time of health probes")
+                    .buckets(latency_buckets),
                 &["probe"],
             )
             .unwrap(),

@@ -45,7 +45,12 @@ impl ConnectionLike for RedisPool {
         self.current.req_packed_command(cmd)
     }
 
-    fn req_packed_commands<'a>(&'a mut self, cmd: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
         self.current = self.pick();
         self.current.req_packed_commands(cmd, offset, count)
     }

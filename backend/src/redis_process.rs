@@ -42,7 +42,12 @@ impl RedisProcess {
             port,
             dir: dir.to_path_buf(),
             remove_dir: false,
-            extra: vec!["--appendonly".into(), "yes".into(), "--pidfile".into(), dir.join("redis.pid").display().to_string()],
+            extra: vec![
+                "--appendonly".into(),
+                "yes".into(),
+                "--pidfile".into(),
+                dir.join("redis.pid").display().to_string(),
+            ],
         };
         p.spawn()?;
         Ok(p)
@@ -58,9 +63,9 @@ impl RedisProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let child = cmd.spawn().map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot start redis-server (is it installed?): {e}"))
-        })?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start redis-server (is it installed?): {e}")))?;
         self.child = Some(child);
         self.wait_ready()
     }

@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 use crate::auth::Accounts;
 use crate::config::{Config, RedisTarget};
 use crate::engine::batcher::Batcher;
-use crate::feed::Feed;
 use crate::engine::Engine;
+use crate::feed::Feed;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{app, AppState};
 use crate::redis_pool::RedisPool;
@@ -43,16 +43,21 @@ impl Application {
         let accounts = Accounts::new(conn, config.token_ttl_secs);
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
-        Ok(Application { listener, state: AppState {
-            placer: Batcher::start(engine.clone(), 4, 32),
-            feed: Feed::start(url.clone(), &config.markets).await,
-            ws: Arc::new(config.ws.clone()),
-            ws_slots: Default::default(),
-            engine,
-            accounts,
-            rate_limit,
-            book_cache: Default::default(),
-        }, config, _redis: embedded })
+        Ok(Application {
+            listener,
+            state: AppState {
+                placer: Batcher::start(engine.clone(), 4, 32),
+                feed: Feed::start(url.clone(), &config.markets).await,
+                ws: Arc::new(config.ws.clone()),
+                ws_slots: Default::default(),
+                engine,
+                accounts,
+                rate_limit,
+                book_cache: Default::default(),
+            },
+            config,
+            _redis: embedded,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

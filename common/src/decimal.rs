@@ -43,9 +43,7 @@ impl Dec {
         if text.len() > MAX_TEXT_LEN {
             return Err(DecError::TooLarge(truncate(text)));
         }
-        Decimal::from_str_exact(text)
-            .map(|d| Dec(d.normalize()))
-            .map_err(|_| DecError::TooLarge(truncate(text)))
+        Decimal::from_str_exact(text).map(|d| Dec(d.normalize())).map_err(|_| DecError::TooLarge(truncate(text)))
     }
 
     pub fn is_positive(&self) -> bool {
@@ -141,7 +139,9 @@ impl utoipa::PartialSchema for Dec {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
         ObjectBuilder::new()
             .schema_type(Type::Number)
-            .description(Some("An exact decimal: written as a JSON number without exponent; read from a number or a string."))
+            .description(Some(
+                "An exact decimal: written as a JSON number without exponent; read from a number or a string.",
+            ))
             .examples([serde_json::json!(50000.5)])
             .into()
     }
@@ -177,8 +177,24 @@ mod tests {
     #[test]
     fn exponents_nan_infinity_hex_and_whitespace_are_refused() {
         for json in [
-            "1e3", "\"1e3\"", "1E-2", "\"NaN\"", "\"nan\"", "\"Infinity\"", "\"-Infinity\"", "\"0x10\"",
-            "\" 1\"", "\"1 \"", "\"+1\"", "\"1_000\"", "\"\"", "\".5\"", "\"5.\"", "\"1.2.3\"", "true", "null",
+            "1e3",
+            "\"1e3\"",
+            "1E-2",
+            "\"NaN\"",
+            "\"nan\"",
+            "\"Infinity\"",
+            "\"-Infinity\"",
+            "\"0x10\"",
+            "\" 1\"",
+            "\"1 \"",
+            "\"+1\"",
+            "\"1_000\"",
+            "\"\"",
+            "\".5\"",
+            "\"5.\"",
+            "\"1.2.3\"",
+            "true",
+            "null",
             "[1]",
         ] {
             assert!(from_json(json).is_err(), "{json} should be refused");

@@ -49,9 +49,9 @@ impl GridError {
         match self {
             GridError::PriceNotPositive | GridError::PriceTooHigh { .. } => "invalid_price",
             GridError::PriceNotOnTick { .. } => "price_not_on_tick",
-            GridError::QuantityNotPositive | GridError::QuantityTooSmall { .. } | GridError::QuantityTooLarge { .. } => {
-                "invalid_quantity"
-            }
+            GridError::QuantityNotPositive
+            | GridError::QuantityTooSmall { .. }
+            | GridError::QuantityTooLarge { .. } => "invalid_quantity",
             GridError::QuantityNotOnLot { .. } => "quantity_not_on_lot",
         }
     }
@@ -68,9 +68,8 @@ pub struct MarketConfigError {
 impl Market {
     /// Checks that the market's bounds keep every tick and lot count exact in the engine.
     pub fn check(&self) -> Result<(), MarketConfigError> {
-        let fail = |reason: &str| {
-            Err(MarketConfigError { symbol: self.symbol.to_string(), reason: reason.to_string() })
-        };
+        let fail =
+            |reason: &str| Err(MarketConfigError { symbol: self.symbol.to_string(), reason: reason.to_string() });
         if !self.tick_size.is_positive() || !self.lot_size.is_positive() {
             return fail("tick_size and lot_size must be positive");
         }

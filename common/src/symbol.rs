@@ -20,7 +20,8 @@ impl Symbol {
     pub fn parse(text: &str) -> Result<Symbol, InvalidId> {
         let invalid = || InvalidId(format!("`{}` is not a market symbol like BTC/USD", shorten(text)));
         let (base, quote) = text.split_once('/').or_else(|| text.split_once('-')).ok_or_else(invalid)?;
-        let part_ok = |p: &str| (1..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let part_ok =
+            |p: &str| (1..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if part_ok(base) && part_ok(quote) {
             Ok(Symbol(format!("{base}/{quote}")))
         } else {
@@ -61,7 +62,11 @@ mod schemas {
     use utoipa::openapi::RefOr;
 
     fn string(pattern: &str, example: &str) -> RefOr<Schema> {
-        ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).examples([serde_json::json!(example)]).into()
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .examples([serde_json::json!(example)])
+            .into()
     }
 
     impl utoipa::PartialSchema for super::Symbol {
@@ -169,7 +174,8 @@ mod tests {
     #[test]
     fn symbols_built_to_break_key_names_are_refused() {
         let long = "A".repeat(10_000);
-        for bad in ["", "}{", "*", "BTC:USD", "BTC/", "/USD", "btc/usd", "BTC/USD\r\n", "BTC/ÜSD", "{BTC}/USD", &long] {
+        for bad in ["", "}{", "*", "BTC:USD", "BTC/", "/USD", "btc/usd", "BTC/USD\r\n", "BTC/ÜSD", "{BTC}/USD", &long]
+        {
             assert!(Symbol::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -1,7 +1,7 @@
 //! The app's root component. The full trading screen (book, depth chart, trades, order entry, my orders)
 //! arrives with the browser UI issue; for now it lists the markets it will trade.
 
-use common::{Symbol, Side};
+use common::{Side, Symbol};
 use leptos::prelude::*;
 
 #[component]

@@ -37,7 +37,9 @@ impl Backend {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display()));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display())
+            });
         let backend = Backend { child, port, base: format!("http://127.0.0.1:{port}/api/v1"), _redis: redis };
         let http = reqwest::Client::new();
         for _ in 0..100 {

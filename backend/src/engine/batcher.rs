@@ -47,7 +47,10 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> Batcher<C> {
         let order = check_order(market, req)?;
         let queue = self.queues.get(&req.symbol).ok_or_else(|| EngineError::UnknownSymbol(req.symbol.to_string()))?;
         let (reply, answer) = oneshot::channel();
-        queue.send(Job { user_id, order, reply }).await.map_err(|_| EngineError::Protocol("placement queue closed".into()))?;
+        queue
+            .send(Job { user_id, order, reply })
+            .await
+            .map_err(|_| EngineError::Protocol("placement queue closed".into()))?;
         answer.await.map_err(|_| EngineError::Protocol("placement worker stopped".into()))?
     }
 }

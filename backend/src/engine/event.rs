@@ -1,11 +1,11 @@
 //! What the scripts return and publish: one event per accepted command, in integers (ticks, lots, ms),
 //! and its conversion into the contract's types with the market's tick and lot size.
 
+use super::wire::{self, WireError};
 use common::{
     time::format_millis, BookUpdate, Dec, Market, Order, OrderStatus, OrderType, PublicOrderUpdate, Side, TimeInForce,
     Trade,
 };
-use super::wire::{self, WireError};
 
 /// One order as the scripts store and send it (see `lua/engine_lib.lua`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,9 +177,8 @@ impl Event {
 
     /// The trades as the contract writes them. In a placement every trade has the incoming order as taker.
     pub fn trades(&self, market: &Market) -> Vec<Trade> {
-        let taker_side = |t: &RawTrade| {
-            self.orders.iter().find(|o| o.id() == t.4).map(RawOrder::side).unwrap_or(Side::Buy)
-        };
+        let taker_side =
+            |t: &RawTrade| self.orders.iter().find(|o| o.id() == t.4).map(RawOrder::side).unwrap_or(Side::Buy);
         self.trades.iter().map(|t| t.to_trade(market, taker_side(t), self.seq, self.ts)).collect()
     }
 

@@ -5,7 +5,9 @@ use redis::aio::ConnectionLike;
 use redis::Value;
 
 use super::keys::MarketKeys;
-use super::{check_order, now_ms, refusal, reply_pair, scripts, wire, CheckedOrder, Engine, EngineError, Event, Placed, RawOrder};
+use super::{
+    check_order, now_ms, refusal, reply_pair, scripts, wire, CheckedOrder, Engine, EngineError, Event, Placed, RawOrder,
+};
 
 /// One order of a batch: who places it, under which id.
 #[derive(Clone, Debug)]
@@ -51,7 +53,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         batch: &[BatchOrder<'_>],
         now: u64,
     ) -> Result<Vec<Result<Placed, EngineError>>, EngineError> {
-        if batch.iter().any(|b| b.user_id == 0 || b.user_id > u64::from(u32::MAX) || b.id == 0 || b.id > common::MAX_SAFE_INT) {
+        if batch
+            .iter()
+            .any(|b| b.user_id == 0 || b.user_id > u64::from(u32::MAX) || b.id == 0 || b.id > common::MAX_SAFE_INT)
+        {
             return Err(EngineError::Protocol("user ids must be 1..2^32 and order ids 1..2^53".into()));
         }
         let reply: Vec<Value> = self.place_invocation(market, batch, now).invoke_async(&mut self.conn()).await?;
@@ -59,7 +64,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 
     /// The script call for a batch, for callers that pipeline many of them (load the scripts first).
-    pub fn place_invocation(&self, market: &Market, batch: &[BatchOrder<'_>], now: u64) -> redis::ScriptInvocation<'static> {
+    pub fn place_invocation(
+        &self,
+        market: &Market,
+        batch: &[BatchOrder<'_>],
+        now: u64,
+    ) -> redis::ScriptInvocation<'static> {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let mut inv = scripts::PLACE_ORDERS.prepare_invoke();

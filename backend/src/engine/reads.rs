@@ -44,7 +44,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// The market's current sequence: one cheap read, to tell whether a cached snapshot is still current.
     pub async fn sequence(&self, symbol: &Symbol) -> Result<u64, EngineError> {
         self.market(symbol)?;
-        let seq: Option<u64> = redis::cmd("GET").arg(MarketKeys::new(symbol).seq()).query_async(&mut self.conn()).await?;
+        let seq: Option<u64> =
+            redis::cmd("GET").arg(MarketKeys::new(symbol).seq()).query_async(&mut self.conn()).await?;
         Ok(seq.unwrap_or(0))
     }
 

@@ -19,4 +19,5 @@ pub static GET_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!
 pub static LIST_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/list_orders.lua")));
 
 /// Every script, for loading them all at once.
-pub static ALL: [&LazyLock<Script>; 6] = [&PLACE_ORDERS, &CANCEL_ORDER, &CANCEL_ALL, &BOOK_SNAPSHOT, &GET_ORDERS, &LIST_ORDERS];
+pub static ALL: [&LazyLock<Script>; 6] =
+    [&PLACE_ORDERS, &CANCEL_ORDER, &CANCEL_ALL, &BOOK_SNAPSHOT, &GET_ORDERS, &LIST_ORDERS];

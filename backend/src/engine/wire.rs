@@ -55,7 +55,15 @@ impl<'a> Reader<'a> {
     }
 
     fn trade(&mut self) -> Result<RawTrade, WireError> {
-        Ok(RawTrade(self.uint(7)?, self.uint(6)?, self.uint(7)?, self.uint(7)?, self.uint(7)?, self.uint(4)?, self.uint(4)?))
+        Ok(RawTrade(
+            self.uint(7)?,
+            self.uint(6)?,
+            self.uint(7)?,
+            self.uint(7)?,
+            self.uint(7)?,
+            self.uint(4)?,
+            self.uint(4)?,
+        ))
     }
 
     fn done(&self) -> Result<(), WireError> {
@@ -112,16 +120,15 @@ pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, WireError> {
 impl Reader<'_> {
     fn event(&mut self) -> Result<Event, WireError> {
         let r = self;
-    let seq = r.uint(7)?;
-    let book_changed = r.uint(1)? != 0;
-    let ts = r.uint(6)?;
-    let (n_orders, n_trades, n_levels) = (r.uint(2)?, r.uint(2)?, r.uint(2)?);
-    let orders = (0..n_orders).map(|_| r.order_entry()).collect::<Result<_, _>>()?;
-    let trades = (0..n_trades).map(|_| r.trade()).collect::<Result<_, _>>()?;
-    let levels = (0..n_levels)
-        .map(|_| Ok(RawLevel(r.uint(1)? as u8, r.uint(6)?, r.uint(7)?)))
-        .collect::<Result<_, _>>()?;
-    Ok(Event { seq, book_changed, ts, orders, trades, levels })
+        let seq = r.uint(7)?;
+        let book_changed = r.uint(1)? != 0;
+        let ts = r.uint(6)?;
+        let (n_orders, n_trades, n_levels) = (r.uint(2)?, r.uint(2)?, r.uint(2)?);
+        let orders = (0..n_orders).map(|_| r.order_entry()).collect::<Result<_, _>>()?;
+        let trades = (0..n_trades).map(|_| r.trade()).collect::<Result<_, _>>()?;
+        let levels =
+            (0..n_levels).map(|_| Ok(RawLevel(r.uint(1)? as u8, r.uint(6)?, r.uint(7)?))).collect::<Result<_, _>>()?;
+        Ok(Event { seq, book_changed, ts, orders, trades, levels })
     }
 }
 

@@ -149,7 +149,11 @@ async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets, ready:
                                 feed.route_private(made.private);
                                 feed.publish(
                                     &market.symbol,
-                                    FeedItem::Update { seq: event.seq, book_changed: event.book_changed, messages: made.public.into() },
+                                    FeedItem::Update {
+                                        seq: event.seq,
+                                        book_changed: event.book_changed,
+                                        messages: made.public.into(),
+                                    },
                                 );
                             }
                         }

@@ -66,7 +66,10 @@ pub async fn register(
     (status = 200, body = LoggedIn),
     (status = 401, description = "unauthorized: wrong username or password", body = common::ErrorBody),
 ))]
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Credentials>) -> Result<Json<LoggedIn>, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Json<LoggedIn>, ApiError> {
     // Over-long input cannot be a valid account: refuse it before hashing anything.
     if body.username.len() > 32 || body.password.chars().count() > 128 {
         return Err(ApiError::Unauthorized);

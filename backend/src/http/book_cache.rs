@@ -42,6 +42,10 @@ mod tests {
         assert_eq!(cache.get(&btc, 10, 6), None);
         assert_eq!(cache.get(&btc, 20, 5), None);
         cache.put(&btc, 10, 4, Bytes::from_static(b"four"));
-        assert_eq!(cache.get(&btc, 10, 5).as_deref(), Some(&b"five"[..]), "an older snapshot never replaces a newer one");
+        assert_eq!(
+            cache.get(&btc, 10, 5).as_deref(),
+            Some(&b"five"[..]),
+            "an older snapshot never replaces a newer one"
+        );
     }
 }

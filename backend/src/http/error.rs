@@ -45,7 +45,9 @@ impl ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::UsernameTaken => ApiError::Conflict { code: "username_taken", detail: "that username is taken".into() },
+            AuthError::UsernameTaken => {
+                ApiError::Conflict { code: "username_taken", detail: "that username is taken".into() }
+            }
             AuthError::WrongCredentials => ApiError::Unauthorized,
             AuthError::Redis(e) => ApiError::Unavailable(e.to_string()),
             AuthError::Internal(e) => ApiError::Internal(e),
@@ -56,7 +58,9 @@ impl From<AuthError> for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::UnknownSymbol(s) => ApiError::NotFound { code: "unknown_symbol", detail: format!("unknown symbol {s}") },
+            EngineError::UnknownSymbol(s) => {
+                ApiError::NotFound { code: "unknown_symbol", detail: format!("unknown symbol {s}") }
+            }
             EngineError::NotFound => ApiError::NotFound { code: "not_found", detail: "order not found".into() },
             EngineError::Invalid { code, detail } => ApiError::Unprocessable { code, detail },
             EngineError::Conflict { code, detail } => ApiError::Conflict { code, detail },
@@ -79,7 +83,8 @@ impl IntoResponse for ApiError {
                 format!("the body is over the limit of {} bytes", super::json::BODY_LIMIT),
             ),
             ApiError::TooManyRequests { retry_after_secs } => {
-                let body = Json(ErrorBody { detail: "too many requests, slow down".into(), code: "rate_limited".into() });
+                let body =
+                    Json(ErrorBody { detail: "too many requests, slow down".into(), code: "rate_limited".into() });
                 let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
                 return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
             }
@@ -91,7 +96,11 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(why) => {
                 tracing::warn!(error = %why, "redis unavailable");
                 crate::metrics::METRICS.redis_errors.with_label_values(&["request"]).inc();
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the order book store is unavailable, retry shortly".into())
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the order book store is unavailable, retry shortly".into(),
+                )
             }
             ApiError::Internal(why) => {
                 tracing::error!(error = %why, "internal error");

@@ -1,7 +1,7 @@
 //! Public market data: markets, order book snapshots, recent trades and health.
 
-use axum::extract::{Path, State};
 use axum::body::Bytes;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -66,7 +66,11 @@ fn json_response(body: Bytes) -> Response {
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
 ))]
-pub async fn trades(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Json<Vec<Trade>>, ApiError> {
+pub async fn trades(
+    State(state): State<AppState>,
+    Path(text): Path<String>,
+    q: QueryMap,
+) -> Result<Json<Vec<Trade>>, ApiError> {
     let symbol = listed_symbol(&state, &text)?;
     let limit = q.bounded("limit", 50, 1000)?;
     Ok(Json(state.engine.recent_trades(&symbol, limit).await?))

@@ -13,7 +13,8 @@ pub async fn observe(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     // The route pattern, not the path, labels metrics, so that ids do not make new series.
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "static".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "static".into());
     let response = next.run(req).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();

@@ -45,7 +45,11 @@ fn decimal(body: &Map<String, Value>, name: &str, code: &'static str) -> Result<
 }
 
 /// An enum field given as one of its lower-case names.
-fn choice<T: serde::de::DeserializeOwned>(body: &Map<String, Value>, name: &str, allowed: &str) -> Result<Option<T>, ApiError> {
+fn choice<T: serde::de::DeserializeOwned>(
+    body: &Map<String, Value>,
+    name: &str,
+    allowed: &str,
+) -> Result<Option<T>, ApiError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v.clone())
@@ -62,11 +66,12 @@ fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, Ap
         Some(_) => return Err(invalid("validation_error", "symbol must be a string like BTC/USD")),
         None => return Err(invalid("validation_error", "symbol is required")),
     };
-    let side: Side = choice(body, "side", "buy, sell")?.ok_or_else(|| invalid("validation_error", "side is required"))?;
-    let order_type: OrderType =
-        choice(body, "order_type", "limit, market")?.ok_or_else(|| invalid("validation_error", "order_type is required"))?;
-    let quantity =
-        decimal(body, "quantity", "invalid_quantity")?.ok_or_else(|| invalid("invalid_quantity", "quantity is required"))?;
+    let side: Side =
+        choice(body, "side", "buy, sell")?.ok_or_else(|| invalid("validation_error", "side is required"))?;
+    let order_type: OrderType = choice(body, "order_type", "limit, market")?
+        .ok_or_else(|| invalid("validation_error", "order_type is required"))?;
+    let quantity = decimal(body, "quantity", "invalid_quantity")?
+        .ok_or_else(|| invalid("invalid_quantity", "quantity is required"))?;
     let price = decimal(body, "price", "invalid_price")?;
     let time_in_force: TimeInForce = choice(body, "time_in_force", "gtc, ioc, fok")?.unwrap_or_default();
     let post_only = match body.get("post_only") {
@@ -76,7 +81,9 @@ fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, Ap
     };
     let client_order_id = match body.get("client_order_id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(ClientOrderId::parse(s).map_err(|e| invalid("validation_error", e.to_string()))?),
+        Some(Value::String(s)) => {
+            Some(ClientOrderId::parse(s).map_err(|e| invalid("validation_error", e.to_string()))?)
+        }
         Some(_) => return Err(invalid("validation_error", "client_order_id must be a string")),
     };
     Ok(NewOrder { symbol, side, order_type, quantity, price, time_in_force, post_only, client_order_id })
@@ -132,7 +139,11 @@ fn order_id(text: &str) -> Result<u64, ApiError> {
     (status = 401, description = "unauthorized", body = common::ErrorBody),
     (status = 404, description = "not_found", body = common::ErrorBody),
 ))]
-pub async fn one(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+pub async fn one(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
     Ok(Json(state.engine.order(user.user_id, order_id(&id)?).await?))
 }
 
@@ -143,7 +154,11 @@ pub async fn one(State(state): State<AppState>, user: AuthUser, Path(id): Path<S
     (status = 404, description = "not_found", body = common::ErrorBody),
     (status = 409, description = "order_not_open: already filled or cancelled", body = common::ErrorBody),
 ))]
-pub async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
     state.rate_limit.check(user.user_id)?;
     let (order, _event) = state.engine.cancel(user.user_id, order_id(&id)?).await?;
     METRICS.orders.with_label_values(&[order.symbol.as_str(), "cancelled"]).inc();
@@ -166,11 +181,7 @@ fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiErr
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
 ))]
-pub async fn list(
-    State(state): State<AppState>,
-    user: AuthUser,
-    q: QueryMap,
-) -> Result<Json<Vec<Order>>, ApiError> {
+pub async fn list(State(state): State<AppState>, user: AuthUser, q: QueryMap) -> Result<Json<Vec<Order>>, ApiError> {
     let symbol = symbol_param(&state, &q)?;
     let filter = match q.0.get("status").map(String::as_str) {
         None | Some("") | Some("all") => StatusFilter::All,

@@ -67,7 +67,10 @@ pub fn check_origin(headers: &HeaderMap, config: &WsConfig) -> Result<(), ApiErr
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::Forbidden { code: "origin_not_allowed", detail: format!("origin {origin} may not open this feed") })
+        Err(ApiError::Forbidden {
+            code: "origin_not_allowed",
+            detail: format!("origin {origin} may not open this feed"),
+        })
     }
 }
 
@@ -171,7 +174,11 @@ impl Inbox {
         let text = match item {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                return if send_error(sink, "messages must be JSON text").await.is_ok() { Incoming::Skip } else { Incoming::Stop };
+                return if send_error(sink, "messages must be JSON text").await.is_ok() {
+                    Incoming::Skip
+                } else {
+                    Incoming::Stop
+                };
             }
             Some(Ok(_)) => return Incoming::Skip,
             _ => return Incoming::Stop,

@@ -121,7 +121,9 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
 /// Answers one client message; Err when the client is gone.
 async fn reply(sink: &mut Sink, state: &AppState, symbol: &Symbol, text_in: &str, last: &mut u64) -> Result<(), ()> {
     match serde_json::from_str::<ClientMessage>(text_in) {
-        Ok(ClientMessage::Ping) => ws::send(sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await,
+        Ok(ClientMessage::Ping) => {
+            ws::send(sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await
+        }
         Ok(ClientMessage::GetOrderBook { depth }) => {
             let depth = depth.unwrap_or(10);
             if !(1..=1000).contains(&depth) {
@@ -142,8 +144,6 @@ async fn reply(sink: &mut Sink, state: &AppState, symbol: &Symbol, text_in: &str
             }
         }
         Ok(ClientMessage::Auth { .. }) => ws::send_error(sink, "auth belongs to /api/v1/ws/user").await,
-        Err(_) => {
-            ws::send_error(sink, "unknown message: send ping, get_order_book or get_recent_trades as JSON").await
-        }
+        Err(_) => ws::send_error(sink, "unknown message: send ping, get_order_book or get_recent_trades as JSON").await,
     }
 }

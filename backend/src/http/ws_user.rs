@@ -21,7 +21,11 @@ const PRIVATE_BUFFER: usize = 4096;
 /// How long a new connection may take to authenticate.
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
 
-pub async fn user_ws(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn user_ws(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     check_origin(&headers, &state.ws)?;
     let slot = state.ws_slots.acquire(state.ws.max_connections)?;
     let max = state.ws.max_message_bytes;
@@ -29,13 +33,18 @@ pub async fn user_ws(ws: WebSocketUpgrade, State(state): State<AppState>, header
 }
 
 /// Waits for the `auth` message; returns the user id, or None after telling the client why.
-async fn authenticate(sink: &mut Sink, stream: &mut futures_util::stream::SplitStream<WebSocket>, state: &AppState) -> Option<u64> {
+async fn authenticate(
+    sink: &mut Sink,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    state: &AppState,
+) -> Option<u64> {
     let first = tokio::time::timeout(AUTH_DEADLINE, stream.next()).await;
     let token = match first {
         Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMessage>(&t) {
             Ok(ClientMessage::Auth { token }) => token,
             _ => {
-                let _ = ws::send_error(sink, "the first message must be {\"type\": \"auth\", \"token\": \"...\"}").await;
+                let _ =
+                    ws::send_error(sink, "the first message must be {\"type\": \"auth\", \"token\": \"...\"}").await;
                 ws::close(sink, "authentication required").await;
                 return None;
             }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use backend::config::{Config, RedisSettings, RedisTarget};
-use backend::markets::Markets;
 use backend::engine::EngineSettings;
+use backend::markets::Markets;
 use backend::redis_process::RedisProcess;
 use backend::startup::Application;
 use reqwest::{Client, Response};

@@ -25,7 +25,11 @@ async fn book_and_trades_refuse_unknown_symbols_and_bad_bounds() {
         assert_eq!(status, 404, "{path}");
         assert_error(&body, "unknown_symbol");
     }
-    for path in ["/api/v1/orders/book/BTC-USD?depth=0", "/api/v1/orders/book/BTC-USD?depth=1001", "/api/v1/orders/trades/BTC-USD?limit=abc"] {
+    for path in [
+        "/api/v1/orders/book/BTC-USD?depth=0",
+        "/api/v1/orders/book/BTC-USD?depth=1001",
+        "/api/v1/orders/trades/BTC-USD?limit=abc",
+    ] {
         let (status, body) = status_json(app.get(path, None).await).await;
         assert_eq!(status, 422, "{path}");
         assert_error(&body, "validation_error");

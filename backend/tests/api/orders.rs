@@ -142,7 +142,8 @@ async fn a_repeated_client_order_id_returns_the_first_order_with_200() {
 async fn the_identity_comes_from_the_token_not_the_body() {
     let app = spawn_app().await;
     let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "user_id": 1});
+    let body =
+        json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "user_id": 1});
     let (status, order) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &body).await).await;
     assert_eq!(status, 201);
     assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"]), Some(&alice)).await.status(), 404);
@@ -215,7 +216,12 @@ async fn malformed_bodies_are_bad_requests_and_huge_ones_too_large() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let post = |body: String, content_type: &'static str| {
-        app.client.post(app.url("/api/v1/orders/")).bearer_auth(&alice).header("Content-Type", content_type).body(body).send()
+        app.client
+            .post(app.url("/api/v1/orders/"))
+            .bearer_auth(&alice)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
     };
     let (status, body) = status_json(post("{not json".into(), "application/json").await.unwrap()).await;
     assert_eq!(status, 400);
@@ -223,7 +229,8 @@ async fn malformed_bodies_are_bad_requests_and_huge_ones_too_large() {
     let (status, body) = status_json(post("{}".into(), "text/plain").await.unwrap()).await;
     assert_eq!(status, 400);
     assert_error(&body, "bad_request");
-    let (status, _) = status_json(post(format!("{{\"pad\": \"{}\"}}", "x".repeat(20_000)), "application/json").await.unwrap()).await;
+    let (status, _) =
+        status_json(post(format!("{{\"pad\": \"{}\"}}", "x".repeat(20_000)), "application/json").await.unwrap()).await;
     assert_eq!(status, 413);
 }
 

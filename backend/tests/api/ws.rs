@@ -157,7 +157,10 @@ fn apply(book: &mut (BTreeMap<String, String>, BTreeMap<String, String>, u64), m
         v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
     };
     match msg["type"].as_str().unwrap() {
-        "order_book_snapshot" => *book = (levels(&msg["data"]["bids"]), levels(&msg["data"]["asks"]), msg["data"]["sequence"].as_u64().unwrap()),
+        "order_book_snapshot" => {
+            *book =
+                (levels(&msg["data"]["bids"]), levels(&msg["data"]["asks"]), msg["data"]["sequence"].as_u64().unwrap())
+        }
         "book_update" => {
             let seq = msg["data"]["sequence"].as_u64().unwrap();
             assert_eq!(seq, book.2 + 1, "a gap in the sequence without a resync");

@@ -49,11 +49,19 @@ impl Model {
     }
 
     fn book(&self, sell: bool) -> &BTreeMap<u64, VecDeque<u64>> {
-        if sell { &self.asks } else { &self.bids }
+        if sell {
+            &self.asks
+        } else {
+            &self.bids
+        }
     }
 
     fn book_mut(&mut self, sell: bool) -> &mut BTreeMap<u64, VecDeque<u64>> {
-        if sell { &mut self.asks } else { &mut self.bids }
+        if sell {
+            &mut self.asks
+        } else {
+            &mut self.bids
+        }
     }
 
     /// Resting order ids on the side opposite to `sell`, in priority order, at prices the order accepts.

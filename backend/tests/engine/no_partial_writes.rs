@@ -9,7 +9,17 @@ use crate::helpers::*;
 
 /// A packed order argument with any field values (out-of-range ones included), as `place_orders` reads it.
 #[allow(clippy::too_many_arguments)]
-fn packed(id: u64, user: u64, side: u64, otype: u64, tif: u64, post_only: u64, price: u64, qty: u64, cid: &str) -> Vec<u8> {
+fn packed(
+    id: u64,
+    user: u64,
+    side: u64,
+    otype: u64,
+    tif: u64,
+    post_only: u64,
+    price: u64,
+    qty: u64,
+    cid: &str,
+) -> Vec<u8> {
     let mut out = Vec::new();
     for (v, w) in [(id, 7), (user, 4), (side, 1), (otype, 1), (tif, 1), (post_only, 1), (price, 6), (qty, 7)] {
         out.extend_from_slice(&u64::to_le_bytes(v)[..w]);
@@ -22,8 +32,19 @@ fn packed(id: u64, user: u64, side: u64, otype: u64, tif: u64, post_only: u64, p
 /// spoils one thing. Settings: now, retention, fill cap, stream length, max open, history cap.
 fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
-    let keys = vec![k.seq(), k.bids(), k.asks(), k.depth_bids(), k.depth_asks(), k.trades(), k.user_open(1), k.user_closed(1), k.client_order_id(1, "")];
-    let mut args: Vec<Vec<u8>> = ["1000", "60000", "1000", "1000", "500", "1000"].iter().map(|s| s.as_bytes().to_vec()).collect();
+    let keys = vec![
+        k.seq(),
+        k.bids(),
+        k.asks(),
+        k.depth_bids(),
+        k.depth_asks(),
+        k.trades(),
+        k.user_open(1),
+        k.user_closed(1),
+        k.client_order_id(1, ""),
+    ];
+    let mut args: Vec<Vec<u8>> =
+        ["1000", "60000", "1000", "1000", "500", "1000"].iter().map(|s| s.as_bytes().to_vec()).collect();
     args.push(order);
     (keys, args)
 }
@@ -46,7 +67,13 @@ async fn call<A: redis::ToRedisArgs>(t: &mut TestEngine, script: &Script, keys: 
     }
 }
 
-async fn assert_writes_nothing<A: redis::ToRedisArgs>(t: &mut TestEngine, what: &str, script: &Script, keys: &[String], args: &[A]) {
+async fn assert_writes_nothing<A: redis::ToRedisArgs>(
+    t: &mut TestEngine,
+    what: &str,
+    script: &Script,
+    keys: &[String],
+    args: &[A],
+) {
     let before = dump_keyspace(&mut t.conn).await;
     let reply = call(t, script, keys, args).await;
     assert!(
@@ -150,6 +177,20 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let book_keys = vec![k.seq(), k.bids(), k.asks(), k.depth_bids(), k.depth_asks()];
     assert_writes_nothing(&mut t, "snapshot: depth zero", &scripts::BOOK_SNAPSHOT, &book_keys, &args(&["0"])).await;
     let get_keys = [k.seq(), k.user_closed(1)];
-    assert_writes_nothing(&mut t, "get: bad id", &scripts::GET_ORDERS, &get_keys, &args(&["1", "1000", "60000", "1", "x"])).await;
-    assert_writes_nothing(&mut t, "list: bad filter", &scripts::LIST_ORDERS, &all_keys, &args(&["some", "10", "1", "1000", "60000"])).await;
+    assert_writes_nothing(
+        &mut t,
+        "get: bad id",
+        &scripts::GET_ORDERS,
+        &get_keys,
+        &args(&["1", "1000", "60000", "1", "x"]),
+    )
+    .await;
+    assert_writes_nothing(
+        &mut t,
+        "list: bad filter",
+        &scripts::LIST_ORDERS,
+        &all_keys,
+        &args(&["some", "10", "1", "1000", "60000"]),
+    )
+    .await;
 }

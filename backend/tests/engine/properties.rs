@@ -75,7 +75,8 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                     status: 0,
                     cid: checked.client_order_id.clone(),
                 });
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+                let now =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
                 let got = t.engine.place_checked(&market, user, id, &checked, now).await;
                 match (expected, got) {
                     (Outcome::Refused(code), Err(EngineError::Conflict { code: got, .. })) => {

@@ -138,7 +138,8 @@ async fn a_post_only_order_that_would_cross_is_refused_and_writes_nothing() {
     assert!(matches!(err, EngineError::Conflict { code: "post_only_would_cross", .. }), "{err:?}");
     let after = dump_keyspace(&mut t.conn).await;
     // Only the global id counter moved (ids are never reused); every market key is byte-identical.
-    let market_keys = |d: &[(String, Vec<u8>)]| d.iter().filter(|(k, _)| k.starts_with('{')).cloned().collect::<Vec<_>>();
+    let market_keys =
+        |d: &[(String, Vec<u8>)]| d.iter().filter(|(k, _)| k.starts_with('{')).cloned().collect::<Vec<_>>();
     assert_eq!(market_keys(&before), market_keys(&after));
 
     let resting = limit(Buy, "1", "99.99").post_only().by(&t, 1).await.unwrap().order;
@@ -318,7 +319,11 @@ async fn a_redis_restart_is_recovered_transparently() {
     let mut t = spawn_engine().await;
     let client = redis::Client::open(t.redis.url()).unwrap();
     let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
-    let engine = backend::engine::Engine::new(manager, std::sync::Arc::new(backend::markets::Markets::defaults()), Default::default());
+    let engine = backend::engine::Engine::new(
+        manager,
+        std::sync::Arc::new(backend::markets::Markets::defaults()),
+        Default::default(),
+    );
     let order = |side, price: &str| {
         let mut r = limit(side, "1", price);
         r.0.symbol = sym();

@@ -69,7 +69,12 @@ pub async fn engine_flow(
                 let mut pipe = redis::pipe();
                 let calls: Vec<Vec<BatchOrder>> = orders
                     .chunks(batch)
-                    .map(|chunk| chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect())
+                    .map(|chunk| {
+                        chunk
+                            .iter()
+                            .map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order })
+                            .collect()
+                    })
                     .collect();
                 for call in &calls {
                     pipe.invoke_script(&engine.place_invocation(&market, call, now_ms()));
@@ -149,7 +154,8 @@ pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedCon
             .collect();
         let mut pipe = redis::pipe();
         for chunk in orders.chunks(50) {
-            let call: Vec<BatchOrder> = chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
+            let call: Vec<BatchOrder> =
+                chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
             pipe.invoke_script(&engine.place_invocation(&market, &call, now_ms())).ignore();
         }
         let _: () = pipe.query_async(&mut conn).await.unwrap();
@@ -179,8 +185,10 @@ pub async fn sweep_bound(client: &redis::Client, engine: &Engine<MultiplexedConn
     let sell = CheckedOrder { side: Side::Sell, price_ticks: 5_000_000, quantity_lots: 1_000_000, ..flow_order(0) };
     let rest: Vec<(u64, u64)> = (0..makers).map(|i| (5_000_000 + i, first - makers + i)).collect();
     for chunk in rest.chunks(50) {
-        let call: Vec<BatchOrder> = chunk.iter().map(|&(user_id, id)| BatchOrder { user_id, id, order: &sell }).collect();
-        let reply: Vec<redis::Value> = engine.place_invocation(&market, &call, now_ms()).invoke_async(&mut conn).await.unwrap();
+        let call: Vec<BatchOrder> =
+            chunk.iter().map(|&(user_id, id)| BatchOrder { user_id, id, order: &sell }).collect();
+        let reply: Vec<redis::Value> =
+            engine.place_invocation(&market, &call, now_ms()).invoke_async(&mut conn).await.unwrap();
         read_placements(&market, &reply).unwrap();
     }
     let sweep = CheckedOrder {
@@ -193,7 +201,8 @@ pub async fn sweep_bound(client: &redis::Client, engine: &Engine<MultiplexedConn
     };
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
     let call = [BatchOrder { user_id: 4_999_999, id: first, order: &sweep }];
-    let reply: Vec<redis::Value> = engine.place_invocation(&market, &call, now_ms()).invoke_async(&mut conn).await.unwrap();
+    let reply: Vec<redis::Value> =
+        engine.place_invocation(&market, &call, now_ms()).invoke_async(&mut conn).await.unwrap();
     let placed = read_placements(&market, &reply).unwrap().pop().unwrap().unwrap();
     let fills = placed.order.trades.map(|t| t.len()).unwrap_or(0);
     let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await.unwrap();

@@ -46,9 +46,13 @@ async fn main() {
     let yardstick_src = std::fs::read_to_string(YARDSTICK)
         .or_else(|_| std::fs::read_to_string(format!("../{YARDSTICK}")))
         .expect("the yardstick script at ../shared/bench/seed_layout_match.lua");
-    let yardstick_sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
+    let yardstick_sha: String =
+        redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
 
-    println!("engine benchmark: {} connections x pipeline {}, {} orders per run, {} runs", CONNECTIONS, PIPELINE, opts.orders, opts.runs);
+    println!(
+        "engine benchmark: {} connections x pipeline {}, {} orders per run, {} runs",
+        CONNECTIONS, PIPELINE, opts.orders, opts.runs
+    );
     let mut engine_rates = Vec::new();
     let mut single_rates = Vec::new();
     let mut yard_rates = Vec::new();
@@ -63,7 +67,11 @@ async fn main() {
         let (rate, rest_share) = engine_flow(&client, &engine, opts.orders, 0, BATCH).await;
         if run == 1 {
             let cpu = redis_cpu(&mut conn).await - cpu_before;
-            println!("  Redis main thread CPU per engine order: {:.1} us (wall per order {:.1} us)", cpu * 1e6 / opts.orders as f64, 1e6 / rate);
+            println!(
+                "  Redis main thread CPU per engine order: {:.1} us (wall per order {:.1} us)",
+                cpu * 1e6 / opts.orders as f64,
+                1e6 / rate
+            );
             print_breakdown(&mut conn, opts.orders).await;
         }
         rested = rest_share;
@@ -127,4 +135,3 @@ fn median(v: &mut [f64]) -> f64 {
 async fn flush(conn: &mut MultiplexedConnection) {
     let _: () = redis::cmd("FLUSHALL").query_async(conn).await.unwrap();
 }
-
