@@ -33,6 +33,7 @@ command -v redis-server >/dev/null || apt_install redis-server
 if $need_test; then
   command -v redis-benchmark >/dev/null || apt_install redis-tools
   command -v wrk >/dev/null || apt_install wrk
+  command -v openssl >/dev/null || apt_install openssl
   if ! python3 -c 'import requests, websockets' 2>/dev/null; then
     say "installing the Python requests and websockets packages (for the README's examples)"
     python3 -m pip install --quiet requests websockets 2>/dev/null ||

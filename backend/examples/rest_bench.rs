@@ -90,7 +90,7 @@ enum Op {
 
 /// The engine benchmark's mixed flow: random side, price in a 100-tick band, 1-5 lots of 0.01 BTC.
 fn order_body(r: u64) -> Value {
-    let side = if r % 2 == 0 { "buy" } else { "sell" };
+    let side = if r.is_multiple_of(2) { "buy" } else { "sell" };
     let price = format!("{}.00", 49_950 + (r / 2) % 100);
     let qty = format!("0.0{}", 1 + (r / 200) % 5);
     json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price})

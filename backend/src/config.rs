@@ -27,6 +27,9 @@ pub struct RedisSettings {
     pub socket_timeout: Duration,
     /// How long opening a connection may take.
     pub connect_timeout: Duration,
+    /// A PEM file of the certificate authority that signed Redis's TLS certificate, when it is not one
+    /// the system trusts (`rediss://` only).
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for RedisSettings {
@@ -35,6 +38,7 @@ impl Default for RedisSettings {
             max_connections: 4,
             socket_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(2),
+            tls_ca_file: None,
         }
     }
 }
@@ -131,6 +135,7 @@ impl Config {
                 max_connections,
                 socket_timeout: seconds("REDIS_SOCKET_TIMEOUT", redis_defaults.socket_timeout)?,
                 connect_timeout: seconds("REDIS_SOCKET_CONNECT_TIMEOUT", redis_defaults.connect_timeout)?,
+                tls_ca_file: var("REDIS_TLS_CA_FILE").map(PathBuf::from),
             },
             markets: markets()?,
             rate_limit_orders_per_sec: parsed("RATE_LIMIT_ORDERS_PER_SEC", 100)?,

@@ -16,9 +16,25 @@ pub struct RedisPool {
     current: ConnectionManager,
 }
 
+/// A client for `url`: plain, or TLS (`rediss://`) trusting the system's roots and, when given, the
+/// certificate authority in `settings.tls_ca_file`.
+pub fn client(url: &str, settings: &RedisSettings) -> redis::RedisResult<redis::Client> {
+    // The process's rustls provider; a second install (tests start several apps) is refused harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match &settings.tls_ca_file {
+        Some(path) if url.starts_with("rediss://") => {
+            let root_cert = std::fs::read(path).map_err(|e| {
+                redis::RedisError::from(std::io::Error::other(format!("REDIS_TLS_CA_FILE {}: {e}", path.display())))
+            })?;
+            redis::Client::build_with_tls(url, redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) })
+        }
+        _ => redis::Client::open(url),
+    }
+}
+
 impl RedisPool {
     pub async fn connect(url: &str, settings: &RedisSettings) -> redis::RedisResult<RedisPool> {
-        let client = redis::Client::open(url)?;
+        let client = client(url, settings)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.connect_timeout))
             .set_response_timeout(Some(settings.socket_timeout))

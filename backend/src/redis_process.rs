@@ -19,15 +19,36 @@ pub struct RedisProcess {
 impl RedisProcess {
     /// Starts a throwaway server on a free loopback port with its data in a fresh temporary directory.
     pub fn start_scratch(extra: &[&str]) -> std::io::Result<RedisProcess> {
+        Self::scratch(|_| extra.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// Starts a throwaway server that speaks only TLS on its port, with this certificate and key (clients
+    /// are not asked for certificates).
+    pub fn start_scratch_tls(cert: &Path, key: &Path, ca: &Path) -> std::io::Result<RedisProcess> {
+        Self::scratch(|port| {
+            let path = |p: &Path| p.display().to_string();
+            vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+                "--tls-cert-file".into(),
+                path(cert),
+                "--tls-key-file".into(),
+                path(key),
+                "--tls-ca-cert-file".into(),
+                path(ca),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ]
+        })
+    }
+
+    fn scratch(extra: impl FnOnce(u16) -> Vec<String>) -> std::io::Result<RedisProcess> {
         let dir = std::env::temp_dir().join(format!("exchange-redis-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir)?;
-        let mut p = RedisProcess {
-            child: None,
-            port: free_port()?,
-            dir,
-            remove_dir: true,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
+        let port = free_port()?;
+        let mut p = RedisProcess { child: None, port, dir, remove_dir: true, extra: extra(port) };
         p.spawn()?;
         Ok(p)
     }

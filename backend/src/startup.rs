@@ -47,7 +47,7 @@ impl Application {
             listener,
             state: AppState {
                 placer: Batcher::start(engine.clone(), 4, 32),
-                feed: Feed::start(url.clone(), &config.markets).await,
+                feed: Feed::start(crate::redis_pool::client(&url, &config.redis_settings)?, &config.markets).await,
                 ws: Arc::new(config.ws.clone()),
                 ws_slots: Default::default(),
                 engine,

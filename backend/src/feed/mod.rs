@@ -68,14 +68,14 @@ impl Feed {
     /// Creates the hub and starts its Redis subscriber; returns once it is subscribed (or after a few
     /// seconds without Redis, when it goes on trying in the background), so that the first clients are
     /// not resynced for nothing.
-    pub async fn start(redis_url: String, markets: &Markets) -> Arc<Feed> {
+    pub async fn start(redis: redis::Client, markets: &Markets) -> Arc<Feed> {
         let feed = Arc::new(Feed {
             markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
             users: Mutex::new(HashMap::new()),
             next_sink: 0.into(),
         });
         let (ready, subscribed) = tokio::sync::oneshot::channel();
-        tokio::spawn(subscriber(feed.clone(), redis_url, markets.clone(), ready));
+        tokio::spawn(subscriber(feed.clone(), redis, markets.clone(), ready));
         let _ = tokio::time::timeout(Duration::from_secs(3), subscribed).await;
         feed
     }
@@ -122,13 +122,13 @@ impl Feed {
 }
 
 /// Subscribes to every market's events and fans them out; resubscribes after any loss.
-async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
+async fn subscriber(feed: Arc<Feed>, redis: redis::Client, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
     let channels: HashMap<String, &common::Market> =
         markets.all().iter().map(|m| (MarketKeys::new(&m.symbol).events_channel(), m)).collect();
     let mut first = true;
     loop {
-        match subscribe(&redis_url, channels.keys()).await {
+        match subscribe(&redis, channels.keys()).await {
             Ok(mut pubsub) => {
                 if !first {
                     tracing::warn!("event subscription restored; resyncing WebSocket clients");
@@ -175,8 +175,10 @@ async fn subscriber(feed: Arc<Feed>, redis_url: String, markets: Markets, ready:
     }
 }
 
-async fn subscribe(url: &str, channels: impl Iterator<Item = &String>) -> redis::RedisResult<redis::aio::PubSub> {
-    let client = redis::Client::open(url)?;
+async fn subscribe(
+    client: &redis::Client,
+    channels: impl Iterator<Item = &String>,
+) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = tokio::time::timeout(Duration::from_secs(3), client.get_async_pubsub())
         .await
         .map_err(|_| redis::RedisError::from(std::io::Error::other("pubsub connect timed out")))??;

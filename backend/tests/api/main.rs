@@ -5,4 +5,5 @@ mod accounts;
 mod helpers;
 mod market_data;
 mod orders;
+mod tls;
 mod ws;

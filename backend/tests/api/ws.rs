@@ -195,7 +195,7 @@ async fn a_client_applying_updates_holds_exactly_the_rest_book_under_concurrent_
         let (app, token) = (app.clone(), token.clone());
         writers.push(tokio::spawn(async move {
             for i in 0..40u64 {
-                let side = if (i + w as u64) % 2 == 0 { "buy" } else { "sell" };
+                let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
                 let price = format!("{}", 100 + (i * 7 + w as u64 * 3) % 9);
                 app.limit(&token, side, "0.5", &price).await;
                 if i % 10 == 9 {
