@@ -2,13 +2,18 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test ui prereqs test-prereqs bench bench-quick
+.PHONY: run demo test ui prereqs test-prereqs bench
 
 ## Runs the whole stack: installs what is missing, builds the UI, starts Redis (embedded unless
 ## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
 run: prereqs ui
 	cargo build --release -p backend
 	./target/release/backend
+
+## The whole stack plus a demo market: a market maker and a taker trading through the public API.
+demo: prereqs ui
+	cargo build --release -p backend --bin backend --example demo_bot
+	scripts/demo.sh
 
 ## Every test: unit, integration (each against its own redis-server) and the UI build.
 test: test-prereqs ui

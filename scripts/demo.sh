@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `make demo`: the exchange plus a small market (a market maker and a taker trading through the API).
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${PORT:-8000}"
+./target/release/backend &
+backend=$!
+trap 'kill $backend 2>/dev/null; wait $backend 2>/dev/null' EXIT INT TERM
+./target/release/examples/demo_bot "http://127.0.0.1:${port}"
