@@ -18,6 +18,7 @@ demo: prereqs ui
 ## Every test: unit, integration (each against its own redis-server) and the UI build.
 test: test-prereqs ui
 	cargo test --workspace --exclude frontend
+	cargo test -p frontend
 	cargo build --release -p backend
 	python3 scripts/readme_examples.py
 	cargo run --release -q -p backend --bin engine_bench -- --quick

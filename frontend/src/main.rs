@@ -1,6 +1,10 @@
-//! Mounts the trading app on the page.
+//! Mounts the trading screen on the page.
 
 mod app;
+mod book;
+mod components;
+mod format;
+mod market_feed;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,0 +1,152 @@
+//! The order book as the screen holds it: a snapshot plus the feed's updates applied in sequence, with
+//! gap detection, and the ladder (levels with cumulative totals) the screen draws. No browser needed.
+
+use std::collections::BTreeMap;
+
+use common::{BookSnapshot, BookUpdate, Dec};
+use rust_decimal::Decimal;
+
+/// A missing sequence number: the book must be fetched again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub expected: u64,
+    pub got: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Book {
+    pub bids: BTreeMap<Dec, Dec>,
+    pub asks: BTreeMap<Dec, Dec>,
+    pub sequence: u64,
+}
+
+/// One row of the ladder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub price: Dec,
+    pub quantity: Dec,
+    /// Quantity from the best price down to this one.
+    pub cumulative: Dec,
+}
+
+impl Book {
+    pub fn from_snapshot(s: &BookSnapshot) -> Book {
+        Book {
+            bids: s.bids.iter().map(|l| (l.price, l.quantity)).collect(),
+            asks: s.asks.iter().map(|l| (l.price, l.quantity)).collect(),
+            sequence: s.sequence,
+        }
+    }
+
+    /// Applies an update in sequence. An old one (already in the snapshot) is ignored; a missing
+    /// number is a `Gap` and changes nothing.
+    pub fn apply(&mut self, u: &BookUpdate) -> Result<(), Gap> {
+        if u.sequence <= self.sequence {
+            return Ok(());
+        }
+        if u.sequence != self.sequence + 1 {
+            return Err(Gap { expected: self.sequence + 1, got: u.sequence });
+        }
+        for (levels, changes) in [(&mut self.bids, &u.bids), (&mut self.asks, &u.asks)] {
+            for (price, quantity) in changes {
+                if quantity.is_positive() {
+                    levels.insert(*price, *quantity);
+                } else {
+                    levels.remove(price);
+                }
+            }
+        }
+        self.sequence = u.sequence;
+        Ok(())
+    }
+
+    /// The best `depth` bids, best (highest) first.
+    pub fn bid_rows(&self, depth: usize) -> Vec<Row> {
+        rows(self.bids.iter().rev(), depth)
+    }
+
+    /// The best `depth` asks, best (lowest) first.
+    pub fn ask_rows(&self, depth: usize) -> Vec<Row> {
+        rows(self.asks.iter(), depth)
+    }
+
+    pub fn best_bid(&self) -> Option<Dec> {
+        self.bids.keys().next_back().copied()
+    }
+
+    pub fn best_ask(&self) -> Option<Dec> {
+        self.asks.keys().next().copied()
+    }
+
+    /// Best ask minus best bid, and the mid price, when both sides exist.
+    pub fn spread_and_mid(&self) -> Option<(Dec, Dec)> {
+        let (bid, ask) = (self.best_bid()?, self.best_ask()?);
+        Some((Dec::from(ask.0 - bid.0), Dec::from((ask.0 + bid.0) / Decimal::TWO)))
+    }
+}
+
+fn rows<'a>(levels: impl Iterator<Item = (&'a Dec, &'a Dec)>, depth: usize) -> Vec<Row> {
+    let mut total = Decimal::ZERO;
+    levels
+        .take(depth)
+        .map(|(price, quantity)| {
+            total += quantity.0;
+            Row { price: *price, quantity: *quantity, cumulative: Dec::from(total) }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::{BookLevel, Symbol};
+
+    fn d(s: &str) -> Dec {
+        Dec::parse(s).unwrap()
+    }
+
+    fn snapshot() -> Book {
+        let level = |p: &str, q: &str| BookLevel { price: d(p), quantity: d(q), order_count: 1 };
+        Book::from_snapshot(&BookSnapshot {
+            symbol: Symbol::parse("BTC/USD").unwrap(),
+            bids: vec![level("100", "1"), level("99", "2")],
+            asks: vec![level("101", "0.5"), level("102", "1.5")],
+            sequence: 10,
+            timestamp: String::new(),
+        })
+    }
+
+    fn update(seq: u64, bids: &[(&str, &str)], asks: &[(&str, &str)]) -> BookUpdate {
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(p, q)| (d(p), d(q))).collect();
+        BookUpdate { symbol: Symbol::parse("BTC/USD").unwrap(), sequence: seq, bids: pairs(bids), asks: pairs(asks), timestamp: String::new() }
+    }
+
+    #[test]
+    fn updates_in_sequence_change_levels_and_zero_removes_one() {
+        let mut book = snapshot();
+        book.apply(&update(11, &[("100", "3")], &[("101", "0")])).unwrap();
+        assert_eq!(book.bids[&d("100")], d("3"));
+        assert!(!book.asks.contains_key(&d("101")));
+        assert_eq!(book.sequence, 11);
+        assert_eq!(book.best_ask(), Some(d("102")));
+    }
+
+    #[test]
+    fn a_missing_sequence_is_a_gap_and_changes_nothing() {
+        let mut book = snapshot();
+        let before = book.clone();
+        assert_eq!(book.apply(&update(13, &[("98", "1")], &[])), Err(Gap { expected: 11, got: 13 }));
+        assert_eq!(book, before);
+        assert_eq!(book.apply(&update(9, &[("98", "1")], &[])), Ok(()), "an update already in the snapshot");
+        assert_eq!(book, before);
+    }
+
+    #[test]
+    fn the_ladder_accumulates_from_the_best_price() {
+        let book = snapshot();
+        let bids = book.bid_rows(10);
+        assert_eq!(bids.iter().map(|r| (r.price, r.cumulative)).collect::<Vec<_>>(), vec![(d("100"), d("1")), (d("99"), d("3"))]);
+        assert_eq!(book.ask_rows(1).len(), 1);
+        assert_eq!(book.spread_and_mid(), Some((d("1"), d("100.5"))));
+    }
+}

@@ -1,0 +1,53 @@
+//! The order book ladder: asks above, bids below, price, quantity and cumulative total with depth bars,
+//! the spread and mid price between them.
+
+use leptos::prelude::*;
+
+use crate::book::{Book, Row};
+use crate::format::{fixed, Places};
+
+const DEPTH: usize = 12;
+
+fn ladder(rows: Vec<Row>, max: f64, side: &'static str, places: Places) -> impl IntoView {
+    rows.into_iter()
+        .map(|row| {
+            let width = if max > 0.0 { row.cumulative.to_string().parse::<f64>().unwrap_or(0.0) / max * 100.0 } else { 0.0 };
+            view! {
+                <div class=format!("row {side}")>
+                    <span class="bar" style=format!("width: {width:.1}%")></span>
+                    <span class="price">{fixed(row.price, places.price)}</span>
+                    <span class="qty">{fixed(row.quantity, places.quantity)}</span>
+                    <span class="total">{fixed(row.cumulative, places.quantity)}</span>
+                </div>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>) -> impl IntoView {
+    let view_book = move || {
+        let b = book.get();
+        let places = places.get();
+        let (bids, mut asks) = (b.bid_rows(DEPTH), b.ask_rows(DEPTH));
+        let max = |rows: &[Row]| rows.last().map(|r| r.cumulative.to_string().parse::<f64>().unwrap_or(0.0)).unwrap_or(0.0);
+        let scale = max(&bids).max(max(&asks));
+        asks.reverse();
+        let spread = match b.spread_and_mid() {
+            Some((spread, mid)) => format!("spread {} · mid {}", fixed(spread, places.price), mid),
+            None => "no spread: one side is empty".to_string(),
+        };
+        view! {
+            <div class="ladder asks">{ladder(asks, scale, "ask", places)}</div>
+            <div class="spread">{spread}<span class="seq">{format!("seq {}", b.sequence)}</span></div>
+            <div class="ladder bids">{ladder(bids, scale, "bid", places)}</div>
+        }
+    };
+    view! {
+        <section class="panel book">
+            <h2>"Order book"</h2>
+            <div class="row head"><span class="price">"Price"</span><span class="qty">"Quantity"</span><span class="total">"Total"</span></div>
+            {view_book}
+        </section>
+    }
+}

@@ -1,0 +1,32 @@
+//! Recent trades, newest first, coloured by the taker's side.
+
+use common::{Side, Trade};
+use leptos::prelude::*;
+
+use crate::format::{fixed, Places};
+
+#[component]
+pub fn TradesTape(trades: ReadSignal<Vec<Trade>>, places: Memo<Places>) -> impl IntoView {
+    view! {
+        <section class="panel tape">
+            <h2>"Trades"</h2>
+            <div class="row head"><span class="price">"Price"</span><span class="qty">"Quantity"</span><span class="time">"Time"</span></div>
+            <For
+                each=move || trades.get()
+                key=|t| t.id
+                children=move |t| {
+                    let places = places.get_untracked();
+                    let side = if t.taker_side == Side::Buy { "row bid" } else { "row ask" };
+                    let time = t.timestamp.get(11..19).unwrap_or("").to_string();
+                    view! {
+                        <div class=side>
+                            <span class="price">{fixed(t.price, places.price)}</span>
+                            <span class="qty">{fixed(t.quantity, places.quantity)}</span>
+                            <span class="time">{time}</span>
+                        </div>
+                    }
+                }
+            />
+        </section>
+    }
+}
