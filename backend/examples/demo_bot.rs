@@ -26,7 +26,14 @@ impl Bot {
     }
 
     async fn order(&self, body: Value) -> Option<Value> {
-        let r = self.http.post(format!("{}/api/v1/orders/", self.base)).bearer_auth(&self.token).json(&body).send().await.ok()?;
+        let r = self
+            .http
+            .post(format!("{}/api/v1/orders/", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
         r.json().await.ok()
     }
 
@@ -90,7 +97,10 @@ async fn main() {
             }
         }
         if round % 10 == 0 {
-            println!("demo: round {round}, {trades} trades, BTC/USD mid {:.2}, ETH/USD mid {:.2}", markets[0].1, markets[1].1);
+            println!(
+                "demo: round {round}, {trades} trades, BTC/USD mid {:.2}, ETH/USD mid {:.2}",
+                markets[0].1, markets[1].1
+            );
         }
         tokio::time::sleep(Duration::from_millis(800)).await;
     }

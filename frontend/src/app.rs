@@ -5,9 +5,13 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::components::{header::Header, order_book::OrderBook, trades_tape::TradesTape};
+use crate::components::{
+    account::Account, header::Header, my_orders::MyOrders, order_book::OrderBook, order_form::OrderForm,
+    trades_tape::TradesTape,
+};
 use crate::format::Places;
 use crate::market_feed::use_market_feed;
+use crate::user_feed::use_user_feed;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -23,16 +27,29 @@ pub fn App() -> impl IntoView {
     });
     let feed = use_market_feed(selected);
     // Decimal places of the selected market's tick and lot, so that columns line up.
-    let places = Memo::new(move |_| {
+    let market = Memo::new(move |_| {
         let list = markets.get();
-        let market = selected.get().and_then(|s| list.into_iter().find(|m| m.symbol == s));
-        market.map(|m| Places { price: m.tick_size.0.scale(), quantity: m.lot_size.0.scale() }).unwrap_or_default()
+        selected.get().and_then(|s| list.into_iter().find(|m| m.symbol == s))
     });
+    let places = Memo::new(move |_| {
+        market
+            .get()
+            .map(|m| Places { price: m.tick_size.0.scale(), quantity: m.lot_size.0.scale() })
+            .unwrap_or_default()
+    });
+    let (token, set_token) = signal(None::<String>);
+    let changes = use_user_feed(token);
+    let (price, set_price) = signal(String::new());
     view! {
         <Header markets selected set_selected connection=feed.connection />
         <main class="screen">
-            <OrderBook book=feed.book places />
+            <OrderBook book=feed.book places set_price />
             <TradesTape trades=feed.trades places />
+            <div class="side">
+                <Account token set_token />
+                <OrderForm market token price set_price />
+            </div>
+            <MyOrders token changes />
         </main>
     }
 }

@@ -118,7 +118,13 @@ mod tests {
 
     fn update(seq: u64, bids: &[(&str, &str)], asks: &[(&str, &str)]) -> BookUpdate {
         let pairs = |v: &[(&str, &str)]| v.iter().map(|(p, q)| (d(p), d(q))).collect();
-        BookUpdate { symbol: Symbol::parse("BTC/USD").unwrap(), sequence: seq, bids: pairs(bids), asks: pairs(asks), timestamp: String::new() }
+        BookUpdate {
+            symbol: Symbol::parse("BTC/USD").unwrap(),
+            sequence: seq,
+            bids: pairs(bids),
+            asks: pairs(asks),
+            timestamp: String::new(),
+        }
     }
 
     #[test]
@@ -145,7 +151,10 @@ mod tests {
     fn the_ladder_accumulates_from_the_best_price() {
         let book = snapshot();
         let bids = book.bid_rows(10);
-        assert_eq!(bids.iter().map(|r| (r.price, r.cumulative)).collect::<Vec<_>>(), vec![(d("100"), d("1")), (d("99"), d("3"))]);
+        assert_eq!(
+            bids.iter().map(|r| (r.price, r.cumulative)).collect::<Vec<_>>(),
+            vec![(d("100"), d("1")), (d("99"), d("3"))]
+        );
         assert_eq!(book.ask_rows(1).len(), 1);
         assert_eq!(book.spread_and_mid(), Some((d("1"), d("100.5"))));
     }

@@ -1,10 +1,13 @@
 //! Mounts the trading screen on the page.
 
+mod api;
 mod app;
 mod book;
 mod components;
 mod format;
 mod market_feed;
+mod order_check;
+mod user_feed;
 
 fn main() {
     console_error_panic_hook::set_once();

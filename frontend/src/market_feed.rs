@@ -29,7 +29,7 @@ pub struct MarketFeed {
 }
 
 /// `ws://` or `wss://` URL of a path on the page's own host.
-fn ws_url(path: &str) -> String {
+pub fn ws_url(path: &str) -> String {
     let location = web_sys::window().expect("a browser window").location();
     let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
     format!("{scheme}://{}{path}", location.host().unwrap_or_default())

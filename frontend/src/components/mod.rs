@@ -1,5 +1,8 @@
 //! The screen's parts, one per file.
 
+pub mod account;
 pub mod header;
+pub mod my_orders;
 pub mod order_book;
+pub mod order_form;
 pub mod trades_tape;

@@ -8,14 +8,22 @@ use crate::format::{fixed, Places};
 
 const DEPTH: usize = 12;
 
-fn ladder(rows: Vec<Row>, max: f64, side: &'static str, places: Places) -> impl IntoView {
+fn ladder(
+    rows: Vec<Row>,
+    max: f64,
+    side: &'static str,
+    places: Places,
+    set_price: WriteSignal<String>,
+) -> impl IntoView {
     rows.into_iter()
         .map(|row| {
             let width = if max > 0.0 { row.cumulative.to_string().parse::<f64>().unwrap_or(0.0) / max * 100.0 } else { 0.0 };
+            let price = fixed(row.price, places.price);
+            let clicked = price.clone();
             view! {
-                <div class=format!("row {side}")>
+                <div class=format!("row {side}") title="click to use this price" on:click=move |_| set_price.set(clicked.clone())>
                     <span class="bar" style=format!("width: {width:.1}%")></span>
-                    <span class="price">{fixed(row.price, places.price)}</span>
+                    <span class="price">{price}</span>
                     <span class="qty">{fixed(row.quantity, places.quantity)}</span>
                     <span class="total">{fixed(row.cumulative, places.quantity)}</span>
                 </div>
@@ -25,12 +33,13 @@ fn ladder(rows: Vec<Row>, max: f64, side: &'static str, places: Places) -> impl 
 }
 
 #[component]
-pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>) -> impl IntoView {
+pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>, set_price: WriteSignal<String>) -> impl IntoView {
     let view_book = move || {
         let b = book.get();
         let places = places.get();
         let (bids, mut asks) = (b.bid_rows(DEPTH), b.ask_rows(DEPTH));
-        let max = |rows: &[Row]| rows.last().map(|r| r.cumulative.to_string().parse::<f64>().unwrap_or(0.0)).unwrap_or(0.0);
+        let max =
+            |rows: &[Row]| rows.last().map(|r| r.cumulative.to_string().parse::<f64>().unwrap_or(0.0)).unwrap_or(0.0);
         let scale = max(&bids).max(max(&asks));
         asks.reverse();
         let spread = match b.spread_and_mid() {
@@ -38,9 +47,9 @@ pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>) -> impl IntoView 
             None => "no spread: one side is empty".to_string(),
         };
         view! {
-            <div class="ladder asks">{ladder(asks, scale, "ask", places)}</div>
+            <div class="ladder asks">{ladder(asks, scale, "ask", places, set_price)}</div>
             <div class="spread">{spread}<span class="seq">{format!("seq {}", b.sequence)}</span></div>
-            <div class="ladder bids">{ladder(bids, scale, "bid", places)}</div>
+            <div class="ladder bids">{ladder(bids, scale, "bid", places, set_price)}</div>
         }
     };
     view! {

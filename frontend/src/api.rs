@@ -1,0 +1,74 @@
+//! The backend's REST API as typed calls, with the contract's error body as a typed error.
+
+use common::{CancelAll, ErrorBody, Order};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+/// A failed call: the contract's error, or a network failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+}
+
+impl ApiError {
+    fn network(e: impl std::fmt::Display) -> ApiError {
+        ApiError { status: 0, code: "network".into(), detail: format!("the exchange cannot be reached: {e}") }
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return response.json::<T>().await.map_err(ApiError::network);
+    }
+    match response.json::<ErrorBody>().await {
+        Ok(e) => Err(ApiError { status, code: e.code, detail: e.detail }),
+        Err(_) => Err(ApiError { status, code: "error".into(), detail: format!("the exchange answered {status}") }),
+    }
+}
+
+fn authed(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+pub async fn register(username: &str, password: &str) -> Result<Value, ApiError> {
+    let body = json!({"username": username, "password": password});
+    let request = Request::post("/api/v1/auth/register").json(&body).map_err(ApiError::network)?;
+    read(request.send().await.map_err(ApiError::network)?).await
+}
+
+/// Logs in; returns the bearer token.
+pub async fn login(username: &str, password: &str) -> Result<String, ApiError> {
+    let body = json!({"username": username, "password": password});
+    let request = Request::post("/api/v1/auth/login").json(&body).map_err(ApiError::network)?;
+    let answer: Value = read(request.send().await.map_err(ApiError::network)?).await?;
+    Ok(answer["access_token"].as_str().unwrap_or_default().to_string())
+}
+
+pub async fn logout(token: &str) {
+    let _ = authed(Request::post("/api/v1/auth/logout"), token).send().await;
+}
+
+/// Places an order from its JSON body (as the contract writes it).
+pub async fn place(token: &str, order: &Value) -> Result<Order, ApiError> {
+    let request = authed(Request::post("/api/v1/orders/"), token).json(order).map_err(ApiError::network)?;
+    read(request.send().await.map_err(ApiError::network)?).await
+}
+
+/// The caller's orders: `status` open, closed or all.
+pub async fn my_orders(token: &str, status: &str) -> Result<Vec<Order>, ApiError> {
+    let url = format!("/api/v1/orders/?status={status}&limit=50");
+    read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
+}
+
+pub async fn cancel(token: &str, id: u64) -> Result<Order, ApiError> {
+    let url = format!("/api/v1/orders/{id}");
+    read(authed(Request::delete(&url), token).send().await.map_err(ApiError::network)?).await
+}
+
+pub async fn cancel_all(token: &str) -> Result<CancelAll, ApiError> {
+    read(authed(Request::delete("/api/v1/orders/"), token).send().await.map_err(ApiError::network)?).await
+}

@@ -1,0 +1,77 @@
+//! The signed-in user's open orders with cancel and cancel-all, and their recent history; reloaded on
+//! every change the private feed reports.
+
+use common::{Order, OrderStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+
+#[component]
+pub fn MyOrders(token: ReadSignal<Option<String>>, changes: ReadSignal<u64>) -> impl IntoView {
+    let (open, set_open) = signal(Vec::<Order>::new());
+    let (history, set_history) = signal(Vec::<Order>::new());
+    Effect::new(move |_| {
+        changes.track();
+        let Some(t) = token.get() else {
+            set_open.set(Vec::new());
+            set_history.set(Vec::new());
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(list) = api::my_orders(&t, "open").await {
+                set_open.set(list);
+            }
+            if let Ok(list) = api::my_orders(&t, "closed").await {
+                set_history.set(list);
+            }
+        });
+    });
+    let cancel = move |id: u64| {
+        if let Some(t) = token.get_untracked() {
+            spawn_local(async move {
+                let _ = api::cancel(&t, id).await;
+            });
+        }
+    };
+    let cancel_all = move |_| {
+        if let Some(t) = token.get_untracked() {
+            spawn_local(async move {
+                let _ = api::cancel_all(&t).await;
+            });
+        }
+    };
+    let row = |o: &Order| {
+        let side = if o.side == common::Side::Buy { "bid" } else { "ask" };
+        (
+            format!("row orders {side}"),
+            o.symbol.to_string(),
+            o.price.map(|p| p.to_string()).unwrap_or_else(|| "market".into()),
+            format!("{} / {}", o.filled_quantity, o.quantity),
+            format!("{:?}", o.status).to_lowercase(),
+        )
+    };
+    let recent = move || history.get().into_iter().take(15).collect::<Vec<_>>();
+    let history_key = |o: &Order| (o.id, o.status == OrderStatus::Filled);
+    let open_key = |o: &Order| (o.id, o.filled_quantity);
+    view! {
+        <section class="panel mine">
+            <h2>"My open orders" <button class="small" name="cancel_all" on:click=cancel_all>"Cancel all"</button></h2>
+            <For each=move || open.get() key=open_key children=move |o| {
+                let (class, symbol, price, filled, _) = row(&o);
+                let id = o.id;
+                view! {
+                    <div class=class data-order-id=id>
+                        <span>{symbol}</span><span class="price">{price}</span><span>{filled}</span>
+                        <span><button class="small" name="cancel" on:click=move |_| cancel(id)>"Cancel"</button></span>
+                    </div>
+                }
+            } />
+            <h2>"History"</h2>
+            <For each=recent key=history_key children=move |o| {
+                let (class, symbol, price, filled, status) = row(&o);
+                view! { <div class=class><span>{symbol}</span><span class="price">{price}</span><span>{filled}</span><span>{status}</span></div> }
+            } />
+        </section>
+    }
+}

@@ -1,0 +1,48 @@
+//! The private feed hook: while signed in, listens on `/api/v1/ws/user` and counts the changes to the
+//! user's orders, so that the views showing them reload; reconnects by itself.
+
+use common::ServerMessage;
+use futures::{SinkExt, StreamExt};
+use gloo_net::websocket::{futures::WebSocket, Message};
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::market_feed::ws_url;
+
+/// A counter that moves on every order update or fill of the signed-in user.
+pub fn use_user_feed(token: ReadSignal<Option<String>>) -> ReadSignal<u64> {
+    let (changes, set_changes) = signal(0u64);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let current = generation.get_value() + 1;
+        generation.set_value(current);
+        let Some(token) = token.get() else { return };
+        spawn_local(async move {
+            while generation.get_value() == current {
+                if let Ok(socket) = WebSocket::open(&ws_url("/api/v1/ws/user")) {
+                    let (mut write, mut read) = socket.split();
+                    let auth = serde_json::json!({"type": "auth", "token": token}).to_string();
+                    let _ = write.send(Message::Text(auth)).await;
+                    while let Some(Ok(Message::Text(text))) = read.next().await {
+                        if generation.get_value() != current {
+                            return;
+                        }
+                        match serde_json::from_str::<ServerMessage>(&text) {
+                            // Reload on (re)connect too: changes while disconnected are not replayed.
+                            Ok(
+                                ServerMessage::Authenticated { .. }
+                                | ServerMessage::OrderUpdate { .. }
+                                | ServerMessage::Fill { .. },
+                            ) => set_changes.update(|n| *n += 1),
+                            Ok(ServerMessage::Error { .. }) => return,
+                            _ => {}
+                        }
+                    }
+                }
+                TimeoutFuture::new(1_000).await;
+            }
+        });
+    });
+    changes
+}
