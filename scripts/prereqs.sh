@@ -34,6 +34,8 @@ if $need_test; then
   command -v redis-benchmark >/dev/null || apt_install redis-tools
   command -v wrk >/dev/null || apt_install wrk
   command -v openssl >/dev/null || apt_install openssl
+  command -v chromium >/dev/null || apt_install chromium
+  command -v chromedriver >/dev/null || apt_install chromium-driver
   if ! python3 -c 'import requests, websockets' 2>/dev/null; then
     say "installing the Python requests and websockets packages (for the README's examples)"
     python3 -m pip install --quiet requests websockets 2>/dev/null ||

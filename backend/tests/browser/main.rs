@@ -1,0 +1,202 @@
+//! End-to-end tests of the trading screen in a real headless Chromium, driven over WebDriver
+//! (chromedriver), against a real backend and its own Redis. The UI must have been built into `dist/`
+//! (`make test` does it first).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use backend::config::{Config, RedisSettings, RedisTarget};
+use backend::markets::Markets;
+use backend::redis_process::RedisProcess;
+use backend::startup::Application;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (make test installs it)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (Driver(child), port);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver_port: u16, width: u32, height: u32) -> Client {
+    let profile = std::env::temp_dir().join(format!("exchange-chromium-{}-{}", std::process::id(), free_port()));
+    let mut caps = serde_json::map::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     format!("--user-data-dir={}", profile.display()), format!("--window-size={width},{height}")]
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("a TLS backend for the WebDriver client")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a browser session")
+}
+
+async fn spawn_app() -> (String, RedisProcess) {
+    let redis = RedisProcess::start_scratch(&[]).unwrap();
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    assert!(dist.join("index.html").exists(), "build the UI first: trunk build --release");
+    let config = Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        redis: RedisTarget::Url(redis.url()),
+        redis_settings: RedisSettings::default(),
+        markets: Markets::defaults(),
+        rate_limit_orders_per_sec: 0,
+        static_dir: dist,
+        engine: Default::default(),
+        token_ttl_secs: 3600,
+        ws: Default::default(),
+    };
+    let app = Application::build(config).await.unwrap();
+    let url = format!("http://{}/", app.local_addr());
+    tokio::spawn(app.run());
+    (url, redis)
+}
+
+/// Waits until the text of the first element matching `css` satisfies `ok`; returns that text.
+async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if ok(&t) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: never matched; last text {last:?}");
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.wait().for_element(Locator::Css(css)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+async fn sign_up(c: &Client, url: &str, name: &str) {
+    c.goto(url).await.unwrap();
+    wait_text(c, ".status", |t| t.contains("live")).await;
+    fill(c, "input[name=username]", name).await;
+    fill(c, "input[name=password]", &format!("{name}-password")).await;
+    click(c, "button[name=register]").await;
+    wait_text(c, ".signed-in", |t| t.contains(name)).await;
+}
+
+async fn place(c: &Client, side: &str, price: &str, qty: &str) {
+    click(c, &format!("button[name={side}]")).await;
+    fill(c, "input[name=price]", price).await;
+    fill(c, "input[name=quantity]", qty).await;
+    click(c, "button[name=place]").await;
+}
+
+#[tokio::test]
+async fn two_traders_meet_through_the_screen() {
+    let (url, _redis) = spawn_app().await;
+    let (_driver, port) = start_driver().await;
+    let alice = browser(port, 1280, 900).await;
+    let bob = browser(port, 1280, 900).await;
+
+    sign_up(&alice, &url, "alice").await;
+    place(&alice, "sell", "50000.00", "0.5").await;
+    wait_text(&alice, ".entry .ok", |t| t.contains("open")).await;
+    wait_text(&alice, ".ladder.asks", |t| t.contains("50000.00")).await;
+    wait_text(&alice, ".mine", |t| t.contains("50000")).await;
+
+    // Bob crosses it through his own form; Alice sees the trade and her order filled, without reloading.
+    sign_up(&bob, &url, "bob").await;
+    wait_text(&bob, ".ladder.asks", |t| t.contains("50000.00")).await;
+    place(&bob, "buy", "50000.00", "0.5").await;
+    wait_text(&bob, ".entry .ok", |t| t.contains("filled")).await;
+    wait_text(&alice, ".tape", |t| t.contains("50000.00")).await;
+    wait_text(&alice, ".mine", |t| t.contains("filled")).await;
+
+    // Cancel from "my orders".
+    place(&alice, "sell", "51000.00", "0.1").await;
+    wait_text(&alice, ".mine", |t| t.contains("51000")).await;
+    click(&alice, ".mine button[name=cancel]").await;
+    wait_text(&alice, ".mine", |t| t.contains("cancelled")).await;
+    wait_text(&alice, ".ladder.asks", |t| !t.contains("51000.00")).await;
+
+    // An invalid quantity is refused with the rule's message, nothing placed.
+    place(&alice, "sell", "52000.00", "0.000000001").await;
+    let error = wait_text(&alice, ".entry .error", |t| !t.is_empty()).await;
+    assert!(error.contains("minimum"), "{error}");
+
+    // The screen keeps up with a fast feed: the book follows 50 updates a second.
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    let api = url.trim_end_matches('/');
+    let login: serde_json::Value = client
+        .post(format!("{api}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "bob", "password": "bob-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    for i in 0..150u32 {
+        let at = started + Duration::from_millis(20 * u64::from(i));
+        tokio::time::sleep_until(at.into()).await;
+        let body = serde_json::json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "0.01", "price": format!("{}.00", 40000 + i)});
+        client.post(format!("{api}/api/v1/orders/")).bearer_auth(&token).json(&body).send().await.unwrap();
+    }
+    let sent = started.elapsed();
+    wait_text(&alice, ".ladder.bids", |t| t.contains("40149.00")).await;
+    let caught_up = started.elapsed();
+    println!(
+        "book updates: 150 sent in {:.2} s ({:.0}/s); the browser showed the last one {:.0} ms after it was sent",
+        sent.as_secs_f64(),
+        150.0 / sent.as_secs_f64(),
+        (caught_up - sent).as_secs_f64() * 1e3
+    );
+    let shown = wait_text(&alice, ".spread .seq", |t| !t.is_empty()).await;
+    let (_, rest): (u16, serde_json::Value) = {
+        let r = client.get(format!("{api}/api/v1/orders/book/BTC-USD")).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    };
+    assert_eq!(shown, format!("seq {}", rest["sequence"]), "the screen's book is at the REST book's sequence");
+    assert!(caught_up - sent < Duration::from_secs(2), "the book kept up");
+
+    alice.close().await.unwrap();
+    bob.close().await.unwrap();
+}
