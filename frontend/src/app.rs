@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    account::Account, header::Header, my_orders::MyOrders, order_book::OrderBook, order_form::OrderForm,
-    trades_tape::TradesTape,
+    account::Account, depth_chart::DepthChart, header::Header, my_orders::MyOrders, order_book::OrderBook,
+    order_form::OrderForm, trades_tape::TradesTape,
 };
 use crate::format::Places;
 use crate::market_feed::use_market_feed;
@@ -38,18 +38,21 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default()
     });
     let (token, set_token) = signal(None::<String>);
-    let changes = use_user_feed(token);
+    let user_feed = use_user_feed(token);
     let (price, set_price) = signal(String::new());
     view! {
         <Header markets selected set_selected connection=feed.connection />
         <main class="screen">
-            <OrderBook book=feed.book places set_price />
+            <div class="side">
+                <OrderBook book=feed.book places set_price />
+                <DepthChart book=feed.book />
+            </div>
             <TradesTape trades=feed.trades places />
             <div class="side">
                 <Account token set_token />
                 <OrderForm market token price set_price />
             </div>
-            <MyOrders token changes />
+            <MyOrders token changes=user_feed.changes fills=user_feed.fills />
         </main>
     }
 }

@@ -18,6 +18,8 @@ pub struct Book {
     pub bids: BTreeMap<Dec, Dec>,
     pub asks: BTreeMap<Dec, Dec>,
     pub sequence: u64,
+    /// Prices the last update changed, so that the screen can flash them.
+    pub changed: Vec<Dec>,
 }
 
 /// One row of the ladder.
@@ -35,6 +37,7 @@ impl Book {
             bids: s.bids.iter().map(|l| (l.price, l.quantity)).collect(),
             asks: s.asks.iter().map(|l| (l.price, l.quantity)).collect(),
             sequence: s.sequence,
+            changed: Vec::new(),
         }
     }
 
@@ -47,8 +50,10 @@ impl Book {
         if u.sequence != self.sequence + 1 {
             return Err(Gap { expected: self.sequence + 1, got: u.sequence });
         }
+        self.changed.clear();
         for (levels, changes) in [(&mut self.bids, &u.bids), (&mut self.asks, &u.asks)] {
             for (price, quantity) in changes {
+                self.changed.push(*price);
                 if quantity.is_positive() {
                     levels.insert(*price, *quantity);
                 } else {
@@ -70,6 +75,14 @@ impl Book {
         rows(self.asks.iter(), depth)
     }
 
+    /// The depth chart's two curves: (price, cumulative quantity) from the best price outwards.
+    pub fn depth_curves(&self, depth: usize) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+        let points = |rows: Vec<Row>| -> Vec<(f64, f64)> {
+            rows.iter().map(|r| (as_f64(r.price), as_f64(r.cumulative))).collect()
+        };
+        (points(self.bid_rows(depth)), points(self.ask_rows(depth)))
+    }
+
     pub fn best_bid(&self) -> Option<Dec> {
         self.bids.keys().next_back().copied()
     }
@@ -83,6 +96,11 @@ impl Book {
         let (bid, ask) = (self.best_bid()?, self.best_ask()?);
         Some((Dec::from(ask.0 - bid.0), Dec::from((ask.0 + bid.0) / Decimal::TWO)))
     }
+}
+
+/// For drawing only: exact values stay decimals everywhere else.
+fn as_f64(d: Dec) -> f64 {
+    d.to_string().parse().unwrap_or(0.0)
 }
 
 fn rows<'a>(levels: impl Iterator<Item = (&'a Dec, &'a Dec)>, depth: usize) -> Vec<Row> {
@@ -134,6 +152,7 @@ mod tests {
         assert_eq!(book.bids[&d("100")], d("3"));
         assert!(!book.asks.contains_key(&d("101")));
         assert_eq!(book.sequence, 11);
+        assert_eq!(book.changed, vec![d("100"), d("101")], "the changed levels, to flash");
         assert_eq!(book.best_ask(), Some(d("102")));
     }
 
@@ -157,5 +176,8 @@ mod tests {
         );
         assert_eq!(book.ask_rows(1).len(), 1);
         assert_eq!(book.spread_and_mid(), Some((d("1"), d("100.5"))));
+        let (bids, asks) = book.depth_curves(10);
+        assert_eq!(bids, vec![(100.0, 1.0), (99.0, 3.0)]);
+        assert_eq!(asks, vec![(101.0, 0.5), (102.0, 2.0)]);
     }
 }

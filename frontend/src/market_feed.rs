@@ -21,10 +21,17 @@ pub enum Connection {
     Down,
 }
 
+/// A trade on the tape; `live` ones arrived over the feed (and flash), the others came with the page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TapeTrade {
+    pub trade: Trade,
+    pub live: bool,
+}
+
 #[derive(Clone, Copy)]
 pub struct MarketFeed {
     pub book: ReadSignal<Book>,
-    pub trades: ReadSignal<Vec<Trade>>,
+    pub trades: ReadSignal<Vec<TapeTrade>>,
     pub connection: ReadSignal<Connection>,
 }
 
@@ -38,7 +45,7 @@ pub fn ws_url(path: &str) -> String {
 /// Follows the selected market; switching markets drops the old connection.
 pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
     let (book, set_book) = signal(Book::default());
-    let (trades, set_trades) = signal(Vec::<Trade>::new());
+    let (trades, set_trades) = signal(Vec::<TapeTrade>::new());
     let (connection, set_connection) = signal(Connection::Connecting);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
@@ -68,7 +75,7 @@ async fn follow(
     current: u64,
     generation: StoredValue<u64>,
     set_book: WriteSignal<Book>,
-    set_trades: WriteSignal<Vec<Trade>>,
+    set_trades: WriteSignal<Vec<TapeTrade>>,
     set_connection: WriteSignal<Connection>,
 ) {
     let path = format!("/api/v1/ws/orderbook/{}", symbol.as_str().replace('/', "-"));
@@ -97,10 +104,12 @@ async fn follow(
                 }
             }
             ServerMessage::Trade { data } => set_trades.update(|tape| {
-                tape.insert(0, data);
+                tape.insert(0, TapeTrade { trade: data, live: true });
                 tape.truncate(TAPE);
             }),
-            ServerMessage::RecentTrades { data } => set_trades.set(data),
+            ServerMessage::RecentTrades { data } => {
+                set_trades.set(data.into_iter().map(|trade| TapeTrade { trade, live: false }).collect())
+            }
             _ => {}
         }
     }

@@ -1,14 +1,18 @@
 //! The signed-in user's open orders with cancel and cancel-all, and their recent history; reloaded on
 //! every change the private feed reports.
 
-use common::{Order, OrderStatus};
+use common::{Order, OrderStatus, Trade};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
 
 #[component]
-pub fn MyOrders(token: ReadSignal<Option<String>>, changes: ReadSignal<u64>) -> impl IntoView {
+pub fn MyOrders(
+    token: ReadSignal<Option<String>>,
+    changes: ReadSignal<u64>,
+    fills: ReadSignal<Vec<Trade>>,
+) -> impl IntoView {
     let (open, set_open) = signal(Vec::<Order>::new());
     let (history, set_history) = signal(Vec::<Order>::new());
     Effect::new(move |_| {
@@ -64,6 +68,16 @@ pub fn MyOrders(token: ReadSignal<Option<String>>, changes: ReadSignal<u64>) -> 
                     <div class=class data-order-id=id>
                         <span>{symbol}</span><span class="price">{price}</span><span>{filled}</span>
                         <span><button class="small" name="cancel" on:click=move |_| cancel(id)>"Cancel"</button></span>
+                    </div>
+                }
+            } />
+            <h2>"My fills"</h2>
+            <For each=move || fills.get() key=|t| t.id children=|t| {
+                let time = t.timestamp.get(11..19).unwrap_or("").to_string();
+                view! {
+                    <div class="row orders fill">
+                        <span>{t.symbol.to_string()}</span><span class="price">{t.price.to_string()}</span>
+                        <span>{t.quantity.to_string()}</span><span>{time}</span>
                     </div>
                 }
             } />

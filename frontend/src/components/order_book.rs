@@ -13,6 +13,7 @@ fn ladder(
     max: f64,
     side: &'static str,
     places: Places,
+    changed: &[common::Dec],
     set_price: WriteSignal<String>,
 ) -> impl IntoView {
     rows.into_iter()
@@ -20,8 +21,10 @@ fn ladder(
             let width = if max > 0.0 { row.cumulative.to_string().parse::<f64>().unwrap_or(0.0) / max * 100.0 } else { 0.0 };
             let price = fixed(row.price, places.price);
             let clicked = price.clone();
+            // A level the last update changed flashes (the row is drawn anew, so the animation restarts).
+            let flash = if changed.contains(&row.price) { " flash" } else { "" };
             view! {
-                <div class=format!("row {side}") title="click to use this price" on:click=move |_| set_price.set(clicked.clone())>
+                <div class=format!("row {side}{flash}") title="click to use this price" on:click=move |_| set_price.set(clicked.clone())>
                     <span class="bar" style=format!("width: {width:.1}%")></span>
                     <span class="price">{price}</span>
                     <span class="qty">{fixed(row.quantity, places.quantity)}</span>
@@ -47,9 +50,9 @@ pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>, set_price: WriteS
             None => "no spread: one side is empty".to_string(),
         };
         view! {
-            <div class="ladder asks">{ladder(asks, scale, "ask", places, set_price)}</div>
+            <div class="ladder asks">{ladder(asks, scale, "ask", places, &b.changed, set_price)}</div>
             <div class="spread">{spread}<span class="seq">{format!("seq {}", b.sequence)}</span></div>
-            <div class="ladder bids">{ladder(bids, scale, "bid", places, set_price)}</div>
+            <div class="ladder bids">{ladder(bids, scale, "bid", places, &b.changed, set_price)}</div>
         }
     };
     view! {

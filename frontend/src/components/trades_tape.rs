@@ -1,22 +1,28 @@
 //! Recent trades, newest first, coloured by the taker's side.
 
-use common::{Side, Trade};
+use common::Side;
 use leptos::prelude::*;
 
 use crate::format::{fixed, Places};
+use crate::market_feed::TapeTrade;
 
 #[component]
-pub fn TradesTape(trades: ReadSignal<Vec<Trade>>, places: Memo<Places>) -> impl IntoView {
+pub fn TradesTape(trades: ReadSignal<Vec<TapeTrade>>, places: Memo<Places>) -> impl IntoView {
     view! {
         <section class="panel tape">
             <h2>"Trades"</h2>
             <div class="row head"><span class="price">"Price"</span><span class="qty">"Quantity"</span><span class="time">"Time"</span></div>
             <For
                 each=move || trades.get()
-                key=|t| t.id
-                children=move |t| {
+                key=|t| t.trade.id
+                children=move |TapeTrade { trade: t, live }| {
                     let places = places.get_untracked();
-                    let side = if t.taker_side == Side::Buy { "row bid" } else { "row ask" };
+                    let side = match (t.taker_side == Side::Buy, live) {
+                        (true, true) => "row bid flash",
+                        (true, false) => "row bid",
+                        (false, true) => "row ask flash",
+                        (false, false) => "row ask",
+                    };
                     let time = t.timestamp.get(11..19).unwrap_or("").to_string();
                     view! {
                         <div class=side>
