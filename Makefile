@@ -17,6 +17,7 @@ demo: prereqs ui
 
 ## Every test: unit, integration (each against its own redis-server) and the UI build.
 test: test-prereqs ui
+	scripts/ui_size.sh
 	cargo test --workspace --exclude frontend
 	cargo test -p frontend
 	cargo build --release -p backend

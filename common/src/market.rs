@@ -66,6 +66,30 @@ pub struct MarketConfigError {
 }
 
 impl Market {
+    /// A market from its symbol and decimal texts. Panics on malformed text: for literals only.
+    pub fn from_literals(symbol: &str, tick: &str, lot: &str, min_qty: &str, max_qty: &str, max_price: &str) -> Market {
+        let d = |s: &str| Dec::parse(s).expect("a decimal literal");
+        let symbol = Symbol::parse(symbol).expect("a symbol literal");
+        Market {
+            base: symbol.base().to_string(),
+            quote: symbol.quote().to_string(),
+            symbol,
+            tick_size: d(tick),
+            lot_size: d(lot),
+            min_quantity: d(min_qty),
+            max_quantity: d(max_qty),
+            max_price: d(max_price),
+        }
+    }
+
+    /// The markets listed when none are configured: BTC/USD and ETH/USD.
+    pub fn defaults() -> Vec<Market> {
+        vec![
+            Market::from_literals("BTC/USD", "0.01", "0.00000001", "0.00001", "10000", "10000000"),
+            Market::from_literals("ETH/USD", "0.01", "0.00000001", "0.0001", "100000", "1000000"),
+        ]
+    }
+
     /// Checks that the market's bounds keep every tick and lot count exact in the engine.
     pub fn check(&self) -> Result<(), MarketConfigError> {
         let fail =
@@ -153,17 +177,7 @@ mod tests {
     use super::*;
 
     fn btc() -> Market {
-        let d = |s: &str| Dec::parse(s).unwrap();
-        Market {
-            symbol: Symbol::parse("BTC/USD").unwrap(),
-            base: "BTC".into(),
-            quote: "USD".into(),
-            tick_size: d("0.01"),
-            lot_size: d("0.00000001"),
-            min_quantity: d("0.00001"),
-            max_quantity: d("10000"),
-            max_price: d("10000000"),
-        }
+        Market::defaults().remove(0)
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The order form's client-side checks: the same grid rules the server applies (tick, lot, bounds), so
-//! a typo is caught before it is sent. The server stays the judge; its errors are shown too.
+//! The order form's client-side checks: a number, on the market's tick and lot grid, so that a typo is
+//! caught before it is sent. Bounds (minimum, maximum) and every other rule are the server's to judge;
+//! its errors are shown under the form.
 
 use common::{Dec, Market};
 
@@ -14,41 +15,38 @@ pub struct Draft<'a> {
 /// Ok when the draft may be sent; else what to fix.
 pub fn check(d: &Draft) -> Result<(), String> {
     let quantity = Dec::parse(d.quantity.trim()).map_err(|_| "quantity: enter a number like 0.5".to_string())?;
-    d.market.quantity_to_lots(quantity).map_err(|e| e.to_string())?;
+    on_grid("quantity", quantity, d.market.lot_size, "lot size")?;
     if !d.is_market_order {
         let price = Dec::parse(d.price.trim()).map_err(|_| "price: enter a number like 50000.00".to_string())?;
-        d.market.price_to_ticks(price).map_err(|e| e.to_string())?;
+        on_grid("price", price, d.market.tick_size, "tick size")?;
     }
     Ok(())
+}
+
+fn on_grid(name: &str, value: Dec, step: Dec, step_name: &str) -> Result<(), String> {
+    if !value.is_positive() {
+        return Err(format!("{name} must be greater than zero"));
+    }
+    match value.0.checked_rem(step.0) {
+        Some(rest) if rest.is_zero() => Ok(()),
+        _ => Err(format!("{name} {value} is not a multiple of the {step_name} {step}")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::Symbol;
-
-    fn btc() -> Market {
-        let d = |s: &str| Dec::parse(s).unwrap();
-        Market {
-            symbol: Symbol::parse("BTC/USD").unwrap(),
-            base: "BTC".into(),
-            quote: "USD".into(),
-            tick_size: d("0.01"),
-            lot_size: d("0.00000001"),
-            min_quantity: d("0.00001"),
-            max_quantity: d("10000"),
-            max_price: d("10000000"),
-        }
-    }
 
     #[test]
     fn drafts_on_the_grid_pass_and_others_say_why() {
-        let m = btc();
+        let m = Market::defaults().remove(0);
         let draft = |price, quantity, is_market_order| Draft { market: &m, is_market_order, price, quantity };
         assert_eq!(check(&draft("50000.01", "0.5", false)), Ok(()));
         assert_eq!(check(&draft("", "0.5", true)), Ok(()), "a market order needs no price");
         assert!(check(&draft("50000.001", "0.5", false)).unwrap_err().contains("tick"));
-        assert!(check(&draft("50000", "0.000000001", false)).unwrap_err().contains("minimum"));
+        assert!(check(&draft("50000", "0.000000001", false)).unwrap_err().contains("lot"));
+        assert!(check(&draft("50000", "0", false)).unwrap_err().contains("greater than zero"));
+        assert_eq!(check(&draft("50000", "0.000001", false)), Ok(()), "under the minimum: the server says so");
         assert!(check(&draft("50000", "abc", false)).unwrap_err().starts_with("quantity"));
         assert!(check(&draft("", "1", false)).unwrap_err().starts_with("price"));
     }

@@ -155,10 +155,15 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".mine", |t| t.contains("cancelled")).await;
     wait_text(&alice, ".ladder.asks", |t| !t.contains("51000.00")).await;
 
-    // An invalid quantity is refused with the rule's message, nothing placed.
+    // A quantity off the lot is caught in the form; one under the market's minimum is the server's
+    // call, and its error is shown next to the form.
     place(&alice, "sell", "52000.00", "0.000000001").await;
     let error = wait_text(&alice, ".entry .error", |t| !t.is_empty()).await;
-    assert!(error.contains("minimum"), "{error}");
+    assert!(error.contains("lot size"), "{error}");
+    place(&alice, "sell", "52000.00", "0.000001").await;
+    let error = wait_text(&alice, ".entry .error", |t| t.contains("minimum")).await;
+    assert!(error.contains("below the market's minimum"), "the server's error: {error}");
+    wait_text(&alice, ".ladder.asks", |t| !t.contains("52000.00")).await;
 
     // The screen keeps up with a fast feed: the book follows 50 updates a second.
     let started = Instant::now();

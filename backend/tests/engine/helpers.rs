@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use backend::engine::{Engine, EngineError, EngineSettings, Placed};
-use backend::markets::{market, Markets};
+use backend::markets::Markets;
 use backend::redis_process::RedisProcess;
-use common::{ClientOrderId, Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
+use common::{ClientOrderId, Dec, Market, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use redis::aio::MultiplexedConnection;
 
 pub const SYMBOL: &str = "BTC/USD";
@@ -26,8 +26,8 @@ pub async fn spawn_engine_with(settings: EngineSettings) -> TestEngine {
     let client = redis::Client::open(redis.url()).unwrap();
     let conn = client.get_multiplexed_async_connection().await.unwrap();
     let markets = Markets::new(vec![
-        market("BTC/USD", "0.01", "0.00000001", "0.00000001", "10000", "10000000"),
-        market("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
+        Market::from_literals("BTC/USD", "0.01", "0.00000001", "0.00000001", "10000", "10000000"),
+        Market::from_literals("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
     ])
     .unwrap();
     let engine = Engine::new(conn.clone(), Arc::new(markets), settings);
