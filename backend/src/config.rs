@@ -107,6 +107,23 @@ fn markets() -> Result<Markets, ConfigError> {
 }
 
 impl Config {
+    /// A loopback server on a free port (0) over the given Redis, every other setting at its default
+    /// except the rate limit, which is off (tests and benchmarks drive many orders per user).
+    pub fn local(redis: RedisTarget, static_dir: PathBuf) -> Config {
+        Config {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            redis,
+            redis_settings: RedisSettings::default(),
+            markets: Markets::defaults(),
+            rate_limit_orders_per_sec: 0,
+            static_dir,
+            engine: EngineSettings::default(),
+            token_ttl_secs: 3600,
+            ws: WsConfig::default(),
+        }
+    }
+
     /// Reads `.env` (when present, without overriding the environment), then the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         load_dotenv(".env");

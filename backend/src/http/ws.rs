@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{header, HeaderMap};
-use common::{ErrorData, ServerMessage};
+use common::{time::format_millis, ErrorData, ServerMessage};
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 
 use super::error::ApiError;
+use crate::engine::now_ms;
 use crate::feed::messages::text;
 use crate::metrics::METRICS;
 
@@ -134,6 +135,10 @@ pub async fn send_all(sink: &mut Sink, messages: impl IntoIterator<Item = Utf8By
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }
+}
+
+pub async fn pong(sink: &mut Sink) -> Result<(), ()> {
+    send(sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await
 }
 
 pub async fn send_error(sink: &mut Sink, message: &str) -> Result<(), ()> {

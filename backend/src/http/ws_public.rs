@@ -9,7 +9,7 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use common::{time::format_millis, ClientMessage, ServerMessage, Symbol};
+use common::{ClientMessage, ServerMessage, Symbol};
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
@@ -17,7 +17,6 @@ use super::error::ApiError;
 use super::orders::listed_symbol;
 use super::ws::{self, check_origin, Sink, Slot};
 use super::AppState;
-use crate::engine::now_ms;
 use crate::feed::messages::text;
 use crate::feed::FeedItem;
 
@@ -121,9 +120,7 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
 /// Answers one client message; Err when the client is gone.
 async fn reply(sink: &mut Sink, state: &AppState, symbol: &Symbol, text_in: &str, last: &mut u64) -> Result<(), ()> {
     match serde_json::from_str::<ClientMessage>(text_in) {
-        Ok(ClientMessage::Ping) => {
-            ws::send(sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await
-        }
+        Ok(ClientMessage::Ping) => ws::pong(sink).await,
         Ok(ClientMessage::GetOrderBook { depth }) => {
             let depth = depth.unwrap_or(10);
             if !(1..=1000).contains(&depth) {

@@ -7,13 +7,12 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use common::{time::format_millis, ClientMessage, ServerMessage};
+use common::{ClientMessage, ServerMessage};
 use futures_util::StreamExt;
 
 use super::error::ApiError;
 use super::ws::{self, check_origin, Sink, Slot};
 use super::AppState;
-use crate::engine::now_ms;
 use crate::feed::messages::text;
 
 /// Messages a private connection may have queued before it counts as too slow and is closed.
@@ -89,7 +88,7 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                     ws::Incoming::Stop => return,
                 };
                 let answer = match serde_json::from_str::<ClientMessage>(&text_in) {
-                    Ok(ClientMessage::Ping) => ws::send(&mut sink, text(&ServerMessage::Pong { timestamp: format_millis(now_ms()) })).await,
+                    Ok(ClientMessage::Ping) => ws::pong(&mut sink).await,
                     Ok(ClientMessage::Auth { .. }) => ws::send_error(&mut sink, "already authenticated").await,
                     _ => ws::send_error(&mut sink, "unknown message: only ping is taken here").await,
                 };

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use backend::config::{Config, RedisSettings, RedisTarget};
-use backend::engine::EngineSettings;
-use backend::markets::Markets;
+use backend::config::{Config, RedisTarget};
 use backend::redis_process::RedisProcess;
 use backend::startup::Application;
 use reqwest::{Client, Response};
@@ -31,18 +29,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Another instance of the app on an existing Redis.
 pub async fn spawn_app_on(redis_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let mut config = Config {
-        host: [127, 0, 0, 1].into(),
-        port: 0,
-        redis: RedisTarget::Url(redis_url.to_string()),
-        redis_settings: RedisSettings::default(),
-        markets: Markets::defaults(),
-        rate_limit_orders_per_sec: 0,
-        static_dir: PathBuf::from("dist"),
-        engine: EngineSettings::default(),
-        token_ttl_secs: 3600,
-        ws: Default::default(),
-    };
+    let mut config = Config::local(RedisTarget::Url(redis_url.to_string()), PathBuf::from("dist"));
     tweak(&mut config);
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());

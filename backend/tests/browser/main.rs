@@ -5,8 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use backend::config::{Config, RedisSettings, RedisTarget};
-use backend::markets::Markets;
+use backend::config::{Config, RedisTarget};
 use backend::redis_process::RedisProcess;
 use backend::startup::Application;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -26,15 +25,18 @@ fn free_port() -> u16 {
 
 async fn start_driver() -> (Driver, u16) {
     let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is installed (make test installs it)");
+    // Owned by the guard at once, so that it is killed on every path, a failed start included.
+    let driver = Driver(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (make test installs it)"),
+    );
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (Driver(child), port);
+            return (driver, port);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -65,18 +67,7 @@ async fn spawn_app() -> (String, RedisProcess) {
     let redis = RedisProcess::start_scratch(&[]).unwrap();
     let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
     assert!(dist.join("index.html").exists(), "build the UI first: trunk build --release");
-    let config = Config {
-        host: [127, 0, 0, 1].into(),
-        port: 0,
-        redis: RedisTarget::Url(redis.url()),
-        redis_settings: RedisSettings::default(),
-        markets: Markets::defaults(),
-        rate_limit_orders_per_sec: 0,
-        static_dir: dist,
-        engine: Default::default(),
-        token_ttl_secs: 3600,
-        ws: Default::default(),
-    };
+    let config = Config::local(RedisTarget::Url(redis.url()), dist);
     let app = Application::build(config).await.unwrap();
     let url = format!("http://{}/", app.local_addr());
     tokio::spawn(app.run());
