@@ -22,6 +22,7 @@ test: test-prereqs ui
 	cargo test -p frontend
 	cargo build --release -p backend
 	python3 scripts/readme_examples.py
+	python3 scripts/check_compose.py target/release/backend
 	cargo run --release -q -p backend --bin engine_bench -- --quick
 	cargo run --release -q -p backend --example rest_bench -- --quick
 

@@ -36,10 +36,10 @@ if $need_test; then
   command -v openssl >/dev/null || apt_install openssl
   command -v chromium >/dev/null || apt_install chromium
   command -v chromedriver >/dev/null || apt_install chromium-driver
-  if ! python3 -c 'import requests, websockets' 2>/dev/null; then
-    say "installing the Python requests and websockets packages (for the README's examples)"
-    python3 -m pip install --quiet requests websockets 2>/dev/null ||
-      python3 -m pip install --quiet --break-system-packages requests websockets
+  if ! python3 -c 'import requests, websockets, jsonschema, yaml' 2>/dev/null; then
+    say "installing Python packages for the README's examples and the compose file check"
+    python3 -m pip install --quiet requests websockets jsonschema pyyaml 2>/dev/null ||
+      python3 -m pip install --quiet --break-system-packages requests websockets jsonschema pyyaml
   fi
 fi
 

@@ -67,7 +67,37 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// Every variable the backend reads. `.env.example` lists exactly these and `backend --variables` prints
+/// them (tests check both, and the compose file is checked against them).
+pub const VARIABLES: &[&str] = &[
+    "HOST",
+    "PORT",
+    "REDIS_URL",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_DB",
+    "REDIS_PASSWORD",
+    "REDIS_SSL",
+    "REDIS_TLS_CA_FILE",
+    "DATA_DIR",
+    "REDIS_MAX_CONNECTIONS",
+    "REDIS_SOCKET_TIMEOUT",
+    "REDIS_SOCKET_CONNECT_TIMEOUT",
+    "MARKETS",
+    "TOKEN_TTL_SECONDS",
+    "RATE_LIMIT_ORDERS_PER_SEC",
+    "MAX_OPEN_ORDERS_PER_USER",
+    "ORDER_RETENTION_SECONDS",
+    "WS_MAX_CONNECTIONS",
+    "WS_MAX_MESSAGE_BYTES",
+    "WS_MESSAGES_PER_SEC",
+    "WS_ALLOWED_ORIGINS",
+    "STATIC_DIR",
+    "RUST_LOG",
+];
+
 fn var(name: &str) -> Option<String> {
+    debug_assert!(VARIABLES.contains(&name), "{name} is read but missing from config::VARIABLES");
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -195,6 +225,26 @@ fn load_dotenv(path: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names of `NAME=value` lines in `.env.example`, commented out or not.
+    fn example_variables() -> Vec<String> {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../.env.example")).unwrap();
+        text.lines()
+            .map(|l| l.trim_start_matches('#').trim())
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn env_example_lists_exactly_the_variables_the_backend_reads() {
+        let mut listed = example_variables();
+        listed.sort();
+        let mut known: Vec<String> = VARIABLES.iter().map(|v| v.to_string()).collect();
+        known.sort();
+        assert_eq!(listed, known);
+    }
 
     #[test]
     fn a_password_is_percent_encoded_in_the_redis_url() {

@@ -1,13 +1,16 @@
 //! `backend`: reads the configuration, builds the application and serves it.
 
-use backend::config::Config;
+use backend::config::{self, Config};
 use backend::startup::Application;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    if std::env::args().nth(1).as_deref() == Some("--variables") {
+        // The configuration variables, one per line (the compose file check reads them).
+        config::VARIABLES.iter().for_each(|v| println!("{v}"));
+        return;
+    }
+    // The configuration first: it loads `.env`, which may set RUST_LOG.
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -15,6 +18,9 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
