@@ -20,11 +20,10 @@ test: test-prereqs ui
 	scripts/ui_size.sh
 	cargo test --workspace --exclude frontend
 	cargo test -p frontend
-	cargo build --release -p backend
+	cargo build --release -p backend --bins --examples
 	python3 scripts/readme_examples.py
 	python3 scripts/check_compose.py target/release/backend
-	cargo run --release -q -p backend --bin engine_bench -- --quick
-	cargo run --release -q -p backend --example rest_bench -- --quick
+	python3 scripts/bench.py --quick
 
 ## The browser UI, built by trunk into dist/.
 ui: prereqs
@@ -36,8 +35,9 @@ prereqs:
 test-prereqs:
 	@scripts/prereqs.sh --test
 
-## Benchmarks (the README's figures): the engine through its scripts, then the REST API end to end.
-bench: prereqs
-	cargo build --release -p backend
-	cargo run --release -p backend --bin engine_bench
-	cargo run --release -p backend --example rest_bench
+## Benchmarks (the README's figures): the engine through its scripts beside the yardstick, the REST API
+## and the WebSocket fan-out end to end; a table, target/bench/results.json and results.md.
+## `make bench BENCH_ARGS=--quick` is the smoke run make test does.
+bench: test-prereqs
+	cargo build --release -p backend --bins --examples
+	python3 scripts/bench.py $(BENCH_ARGS)

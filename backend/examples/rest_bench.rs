@@ -3,8 +3,8 @@
 //! a fixed offered rate (open loop, measured from each request's scheduled time, so a stall is not hidden),
 //! and book reads (depth 10) per second.
 //!
-//! `cargo run --release -p backend --example rest_bench [-- --quick]` (build the backend first:
-//! `cargo build --release -p backend`).
+//! `cargo run --release -p backend --example rest_bench [-- --quick] [--runs N] [--json PATH]` (build the
+//! backend first: `cargo build --release -p backend`; `make bench` runs it with the other scenarios).
 
 mod support;
 
@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::bench::{self, describe_cpu, CpuMeter, Figures};
 use reqwest::Client;
 use serde_json::{json, Value};
 
@@ -21,43 +22,57 @@ const USERS: usize = 64;
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (secs, offered_secs) = if quick { (2.0, 2.0) } else { (10.0, 10.0) };
+    let secs = if quick { 2.0 } else { 10.0 };
+    let runs: usize = bench::arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(if quick { 1 } else { 3 });
     let server = support::Backend::start().await;
     let base = server.base.clone();
     let client = Client::builder().pool_max_idle_per_host(256).build().unwrap();
     let tokens = Arc::new(login_users(&client, &base).await);
+    let procs = [("backend", server.pid()), ("redis", server.redis_pid()), ("load client", std::process::id())];
+    let mut figures = Figures::default();
 
     println!("REST benchmark: backend, Redis and this load client on the same machine ({} cores)", num_cpus());
-    let placed = closed_loop(&client, &base, &tokens, 64, secs, Op::Place).await;
-    println!(
-        "  order placements, 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
-        placed.rate, placed.p50, placed.p99
-    );
-    let offered = open_loop(&client, &base, &tokens, 5_000.0, offered_secs).await;
-    println!(
-        "  order placements offered at 5,000/s: {:.0}/s served, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        offered.rate, offered.p50, offered.p99, offered.max
-    );
-    let reads = closed_loop(&client, &base, &tokens, 64, secs, Op::Book).await;
-    println!(
-        "  book reads (depth 10), 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
-        reads.rate, reads.p50, reads.p99
-    );
-    // This process's HTTP client costs more CPU than the server's answer; wrk is the lighter driver.
-    let wrk_reads = wrk(&format!("{base}/orders/book/BTC-USD?depth=10"), secs);
-    if let Some(rate) = wrk_reads {
-        println!("  book reads (depth 10) driven by wrk, 64 connections: {rate:.0}/s");
+    for run in 1..=runs {
+        let cpu = CpuMeter::start(&procs);
+        let placed = closed_loop(&client, &base, &tokens, 64, secs, Op::Place).await;
+        let per_order = cpu.per_op(placed.count);
+        println!(
+            "  run {run}: placements, 64 connections, closed loop: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+            placed.rate, placed.p50, placed.p99
+        );
+        println!("         CPU per placement: {}", describe_cpu(&per_order));
+        figures.push("rest_orders_per_sec", placed.rate);
+        for (name, us) in &per_order {
+            figures.push(&format!("rest_cpu_us_per_order_{}", name.replace(' ', "_")), *us);
+        }
+        let offered = open_loop(&client, &base, &tokens, OFFERED, secs).await;
+        println!(
+            "         offered at {OFFERED:.0}/s: {:.0}/s served, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            offered.rate, offered.p50, offered.p99, offered.max
+        );
+        figures.push("rest_p50_ms", offered.p50);
+        figures.push("rest_p99_ms", offered.p99);
+        // This process's HTTP client costs more CPU than the server's answer; wrk is the lighter driver.
+        let reads = match wrk(&format!("{base}/orders/book/BTC-USD?depth=10"), secs) {
+            Some(rate) => rate,
+            None => closed_loop(&client, &base, &tokens, 64, secs, Op::Book).await.rate,
+        };
+        println!("         book reads (depth 10), 64 connections: {reads:.0}/s");
+        figures.push("book_reads_per_sec", reads);
     }
+    figures.push("rest_offered_per_sec", OFFERED);
+    figures.write();
     println!();
-    println!("| figure | value | target |");
+    println!("| figure (median of {runs}) | value | target |");
     println!("|---|---|---|");
-    println!("| order placements/s (64 connections) | {:.0} | >= 20,000 |", placed.rate);
-    println!("| p99 at 5,000 orders/s offered | {:.2} ms | < 10 ms |", offered.p99);
-    println!("| book reads/s (depth 10), this client | {:.0} | |", reads.rate);
-    if let Some(rate) = wrk_reads {
-        println!("| book reads/s (depth 10), wrk | {rate:.0} | >= 30,000 |");
-    }
+    let m = |name: &str| figures.median(name).unwrap_or(f64::NAN);
+    println!("| order placements/s (64 connections) | {:.0} | >= 20,000 |", m("rest_orders_per_sec"));
+    println!("| p99 at {OFFERED:.0} orders/s offered | {:.2} ms | < 10 ms |", m("rest_p99_ms"));
+    println!("| book reads/s (depth 10) | {:.0} | >= 30,000 |", m("book_reads_per_sec"));
 }
+
+/// The fixed offered rate the latency figures are taken at.
+const OFFERED: f64 = 5_000.0;
 
 /// Requests per second `wrk` reaches on `url` (64 connections, one thread); None without wrk.
 fn wrk(url: &str, secs: f64) -> Option<f64> {
@@ -111,21 +126,22 @@ async fn one(client: &Client, base: &str, token: &str, op: Op, r: u64) -> bool {
     }
 }
 
-struct Figures {
+struct Latencies {
+    count: usize,
     rate: f64,
     p50: f64,
     p99: f64,
     max: f64,
 }
 
-fn figures(mut micros: Vec<u64>, secs: f64) -> Figures {
+fn latencies(mut micros: Vec<u64>, secs: f64) -> Latencies {
     micros.sort_unstable();
     let at = |q: f64| {
         micros.get(((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1))).copied().unwrap_or(0)
             as f64
             / 1e3
     };
-    Figures { rate: micros.len() as f64 / secs, p50: at(0.50), p99: at(0.99), max: at(1.0) }
+    Latencies { count: micros.len(), rate: micros.len() as f64 / secs, p50: at(0.50), p99: at(0.99), max: at(1.0) }
 }
 
 /// `conns` tasks each sending one request after another for `secs` seconds.
@@ -136,7 +152,7 @@ async fn closed_loop(
     conns: usize,
     secs: f64,
     op: Op,
-) -> Figures {
+) -> Latencies {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let failures = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -165,11 +181,11 @@ async fn closed_loop(
     if failed > 0 {
         println!("  ({failed} requests failed)");
     }
-    figures(all, secs)
+    latencies(all, secs)
 }
 
 /// Requests sent at a fixed rate whatever the answers do; latency counts from the scheduled time.
-async fn open_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, rate: f64, secs: f64) -> Figures {
+async fn open_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, rate: f64, secs: f64) -> Latencies {
     let total = (rate * secs) as u64;
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(total as usize);
@@ -196,5 +212,5 @@ async fn open_loop(client: &Client, base: &str, tokens: &Arc<Vec<String>>, rate:
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    figures(all, elapsed)
+    latencies(all, elapsed)
 }

@@ -3,19 +3,19 @@
 //! the delivery latency (order sent → its book update received, at every client) p50 and p99, and the
 //! backend's resident memory.
 //!
-//! `cargo run --release -p backend --example ws_bench [-- --clients N --rate R --seconds S]`
+//! `cargo run --release -p backend --example ws_bench [-- --clients N --rate R --seconds S --runs N --json PATH]`
 
 mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use backend::bench::{self, describe_cpu, rss_mb, CpuMeter, Figures};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    bench::arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn sequence_of(text: &str) -> Option<usize> {
@@ -23,19 +23,51 @@ fn sequence_of(text: &str) -> Option<usize> {
     rest[..rest.find(|c: char| !c.is_ascii_digit())?].parse().ok()
 }
 
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
 #[tokio::main]
 async fn main() {
     let (clients, rate, seconds) = (arg("--clients", 10_000) as usize, arg("--rate", 20), arg("--seconds", 15));
+    let runs = arg("--runs", 1);
+    let mut figures = Figures::default();
+    for run in 1..=runs {
+        println!("run {run} of {runs}: {clients} clients, {rate} book changes/s for {seconds} s");
+        let r = one_run(clients, rate, seconds).await;
+        figures.push("ws_clients", clients as f64);
+        figures.push("ws_p50_ms", r.p50);
+        figures.push("ws_p99_ms", r.p99);
+        figures.push("ws_delivered_share", r.delivered_share);
+        figures.push("backend_rss_mb", r.peak_rss);
+        figures.push("ws_backend_cpu_us_per_delivery", r.backend_us);
+        figures.push("ws_client_cpu_us_per_delivery", r.client_us);
+    }
+    figures.write();
+    let m = |name: &str| figures.median(name).unwrap_or(f64::NAN);
+    println!();
+    println!("| figure (median of {runs}) | value | target |");
+    println!("|---|---|---|");
+    println!("| clients on one instance | {clients} | 10,000 |");
+    println!("| book changes per second | {rate} | 20 |");
+    println!("| share of updates delivered | {:.4} | 1 |", m("ws_delivered_share"));
+    println!("| delivery latency p50 | {:.1} ms | |", m("ws_p50_ms"));
+    println!("| delivery latency p99 | {:.1} ms | < 100 ms |", m("ws_p99_ms"));
+    println!("| backend RSS, peak | {:.0} MB | < 300 MB |", m("backend_rss_mb"));
+    println!(
+        "| CPU per delivered update: backend / this client | {:.1} us / {:.1} us | |",
+        m("ws_backend_cpu_us_per_delivery"),
+        m("ws_client_cpu_us_per_delivery")
+    );
+}
+
+struct RunFigures {
+    p50: f64,
+    p99: f64,
+    delivered_share: f64,
+    peak_rss: f64,
+    backend_us: f64,
+    client_us: f64,
+}
+
+/// One backend, `clients` clients on its book feed, a writer making `rate` book changes a second.
+async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     let server = support::Backend::start().await;
     let (port, pid, base) = (server.port, server.pid(), server.base.clone());
     let http = reqwest::Client::new();
@@ -89,6 +121,7 @@ async fn main() {
     // The writer: resting orders at distinct prices, so each is one book change (sequence 1, 2, ...).
     let total = rate * seconds;
     let mut peak_rss: f64 = 0.0;
+    let cpu = CpuMeter::start(&[("backend", pid), ("client", std::process::id())]);
     let tick = Duration::from_secs_f64(1.0 / rate as f64);
     let start = Instant::now();
     for i in 0..total {
@@ -109,16 +142,23 @@ async fn main() {
         lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3
     };
     let expected = clients as u64 * total;
-    println!();
-    println!("| figure | value | target |");
-    println!("|---|---|---|");
-    println!("| clients on one instance | {clients} | 10,000 |");
-    println!("| book changes per second | {rate} | 20 |");
-    println!("| updates delivered | {} of {expected} | all |", lat.len());
-    println!("| delivery latency p50 | {:.1} ms | |", at(0.5));
-    println!("| delivery latency p99 | {:.1} ms | < 100 ms |", at(0.99));
-    println!("| backend RSS, peak | {peak_rss:.0} MB | < 300 MB |");
+    let per_delivery = cpu.per_op(lat.len());
+    println!(
+        "  delivered {} of {expected}, p50 {:.1} ms, p99 {:.1} ms, peak RSS {peak_rss:.0} MB; CPU per delivered update: {}",
+        lat.len(),
+        at(0.5),
+        at(0.99),
+        describe_cpu(&per_delivery)
+    );
     for t in tasks {
         t.abort();
+    }
+    RunFigures {
+        p50: at(0.5),
+        p99: at(0.99),
+        delivered_share: lat.len() as f64 / expected as f64,
+        peak_rss,
+        backend_us: per_delivery[0].1,
+        client_us: per_delivery[1].1,
     }
 }

@@ -3,6 +3,7 @@
 //! benchmarks and `make run`.
 
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod feed;

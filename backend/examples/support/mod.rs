@@ -12,7 +12,7 @@ pub struct Backend {
     child: Child,
     pub port: u16,
     pub base: String,
-    _redis: RedisProcess,
+    redis: RedisProcess,
 }
 
 impl Drop for Backend {
@@ -40,7 +40,7 @@ impl Backend {
             .unwrap_or_else(|e| {
                 panic!("cannot start {}: {e} (run `cargo build --release -p backend` first)", exe.display())
             });
-        let backend = Backend { child, port, base: format!("http://127.0.0.1:{port}/api/v1"), _redis: redis };
+        let backend = Backend { child, port, base: format!("http://127.0.0.1:{port}/api/v1"), redis };
         let http = reqwest::Client::new();
         for _ in 0..100 {
             if http.get(format!("{}/health", backend.base)).send().await.is_ok_and(|r| r.status() == 200) {
@@ -53,5 +53,9 @@ impl Backend {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    pub fn redis_pid(&self) -> u32 {
+        self.redis.pid().expect("redis-server runs")
     }
 }

@@ -2,13 +2,15 @@
 //! (`../shared/bench/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
 //! Redis memory per resting order; and throughput again with 1,000,000 orders resting.
 //!
-//! `cargo run --release -p backend --bin engine_bench [-- --quick]`
+//! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH]` (`make bench` runs it
+//! with the other scenarios; `--json` writes every figure, one value per run, for `scripts/bench.py`).
 
 mod flows;
 mod stats;
 
 use std::sync::Arc;
 
+use backend::bench::{median, Figures};
 use backend::engine::{Engine, EngineSettings};
 use backend::markets::Markets;
 use backend::redis_process::RedisProcess;
@@ -48,6 +50,9 @@ async fn main() {
         .expect("the yardstick script at ../shared/bench/seed_layout_match.lua");
     let yardstick_sha: String =
         redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
+    // The ceiling no script can beat: an empty one, driven the same way.
+    let noop_sha: String = redis::cmd("SCRIPT").arg("LOAD").arg("return 0").query_async(&mut conn).await.unwrap();
+    let mut figures = Figures::default();
 
     println!(
         "engine benchmark: {} connections x pipeline {}, {} orders per run, {} runs",
@@ -76,25 +81,38 @@ async fn main() {
         }
         rested = rest_share;
         engine_rates.push(rate);
+        figures.push(
+            "engine_redis_cpu_us_per_order",
+            (redis_cpu(&mut conn).await - cpu_before) * 1e6 / opts.orders as f64,
+        );
         flush(&mut conn).await;
         let _: String = redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
         let cpu_before = redis_cpu(&mut conn).await;
         yard_rates.push(yardstick_flow(&client, &yardstick_sha, opts.orders).await);
+        let cpu = redis_cpu(&mut conn).await - cpu_before;
+        figures.push("reference_redis_cpu_us_per_order", cpu * 1e6 / opts.orders as f64);
         if run == 1 {
-            let cpu = redis_cpu(&mut conn).await - cpu_before;
             println!("  Redis main thread CPU per yardstick order: {:.1} us", cpu * 1e6 / opts.orders as f64);
         }
+        let noop = yardstick_flow(&client, &noop_sha, opts.orders).await;
+        figures.push("redis_noop_script_per_sec", noop);
         println!(
-            "  run {run}: engine {:>8.0} orders/s (batches of {BATCH}), {:>8.0} (one order per call)   yardstick {:>8.0} orders/s",
+            "  run {run}: engine {:>8.0} orders/s (batches of {BATCH}), {:>8.0} (one order per call)   yardstick {:>8.0} orders/s   empty script {noop:>8.0}/s",
             engine_rates[run - 1],
             single_rates[run - 1],
             yard_rates[run - 1]
         );
     }
-    let (engine_rate, yard_rate) = (median(&mut engine_rates), median(&mut yard_rates));
+    for (e, y) in engine_rates.iter().zip(&yard_rates) {
+        figures.push("engine_orders_per_sec", *e);
+        figures.push("reference_orders_per_sec", *y);
+        figures.push("engine_vs_reference_ratio", e / y);
+    }
+    single_rates.iter().for_each(|r| figures.push("engine_single_order_calls_per_sec", *r));
+    let (engine_rate, yard_rate) = (median(&engine_rates), median(&yard_rates));
     flush(&mut conn).await;
     let yard_native = yardstick_redis_benchmark(redis.port(), &yardstick_sha, opts.orders);
-    let single_rate = median(&mut single_rates);
+    let single_rate = median(&single_rates);
     println!("share of engine orders that rested: {:.0}%", rested * 100.0);
 
     flush(&mut conn).await;
@@ -105,10 +123,15 @@ async fn main() {
         let (rate, _) = engine_flow(&client, &engine, opts.orders, 2_000_000 + run * 10_000, BATCH).await;
         deep_rates.push(rate);
     }
-    let deep_rate = median(&mut deep_rates);
+    let deep_rate = median(&deep_rates);
+    deep_rates.iter().for_each(|r| figures.push("engine_orders_per_sec_deep_book", *r));
+    figures.push("redis_bytes_per_resting_order", bytes);
+    figures.push("deep_book_resting_orders", opts.resting as f64);
 
     flush(&mut conn).await;
     let (sweep_fills, sweep_ms) = sweep_bound(&client, &engine).await;
+    figures.push("longest_call_ms", sweep_ms);
+    figures.write();
 
     println!();
     println!("| figure | value |");
@@ -117,6 +140,8 @@ async fn main() {
     println!("| engine orders/s, one order per call (median) | {:.0} |", single_rate);
     println!("| yardstick orders/s, same driver (median) | {:.0} |", yard_rate);
     println!("| engine / yardstick | {:.2}x |", engine_rate / yard_rate);
+    let noop = figures.median("redis_noop_script_per_sec").unwrap_or(f64::NAN);
+    println!("| empty script calls/s, same driver: the ceiling for any script (median) | {noop:.0} |");
     if let Some(native) = yard_native {
         println!("| yardstick orders/s, redis-benchmark (its README's way; a lighter client) | {native:.0} |");
     }
@@ -125,11 +150,6 @@ async fn main() {
     println!("| deep book / empty book | {:.0}% |", 100.0 * deep_rate / engine_rate);
     println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
     drop(redis);
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
 }
 
 async fn flush(conn: &mut MultiplexedConnection) {

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""`make bench`: every headline figure in one run, on this machine.
+
+Runs the three benchmark programs one after another (each starts its own redis-server and, for REST
+and WebSocket, its own release backend), shows their progress as they go, then prints one table
+(median of the runs, their spread, the target) and writes target/bench/results.json and
+target/bench/results.md. `--quick` is the smoke run `make test` does: small sizes, one run each; it
+checks that every scenario runs and yields every figure, not how fast.
+
+Build first: cargo build --release -p backend --bins --examples
+"""
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "target", "bench")
+RELEASE = os.path.join(ROOT, "target", "release")
+
+# (label, figure, unit, target text, check) in the order of the table.
+HEADLINES = [
+    ("engine, orders/s (batches of 16 per script call)", "engine_orders_per_sec", "/s", "", None),
+    ("yardstick seed_layout_match.lua, same driver, same Redis", "reference_orders_per_sec", "/s", "", None),
+    ("engine / yardstick", "engine_vs_reference_ratio", "x", ">= 1.0", lambda v: v >= 1.0),
+    ("empty script, same driver: the ceiling", "redis_noop_script_per_sec", "/s", "", None),
+    ("engine with the deep book resting, orders/s", "engine_orders_per_sec_deep_book", "/s", "", None),
+    ("Redis bytes per resting order", "redis_bytes_per_resting_order", "B", "<= 100", lambda v: v <= 100),
+    ("longest script call (market order, 1,500 makers)", "longest_call_ms", "ms", "", None),
+    ("REST order placements/s (64 connections)", "rest_orders_per_sec", "/s", ">= 20,000", lambda v: v >= 20_000),
+    ("REST p50 at 5,000 placements/s offered", "rest_p50_ms", "ms", "", None),
+    ("REST p99 at 5,000 placements/s offered", "rest_p99_ms", "ms", "< 10", lambda v: v < 10),
+    ("book reads/s (depth 10, wrk)", "book_reads_per_sec", "/s", ">= 30,000", lambda v: v >= 30_000),
+    ("WebSocket clients on one instance", "ws_clients", "", "10,000", None),
+    ("WebSocket delivery p99 (20 book changes/s)", "ws_p99_ms", "ms", "< 100", lambda v: v < 100),
+    ("backend RSS, peak (WebSocket scenario)", "backend_rss_mb", "MB", "< 300", lambda v: v < 300),
+]
+# Where the time goes: CPU per operation by process (the machine has 2 cores; everything shares them).
+BREAKDOWN = [
+    ("Redis CPU per engine order", "engine_redis_cpu_us_per_order", "us"),
+    ("Redis CPU per yardstick order", "reference_redis_cpu_us_per_order", "us"),
+    ("REST placement: backend CPU", "rest_cpu_us_per_order_backend", "us"),
+    ("REST placement: Redis CPU", "rest_cpu_us_per_order_redis", "us"),
+    ("REST placement: load client CPU", "rest_cpu_us_per_order_load_client", "us"),
+    ("WebSocket update: backend CPU per delivery", "ws_backend_cpu_us_per_delivery", "us"),
+    ("WebSocket update: load client CPU per delivery", "ws_client_cpu_us_per_delivery", "us"),
+]
+
+
+def scenarios(quick):
+    engine = [os.path.join(RELEASE, "engine_bench")] + (["--quick"] if quick else [])
+    rest = [os.path.join(RELEASE, "examples", "rest_bench")] + (["--quick"] if quick else ["--runs", "3"])
+    ws = [os.path.join(RELEASE, "examples", "ws_bench")]
+    ws += ["--clients", "200", "--seconds", "3", "--runs", "1"] if quick else ["--clients", "10000", "--runs", "3"]
+    return [("engine", engine), ("rest", rest), ("ws", ws)]
+
+
+def run_scenario(n, total, name, cmd):
+    path = os.path.join(OUT, f"{name}.json")
+    if os.path.exists(path):
+        os.remove(path)
+    started = time.time()
+    print(f"\033[1m[{n}/{total}] {name}: {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd)}\033[0m", flush=True)
+    proc = subprocess.Popen(cmd + ["--json", path], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        print(f"  [{name} {time.time() - started:5.0f} s] {line.rstrip()}", flush=True)
+    if proc.wait() != 0:
+        sys.exit(f"the {name} scenario failed (exit {proc.returncode})")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2]
+
+
+def machine():
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    version = next((w.split("=")[1] for w in redis if w.startswith("v=")), "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(),
+        "redis": version,
+        "commit": commit.stdout.strip() or "?",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def fmt(value, unit):
+    if unit == "/s":
+        return f"{value:,.0f}/s"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit in ("ms", "us"):
+        return f"{value:.1f} {unit}" if value >= 10 else f"{value:.2f} {unit}"
+    if unit in ("B", "MB"):
+        return f"{value:.1f} {unit}"
+    return f"{value:,.0f}"
+
+
+def spread(values, unit):
+    if len(values) < 2:
+        return "one run"
+    return f"{fmt(min(values), unit)} – {fmt(max(values), unit)} ({len(values)} runs)"
+
+
+def table(runs, quick, info):
+    lines = [
+        f"Measured by `make bench{' BENCH_ARGS=--quick' if quick else ''}` on {info['cores']} cores ({info['cpu']}), "
+        f"{info['memory_gib']} GiB, Redis {info['redis']}, commit {info['commit']}, {info['date']}; "
+        "Redis, backend and load clients all on this machine.",
+        "",
+        "| figure | median | spread (min – max) | target | |",
+        "|---|---|---|---|---|",
+    ]
+    for label, key, unit, target, check in HEADLINES:
+        values = runs[key]
+        status = "" if check is None else "smoke run" if quick else "met" if check(median(values)) else "**missed**"
+        lines.append(f"| {label} | {fmt(median(values), unit)} | {spread(values, unit)} | {target} | {status} |")
+    lines += ["", "Where the time goes (CPU time per operation, by process):", "", "| | median | spread |", "|---|---|---|"]
+    for label, key, unit in BREAKDOWN:
+        values = runs[key]
+        lines.append(f"| {label} | {fmt(median(values), unit)} | {spread(values, unit)} |")
+    return "\n".join(lines)
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    os.makedirs(OUT, exist_ok=True)
+    started = time.time()
+    runs = {}
+    plan = scenarios(quick)
+    for n, (name, cmd) in enumerate(plan, 1):
+        runs.update(run_scenario(n, len(plan), name, cmd))
+    needed = [key for _, key, *_ in HEADLINES] + [key for _, key, _ in BREAKDOWN]
+    missing = [k for k in needed if not runs.get(k)]
+    broken = [k for k in needed if k in runs and not all(math.isfinite(v) and v > 0 for v in runs[k])]
+    if missing or broken:
+        sys.exit(f"figures missing: {missing}; not finite and positive: {broken}")
+    info = machine()
+    text = table(runs, quick, info)
+    results = {key: median(values) for key, values in sorted(runs.items())}
+    results["spread"] = {k: {"min": min(v), "max": max(v), "runs": v} for k, v in sorted(runs.items())}
+    results["targets"] = {
+        key: {"target": target, "met": None if quick else check(median(runs[key]))}
+        for _, key, _, target, check in HEADLINES
+        if check
+    }
+    results["machine"] = info
+    results["quick"] = quick
+    with open(os.path.join(OUT, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    with open(os.path.join(OUT, "results.md"), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    print()
+    print(text)
+    print(f"\nwritten: target/bench/results.json, target/bench/results.md ({time.time() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
