@@ -3,6 +3,9 @@
 use backend::config::{self, Config};
 use backend::startup::Application;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     if std::env::args().nth(1).as_deref() == Some("--variables") {

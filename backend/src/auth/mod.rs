@@ -43,17 +43,26 @@ fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// Lower-case hex of some bytes (on every authenticated request, so without `format!`).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
 /// The key a session is stored under: the SHA-256 of its token, hex.
 fn session_key(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("session:{hex}")
+    "session:".to_string() + &hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn new_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
 }
 
 /// Accounts and sessions over a Redis connection.
@@ -128,5 +137,17 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
         let _: () = redis::cmd("DEL").arg(session_key(token)).query_async(&mut self.conn.clone()).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keys_are_the_hex_sha256_of_the_token() {
+        // sha256("abc"), the FIPS 180-2 example.
+        assert_eq!(session_key("abc"), "session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
     }
 }

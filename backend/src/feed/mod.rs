@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::keys::MarketKeys;
-use crate::engine::wire;
+use crate::engine::{wire, Event};
 use crate::markets::Markets;
 
 /// Messages a public connection may fall behind by before it is resynced.
@@ -100,14 +100,20 @@ impl Feed {
         }
     }
 
-    /// Hands a user's messages to each of their connections. A connection whose queue is full is
-    /// dropped from the hub (its socket task then closes it with a reason): memory stays bounded.
-    fn route_private(&self, messages: Vec<(u64, Utf8Bytes)>) {
-        if messages.is_empty() {
+    /// Whether any public connection on this instance watches the market.
+    fn watched(&self, symbol: &Symbol) -> bool {
+        self.markets.get(symbol).is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
+    /// Hands an event's private messages to each connection of the users concerned. A connection whose
+    /// queue is full is dropped from the hub (its socket task then closes it with a reason): memory
+    /// stays bounded.
+    fn route_private(&self, market: &common::Market, event: &Event) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if users.is_empty() {
             return;
         }
-        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        for (user_id, message) in messages {
+        for (user_id, message) in messages::private(market, event, |u| users.contains_key(&u)) {
             if let Some(sinks) = users.get_mut(&user_id) {
                 sinks.retain(|(_, tx)| tx.try_send(message.clone()).is_ok());
             }
@@ -145,16 +151,17 @@ async fn subscriber(feed: Arc<Feed>, redis: redis::Client, markets: Markets, rea
                     match wire::decode_events(msg.get_payload_bytes()) {
                         Ok(events) => {
                             for event in events {
-                                let made = messages::messages(market, &event);
-                                feed.route_private(made.private);
-                                feed.publish(
-                                    &market.symbol,
-                                    FeedItem::Update {
+                                feed.route_private(market, &event);
+                                // Nobody watching: nothing to make. A client that subscribes after this
+                                // check takes its snapshot after it too, and the snapshot holds this event.
+                                if feed.watched(&market.symbol) {
+                                    let item = FeedItem::Update {
                                         seq: event.seq,
                                         book_changed: event.book_changed,
-                                        messages: made.public.into(),
-                                    },
-                                );
+                                        messages: messages::public(market, &event).into(),
+                                    };
+                                    feed.publish(&market.symbol, item);
+                                }
                             }
                         }
                         Err(e) => {

@@ -263,6 +263,24 @@ async fn closed_orders_expire_after_the_retention() {
 }
 
 #[tokio::test]
+async fn a_users_history_is_trimmed_to_its_newest_closed_orders() {
+    let settings = EngineSettings { history_per_user: 20, ..EngineSettings::default() };
+    let mut t = spawn_engine_with(settings).await;
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        // A market order on an empty book is cancelled at once: one close each.
+        ids.push(market_order(Buy, "1").by(&t, 1).await.unwrap().order.id);
+    }
+    // Trimmed back to 20 once over 25, looked at on one close in 16.
+    let kept: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
+    assert!((20..=25 + 16).contains(&kept), "{kept} closed orders kept");
+    let listed = t.engine.orders(1, None, StatusFilter::Closed, 100).await.unwrap();
+    let listed: Vec<u64> = listed.iter().map(|o| o.id).collect();
+    let newest: Vec<u64> = ids.iter().rev().take(kept).copied().collect();
+    assert_eq!(listed, newest, "the newest closed orders are the ones kept, newest first");
+}
+
+#[tokio::test]
 async fn a_flushed_script_cache_is_recovered_transparently() {
     let mut t = spawn_engine().await;
     limit(Sell, "1", "100").by(&t, 1).await.unwrap();
