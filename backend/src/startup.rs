@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::auth::Accounts;
+use crate::auth::{Accounts, SessionCache};
 use crate::config::{Config, RedisTarget};
 use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
@@ -40,14 +40,15 @@ impl Application {
         let conn = RedisPool::connect(&url, &config.redis_settings).await?;
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_scripts().await?;
-        let accounts = Accounts::new(conn, config.token_ttl_secs);
+        let redis_client = crate::redis_pool::client(&url, &config.redis_settings)?;
+        let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(redis_client.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
         Ok(Application {
             listener,
             state: AppState {
                 placer: Batcher::start(engine.clone(), 4, 32),
-                feed: Feed::start(crate::redis_pool::client(&url, &config.redis_settings)?, &config.markets).await,
+                feed: Feed::start(redis_client, &config.markets).await,
                 ws: Arc::new(config.ws.clone()),
                 ws_slots: Default::default(),
                 engine,

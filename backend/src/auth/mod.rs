@@ -3,8 +3,9 @@
 //! `Authorization: Bearer` header into the caller's user id.
 
 mod extractor;
+pub mod sessions;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -13,6 +14,8 @@ use common::{Password, Username};
 use redis::aio::ConnectionLike;
 use redis::Script;
 use sha2::{Digest, Sha256};
+
+pub use sessions::SessionCache;
 
 pub use extractor::AuthUser;
 
@@ -65,16 +68,17 @@ fn new_token() -> String {
     hex(&bytes)
 }
 
-/// Accounts and sessions over a Redis connection.
+/// Accounts and sessions over a Redis connection, with this instance's cache of sessions.
 #[derive(Clone)]
 pub struct Accounts<C> {
     conn: C,
     token_ttl_secs: u64,
+    sessions: Arc<SessionCache>,
 }
 
 impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
-    pub fn new(conn: C, token_ttl_secs: u64) -> Accounts<C> {
-        Accounts { conn, token_ttl_secs }
+    pub fn new(conn: C, token_ttl_secs: u64, sessions: Arc<SessionCache>) -> Accounts<C> {
+        Accounts { conn, token_ttl_secs, sessions }
     }
 
     pub fn token_ttl_secs(&self) -> u64 {
@@ -130,12 +134,34 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
 
     /// The user a token belongs to, while its session lasts.
     pub async fn user_of(&self, token: &str) -> Result<Option<u64>, AuthError> {
-        Ok(redis::cmd("GET").arg(session_key(token)).query_async(&mut self.conn.clone()).await?)
+        let key = session_key(token);
+        if let Some(user_id) = self.sessions.get(&key) {
+            return Ok(Some(user_id));
+        }
+        let epoch = self.sessions.epoch();
+        let (user_id, ttl_ms): (Option<u64>, i64) =
+            redis::pipe().cmd("GET").arg(&key).cmd("PTTL").arg(&key).query_async(&mut self.conn.clone()).await?;
+        if let Some(user_id) = user_id {
+            self.sessions.insert(key, user_id, ttl_ms, epoch);
+        }
+        Ok(user_id)
     }
 
-    /// Ends a session at once.
+    /// Ends a session at once, on every instance: deleted and announced in one atomic step.
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        let _: () = redis::cmd("DEL").arg(session_key(token)).query_async(&mut self.conn.clone()).await?;
+        let key = session_key(token);
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("DEL")
+            .arg(&key)
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(sessions::REVOKED_CHANNEL)
+            .arg(&key)
+            .ignore()
+            .query_async(&mut self.conn.clone())
+            .await?;
+        self.sessions.revoke(&key);
         Ok(())
     }
 }

@@ -84,6 +84,26 @@ async fn logout_stops_the_token_at_once() {
 }
 
 #[tokio::test]
+async fn a_logout_on_one_instance_stops_the_token_on_every_instance() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(&a.redis_url, |_| {}).await;
+    let token = a.user("alice").await;
+    // Give b's session cache time to subscribe to revocations, then let it cache the session.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        assert_eq!(b.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+    }
+    let r = a.client.post(a.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    // b learns of it through Redis within moments, far sooner than its cache would expire (10 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while b.get("/api/v1/orders/", Some(&token)).await.status() != 401 {
+        assert!(std::time::Instant::now() < deadline, "the other instance still accepts a revoked token");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_token_expires_after_its_lifetime() {
     let app = spawn_app_with(|c| c.token_ttl_secs = 1).await;
     let token = app.user("alice").await;
