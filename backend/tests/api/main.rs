@@ -5,5 +5,6 @@ mod accounts;
 mod helpers;
 mod market_data;
 mod orders;
+mod slow_clients;
 mod tls;
 mod ws;
