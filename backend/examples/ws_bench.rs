@@ -7,7 +7,8 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::bench::{self, describe_cpu, rss_mb, CpuMeter, Figures};
@@ -77,10 +78,13 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     let token = login["access_token"].as_str().unwrap().to_string();
     let rss_idle = rss_mb(pid);
 
-    // Connect the clients, a few at a time; each waits for its snapshot.
+    // Connect the clients, a few at a time; each waits for its snapshot. The writer stores when it sent
+    // each order (microseconds since `epoch`, by sequence number) where every client reads it without a
+    // lock; each client keeps its own latencies: the load client should cost as little CPU as it can.
+    let total = rate * seconds;
     let url = format!("ws://127.0.0.1:{port}/api/v1/ws/orderbook/BTC-USD");
-    let sent: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
-    let latencies: Arc<Mutex<Vec<u64>>> = Arc::new(Mutex::new(Vec::new()));
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
+    let epoch = Instant::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for chunk in 0..clients.div_ceil(200) {
@@ -91,23 +95,25 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
         for ws in futures_util::future::join_all(opening).await {
             let (mut ws, _) = ws.expect("a client connects");
             let _snapshot = ws.next().await;
-            let (sent, latencies) = (sent.clone(), latencies.clone());
+            let sent = sent.clone();
             tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(total as usize);
                 while let Some(Ok(msg)) = ws.next().await {
-                    let tungstenite_text = match msg {
+                    let text = match msg {
                         tokio_tungstenite::tungstenite::Message::Text(t) => t,
                         _ => continue,
                     };
-                    if !tungstenite_text.starts_with("{\"type\":\"book_update\"") {
+                    if !text.starts_with("{\"type\":\"book_update\"") {
                         continue;
                     }
                     // Only the sequence is needed: read it without parsing the whole message.
-                    let Some(seq) = sequence_of(&tungstenite_text) else { continue };
-                    let at = sent.lock().unwrap().get(seq - 1).copied();
-                    if let Some(at) = at {
-                        latencies.lock().unwrap().push(at.elapsed().as_micros() as u64);
+                    let Some(seq) = sequence_of(&text) else { continue };
+                    let at = sent.get(seq.wrapping_sub(1)).map_or(0, |t| t.load(Ordering::Acquire));
+                    if at > 0 {
+                        latencies.push(epoch.elapsed().as_micros() as u64 - at);
                     }
                 }
+                latencies
             }));
         }
     }
@@ -119,14 +125,13 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     );
 
     // The writer: resting orders at distinct prices, so each is one book change (sequence 1, 2, ...).
-    let total = rate * seconds;
     let mut peak_rss: f64 = 0.0;
     let cpu = CpuMeter::start(&[("backend", pid), ("client", std::process::id())]);
     let tick = Duration::from_secs_f64(1.0 / rate as f64);
     let start = Instant::now();
     for i in 0..total {
         tokio::time::sleep_until((start + tick * i as u32).into()).await;
-        sent.lock().unwrap().push(Instant::now());
+        sent[i as usize].store(epoch.elapsed().as_micros().max(1) as u64, Ordering::Release);
         let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "0.01", "price": format!("{}", 1000 + i)});
         let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 201);
@@ -136,13 +141,20 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     peak_rss = peak_rss.max(rss_mb(pid));
-    let mut lat = latencies.lock().unwrap().clone();
+    let per_delivery_cpu = cpu.per_op(1);
+    // Stopping the server closes every socket: each client task ends and hands over its latencies.
+    drop(server);
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap_or_default());
+    }
     lat.sort_unstable();
     let at = |q: f64| {
         lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1e3
     };
     let expected = clients as u64 * total;
-    let per_delivery = cpu.per_op(lat.len());
+    let per_delivery: Vec<(&str, f64)> =
+        per_delivery_cpu.iter().map(|&(name, us)| (name, us / lat.len().max(1) as f64)).collect();
     println!(
         "  delivered {} of {expected}, p50 {:.1} ms, p99 {:.1} ms, peak RSS {peak_rss:.0} MB; CPU per delivered update: {}",
         lat.len(),
@@ -150,9 +162,6 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
         at(0.99),
         describe_cpu(&per_delivery)
     );
-    for t in tasks {
-        t.abort();
-    }
     RunFigures {
         p50: at(0.5),
         p99: at(0.99),

@@ -20,6 +20,11 @@ impl Figures {
         self.0.entry(name.to_string()).or_default().push(value);
     }
 
+    /// A figure's values so far, one per run.
+    pub fn runs(&self, name: &str) -> Vec<f64> {
+        self.0.get(name).cloned().unwrap_or_default()
+    }
+
     /// The median of a figure's runs so far.
     pub fn median(&self, name: &str) -> Option<f64> {
         self.0.get(name).map(|v| median(v))

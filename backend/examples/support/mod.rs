@@ -55,6 +55,11 @@ impl Backend {
         self.child.id()
     }
 
+    /// `http://127.0.0.1:<port>`.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
     pub fn redis_pid(&self) -> u32 {
         self.redis.pid().expect("redis-server runs")
     }
