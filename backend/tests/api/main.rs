@@ -5,6 +5,7 @@ mod accounts;
 mod helpers;
 mod market_data;
 mod orders;
+mod redis_memory;
 mod slow_clients;
 mod tls;
 mod ws;

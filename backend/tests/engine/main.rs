@@ -1,5 +1,6 @@
 //! The matching engine's tests, each against a `redis-server` it starts itself.
 
+mod bounds;
 mod helpers;
 mod model;
 mod no_partial_writes;

@@ -1,0 +1,57 @@
+//! Redis is never blocked for long: a market order against a deep book stops at the fill cap, and
+//! Redis's own SLOWLOG shows how long the call took.
+
+use backend::engine::EngineSettings;
+use common::{OrderStatus, Side::*};
+
+use crate::helpers::*;
+
+/// The documented bound on one call (README: a capped sweep takes about 3 ms on the project's machine);
+/// the margin absorbs a slow or busy test machine, while an uncapped sweep of this book takes far longer.
+const BOUND_MICROS: i64 = 30_000;
+
+#[tokio::test]
+async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() {
+    let mut t = spawn_engine_with(EngineSettings::default()).await;
+    // 10,000 resting sells on 10 levels from 100 users (the open-orders cap is per user).
+    let mut placing = Vec::new();
+    for user in 1..=100u64 {
+        let engine = t.engine.clone();
+        placing.push(tokio::spawn(async move {
+            for i in 0..100u64 {
+                let req = limit(Sell, "0.01", &format!("{}", 50_000 + i % 10));
+                engine.place(user, &req.0).await.unwrap();
+            }
+        }));
+    }
+    for p in placing {
+        p.await.unwrap();
+    }
+    let _: () =
+        redis::cmd("CONFIG").arg("SET").arg("slowlog-log-slower-than").arg(0).query_async(&mut t.conn).await.unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query_async(&mut t.conn).await.unwrap();
+
+    let sweep = market_order(Buy, "100").by(&t, 1_000).await.unwrap().order;
+
+    let cap = EngineSettings::default().max_fills_per_call as usize;
+    assert_eq!(sweep.trades.as_ref().unwrap().len(), cap, "the sweep stops at the fill cap");
+    assert_eq!(sweep.status, OrderStatus::Cancelled, "and its remainder is cancelled");
+    // Each entry: id, timestamp, duration in microseconds, the command's arguments, client, name.
+    let log: Vec<Vec<redis::Value>> = redis::cmd("SLOWLOG").arg("GET").arg(100).query_async(&mut t.conn).await.unwrap();
+    let call = log
+        .into_iter()
+        .filter_map(|entry| {
+            let micros: i64 = redis::from_redis_value(entry.get(2)?.clone()).ok()?;
+            // The arguments include binary ones: only the command's name is read.
+            let args: Vec<redis::Value> = redis::from_redis_value(entry.get(3)?.clone()).ok()?;
+            let name: String = redis::from_redis_value(args.first()?.clone()).ok()?;
+            name.eq_ignore_ascii_case("evalsha").then_some(micros)
+        })
+        .max()
+        .expect("the sweep's script call is in the SLOWLOG");
+    eprintln!("the capped sweep took {call} us in Redis");
+    assert!(call < BOUND_MICROS, "one call blocked Redis for {call} us");
+    let book = t.engine.book(&common::Symbol::parse(SYMBOL).unwrap(), 20).await.unwrap();
+    let resting: rust_decimal::Decimal = book.asks.iter().map(|l| l.quantity.0).sum();
+    assert_eq!(resting, rust_decimal::Decimal::new(10_000 - cap as i64, 2), "everything not filled still rests");
+}
