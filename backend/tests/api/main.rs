@@ -2,6 +2,7 @@
 //! `redis-server`.
 
 mod accounts;
+mod durability;
 mod helpers;
 mod market_data;
 mod orders;

@@ -27,14 +27,16 @@ impl Drop for Server {
 
 async fn start_backend(redis_url: &str, port: u16) -> Server {
     // Held by `Server` at once, so that it is killed whatever happens next.
-    let server = Server(Command::new(env!("CARGO_BIN_EXE_backend"))
-        .env("PORT", port.to_string())
-        .env("REDIS_URL", redis_url)
-        .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the backend starts"));
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_backend"))
+            .env("PORT", port.to_string())
+            .env("REDIS_URL", redis_url)
+            .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the backend starts"),
+    );
     let http = reqwest::Client::new();
     for _ in 0..100 {
         if http.get(format!("http://127.0.0.1:{port}/api/v1/health")).send().await.is_ok_and(|r| r.status() == 200) {
