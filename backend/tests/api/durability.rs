@@ -59,10 +59,10 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
             let (mut done, mut i) = (0, 0u64);
             while done < PER_WRITER {
                 i += 1;
-                let side = if (i + w as u64) % 2 == 0 { "buy" } else { "sell" };
+                let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
                 let mut body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit",
                     "quantity": "1", "price": format!("{}", 100 + i % 5)});
-                if i % 3 == 0 {
+                if i.is_multiple_of(3) {
                     body["client_order_id"] = json!(format!("w{w}-{i}"));
                 }
                 let r = client.post(&url).bearer_auth(&token).json(&body).send().await;
