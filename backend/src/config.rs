@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::market::MarketConfigError;
 
 use crate::engine::EngineSettings;
+use crate::http::server::HttpLimits;
 use crate::http::ws::WsConfig;
 use crate::markets::{market_from_text, Markets};
 
@@ -57,6 +58,7 @@ pub struct Config {
     /// How long a login token lasts, in seconds.
     pub token_ttl_secs: u64,
     pub ws: WsConfig,
+    pub http: HttpLimits,
 }
 
 /// A variable that is set but cannot be used.
@@ -93,6 +95,8 @@ pub const VARIABLES: &[&str] = &[
     "WS_MESSAGES_PER_SEC",
     "WS_ALLOWED_ORIGINS",
     "STATIC_DIR",
+    "MAX_CONNECTIONS",
+    "HEADER_READ_TIMEOUT_SECONDS",
     "RUST_LOG",
 ];
 
@@ -151,6 +155,7 @@ impl Config {
             engine: EngineSettings::default(),
             token_ttl_secs: 3600,
             ws: WsConfig::default(),
+            http: HttpLimits::default(),
         }
     }
 
@@ -188,6 +193,13 @@ impl Config {
             rate_limit_orders_per_sec: parsed("RATE_LIMIT_ORDERS_PER_SEC", 100)?,
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or("dist".into())),
             token_ttl_secs: parsed("TOKEN_TTL_SECONDS", 24 * 3600)?,
+            http: {
+                let d = HttpLimits::default();
+                HttpLimits {
+                    max_connections: parsed("MAX_CONNECTIONS", d.max_connections)?,
+                    header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECONDS", d.header_read_timeout)?,
+                }
+            },
             ws: {
                 let d = WsConfig::default();
                 WsConfig {

@@ -68,7 +68,7 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
         let router = app(self.state, &self.config.static_dir);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await
+        crate::http::server::serve(self.listener, router, self.config.http.clone(), shutdown_signal()).await
     }
 }
 

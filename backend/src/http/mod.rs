@@ -10,6 +10,7 @@ pub mod openapi;
 mod orders;
 mod query;
 pub mod rate_limit;
+pub mod server;
 pub mod ws;
 mod ws_public;
 mod ws_user;

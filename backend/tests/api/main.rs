@@ -2,6 +2,7 @@
 //! `redis-server`.
 
 mod accounts;
+mod connections;
 mod durability;
 mod helpers;
 mod market_data;
