@@ -21,9 +21,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    tracing_subscriber::fmt().with_env_filter(log_filter()).init();
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -36,4 +34,14 @@ async fn main() {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }
+}
+
+/// RUST_LOG's filter, with the libraries that would log message bodies, headers or commands (and so
+/// tokens and passwords) held at `info` whatever RUST_LOG says: no secret is ever written to a log.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    for target in ["tungstenite", "tokio_tungstenite", "hyper", "hyper_util", "h2", "redis", "rustls"] {
+        filter = filter.add_directive(format!("{target}=info").parse().expect("a valid directive"));
+    }
+    filter
 }

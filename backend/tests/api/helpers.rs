@@ -103,3 +103,58 @@ pub fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["code"], code, "{body}");
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
 }
+
+/// The backend binary (the debug build Cargo makes for integration tests) as a process of its own, for
+/// tests that read its memory or its output. Killed on drop.
+pub struct BackendProcess {
+    child: std::process::Child,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+impl Drop for BackendProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl BackendProcess {
+    /// Starts it on `port` with these variables (rate limit off) and waits until it is healthy.
+    pub async fn start(port: u16, vars: &[(&str, &str)]) -> BackendProcess {
+        let log = std::env::temp_dir().join(format!("backend-{}-{port}.log", std::process::id()));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_backend"));
+        cmd.env("PORT", port.to_string()).env("RATE_LIMIT_ORDERS_PER_SEC", "0");
+        for var in ["REDIS_URL", "REDIS_HOST", "REDIS_PASSWORD"] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(vars.iter().copied()).stdout(out.try_clone().unwrap()).stderr(out);
+        // Held at once, so that it is killed whatever happens next.
+        let server = BackendProcess { child: cmd.spawn().expect("the backend starts"), log };
+        let http = Client::new();
+        for _ in 0..100 {
+            let health = http.get(format!("http://127.0.0.1:{port}/api/v1/health")).send().await;
+            if health.is_ok_and(|r| r.status() == 200) {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the backend did not become healthy: {}", std::fs::read_to_string(&server.log).unwrap_or_default());
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything it has printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

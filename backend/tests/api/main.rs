@@ -8,6 +8,7 @@ mod helpers;
 mod market_data;
 mod orders;
 mod redis_memory;
+mod secrets;
 mod slow_clients;
 mod tls;
 mod ws;

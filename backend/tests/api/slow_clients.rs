@@ -2,7 +2,6 @@
 //! its resident memory can be read alone) while dozens of WebSocket clients that never read a byte sit
 //! on its feeds and a steady order flow makes hundreds of thousands of messages for them.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,37 +14,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The backend binary (the debug build Cargo makes for integration tests) over `redis_url`.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_backend(redis_url: &str, port: u16) -> Server {
-    // Held by `Server` at once, so that it is killed whatever happens next.
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_backend"))
-            .env("PORT", port.to_string())
-            .env("REDIS_URL", redis_url)
-            .env("RATE_LIMIT_ORDERS_PER_SEC", "0")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the backend starts"),
-    );
-    let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if http.get(format!("http://127.0.0.1:{port}/api/v1/health")).send().await.is_ok_and(|r| r.status() == 200) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the backend did not become healthy");
-}
+use crate::helpers::BackendProcess;
 
 /// Orders from two users at one price, alternating sides: every second one trades, so each makes a
 /// book update, order updates, often a trade and fills, and the book stays small.
@@ -65,8 +34,8 @@ fn order(side: Side) -> NewOrder {
 #[tokio::test]
 async fn clients_that_never_read_do_not_grow_the_servers_memory() {
     let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = start_backend(&redis.url(), port).await;
+    let port = crate::helpers::free_port();
+    let server = BackendProcess::start(port, &[("REDIS_URL", &redis.url()), ("RUST_LOG", "error")]).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let http = reqwest::Client::new();
     let creds = json!({"username": "alice", "password": "password-of-alice"});
@@ -98,7 +67,7 @@ async fn clients_that_never_read_do_not_grow_the_servers_memory() {
         n
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pid = server.0.id();
+    let pid = server.pid();
     let before = rss_mb(pid);
 
     // The flow, straight into the engine from 8 writers, with the server's memory sampled throughout.
