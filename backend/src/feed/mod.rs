@@ -42,6 +42,8 @@ pub struct Feed {
     markets: HashMap<Symbol, broadcast::Sender<FeedItem>>,
     users: Mutex<UserSinks>,
     next_sink: std::sync::atomic::AtomicU64,
+    /// Bumped each time the private connections are dropped because events may have been missed.
+    losses: std::sync::atomic::AtomicU64,
 }
 
 /// A private connection's registration; dropping it unregisters the connection.
@@ -49,7 +51,16 @@ pub struct UserSubscription {
     feed: Arc<Feed>,
     user_id: u64,
     sink_id: u64,
+    losses_at_start: u64,
     pub messages: mpsc::Receiver<Utf8Bytes>,
+}
+
+impl UserSubscription {
+    /// Whether the hub dropped this connection because events may have been missed (its Redis
+    /// subscription was lost), rather than because the connection fell behind.
+    pub fn events_were_missed(&self) -> bool {
+        self.feed.losses.load(std::sync::atomic::Ordering::Acquire) != self.losses_at_start
+    }
 }
 
 impl Drop for UserSubscription {
@@ -73,6 +84,7 @@ impl Feed {
             markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
             users: Mutex::new(HashMap::new()),
             next_sink: 0.into(),
+            losses: 0.into(),
         });
         let (ready, subscribed) = tokio::sync::oneshot::channel();
         tokio::spawn(subscriber(feed.clone(), redis, markets.clone(), ready));
@@ -89,8 +101,10 @@ impl Feed {
     pub fn subscribe_user(self: &Arc<Feed>, user_id: u64, capacity: usize) -> UserSubscription {
         let (tx, rx) = mpsc::channel(capacity);
         let sink_id = self.next_sink.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.users.lock().unwrap_or_else(|e| e.into_inner()).entry(user_id).or_default().push((sink_id, tx));
-        UserSubscription { feed: self.clone(), user_id, sink_id, messages: rx }
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let losses_at_start = self.losses.load(std::sync::atomic::Ordering::Acquire);
+        users.entry(user_id).or_default().push((sink_id, tx));
+        UserSubscription { feed: self.clone(), user_id, sink_id, losses_at_start, messages: rx }
     }
 
     fn publish(&self, symbol: &Symbol, item: FeedItem) {
@@ -120,9 +134,16 @@ impl Feed {
         }
     }
 
+    /// Events may have been lost: every public connection resyncs from a snapshot, and every private
+    /// one is closed with the reason (its client reloads its orders over REST when it reconnects).
     fn resync_all(&self) {
         for symbol in self.markets.keys() {
             self.publish(symbol, FeedItem::Resync);
+        }
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if !users.is_empty() {
+            self.losses.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            users.clear();
         }
     }
 }
@@ -171,6 +192,8 @@ async fn subscriber(feed: Arc<Feed>, redis: redis::Client, markets: Markets, rea
                     }
                 }
                 tracing::warn!("event subscription lost");
+                // Tell the clients now rather than at the next attempt.
+                feed.resync_all();
                 crate::metrics::METRICS.redis_errors.with_label_values(&["pubsub"]).inc();
             }
             Err(e) => {

@@ -106,7 +106,12 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                     if ws::send_all(&mut sink, out).await.is_err() { return }
                 }
                 None => {
-                    ws::close(&mut sink, "too slow: reconnect and reload your orders over REST").await;
+                    let reason = if subscription.events_were_missed() {
+                        "events may have been missed (the server lost Redis): reconnect and reload your orders over REST"
+                    } else {
+                        "too slow: reconnect and reload your orders over REST"
+                    };
+                    ws::close(&mut sink, reason).await;
                     return;
                 }
             }
