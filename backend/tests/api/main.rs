@@ -2,6 +2,7 @@
 //! `redis-server`.
 
 mod accounts;
+mod backend_crash;
 mod connections;
 mod durability;
 mod helpers;
