@@ -45,6 +45,10 @@ pub struct AppState {
     pub ws_slots: Arc<ws::Slots>,
 }
 
+async fn no_such_endpoint() -> error::ApiError {
+    error::ApiError::NotFound { code: "not_found", detail: "no such endpoint".into() }
+}
+
 /// The whole app: API routes, then the browser UI from `static_dir` for every other path.
 pub fn app(state: AppState, static_dir: &Path) -> Router {
     let ui = ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
@@ -56,6 +60,8 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .route("/api/v1/ws/orderbook/{symbol}", get(ws_public::orderbook_ws))
         .route("/api/v1/ws/user", get(ws_user::user_ws))
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
+        // An API path that names no endpoint gets the contract's error, not the UI's page.
+        .route("/api/{*rest}", axum::routing::any(no_such_endpoint))
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod backend_crash;
+mod bad_input;
 mod connections;
 mod durability;
 mod helpers;
