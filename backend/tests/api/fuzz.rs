@@ -50,7 +50,7 @@ fn field_value(name: &'static str) -> impl Strategy<Value = Value> {
         6 => plausible,
         1 => Just(Value::Null),
         1 => any::<bool>().prop_map(Value::Bool),
-        1 => any::<i64>().prop_map(|n| Value::from(n)),
+        1 => any::<i64>().prop_map(Value::from),
         1 => "\\PC{0,12}".prop_map(Value::String),
         1 => Just(Value::Array(vec![])),
     ]
