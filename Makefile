@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run demo test ui prereqs test-prereqs bench
+.PHONY: run demo test ui prereqs test-prereqs bench soak
 
 ## Runs the whole stack: installs what is missing, builds the UI, starts Redis (embedded unless
 ## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
@@ -41,3 +41,9 @@ test-prereqs:
 bench: test-prereqs
 	cargo build --release -p backend --bins --examples
 	python3 scripts/bench.py $(BENCH_ARGS)
+
+## Soak run (10 minutes, not part of make test): steady mixed load, memory and p99 sampled every 5 s;
+## fails unless memory stays flat and latency stable. Figures in target/soak/results.json.
+soak: prereqs
+	cargo build --release -p backend --bins --examples
+	./target/release/examples/soak --minutes 10 --json target/soak/results.json

@@ -60,6 +60,10 @@ impl Backend {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    pub fn redis_port(&self) -> u16 {
+        self.redis.port()
+    }
+
     pub fn redis_pid(&self) -> u32 {
         self.redis.pid().expect("redis-server runs")
     }
