@@ -148,7 +148,10 @@ end
 -- Moves an order into its owner's closed hash (out of its bucket and the owner's open set when it was
 -- open); its client_order_id mapping expires after the retention. Returns the packed record.
 -- The closed hash is trimmed back to its cap (oldest ids first) once it exceeds the cap by a quarter,
--- looked at on one close in 16: a trim sorts the hash's ids, so it must be rare to keep closes cheap.
+-- looked at on one close in 8: a trim sorts the hash's ids, so it must be rare to keep closes cheap.
+-- Which closes look is chosen by the fractional part of id x 0.618... (golden ratio), not by `id % 8`: a
+-- user whose ids share a residue (users taking turns, say) would otherwise never be looked at and never
+-- trimmed; along any arithmetic progression of ids the golden-ratio sequence leaves only bounded gaps.
 local function store_closed(o, was_open, retention_text, history_cap)
   if was_open then
     redis.call('HDEL', bucket_key(o.id), fmt(o.id % 64))
@@ -158,7 +161,8 @@ local function store_closed(o, was_open, retention_text, history_cap)
   local hist = user_key(o.uid, 'closed')
   redis.call('HSET', hist, o.id_text, record .. o.cid)
   redis.call('PEXPIRE', hist, retention_text)
-  if o.id % 16 == 0 and redis.call('HLEN', hist) > history_cap + math.floor(history_cap / 4) then
+  local spread = o.id * 0.6180339887498949
+  if spread - math.floor(spread) < 0.125 and redis.call('HLEN', hist) > history_cap + math.floor(history_cap / 4) then
     local ids = redis.call('HKEYS', hist)
     for i = 1, #ids do
       ids[i] = tonumber(ids[i])

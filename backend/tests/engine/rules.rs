@@ -271,13 +271,31 @@ async fn a_users_history_is_trimmed_to_its_newest_closed_orders() {
         // A market order on an empty book is cancelled at once: one close each.
         ids.push(market_order(Buy, "1").by(&t, 1).await.unwrap().order.id);
     }
-    // Trimmed back to 20 once over 25, looked at on one close in 16.
+    // Trimmed back to 20 once over 25, looked at on about one close in 8.
     let kept: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
     assert!((20..=25 + 16).contains(&kept), "{kept} closed orders kept");
     let listed = t.engine.orders(1, None, StatusFilter::Closed, 100).await.unwrap();
     let listed: Vec<u64> = listed.iter().map(|o| o.id).collect();
     let newest: Vec<u64> = ids.iter().rev().take(kept).copied().collect();
     assert_eq!(listed, newest, "the newest closed orders are the ones kept, newest first");
+}
+
+#[tokio::test]
+async fn a_history_is_trimmed_whatever_the_pattern_of_its_order_ids() {
+    let settings = EngineSettings { history_per_user: 20, ..EngineSettings::default() };
+    let mut t = spawn_engine_with(settings).await;
+    // 16 users in turn: each user's order ids share one residue modulo 16.
+    for _ in 0..100 {
+        for user in 1..=16 {
+            market_order(Buy, "1").by(&t, user).await.unwrap();
+        }
+    }
+    for user in 1..=16u64 {
+        let key = format!("{{BTC/USD}}:user:{user}:closed");
+        let kept: usize = redis::cmd("HLEN").arg(&key).query_async(&mut t.conn).await.unwrap();
+        // Trimmed back to 20 once over 25; looked at often enough that at most a few closes pass between.
+        assert!(kept < 40, "user {user} keeps {kept} of 100 closed orders with a cap of 20");
+    }
 }
 
 #[tokio::test]
