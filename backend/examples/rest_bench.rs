@@ -23,7 +23,7 @@ const USERS: usize = 64;
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let secs = if quick { 2.0 } else { 10.0 };
-    let runs: usize = bench::arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(if quick { 1 } else { 3 });
+    let runs: usize = bench::arg_or("--runs", if quick { 1 } else { 3 });
     let server = support::Backend::start().await;
     let base = server.base.clone();
     let client = Client::builder().pool_max_idle_per_host(256).build().unwrap();

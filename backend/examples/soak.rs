@@ -18,10 +18,6 @@ use serde_json::{json, Value};
 
 const USERS: usize = 16;
 
-fn arg(name: &str, default: f64) -> f64 {
-    bench::arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 struct Sample {
     at_secs: f64,
     rss_mb: f64,
@@ -34,7 +30,8 @@ struct Sample {
 
 #[tokio::main]
 async fn main() {
-    let (minutes, rate, clients) = (arg("--minutes", 10.0), arg("--rate", 500.0), arg("--clients", 100.0) as usize);
+    let (minutes, rate, clients) =
+        (bench::arg_or("--minutes", 10.0), bench::arg_or("--rate", 500.0), bench::arg_or("--clients", 100usize));
     let server = support::Backend::start().await;
     let (base, port, pid) = (server.base.clone(), server.port, server.pid());
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();

@@ -15,10 +15,6 @@ use backend::bench::{self, describe_cpu, rss_mb, CpuMeter, Figures};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-fn arg(name: &str, default: u64) -> u64 {
-    bench::arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn sequence_of(text: &str) -> Option<usize> {
     let rest = &text[text.find("\"sequence\":")? + 11..];
     rest[..rest.find(|c: char| !c.is_ascii_digit())?].parse().ok()
@@ -26,8 +22,9 @@ fn sequence_of(text: &str) -> Option<usize> {
 
 #[tokio::main]
 async fn main() {
-    let (clients, rate, seconds) = (arg("--clients", 10_000) as usize, arg("--rate", 20), arg("--seconds", 15));
-    let runs = arg("--runs", 1);
+    let (clients, rate, seconds) =
+        (bench::arg_or("--clients", 10_000usize), bench::arg_or("--rate", 20), bench::arg_or("--seconds", 15));
+    let runs = bench::arg_or("--runs", 1);
     let mut figures = Figures::default();
     for run in 1..=runs {
         println!("run {run} of {runs}: {clients} clients, {rate} book changes/s for {seconds} s");

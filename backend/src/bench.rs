@@ -11,6 +11,11 @@ pub fn arg(name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
+/// The value of `--name <value>` read as a `T`, or `default` when absent or unreadable.
+pub fn arg_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 /// Figures by name, one value per run, written as JSON to the `--json` path when one is given.
 #[derive(Default)]
 pub struct Figures(BTreeMap<String, Vec<f64>>);

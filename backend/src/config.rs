@@ -121,8 +121,9 @@ fn seconds(name: &'static str, default: Duration) -> Result<Duration, ConfigErro
     }
 }
 
-/// Percent-encodes a URL's user-info part (a password may hold any character).
-fn encode_userinfo(text: &str) -> String {
+/// Percent-encodes text for a URL (every byte but the unreserved ones): a Redis password in the
+/// user-info part, a symbol in a path.
+pub fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
@@ -168,7 +169,7 @@ impl Config {
                 let scheme = if parsed("REDIS_SSL", false)? { "rediss" } else { "redis" };
                 let port: u16 = parsed("REDIS_PORT", 6379)?;
                 let db: u32 = parsed("REDIS_DB", 0)?;
-                let auth = var("REDIS_PASSWORD").map(|p| format!(":{}@", encode_userinfo(&p))).unwrap_or_default();
+                let auth = var("REDIS_PASSWORD").map(|p| format!(":{}@", percent_encode(&p))).unwrap_or_default();
                 RedisTarget::Url(format!("{scheme}://{auth}{host}:{port}/{db}"))
             }
             (None, None) => RedisTarget::Embedded { data_dir: PathBuf::from(var("DATA_DIR").unwrap_or("data".into())) },
@@ -260,6 +261,6 @@ mod tests {
 
     #[test]
     fn a_password_is_percent_encoded_in_the_redis_url() {
-        assert_eq!(encode_userinfo("p@ss:w/rd"), "p%40ss%3Aw%2Frd");
+        assert_eq!(percent_encode("p@ss:w/rd"), "p%40ss%3Aw%2Frd");
     }
 }

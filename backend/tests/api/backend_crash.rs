@@ -8,7 +8,7 @@ use std::time::Duration;
 use backend::redis_process::RedisProcess;
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, BackendProcess};
+use crate::helpers::{free_port, register_and_login, BackendProcess};
 
 const CLIENTS: usize = 4;
 const ORDERS: usize = 100;
@@ -24,11 +24,7 @@ async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_bac
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
     let mut tokens = Vec::new();
     for c in 0..CLIENTS {
-        let creds = json!({"username": format!("client{c}"), "password": "password-of-client"});
-        assert_eq!(http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap().status(), 201);
-        let login: Value =
-            http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
-        tokens.push(login["access_token"].as_str().unwrap().to_string());
+        tokens.push(register_and_login(&http, &base, &format!("client{c}"), "password-of-client").await);
     }
 
     // Each client places its orders one after another, retrying each (same body, same id) until answered.

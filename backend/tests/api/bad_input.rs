@@ -5,6 +5,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
+use backend::config::percent_encode;
+
 use crate::helpers::*;
 
 async fn dump(app: &TestApp) -> Vec<(String, Vec<u8>)> {
@@ -161,7 +163,7 @@ async fn malformed_input_everywhere_gets_the_contracts_error_and_changes_no_key(
     // Paths and queries: nasty symbols, bad ids, out-of-range or malformed bounds.
     let mut gets: Vec<(String, Option<&str>, u16, &str)> = Vec::new();
     for symbol in nasty_symbols() {
-        let enc = urlencode(&symbol);
+        let enc = percent_encode(&symbol);
         // An empty symbol leaves a path that names no endpoint.
         let code = if symbol.is_empty() { "not_found" } else { "unknown_symbol" };
         gets.push((format!("/api/v1/orders/book/{enc}"), None, 404, code));
@@ -286,7 +288,7 @@ async fn malformed_input_everywhere_gets_the_contracts_error_and_changes_no_key(
     }
     for symbol in nasty_symbols().into_iter().take(6) {
         tried += 1;
-        let url = app.ws_url(&format!("/api/v1/ws/orderbook/{}", urlencode(&symbol)));
+        let url = app.ws_url(&format!("/api/v1/ws/orderbook/{}", percent_encode(&symbol)));
         if tokio_tungstenite::connect_async(url).await.is_ok() {
             failures.push(format!("a book feed for {symbol:?} was opened"));
         }
@@ -313,13 +315,4 @@ async fn next_text(
             _ => return None,
         }
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -76,13 +76,7 @@ impl TestApp {
 
     /// Registers `name` (password `password-of-<name>`) and logs in; returns the token.
     pub async fn user(&self, name: &str) -> String {
-        let creds = json!({"username": name, "password": format!("password-of-{name}")});
-        let r = self.post_json("/api/v1/auth/register", None, &creds).await;
-        assert_eq!(r.status(), 201, "register {name}");
-        let r = self.post_json("/api/v1/auth/login", None, &creds).await;
-        assert_eq!(r.status(), 200, "login {name}");
-        let body: Value = r.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_string()
+        register_and_login(&self.client, &self.url("/api/v1"), name, &format!("password-of-{name}")).await
     }
 
     /// Places a limit order; returns the response.
@@ -90,6 +84,18 @@ impl TestApp {
         let body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price});
         self.post_json("/api/v1/orders/", Some(token), &body).await
     }
+}
+
+/// Registers `name` with `password` on the API at `base` (`http://host:port/api/v1`) and logs in;
+/// returns the token.
+pub async fn register_and_login(client: &Client, base: &str, name: &str, password: &str) -> String {
+    let creds = json!({"username": name, "password": password});
+    let r = client.post(format!("{base}/auth/register")).json(&creds).send().await.expect("request sent");
+    assert_eq!(r.status(), 201, "register {name}");
+    let r = client.post(format!("{base}/auth/login")).json(&creds).send().await.expect("request sent");
+    assert_eq!(r.status(), 200, "login {name}");
+    let body: Value = r.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
 }
 
 /// Status and JSON body of a response.

@@ -8,10 +8,10 @@ use std::process::Command;
 
 use backend::redis_process::RedisProcess;
 use futures_util::SinkExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{free_port, BackendProcess};
+use crate::helpers::{free_port, register_and_login, BackendProcess};
 
 const REDIS_PASSWORD: &str = "redis-secret-Zq81";
 const USER_PASSWORD: &str = "user-secret-Wm44";
@@ -30,10 +30,7 @@ async fn redis_auth_works_and_no_secret_is_ever_logged() {
     let server = BackendProcess::start(port, &vars).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let http = reqwest::Client::new();
-    let creds = json!({"username": "alice", "password": USER_PASSWORD});
-    assert_eq!(http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap().status(), 201);
-    let login: Value = http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = register_and_login(&http, &base, "alice", USER_PASSWORD).await;
     let order = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "1", "price": "100"});
     let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&order).send().await.unwrap();
     assert_eq!(r.status(), 201, "orders go through a password-protected Redis");

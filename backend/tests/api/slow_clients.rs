@@ -11,10 +11,10 @@ use backend::markets::Markets;
 use backend::redis_process::RedisProcess;
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::BackendProcess;
+use crate::helpers::{register_and_login, BackendProcess};
 
 /// Orders from two users at one price, alternating sides: every second one trades, so each makes a
 /// book update, order updates, often a trade and fills, and the book stays small.
@@ -38,10 +38,7 @@ async fn clients_that_never_read_do_not_grow_the_servers_memory() {
     let server = BackendProcess::start(port, &[("REDIS_URL", &redis.url()), ("RUST_LOG", "error")]).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let http = reqwest::Client::new();
-    let creds = json!({"username": "alice", "password": "password-of-alice"});
-    assert_eq!(http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap().status(), 201);
-    let login: Value = http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = register_and_login(&http, &base, "alice", "password-of-alice").await;
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let alice: u64 = redis::cmd("GET").arg("user:name:alice").query_async(&mut conn).await.unwrap();
