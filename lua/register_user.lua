@@ -1,16 +1,16 @@
 -- register_user: creates an account unless the username is taken, atomically. (Accounts, not matching:
 -- it lives here beside the engine's scripts because it is one.)
 --
--- KEYS[1] user:name:<username>   KEYS[2] next_user_id
--- ARGV[1] username   ARGV[2] argon2 password hash   ARGV[3] now, ms
+-- KEYS[1] user:name:<username>
+-- ARGV[1] the new user id (taken from next_user_id beforehand)   ARGV[2] argon2 password hash
+-- ARGV[3] now, ms
 --
--- Returns the new user id, or 0 when the username is taken (nothing written then).
--- The account itself is the hash user:<id> {username, password, created_ms}.
+-- The account is the hash user:name:<username> {id, password, created_ms}: one key, so the script touches
+-- one Redis Cluster slot. Returns 1, or 0 when the username is taken (nothing written then; the id taken
+-- for it is skipped, as an order id taken by a refused order is).
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-local id = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], id)
-redis.call('HSET', 'user:' .. string.format('%d', id), 'username', ARGV[1], 'password', ARGV[2], 'created_ms', ARGV[3])
-return id
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'password', ARGV[2], 'created_ms', ARGV[3])
+return 1

@@ -12,11 +12,31 @@ use crate::http::server::HttpLimits;
 use crate::http::ws::WsConfig;
 use crate::markets::{market_from_text, Markets};
 
-/// Where Redis is: a URL given by the operator, or an embedded `redis-server` the backend starts itself.
+/// Where Redis is: one server at a URL given by the operator, an embedded `redis-server` the backend
+/// starts itself, a Redis Cluster, or the master a set of Sentinels names.
 #[derive(Clone, Debug)]
 pub enum RedisTarget {
     Url(String),
-    Embedded { data_dir: PathBuf },
+    Embedded {
+        data_dir: PathBuf,
+    },
+    /// Seed nodes of a Redis Cluster, as URLs (`redis://:password@host:port`); the rest is discovered.
+    Cluster {
+        nodes: Vec<String>,
+    },
+    Sentinel(SentinelTarget),
+}
+
+/// A master found through Redis Sentinel, and how to talk to it.
+#[derive(Clone, Debug)]
+pub struct SentinelTarget {
+    /// The Sentinels' addresses (they are asked in turn).
+    pub sentinels: Vec<(String, u16)>,
+    /// The name the Sentinels monitor the master under.
+    pub master: String,
+    pub password: Option<String>,
+    pub db: i64,
+    pub tls: bool,
 }
 
 /// How the backend talks to Redis.
@@ -81,6 +101,9 @@ pub const VARIABLES: &[&str] = &[
     "REDIS_PASSWORD",
     "REDIS_SSL",
     "REDIS_TLS_CA_FILE",
+    "REDIS_CLUSTER_NODES",
+    "REDIS_SENTINEL_NODES",
+    "REDIS_SENTINEL_MASTER",
     "DATA_DIR",
     "REDIS_MAX_CONNECTIONS",
     "REDIS_SOCKET_TIMEOUT",
@@ -132,6 +155,66 @@ pub fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+/// Where Redis is, from the first of these that is set: `REDIS_CLUSTER_NODES`, `REDIS_SENTINEL_NODES`,
+/// `REDIS_URL`, `REDIS_HOST`; with none, an embedded server. `REDIS_PASSWORD`, `REDIS_SSL` and
+/// `REDIS_DB` apply to the cluster's nodes and to the Sentinels' master too.
+fn redis_target() -> Result<RedisTarget, ConfigError> {
+    let tls = parsed("REDIS_SSL", false)?;
+    let password = var("REDIS_PASSWORD");
+    let db: i64 = parsed("REDIS_DB", 0)?;
+    let scheme = if tls { "rediss" } else { "redis" };
+    let auth = password.as_deref().map(|p| format!(":{}@", percent_encode(p))).unwrap_or_default();
+    if let Some(list) = var("REDIS_CLUSTER_NODES") {
+        if db != 0 {
+            return Err(ConfigError { name: "REDIS_DB", reason: "a Redis Cluster has only database 0".into() });
+        }
+        let nodes = host_ports("REDIS_CLUSTER_NODES", &list)?;
+        let nodes = nodes
+            .iter()
+            .map(|(host, port)| match host.contains(':') {
+                true => format!("{scheme}://{auth}[{host}]:{port}"),
+                false => format!("{scheme}://{auth}{host}:{port}"),
+            })
+            .collect();
+        return Ok(RedisTarget::Cluster { nodes });
+    }
+    if let Some(list) = var("REDIS_SENTINEL_NODES") {
+        let sentinels = host_ports("REDIS_SENTINEL_NODES", &list)?;
+        let master = var("REDIS_SENTINEL_MASTER").unwrap_or_else(|| "mymaster".into());
+        return Ok(RedisTarget::Sentinel(SentinelTarget { sentinels, master, password, db, tls }));
+    }
+    Ok(match (var("REDIS_URL"), var("REDIS_HOST")) {
+        (Some(url), _) => RedisTarget::Url(url),
+        (None, Some(host)) => {
+            let port: u16 = parsed("REDIS_PORT", 6379)?;
+            RedisTarget::Url(format!("{scheme}://{auth}{host}:{port}/{db}"))
+        }
+        (None, None) => RedisTarget::Embedded { data_dir: PathBuf::from(var("DATA_DIR").unwrap_or("data".into())) },
+    })
+}
+
+/// A comma-separated list of `host:port`.
+fn host_ports(name: &'static str, list: &str) -> Result<Vec<(String, u16)>, ConfigError> {
+    let nodes: Vec<(String, u16)> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let bad = || ConfigError { name, reason: format!("`{n}` is not host:port") };
+            let (host, port) = n.rsplit_once(':').ok_or_else(bad)?;
+            let port: u16 = port.parse().map_err(|_| bad())?;
+            if host.is_empty() || port == 0 {
+                return Err(bad());
+            }
+            Ok((host.trim_matches(['[', ']']).to_string(), port))
+        })
+        .collect::<Result<_, _>>()?;
+    if nodes.is_empty() {
+        return Err(ConfigError { name, reason: "lists no node".into() });
+    }
+    Ok(nodes)
+}
+
 /// `MARKETS`: `SYMBOL:tick:lot:min_qty:max_qty:max_price` entries separated by `;`.
 fn markets() -> Result<Markets, ConfigError> {
     let Some(text) = var("MARKETS") else { return Ok(Markets::defaults()) };
@@ -163,17 +246,7 @@ impl Config {
     /// Reads `.env` (when present, without overriding the environment), then the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         load_dotenv(".env");
-        let redis = match (var("REDIS_URL"), var("REDIS_HOST")) {
-            (Some(url), _) => RedisTarget::Url(url),
-            (None, Some(host)) => {
-                let scheme = if parsed("REDIS_SSL", false)? { "rediss" } else { "redis" };
-                let port: u16 = parsed("REDIS_PORT", 6379)?;
-                let db: u32 = parsed("REDIS_DB", 0)?;
-                let auth = var("REDIS_PASSWORD").map(|p| format!(":{}@", percent_encode(&p))).unwrap_or_default();
-                RedisTarget::Url(format!("{scheme}://{auth}{host}:{port}/{db}"))
-            }
-            (None, None) => RedisTarget::Embedded { data_dir: PathBuf::from(var("DATA_DIR").unwrap_or("data".into())) },
-        };
+        let redis = redis_target()?;
         let defaults = EngineSettings::default();
         let redis_defaults = RedisSettings::default();
         let max_connections: usize = parsed("REDIS_MAX_CONNECTIONS", redis_defaults.max_connections)?;
@@ -257,6 +330,15 @@ mod tests {
         let mut known: Vec<String> = VARIABLES.iter().map(|v| v.to_string()).collect();
         known.sort();
         assert_eq!(listed, known);
+    }
+
+    #[test]
+    fn node_lists_are_host_port_pairs() {
+        let nodes = host_ports("REDIS_CLUSTER_NODES", " 10.0.0.1:7000, redis-b:7001 ,[::1]:7002").unwrap();
+        assert_eq!(nodes, [("10.0.0.1".into(), 7000), ("redis-b".into(), 7001), ("::1".into(), 7002)]);
+        for bad in ["", " , ", "host", "host:", ":7000", "host:0", "host:70000", "host:x"] {
+            assert!(host_ports("REDIS_CLUSTER_NODES", bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

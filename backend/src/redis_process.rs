@@ -13,6 +13,8 @@ pub struct RedisProcess {
     port: u16,
     dir: PathBuf,
     remove_dir: bool,
+    /// Arguments before the standard ones (a configuration file must come first).
+    leading: Vec<String>,
     extra: Vec<String>,
 }
 
@@ -48,7 +50,7 @@ impl RedisProcess {
         let dir = std::env::temp_dir().join(format!("exchange-redis-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir)?;
         let port = free_port()?;
-        let mut p = RedisProcess { child: None, port, dir, remove_dir: true, extra: extra(port) };
+        let mut p = RedisProcess { child: None, port, dir, remove_dir: true, leading: vec![], extra: extra(port) };
         p.spawn()?;
         Ok(p)
     }
@@ -63,6 +65,7 @@ impl RedisProcess {
             port,
             dir: dir.to_path_buf(),
             remove_dir: false,
+            leading: vec![],
             extra: vec![
                 "--appendonly".into(),
                 "yes".into(),
@@ -76,7 +79,8 @@ impl RedisProcess {
 
     fn spawn(&mut self) -> std::io::Result<()> {
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        cmd.args(&self.leading)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
             .arg("--dir")
             .arg(&self.dir)
             .args(["--daemonize", "no", "--logfile", "redis.log"])
@@ -103,6 +107,33 @@ impl RedisProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
         Err(std::io::Error::other("redis-server did not start listening within 10 s"))
+    }
+
+    /// Starts a Redis Sentinel watching the master on `master_port` as `mymaster` (quorum 2), quick to
+    /// act: a master silent for 1 s is down.
+    pub fn start_sentinel(master_port: u16) -> std::io::Result<RedisProcess> {
+        let dir = std::env::temp_dir().join(format!("exchange-sentinel-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir)?;
+        let conf = dir.join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "sentinel monitor mymaster 127.0.0.1 {master_port} 2\n\
+                 sentinel down-after-milliseconds mymaster 1000\n\
+                 sentinel failover-timeout mymaster 5000\n\
+                 sentinel parallel-syncs mymaster 1\n"
+            ),
+        )?;
+        let mut p = RedisProcess {
+            child: None,
+            port: free_port()?,
+            dir,
+            remove_dir: true,
+            leading: vec![conf.display().to_string(), "--sentinel".into()],
+            extra: vec![],
+        };
+        p.spawn()?;
+        Ok(p)
     }
 
     pub fn port(&self) -> u16 {

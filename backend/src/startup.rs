@@ -27,28 +27,27 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
-        let (url, embedded) = match &config.redis {
-            RedisTarget::Url(url) => (url.clone(), None),
+        let (target, embedded) = match &config.redis {
             RedisTarget::Embedded { data_dir } => {
                 let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
                 let dir = std::path::absolute(data_dir)?;
                 let redis = RedisProcess::start_persistent(&dir, port)?;
                 tracing::info!(port, dir = %dir.display(), "started embedded redis-server (AOF on)");
-                (redis.url(), Some(redis))
+                (RedisTarget::Url(redis.url()), Some(redis))
             }
+            other => (other.clone(), None),
         };
-        let conn = RedisPool::connect(&url, &config.redis_settings).await?;
+        let (conn, pubsub) = RedisPool::connect(&target, &config.redis_settings).await?;
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_scripts().await?;
-        let redis_client = crate::redis_pool::client(&url, &config.redis_settings)?;
-        let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(redis_client.clone()));
+        let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(pubsub.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
         Ok(Application {
             listener,
             state: AppState {
                 placer: Batcher::start(engine.clone(), 4, 32),
-                feed: Feed::start(redis_client, &config.markets).await,
+                feed: Feed::start(pubsub, &config.markets).await,
                 ws: Arc::new(config.ws.clone()),
                 ws_slots: Default::default(),
                 engine,

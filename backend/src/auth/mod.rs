@@ -21,6 +21,11 @@ pub use extractor::AuthUser;
 
 static REGISTER_USER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../../../lua/register_user.lua")));
 
+/// Deletes a session and announces it on the revocation channel in one atomic step (a script rather
+/// than MULTI: it runs the same on one server and on a Redis Cluster).
+static END_SESSION: LazyLock<Script> =
+    LazyLock::new(|| Script::new("redis.call('DEL', KEYS[1]); redis.call('PUBLISH', ARGV[1], KEYS[1]); return 1"));
+
 /// A hash that no password matches, verified against when the username is unknown so that a login
 /// takes as long for a missing user as for a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("not a real password"));
@@ -37,7 +42,8 @@ pub enum AuthError {
     Internal(String),
 }
 
-fn hash_password(password: &str) -> String {
+/// An argon2 hash of a password, with a fresh salt.
+pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
 }
@@ -91,28 +97,46 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
         let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
             .await
             .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let id: u64 = REGISTER_USER
+        let mut conn = self.conn.clone();
+        let id: u64 = redis::cmd("INCR").arg("next_user_id").query_async(&mut conn).await?;
+        let created: u64 = REGISTER_USER
             .key(format!("user:name:{}", username.as_str()))
-            .key("next_user_id")
-            .arg(username.as_str())
+            .arg(id)
             .arg(hash)
             .arg(crate::engine::now_ms())
-            .invoke_async(&mut self.conn.clone())
+            .invoke_async(&mut conn)
             .await?;
-        if id == 0 {
+        if created == 0 {
             return Err(AuthError::UsernameTaken);
         }
         Ok(id)
     }
 
+    /// The user id and password hash of an account. Accounts made before the account became one hash
+    /// (`user:name:<name>` holding the id, `user:<id>` the rest) are still read.
+    async fn account(&self, username: &str) -> Result<Option<(u64, String)>, AuthError> {
+        let mut conn = self.conn.clone();
+        let key = format!("user:name:{username}");
+        let fields: Result<(Option<u64>, Option<String>), _> =
+            redis::cmd("HMGET").arg(&key).arg("id").arg("password").query_async(&mut conn).await;
+        match fields {
+            Ok((Some(id), Some(hash))) => Ok(Some((id, hash))),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == Some("WRONGTYPE") => {
+                let id: Option<u64> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+                let Some(id) = id else { return Ok(None) };
+                let hash: Option<String> =
+                    redis::cmd("HGET").arg(format!("user:{id}")).arg("password").query_async(&mut conn).await?;
+                Ok(hash.map(|h| (id, h)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Checks the credentials and opens a session; returns its token.
     pub async fn login(&self, username: &str, password: &str) -> Result<String, AuthError> {
         let mut conn = self.conn.clone();
-        let id: Option<u64> = redis::cmd("GET").arg(format!("user:name:{username}")).query_async(&mut conn).await?;
-        let hash: Option<String> = match id {
-            Some(id) => redis::cmd("HGET").arg(format!("user:{id}")).arg("password").query_async(&mut conn).await?,
-            None => None,
-        };
+        let (id, hash) = self.account(username).await?.unzip();
         let known = hash.is_some();
         let (pw, hash) = (password.to_string(), hash.unwrap_or_else(|| DUMMY_HASH.clone()));
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
@@ -150,17 +174,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
     /// Ends a session at once, on every instance: deleted and announced in one atomic step.
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
         let key = session_key(token);
-        let _: () = redis::pipe()
-            .atomic()
-            .cmd("DEL")
-            .arg(&key)
-            .ignore()
-            .cmd("PUBLISH")
-            .arg(sessions::REVOKED_CHANNEL)
-            .arg(&key)
-            .ignore()
-            .query_async(&mut self.conn.clone())
-            .await?;
+        let _: u8 = END_SESSION.key(&key).arg(sessions::REVOKED_CHANNEL).invoke_async(&mut self.conn.clone()).await?;
         self.sessions.revoke(&key);
         Ok(())
     }

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
+use crate::redis_pubsub::PubSubSource;
+
 /// The channel revoked session keys are published on.
 pub const REVOKED_CHANNEL: &str = "sessions:revoked";
 /// The longest a cached session is trusted without asking Redis again.
@@ -33,7 +35,7 @@ pub struct SessionCache {
 
 impl SessionCache {
     /// A cache kept current by a subscription to revocations through `redis`.
-    pub fn start(redis: redis::Client) -> Arc<SessionCache> {
+    pub fn start(redis: PubSubSource) -> Arc<SessionCache> {
         let cache = Arc::new(SessionCache::default());
         tokio::spawn(listen(cache.clone(), redis));
         cache
@@ -94,10 +96,10 @@ impl SessionCache {
     }
 }
 
-async fn listen(cache: Arc<SessionCache>, redis: redis::Client) {
+async fn listen(cache: Arc<SessionCache>, redis: PubSubSource) {
     loop {
         let subscribed = async {
-            let mut pubsub = redis.get_async_pubsub().await?;
+            let mut pubsub = redis.connect().await?;
             pubsub.subscribe(REVOKED_CHANNEL).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };

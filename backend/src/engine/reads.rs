@@ -127,15 +127,18 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         raw.iter().map(|entry| Ok(wire::decode_order(entry)?)).collect()
     }
 
-    /// Finds which market holds an order of this user: every market is asked in one pipeline.
+    /// Finds which market holds an order of this user: every market is asked at once (one pipeline per
+    /// market, so each stays in its market's Redis Cluster slot).
     pub(super) async fn locate(&self, user_id: u64, order_id: u64) -> Result<Option<&Market>, EngineError> {
-        let mut pipe = redis::pipe();
-        for m in self.markets.all() {
+        let asks = self.markets.all().iter().map(|m| {
             let k = MarketKeys::new(&m.symbol);
+            let mut pipe = redis::pipe();
             pipe.cmd("HEXISTS").arg(k.open_bucket(order_id)).arg(order_id % BUCKET_IDS);
             pipe.cmd("HEXISTS").arg(k.user_closed(user_id)).arg(order_id);
-        }
-        let found: Vec<bool> = pipe.query_async(&mut self.conn()).await?;
-        Ok(found.chunks(2).position(|c| c[0] || c[1]).map(|i| &self.markets.all()[i]))
+            let mut conn = self.conn();
+            async move { pipe.query_async::<(bool, bool)>(&mut conn).await }
+        });
+        let found = futures_util::future::try_join_all(asks).await?;
+        Ok(found.iter().position(|&(open, closed)| open || closed).map(|i| &self.markets.all()[i]))
     }
 }

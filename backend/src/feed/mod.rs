@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::engine::keys::MarketKeys;
 use crate::engine::{wire, Event};
 use crate::markets::Markets;
+use crate::redis_pubsub::PubSubSource;
 
 /// Messages a public connection may fall behind by before it is resynced.
 const PUBLIC_BUFFER: usize = 4096;
@@ -79,7 +80,7 @@ impl Feed {
     /// Creates the hub and starts its Redis subscriber; returns once it is subscribed (or after a few
     /// seconds without Redis, when it goes on trying in the background), so that the first clients are
     /// not resynced for nothing.
-    pub async fn start(redis: redis::Client, markets: &Markets) -> Arc<Feed> {
+    pub async fn start(redis: PubSubSource, markets: &Markets) -> Arc<Feed> {
         let feed = Arc::new(Feed {
             markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
             users: Mutex::new(HashMap::new()),
@@ -149,7 +150,7 @@ impl Feed {
 }
 
 /// Subscribes to every market's events and fans them out; resubscribes after any loss.
-async fn subscriber(feed: Arc<Feed>, redis: redis::Client, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
+async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
     let channels: HashMap<String, &common::Market> =
         markets.all().iter().map(|m| (MarketKeys::new(&m.symbol).events_channel(), m)).collect();
@@ -206,10 +207,10 @@ async fn subscriber(feed: Arc<Feed>, redis: redis::Client, markets: Markets, rea
 }
 
 async fn subscribe(
-    client: &redis::Client,
+    client: &PubSubSource,
     channels: impl Iterator<Item = &String>,
 ) -> redis::RedisResult<redis::aio::PubSub> {
-    let mut pubsub = tokio::time::timeout(Duration::from_secs(3), client.get_async_pubsub())
+    let mut pubsub = tokio::time::timeout(Duration::from_secs(3), client.connect())
         .await
         .map_err(|_| redis::RedisError::from(std::io::Error::other("pubsub connect timed out")))??;
     for channel in channels {

@@ -86,7 +86,7 @@ async fn logout_stops_the_token_at_once() {
 #[tokio::test]
 async fn a_logout_on_one_instance_stops_the_token_on_every_instance() {
     let a = spawn_app().await;
-    let b = spawn_app_on(&a.redis_url, |_| {}).await;
+    let b = a.peer().await;
     let token = a.user("alice").await;
     // Give b's session cache time to subscribe to revocations, then let it cache the session.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -110,4 +110,28 @@ async fn a_token_expires_after_its_lifetime() {
     assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
+}
+
+#[tokio::test]
+async fn accounts_stored_in_the_earlier_layout_still_log_in() {
+    // That layout only ever existed on a single server.
+    let redis = backend::redis_process::RedisProcess::start_scratch(&[]).unwrap();
+    let app = spawn_app_on(&redis.url(), |_| {}).await;
+    // Before accounts became one hash: user:name:<name> held the id, user:<id> the password hash.
+    let mut conn = app.redis_nodes().await.remove(0);
+    let hash = backend::auth::hash_password("an old password");
+    let _: () = redis::cmd("SET").arg("user:name:veteran").arg(7).query_async(&mut conn).await.unwrap();
+    let _: () = redis::cmd("HSET").arg("user:7").arg("password").arg(hash).query_async(&mut conn).await.unwrap();
+    let creds = |pw: &str| serde_json::json!({"username": "veteran", "password": pw});
+    let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds("an old password")).await).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    let (status, me) = status_json(app.get("/api/v1/orders/", Some(token)).await).await;
+    assert_eq!((status, me), (200, serde_json::json!([])));
+    let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds("a wrong password")).await).await;
+    assert_eq!(status, 401);
+    assert_error(&body, "unauthorized");
+    // The name stays taken.
+    let r = app.post_json("/api/v1/auth/register", None, &creds("another password")).await;
+    assert_eq!(r.status(), 409);
 }

@@ -10,15 +10,15 @@ use backend::config::percent_encode;
 use crate::helpers::*;
 
 async fn dump(app: &TestApp) -> Vec<(String, Vec<u8>)> {
-    let client = redis::Client::open(app.redis_url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
-    keys.sort();
     let mut out = Vec::new();
-    for k in keys {
-        let value: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(&mut conn).await.unwrap();
-        out.push((k, value));
+    for mut conn in app.redis_nodes().await {
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
+        for k in keys {
+            let value: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(&mut conn).await.unwrap();
+            out.push((k, value));
+        }
     }
+    out.sort();
     out
 }
 

@@ -41,7 +41,7 @@ async fn with_appendfsync_everysec_a_kill_9_leaves_a_whole_history() {
 async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
     let redis = RedisProcess::start_scratch(&["--appendonly", "yes", "--appendfsync", appendfsync]).unwrap();
     let mut app = spawn_app_on(&redis.url(), |_| {}).await;
-    app.redis = Some(redis);
+    app.redis = Some(backend::redis_deployments::TestRedis::Single(redis));
     let mut tokens = Vec::new();
     for w in 0..WRITERS {
         tokens.push(app.user(&format!("writer{w}")).await);

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use backend::config::{Config, RedisTarget};
+use backend::redis_deployments::TestRedis;
 use backend::redis_process::RedisProcess;
 use backend::startup::Application;
 use reqwest::{Client, Response};
@@ -11,9 +12,11 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub address: String,
     pub client: Client,
-    /// The app's own server (None for a second instance on another app's Redis).
-    pub redis: Option<RedisProcess>,
-    pub redis_url: String,
+    /// The app's own Redis: a server, or with `TEST_REDIS=cluster` a cluster (None for a second
+    /// instance on another app's Redis).
+    pub redis: Option<TestRedis>,
+    /// Where the app's Redis is.
+    pub target: RedisTarget,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -21,20 +24,25 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
-    let mut app = spawn_app_on(&redis.url(), tweak).await;
+    let redis = TestRedis::start().expect("redis-server starts");
+    let mut app = spawn_app_at(redis.target(), tweak).await;
     app.redis = Some(redis);
     app
 }
 
-/// Another instance of the app on an existing Redis.
+/// Another instance of the app on an existing Redis server.
 pub async fn spawn_app_on(redis_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let mut config = Config::local(RedisTarget::Url(redis_url.to_string()), PathBuf::from("dist"));
+    spawn_app_at(RedisTarget::Url(redis_url.to_string()), tweak).await
+}
+
+/// An instance of the app on an existing Redis deployment.
+pub async fn spawn_app_at(target: RedisTarget, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::local(target.clone(), PathBuf::from("dist"));
     tweak(&mut config);
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run());
-    TestApp { address, client: Client::new(), redis: None, redis_url: redis_url.to_string() }
+    TestApp { address, client: Client::new(), redis: None, target }
 }
 
 impl TestApp {
@@ -46,8 +54,28 @@ impl TestApp {
         format!("{}{path}", self.address.replacen("http://", "ws://", 1))
     }
 
+    /// The app's own single Redis server (tests that stop it run against one server only).
     pub fn redis(&mut self) -> &mut RedisProcess {
-        self.redis.as_mut().expect("this app owns its Redis")
+        self.redis.as_mut().expect("this app owns its Redis").single()
+    }
+
+    /// Another instance of the app on this app's Redis.
+    pub async fn peer(&self) -> TestApp {
+        spawn_app_at(self.target.clone(), |_| {}).await
+    }
+
+    /// A plain connection to each node of the app's Redis (one for a single server).
+    pub async fn redis_nodes(&self) -> Vec<redis::aio::MultiplexedConnection> {
+        let urls = match &self.target {
+            RedisTarget::Url(url) => vec![url.clone()],
+            RedisTarget::Cluster { nodes } => nodes.clone(),
+            other => panic!("no nodes to list for {other:?}"),
+        };
+        let mut conns = Vec::new();
+        for url in urls {
+            conns.push(redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap());
+        }
+        conns
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {

@@ -11,6 +11,7 @@ mod helpers;
 mod market_data;
 mod orders;
 mod redis_memory;
+mod scale_out;
 mod secrets;
 mod slow_clients;
 mod tls;

@@ -7,7 +7,9 @@ use serde_json::Value;
 use crate::helpers::*;
 
 async fn redis_conn(app: &TestApp) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(app.redis_url.as_str()).unwrap().get_multiplexed_async_connection().await.unwrap()
+    let mut nodes = app.redis_nodes().await;
+    assert_eq!(nodes.len(), 1, "this test fills one Redis server");
+    nodes.remove(0)
 }
 
 #[tokio::test]

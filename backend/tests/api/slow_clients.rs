@@ -41,7 +41,7 @@ async fn clients_that_never_read_do_not_grow_the_servers_memory() {
     let token = register_and_login(&http, &base, "alice", "password-of-alice").await;
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let alice: u64 = redis::cmd("GET").arg("user:name:alice").query_async(&mut conn).await.unwrap();
+    let alice: u64 = redis::cmd("HGET").arg("user:name:alice").arg("id").query_async(&mut conn).await.unwrap();
 
     // Clients that never read: 30 on the public book feed, 10 on alice's private feed.
     let ws = format!("ws://127.0.0.1:{port}/api/v1/ws");

@@ -11,14 +11,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::*;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(url: &str) -> Socket {
+pub(crate) async fn connect(url: &str) -> Socket {
     tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
 }
 
 /// The next JSON text message, or None when the socket closes or 5 s pass.
-async fn next(ws: &mut Socket) -> Option<Value> {
+pub(crate) async fn next(ws: &mut Socket) -> Option<Value> {
     loop {
         match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
@@ -29,7 +29,7 @@ async fn next(ws: &mut Socket) -> Option<Value> {
 }
 
 /// The next message of a given type, skipping others.
-async fn next_of(ws: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn next_of(ws: &mut Socket, kind: &str) -> Value {
     loop {
         let m = next(ws).await.unwrap_or_else(|| panic!("no {kind} message"));
         if m["type"] == kind {
@@ -38,7 +38,7 @@ async fn next_of(ws: &mut Socket, kind: &str) -> Value {
     }
 }
 
-async fn say(ws: &mut Socket, v: Value) {
+pub(crate) async fn say(ws: &mut Socket, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
@@ -139,7 +139,7 @@ async fn the_private_feed_refuses_a_bad_token_and_closes() {
 #[tokio::test]
 async fn an_order_placed_through_one_instance_reaches_clients_of_another() {
     let a = spawn_app().await;
-    let b = spawn_app_on(&a.redis_url, |_| {}).await;
+    let b = a.peer().await;
     let alice = a.user("alice").await;
     let mut on_b = connect(&b.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     next_of(&mut on_b, "order_book_snapshot").await;
@@ -152,7 +152,7 @@ async fn an_order_placed_through_one_instance_reaches_clients_of_another() {
 }
 
 /// Applies book updates to a snapshot the way a client must: in sequence, resyncing on snapshots.
-fn apply(book: &mut (BTreeMap<String, String>, BTreeMap<String, String>, u64), msg: &Value) {
+pub(crate) fn apply(book: &mut (BTreeMap<String, String>, BTreeMap<String, String>, u64), msg: &Value) {
     let levels = |v: &Value| -> BTreeMap<String, String> {
         v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
     };
@@ -227,9 +227,11 @@ async fn a_lost_subscription_resyncs_clients_with_a_fresh_snapshot() {
     let alice = app.user("alice").await;
     let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     next_of(&mut ws, "order_book_snapshot").await;
-    let client = redis::Client::open(app.redis_url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut conn).await.unwrap();
+    let mut killed = 0;
+    for mut conn in app.redis_nodes().await {
+        let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut conn).await.unwrap();
+        killed += n;
+    }
     assert!(killed >= 1);
     // An order placed while the instance may be unsubscribed must not be silently lost.
     app.limit(&alice, "buy", "1", "100").await;

@@ -2,19 +2,21 @@
 
 use std::sync::Arc;
 
+use backend::config::RedisSettings;
 use backend::engine::{Engine, EngineError, EngineSettings, Placed};
 use backend::markets::Markets;
-use backend::redis_process::RedisProcess;
+use backend::redis_deployments::TestRedis;
+use backend::redis_pool::RedisPool;
 use common::{ClientOrderId, Dec, Market, NewOrder, OrderType, Side, Symbol, TimeInForce};
-use redis::aio::MultiplexedConnection;
+use redis::aio::ConnectionLike;
 
 pub const SYMBOL: &str = "BTC/USD";
 
 pub struct TestEngine {
-    pub engine: Engine<MultiplexedConnection>,
-    pub conn: MultiplexedConnection,
-    /// The test's own server; it lives as long as the test.
-    pub redis: RedisProcess,
+    pub engine: Engine<RedisPool>,
+    pub conn: RedisPool,
+    /// The test's own server (or, with `TEST_REDIS=cluster`, cluster); it lives as long as the test.
+    pub redis: TestRedis,
 }
 
 pub async fn spawn_engine() -> TestEngine {
@@ -22,9 +24,9 @@ pub async fn spawn_engine() -> TestEngine {
 }
 
 pub async fn spawn_engine_with(settings: EngineSettings) -> TestEngine {
-    let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
-    let client = redis::Client::open(redis.url()).unwrap();
-    let conn = client.get_multiplexed_async_connection().await.unwrap();
+    let redis = TestRedis::start().expect("redis-server starts");
+    let settings_1 = RedisSettings { max_connections: 1, ..RedisSettings::default() };
+    let (conn, _) = RedisPool::connect(&redis.target(), &settings_1).await.unwrap();
     let markets = Markets::new(vec![
         Market::from_literals("BTC/USD", "0.01", "0.00000001", "0.00000001", "10000", "10000000"),
         Market::from_literals("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
@@ -80,7 +82,7 @@ impl Req {
 }
 
 /// Every key with its `DUMP`, to prove a refused command wrote nothing.
-pub async fn dump_keyspace(conn: &mut MultiplexedConnection) -> Vec<(String, Vec<u8>)> {
+pub async fn dump_keyspace(conn: &mut impl ConnectionLike) -> Vec<(String, Vec<u8>)> {
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(conn).await.unwrap();
     keys.sort();
     let mut out = Vec::new();

@@ -353,7 +353,7 @@ async fn off_grid_and_malformed_orders_are_refused_before_redis() {
 #[tokio::test]
 async fn a_redis_restart_is_recovered_transparently() {
     let mut t = spawn_engine().await;
-    let client = redis::Client::open(t.redis.url()).unwrap();
+    let client = redis::Client::open(t.redis.single().url()).unwrap();
     let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
     let engine = backend::engine::Engine::new(
         manager,
@@ -367,7 +367,7 @@ async fn a_redis_restart_is_recovered_transparently() {
     };
     engine.place(1, &order(Sell, "100")).await.unwrap();
     // A scratch server keeps nothing: after the restart both the data and the script cache are empty.
-    t.redis.restart().unwrap();
+    t.redis.single().restart().unwrap();
     let mut placed = engine.place(1, &order(Sell, "101")).await;
     for _ in 0..20 {
         if placed.is_ok() {

@@ -1,0 +1,208 @@
+//! Multi-process Redis deployments on loopback ports, for tests and benchmarks: a Redis Cluster of N
+//! masters, and a master with a replica watched by three Sentinels. Every process is a `RedisProcess`
+//! of its own (killed and cleaned up on drop).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::config::{RedisTarget, SentinelTarget};
+use crate::redis_process::RedisProcess;
+
+/// A Redis Cluster of `masters` masters (no replicas), every slot assigned, state `ok`.
+pub struct RedisCluster {
+    pub nodes: Vec<RedisProcess>,
+}
+
+impl RedisCluster {
+    pub fn start(masters: usize) -> std::io::Result<RedisCluster> {
+        let mut nodes = Vec::with_capacity(masters);
+        for _ in 0..masters {
+            // The bus port must be free too (the default, port + 10000, may not even exist).
+            let bus = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
+            nodes.push(RedisProcess::start_scratch(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+                "--cluster-port",
+                &bus,
+            ])?);
+        }
+        let cluster = RedisCluster { nodes };
+        if masters == 1 {
+            // redis-cli refuses a one-node cluster; one master simply owns every slot.
+            cli(cluster.nodes[0].port(), &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])?;
+        } else {
+            let mut args: Vec<String> = vec!["--cluster".into(), "create".into()];
+            args.extend(cluster.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port())));
+            args.push("--cluster-yes".into());
+            let out = Command::new("redis-cli").args(&args).output()?;
+            if !out.status.success() {
+                return Err(std::io::Error::other(format!(
+                    "redis-cli --cluster create failed: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                )));
+            }
+        }
+        cluster.wait_ok()?;
+        Ok(cluster)
+    }
+
+    /// Waits until every node says the cluster is `ok` and knows every other node.
+    fn wait_ok(&self) -> std::io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let ready = self.nodes.iter().all(|n| {
+                let info = cli(n.port(), &["CLUSTER", "INFO"]).unwrap_or_default();
+                info.contains("cluster_state:ok")
+                    && info.contains(&format!("cluster_known_nodes:{}", self.nodes.len()))
+                    && info.contains("cluster_slots_ok:16384")
+            });
+            if ready {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(std::io::Error::other("the cluster did not become ok within 30 s"))
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisProcess::url).collect()
+    }
+
+    pub fn target(&self) -> RedisTarget {
+        RedisTarget::Cluster { nodes: self.urls() }
+    }
+
+    /// The port of the master serving `key`.
+    pub fn port_of(&self, key: &str) -> std::io::Result<u16> {
+        let slot: u16 = cli(self.nodes[0].port(), &["CLUSTER", "KEYSLOT", key])?
+            .trim()
+            .parse()
+            .map_err(|_| std::io::Error::other("CLUSTER KEYSLOT"))?;
+        for node in &self.nodes {
+            if owns(node.port(), slot)? {
+                return Ok(node.port());
+            }
+        }
+        Err(std::io::Error::other(format!("no node serves slot {slot}")))
+    }
+}
+
+/// Whether the node on `port` serves `slot` (from its own view of the slots it owns).
+fn owns(port: u16, slot: u16) -> std::io::Result<bool> {
+    let nodes = cli(port, &["CLUSTER", "NODES"])?;
+    let me = nodes.lines().find(|l| l.contains("myself")).unwrap_or_default();
+    Ok(me.split_whitespace().skip(8).any(|range| {
+        let (a, b) = range.split_once('-').unwrap_or((range, range));
+        matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&slot))
+    }))
+}
+
+/// A master, one replica and three Sentinels watching it as `mymaster`.
+pub struct RedisSentinels {
+    pub master: RedisProcess,
+    pub replica: RedisProcess,
+    pub sentinels: Vec<RedisProcess>,
+}
+
+impl RedisSentinels {
+    pub fn start(extra: &[&str]) -> std::io::Result<RedisSentinels> {
+        let master = RedisProcess::start_scratch(extra)?;
+        let port = master.port().to_string();
+        let mut replica_args = extra.to_vec();
+        replica_args.extend(["--replicaof", "127.0.0.1", &port]);
+        let replica = RedisProcess::start_scratch(&replica_args)?;
+        let sentinels = (0..3).map(|_| RedisProcess::start_sentinel(master.port())).collect::<Result<Vec<_>, _>>()?;
+        let group = RedisSentinels { master, replica, sentinels };
+        group.wait_ready()?;
+        Ok(group)
+    }
+
+    /// Waits until the replica is in sync and every Sentinel knows the replica and the other Sentinels.
+    fn wait_ready(&self) -> std::io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let synced =
+                cli(self.replica.port(), &["INFO", "replication"]).is_ok_and(|i| i.contains("master_link_status:up"));
+            let known = self.sentinels.iter().all(|s| {
+                cli(s.port(), &["SENTINEL", "MASTER", "mymaster"])
+                    .is_ok_and(|m| m.contains("num-slaves\n1\n") && m.contains("num-other-sentinels\n2\n"))
+            });
+            if synced && known {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(std::io::Error::other("the sentinels did not see the replica and each other within 30 s"))
+    }
+
+    pub fn target(&self) -> RedisTarget {
+        RedisTarget::Sentinel(SentinelTarget {
+            sentinels: self.sentinels.iter().map(|s| ("127.0.0.1".to_string(), s.port())).collect(),
+            master: "mymaster".into(),
+            password: None,
+            db: 0,
+            tls: false,
+        })
+    }
+
+    /// The port of the master as the first Sentinel names it now.
+    pub fn current_master_port(&self) -> std::io::Result<u16> {
+        let addr = cli(self.sentinels[0].port(), &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])?;
+        addr.lines().nth(1).and_then(|p| p.trim().parse().ok()).ok_or_else(|| std::io::Error::other("no master"))
+    }
+}
+
+/// Runs one command with `redis-cli` against the server on `port`; its output, or an error when it
+/// failed or answered an error.
+pub fn cli(port: u16, args: &[&str]) -> std::io::Result<String> {
+    let out = Command::new("redis-cli").args(["-p", &port.to_string()]).args(args).output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() || text.starts_with("ERR") || text.starts_with("(error)") {
+        return Err(std::io::Error::other(format!("redis-cli {args:?}: {text}")));
+    }
+    Ok(text)
+}
+
+/// The Redis the integration tests run against: one server, or with `TEST_REDIS=cluster` a Redis Cluster
+/// of three masters (the same tests, unchanged, over the cluster).
+pub enum TestRedis {
+    Single(RedisProcess),
+    Cluster(RedisCluster),
+}
+
+impl TestRedis {
+    pub fn start() -> std::io::Result<TestRedis> {
+        match std::env::var("TEST_REDIS").as_deref() {
+            Ok("cluster") => Ok(TestRedis::Cluster(RedisCluster::start(3)?)),
+            Ok("single") | Ok("") | Err(_) => Ok(TestRedis::Single(RedisProcess::start_scratch(&[])?)),
+            Ok(other) => Err(std::io::Error::other(format!("TEST_REDIS={other}: expected single or cluster"))),
+        }
+    }
+
+    pub fn target(&self) -> RedisTarget {
+        match self {
+            TestRedis::Single(r) => RedisTarget::Url(r.url()),
+            TestRedis::Cluster(c) => c.target(),
+        }
+    }
+
+    /// Every node's URL (one for a single server).
+    pub fn urls(&self) -> Vec<String> {
+        match self {
+            TestRedis::Single(r) => vec![r.url()],
+            TestRedis::Cluster(c) => c.urls(),
+        }
+    }
+
+    /// The single server, for tests that stop and restart it (they run against one server only).
+    pub fn single(&mut self) -> &mut RedisProcess {
+        match self {
+            TestRedis::Single(r) => r,
+            TestRedis::Cluster(_) => panic!("this test stops Redis and runs against a single server only"),
+        }
+    }
+}
