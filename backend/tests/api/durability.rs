@@ -47,45 +47,11 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
         tokens.push(app.user(&format!("writer{w}")).await);
     }
 
-    // Writers: crossing orders at five prices, every third with a client_order_id; refused ones (503
-    // while Redis is down) are simply not acknowledged.
-    let acked: Arc<Mutex<Vec<(usize, Value)>>> = Arc::default();
-    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut writers = Vec::new();
-    for (w, token) in tokens.iter().cloned().enumerate() {
-        let (client, url) = (app.client.clone(), app.url("/api/v1/orders/"));
-        let (acked, refused) = (acked.clone(), refused.clone());
-        writers.push(tokio::spawn(async move {
-            let (mut done, mut i) = (0, 0u64);
-            while done < PER_WRITER {
-                i += 1;
-                let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
-                let mut body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit",
-                    "quantity": "1", "price": format!("{}", 100 + i % 5)});
-                if i.is_multiple_of(3) {
-                    body["client_order_id"] = json!(format!("w{w}-{i}"));
-                }
-                let r = client.post(&url).bearer_auth(&token).json(&body).send().await;
-                match r {
-                    Ok(r) if r.status() == 201 => {
-                        let order: Value = r.json().await.unwrap();
-                        acked.lock().unwrap().push((w, order));
-                        done += 1;
-                    }
-                    _ => {
-                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        }));
-    }
-
+    let load = Load::start(&app, &tokens);
     // The killer: SIGKILL at uneven moments while the writers run, then a restart from the AOF.
     let mut kills = 0;
     for pause in [120u64, 260, 90, 330, 170] {
-        if writers.iter().all(|w| w.is_finished()) {
+        if load.is_finished() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(pause)).await;
@@ -94,14 +60,87 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
         tokio::time::sleep(Duration::from_millis(100)).await;
         app.redis().restart().expect("redis-server restarts from its append-only file");
     }
-    for w in writers {
-        tokio::time::timeout(Duration::from_secs(60), w).await.expect("the writers finish").unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
-    let refused = refused.load(std::sync::atomic::Ordering::Relaxed);
+    let (acked, refused) = load.finish().await;
     eprintln!("{kills} kills, {} orders acknowledged, {refused} refused while Redis was down", acked.len());
     assert!(kills >= 2 && refused > 0, "the kills hit the order flow");
+    let lost = check_history(&app, &tokens, &acked).await;
+    (acked.len(), lost)
+}
 
+/// Acknowledged orders as the writers saw them: (writer, order).
+pub type Acked = Vec<(usize, Value)>;
+
+/// Writers placing crossing orders through the API until each has `PER_WRITER` acknowledged.
+pub struct Load {
+    writers: Vec<tokio::task::JoinHandle<()>>,
+    acked: Arc<Mutex<Acked>>,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Load {
+    /// Crossing orders at five prices, every third with a client_order_id; refused ones (503 while Redis
+    /// is down) are retried, not acknowledged.
+    pub fn start(app: &TestApp, tokens: &[String]) -> Load {
+        let acked: Arc<Mutex<Acked>> = Arc::default();
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut writers = Vec::new();
+        for (w, token) in tokens.iter().cloned().enumerate() {
+            let (client, url) = (app.client.clone(), app.url("/api/v1/orders/"));
+            let (acked, refused) = (acked.clone(), refused.clone());
+            writers.push(tokio::spawn(async move {
+                let (mut done, mut i) = (0, 0u64);
+                while done < PER_WRITER {
+                    i += 1;
+                    let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
+                    let mut body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit",
+                    "quantity": "1", "price": format!("{}", 100 + i % 5)});
+                    if i.is_multiple_of(3) {
+                        body["client_order_id"] = json!(format!("w{w}-{i}"));
+                    }
+                    let r = client.post(&url).bearer_auth(&token).json(&body).send().await;
+                    match r {
+                        Ok(r) if r.status() == 201 => {
+                            let order: Value = r.json().await.unwrap();
+                            acked.lock().unwrap().push((w, order));
+                            done += 1;
+                        }
+                        _ => {
+                            refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            }));
+        }
+
+        Load { writers, acked, refused }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.writers.iter().all(|w| w.is_finished())
+    }
+
+    /// Acknowledged orders so far.
+    pub fn acknowledged(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// Waits for the writers; the acknowledged orders and how many attempts were refused.
+    pub async fn finish(self) -> (Acked, usize) {
+        for w in self.writers {
+            tokio::time::timeout(Duration::from_secs(60), w).await.expect("the writers finish").unwrap();
+        }
+        let acked = self.acked.lock().unwrap().clone();
+        (acked, self.refused.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Checks that the stored history is whole: every acknowledged order that is there has its quantity and
+/// price and no less fill than acknowledged, a client_order_id names one order, fills add up, trades
+/// match fills, the book is exactly the open orders and not crossed. Returns how many acknowledged
+/// orders are missing.
+pub async fn check_history(app: &TestApp, tokens: &[String], acked: &Acked) -> usize {
     // Every acknowledged order is there: same quantity and price, filled no less than acknowledged.
     let mut stored: HashMap<u64, Value> = HashMap::new();
     for (w, token) in tokens.iter().enumerate() {
@@ -114,7 +153,7 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
         stored.extend(list.iter().map(|o| (o["id"].as_u64().unwrap(), o.clone())));
     }
     let mut lost = 0;
-    for (_, order) in &acked {
+    for (_, order) in acked {
         let id = order["id"].as_u64().unwrap();
         let Some(now) = stored.get(&id) else {
             lost += 1;
@@ -157,5 +196,5 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
     if let (Some(bid), Some(ask)) = (book["bids"][0]["price"].as_f64(), book["asks"][0]["price"].as_f64()) {
         assert!(bid < ask, "the book is not crossed: {bid} / {ask}");
     }
-    (acked.len(), lost)
+    lost
 }

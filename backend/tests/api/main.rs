@@ -6,6 +6,7 @@ mod backend_crash;
 mod bad_input;
 mod connections;
 mod durability;
+mod failover;
 mod fuzz;
 mod helpers;
 mod market_data;
