@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: every headline figure in one run, on this machine.
 
-Runs the three benchmark programs one after another (each starts its own redis-server and, for REST
+Runs the benchmark scenarios one after another (each starts its own redis-server and, for REST
 and WebSocket, its own release backend), shows their progress as they go, then prints one table
 (median of the runs, their spread, the target) and writes target/bench/results.json and
 target/bench/results.md. `--quick` is the smoke run `make test` does: small sizes, one run each; it
@@ -38,6 +38,10 @@ HEADLINES = [
     ("WebSocket clients on one instance", "ws_clients", "", "10,000", None),
     ("WebSocket delivery p99 (20 book changes/s)", "ws_p99_ms", "ms", "< 100", lambda v: v < 100),
     ("backend RSS, peak (WebSocket scenario)", "backend_rss_mb", "MB", "< 300", lambda v: v < 300),
+    ("Redis Cluster, 1 master: orders/s on 6 markets", "cluster_1_masters_orders_per_sec", "/s", "", None),
+    ("Redis Cluster, 3 masters: orders/s on 6 markets", "cluster_3_masters_orders_per_sec", "/s", "", None),
+    ("Redis Cluster, 3 masters: orders/s per shard", "cluster_3_masters_orders_per_sec_per_shard", "/s", "", None),
+    ("3 masters / 1 master (2 cores: CPU-bound, see README)", "cluster_3_vs_1_ratio", "x", "", None),
 ]
 # Where the time goes: CPU per operation by process (the machine has 2 cores; everything shares them).
 BREAKDOWN = [
@@ -48,6 +52,8 @@ BREAKDOWN = [
     ("REST placement: load client (wrk) CPU", "rest_cpu_us_per_order_load_client", "us"),
     ("WebSocket update: backend CPU per delivery", "ws_backend_cpu_us_per_delivery", "us"),
     ("WebSocket update: load client CPU per delivery", "ws_client_cpu_us_per_delivery", "us"),
+    ("Cluster order, 3 masters: Redis CPU (a shard's capacity is 1 s / this)", "cluster_3_masters_redis_cpu_us_per_order", "us"),
+    ("Cluster order, 3 masters: CPU of all processes (the 2 cores / this = the cap here)", "cluster_3_masters_all_cpu_us_per_order", "us"),
 ]
 
 
@@ -56,7 +62,8 @@ def scenarios(quick):
     rest = [os.path.join(RELEASE, "examples", "rest_bench")] + (["--quick"] if quick else ["--runs", "3"])
     ws = [os.path.join(RELEASE, "examples", "ws_bench")]
     ws += ["--clients", "200", "--seconds", "3", "--runs", "1"] if quick else ["--clients", "10000", "--runs", "3"]
-    return [("engine", engine), ("rest", rest), ("ws", ws)]
+    cluster = [os.path.join(RELEASE, "engine_bench"), "--cluster"] + (["--quick"] if quick else [])
+    return [("engine", engine), ("rest", rest), ("ws", ws), ("cluster", cluster)]
 
 
 def run_scenario(n, total, name, cmd):

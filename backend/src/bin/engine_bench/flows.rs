@@ -12,9 +12,9 @@ use crate::stats::{redis_cpu, used_memory};
 use crate::{CONNECTIONS, PIPELINE};
 
 /// A deterministic pseudo-random stream (xorshift), so every run offers the same flow.
-pub struct Rng(u64);
+pub struct Rng(pub u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

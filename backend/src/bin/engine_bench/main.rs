@@ -2,9 +2,11 @@
 //! (`../shared/bench/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
 //! Redis memory per resting order; and throughput again with 1,000,000 orders resting.
 //!
-//! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH]` (`make bench` runs it
+//! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH]`; with `--cluster`, the
+//! scale-out scenario instead (`cluster.rs`). (`make bench` runs it
 //! with the other scenarios; `--json` writes every figure, one value per run, for `scripts/bench.py`).
 
+mod cluster;
 mod flows;
 mod stats;
 
@@ -34,6 +36,13 @@ struct Opts {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--cluster") {
+        let mut figures = Figures::default();
+        let (orders, runs) = if quick { (24_000, 1) } else { (240_000, 3) };
+        cluster::run(&mut figures, orders, runs).await;
+        figures.write();
+        return;
+    }
     let opts = if quick {
         Opts { orders: 20_000, resting: 50_000, runs: 1 }
     } else {
