@@ -104,6 +104,8 @@ pub const VARIABLES: &[&str] = &[
     "REDIS_CLUSTER_NODES",
     "REDIS_SENTINEL_NODES",
     "REDIS_SENTINEL_MASTER",
+    "REDIS_WAIT_REPLICAS",
+    "REDIS_WAIT_TIMEOUT_MS",
     "DATA_DIR",
     "REDIS_MAX_CONNECTIONS",
     "REDIS_SOCKET_TIMEOUT",
@@ -288,6 +290,8 @@ impl Config {
             engine: EngineSettings {
                 retention_ms: parsed("ORDER_RETENTION_SECONDS", defaults.retention_ms / 1000)? * 1000,
                 max_open_orders_per_user: parsed("MAX_OPEN_ORDERS_PER_USER", defaults.max_open_orders_per_user)?,
+                replicas_to_wait: parsed("REDIS_WAIT_REPLICAS", defaults.replicas_to_wait)?,
+                replica_wait_ms: parsed("REDIS_WAIT_TIMEOUT_MS", defaults.replica_wait_ms)?,
                 ..defaults
             },
         })

@@ -106,14 +106,15 @@ async fn place_all<C: ConnectionLike + Clone + Send + Sync>(
         Ok(_) => jobs.iter().map(|_| Err(EngineError::Protocol("reply length".into()))).collect(),
         Err(e) => {
             let text = e.to_string();
-            let unavailable = matches!(e, EngineError::Redis(_));
             jobs.iter()
-                .map(|_| {
-                    if unavailable {
+                .map(|_| match &e {
+                    EngineError::Redis(_) => {
                         Err(EngineError::Redis(redis::RedisError::from(std::io::Error::other(text.clone()))))
-                    } else {
-                        Err(EngineError::Protocol(text.clone()))
                     }
+                    EngineError::NotReplicated { confirmed, wanted } => {
+                        Err(EngineError::NotReplicated { confirmed: *confirmed, wanted: *wanted })
+                    }
+                    _ => Err(EngineError::Protocol(text.clone())),
                 })
                 .collect()
         }

@@ -36,6 +36,11 @@ pub struct EngineSettings {
     pub max_open_orders_per_user: u32,
     /// Closed orders kept in a user's history per market (older ones drop out of listings).
     pub history_per_user: u32,
+    /// Replicas that must have a write before it is acknowledged (Redis `WAIT`); 0 acknowledges on the
+    /// master's word alone.
+    pub replicas_to_wait: u32,
+    /// How long to wait for them, in milliseconds.
+    pub replica_wait_ms: u64,
 }
 
 impl Default for EngineSettings {
@@ -46,6 +51,8 @@ impl Default for EngineSettings {
             trades_stream_len: 10_000,
             max_open_orders_per_user: 500,
             history_per_user: 1000,
+            replicas_to_wait: 0,
+            replica_wait_ms: 200,
         }
     }
 }
@@ -68,6 +75,9 @@ pub enum EngineError {
     /// 503: Redis unreachable or failing.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// 503: done on the master, but not confirmed by enough replicas in time.
+    #[error("done on the master but confirmed by {confirmed} of {wanted} replicas in time")]
+    NotReplicated { confirmed: u32, wanted: u32 },
     /// 500: the scripts answered something this code does not understand.
     #[error("unexpected engine reply: {0}")]
     Protocol(String),

@@ -2,7 +2,7 @@
 
 use common::{Market, NewOrder, Order, Symbol};
 use redis::aio::ConnectionLike;
-use redis::Value;
+use redis::{ErrorKind, ScriptInvocation, ServerErrorKind, Value};
 
 use super::keys::MarketKeys;
 use super::{
@@ -18,6 +18,31 @@ pub struct BatchOrder<'a> {
 }
 
 impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
+    /// Runs a script that writes. With `replicas_to_wait`, a `WAIT` follows it in the same pipeline (so on
+    /// the same connection: `WAIT` counts that connection's writes) and the write is only acknowledged
+    /// once that many replicas have it.
+    async fn write(&self, call: &ScriptInvocation<'_>) -> Result<Vec<Value>, EngineError> {
+        let mut conn = self.conn();
+        let wanted = self.settings().replicas_to_wait;
+        if wanted == 0 {
+            return Ok(call.invoke_async(&mut conn).await?);
+        }
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(call).cmd("WAIT").arg(wanted).arg(self.settings().replica_wait_ms);
+        let (reply, confirmed): (Vec<Value>, u32) = match pipe.query_async(&mut conn).await {
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                // Nothing ran (Redis restarted, SCRIPT FLUSH): load the scripts and send it again.
+                self.load_scripts().await?;
+                pipe.query_async(&mut conn).await?
+            }
+            other => other?,
+        };
+        if confirmed < wanted {
+            return Err(EngineError::NotReplicated { confirmed, wanted });
+        }
+        Ok(reply)
+    }
+
     /// Takes the next order id from the global counter.
     pub async fn next_order_id(&self) -> Result<u64, EngineError> {
         Ok(redis::cmd("INCR").arg(super::keys::NEXT_ORDER_ID).query_async(&mut self.conn()).await?)
@@ -59,7 +84,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         {
             return Err(EngineError::Protocol("user ids must be 1..2^32 and order ids 1..2^53".into()));
         }
-        let reply: Vec<Value> = self.place_invocation(market, batch, now).invoke_async(&mut self.conn()).await?;
+        let reply = self.write(&self.place_invocation(market, batch, now)).await?;
         read_placements(market, &reply)
     }
 
@@ -104,7 +129,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub async fn cancel(&self, user_id: u64, order_id: u64) -> Result<(Order, Event), EngineError> {
         let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
         let mut call = self.user_call(&scripts::CANCEL_ORDER, market, user_id);
-        let reply: Vec<Value> = call.arg(order_id).invoke_async(&mut self.conn()).await?;
+        call.arg(order_id);
+        let reply = self.write(&call).await?;
         match reply_pair(&reply)? {
             ("ok", payload) => {
                 let event = Event::parse(payload)?;
@@ -125,8 +151,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     ) -> Result<(Vec<u64>, Vec<(Symbol, Event)>), EngineError> {
         let (mut ids, mut events) = (Vec::new(), Vec::new());
         for market in self.markets_for(symbol)? {
-            let reply: Vec<Value> =
-                self.user_call(&scripts::CANCEL_ALL, market, user_id).invoke_async(&mut self.conn()).await?;
+            let reply = self.write(&self.user_call(&scripts::CANCEL_ALL, market, user_id)).await?;
             let ("ok", payload) = reply_pair(&reply)? else {
                 return Err(EngineError::Protocol("cancel_all refused".into()));
             };

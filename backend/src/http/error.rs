@@ -65,6 +65,15 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid { code, detail } => ApiError::Unprocessable { code, detail },
             EngineError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             EngineError::Redis(e) => ApiError::Unavailable(e.to_string()),
+            e @ EngineError::NotReplicated { .. } => {
+                tracing::warn!(error = %e, "a write was not confirmed by the replicas in time");
+                ApiError::Busy(
+                    "done on the primary store but not yet confirmed by its replicas; it may be lost if the \
+                     primary fails now: read it back (or repeat it with the same client_order_id) to learn \
+                     its state"
+                        .into(),
+                )
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

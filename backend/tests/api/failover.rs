@@ -3,6 +3,8 @@
 //! without a restart. Replication is asynchronous, so an order acknowledged by the old master in the
 //! instant before it died may not have reached the replica: the test counts those (it prints them) and
 //! checks that whatever survived is a whole history and that book-feed clients end on the REST book.
+//! With `REDIS_WAIT_REPLICAS=1` none may be lost, and a write the replica does not confirm in time is
+//! not acknowledged.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -18,9 +20,55 @@ use crate::ws::{apply, connect, next_of};
 
 #[tokio::test]
 async fn the_service_carries_on_after_the_sentinels_promote_the_replica() {
+    failover_under_load(0).await;
+}
+
+/// With `REDIS_WAIT_REPLICAS=1` an order is acknowledged only once the replica has it, so the promoted
+/// replica has every acknowledged order.
+#[tokio::test]
+async fn waiting_for_the_replica_a_failover_loses_no_acknowledged_order() {
+    let lost = failover_under_load(1).await;
+    assert_eq!(lost, 0);
+}
+
+#[tokio::test]
+async fn a_write_the_replica_does_not_confirm_in_time_is_not_acknowledged() {
+    let group = RedisSentinels::start(&[]).expect("master, replica and three sentinels start");
+    let app = spawn_app_at(group.target(), |c| {
+        c.engine.replicas_to_wait = 1;
+        c.engine.replica_wait_ms = 300;
+    })
+    .await;
+    let alice = app.user("alice").await;
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+
+    let replica = group.replica.pid().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-STOP", &replica]).status().unwrap().success());
+    let started = Instant::now();
+    let (status, body) = status_json(app.limit(&alice, "buy", "1", "101").await).await;
+    let took = started.elapsed();
+    let (cancel_status, _) = status_json(app.delete("/api/v1/orders/?symbol=BTC-USD", Some(&alice)).await).await;
+    assert!(std::process::Command::new("kill").args(["-CONT", &replica]).status().unwrap().success());
+    assert_eq!(status, 503, "{body}");
+    assert_error(&body, "unavailable");
+    assert!(body["detail"].as_str().unwrap().contains("not yet confirmed"), "{body}");
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(2), "waited {took:?}");
+    assert_eq!(cancel_status, 503, "a cancel-all is not acknowledged either");
+
+    // The master did it: the order is there (and cancelled by the unacknowledged cancel-all), and with
+    // the replica back, writes are acknowledged again.
+    let (_, orders) = status_json(app.get("/api/v1/orders/?status=all", Some(&alice)).await).await;
+    assert_eq!(orders.as_array().unwrap().len(), 2);
+    assert!(orders.as_array().unwrap().iter().all(|o| o["status"] == "cancelled"), "{orders}");
+    assert_eq!(app.limit(&alice, "buy", "1", "102").await.status(), 201);
+}
+
+/// Kills the master under four writers; checks the promotion, the service, the history and the feed;
+/// returns how many acknowledged orders were lost.
+async fn failover_under_load(replicas_to_wait: u32) -> usize {
     let mut group = RedisSentinels::start(&[]).expect("master, replica and three sentinels start");
     let (old_master, replica) = (group.master.port(), group.replica.port());
-    let app = spawn_app_at(group.target(), |_| {}).await;
+    let app = spawn_app_at(group.target(), |c| c.engine.replicas_to_wait = replicas_to_wait).await;
     let mut tokens = Vec::new();
     for w in 0..4 {
         tokens.push(app.user(&format!("writer{w}")).await);
@@ -36,9 +84,16 @@ async fn the_service_carries_on_after_the_sentinels_promote_the_replica() {
     let before_kill = load.acknowledged();
     group.master.kill();
     let killed_at = Instant::now();
+    while group.current_master_port().ok() != Some(replica) {
+        assert!(killed_at.elapsed() < Duration::from_secs(30), "the Sentinels promote the replica");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let promoted_after = killed_at.elapsed();
+    // The old master comes back (empty: it kept nothing) and the Sentinels make it the new master's
+    // replica; only after the promotion, or it would come back as an empty master.
+    group.master.restart().expect("the old master starts again");
     let (acked, refused) = load.finish().await;
     let took = killed_at.elapsed();
-    assert_eq!(group.current_master_port().unwrap(), replica, "the replica was promoted");
     assert_ne!(replica, old_master);
     assert!(acked.len() > before_kill && refused > 0, "the failover hit the order flow, and orders went on after it");
     let (status, _) = status_json(app.get("/api/v1/health", None).await).await;
@@ -46,8 +101,9 @@ async fn the_service_carries_on_after_the_sentinels_promote_the_replica() {
 
     let lost = check_history(&app, &tokens, &acked).await;
     eprintln!(
-        "sentinel failover: {} orders acknowledged ({before_kill} before the kill), {refused} attempts refused \
-         during the failover, writers done {took:?} after the kill; {lost} acknowledged orders lost",
+        "sentinel failover (waiting for {replicas_to_wait} replica(s)): {} orders acknowledged ({before_kill} before the kill), {refused} attempts refused \
+         during the failover, replica promoted {promoted_after:?} and writers done {took:?} after the kill; \
+         {lost} acknowledged orders lost",
         acked.len()
     );
     // Whatever was lost was acknowledged before the kill (afterwards there is only the new master).
@@ -79,4 +135,5 @@ async fn the_service_carries_on_after_the_sentinels_promote_the_replica() {
         apply(&mut book, &next_of(&mut again, "order_book_snapshot").await);
         assert_eq!(book, rest_book, "a new connection's snapshot is the REST book");
     }
+    lost
 }
