@@ -35,6 +35,8 @@ pub struct SentinelTarget {
     /// The name the Sentinels monitor the master under.
     pub master: String,
     pub password: Option<String>,
+    /// The Sentinels' own password (their `requirepass`), when they have one.
+    pub sentinel_password: Option<String>,
     pub db: i64,
     pub tls: bool,
 }
@@ -104,6 +106,7 @@ pub const VARIABLES: &[&str] = &[
     "REDIS_CLUSTER_NODES",
     "REDIS_SENTINEL_NODES",
     "REDIS_SENTINEL_MASTER",
+    "REDIS_SENTINEL_PASSWORD",
     "REDIS_WAIT_REPLICAS",
     "REDIS_WAIT_TIMEOUT_MS",
     "DATA_DIR",
@@ -183,7 +186,8 @@ fn redis_target() -> Result<RedisTarget, ConfigError> {
     if let Some(list) = var("REDIS_SENTINEL_NODES") {
         let sentinels = host_ports("REDIS_SENTINEL_NODES", &list)?;
         let master = var("REDIS_SENTINEL_MASTER").unwrap_or_else(|| "mymaster".into());
-        return Ok(RedisTarget::Sentinel(SentinelTarget { sentinels, master, password, db, tls }));
+        let sentinel_password = var("REDIS_SENTINEL_PASSWORD");
+        return Ok(RedisTarget::Sentinel(SentinelTarget { sentinels, master, password, sentinel_password, db, tls }));
     }
     Ok(match (var("REDIS_URL"), var("REDIS_HOST")) {
         (Some(url), _) => RedisTarget::Url(url),

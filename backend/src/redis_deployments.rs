@@ -17,18 +17,19 @@ impl RedisCluster {
     pub fn start(masters: usize) -> std::io::Result<RedisCluster> {
         let mut nodes = Vec::with_capacity(masters);
         for _ in 0..masters {
-            // The bus port must be free too (the default, port + 10000, may not even exist).
-            let bus = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
-            nodes.push(RedisProcess::start_scratch(&[
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                "2000",
-                "--cluster-port",
-                &bus,
-            ])?);
+            nodes.push(RedisProcess::scratch(|_| {
+                // The bus port must be free too (the default, port + 10000, may not even exist).
+                let bus = std::net::TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .map(|a| a.port())
+                    .unwrap_or(0)
+                    .to_string();
+                ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain(["--cluster-port".to_string(), bus])
+                    .collect()
+            })?);
         }
         let cluster = RedisCluster { nodes };
         if masters == 1 {
@@ -106,29 +107,55 @@ pub struct RedisSentinels {
     pub master: RedisProcess,
     pub replica: RedisProcess,
     pub sentinels: Vec<RedisProcess>,
+    /// The master's (and replica's) password and the Sentinels' own, when they have them.
+    passwords: Option<(String, String)>,
 }
 
 impl RedisSentinels {
-    pub fn start(extra: &[&str]) -> std::io::Result<RedisSentinels> {
-        let master = RedisProcess::start_scratch(extra)?;
+    pub fn start() -> std::io::Result<RedisSentinels> {
+        Self::start_inner(None)
+    }
+
+    /// The same with passwords: the data nodes' `requirepass` and the Sentinels' own.
+    pub fn start_with_passwords(master: &str, sentinels: &str) -> std::io::Result<RedisSentinels> {
+        Self::start_inner(Some((master.to_string(), sentinels.to_string())))
+    }
+
+    fn start_inner(passwords: Option<(String, String)>) -> std::io::Result<RedisSentinels> {
+        let auth: Vec<&str> = match &passwords {
+            Some((pw, _)) => vec!["--requirepass", pw, "--masterauth", pw],
+            None => vec![],
+        };
+        let master = RedisProcess::start_scratch(&auth)?;
         let port = master.port().to_string();
-        let mut replica_args = extra.to_vec();
+        let mut replica_args = auth.clone();
         replica_args.extend(["--replicaof", "127.0.0.1", &port]);
         let replica = RedisProcess::start_scratch(&replica_args)?;
-        let sentinels = (0..3).map(|_| RedisProcess::start_sentinel(master.port())).collect::<Result<Vec<_>, _>>()?;
-        let group = RedisSentinels { master, replica, sentinels };
+        let pw = passwords.as_ref().map(|(m, s)| (m.as_str(), s.as_str()));
+        let sentinels =
+            (0..3).map(|_| RedisProcess::start_sentinel(master.port(), pw)).collect::<Result<Vec<_>, _>>()?;
+        let group = RedisSentinels { master, replica, sentinels, passwords };
         group.wait_ready()?;
         Ok(group)
+    }
+
+    fn data_cli(&self, port: u16, args: &[&str]) -> std::io::Result<String> {
+        cli_as(port, self.passwords.as_ref().map(|p| p.0.as_str()), args)
+    }
+
+    fn sentinel_cli(&self, port: u16, args: &[&str]) -> std::io::Result<String> {
+        cli_as(port, self.passwords.as_ref().map(|p| p.1.as_str()), args)
     }
 
     /// Waits until the replica is in sync and every Sentinel knows the replica and the other Sentinels.
     fn wait_ready(&self) -> std::io::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            let synced =
-                cli(self.replica.port(), &["INFO", "replication"]).is_ok_and(|i| i.contains("master_link_status:up"));
+            let synced = self
+                .data_cli(self.replica.port(), &["INFO", "replication"])
+                .is_ok_and(|i| i.contains("master_link_status:up"));
             let known = self.sentinels.iter().all(|s| {
-                cli(s.port(), &["SENTINEL", "MASTER", "mymaster"])
+                self.sentinel_cli(s.port(), &["SENTINEL", "MASTER", "mymaster"])
                     .is_ok_and(|m| m.contains("num-slaves\n1\n") && m.contains("num-other-sentinels\n2\n"))
             });
             if synced && known {
@@ -143,7 +170,8 @@ impl RedisSentinels {
         RedisTarget::Sentinel(SentinelTarget {
             sentinels: self.sentinels.iter().map(|s| ("127.0.0.1".to_string(), s.port())).collect(),
             master: "mymaster".into(),
-            password: None,
+            password: self.passwords.as_ref().map(|p| p.0.clone()),
+            sentinel_password: self.passwords.as_ref().map(|p| p.1.clone()),
             db: 0,
             tls: false,
         })
@@ -151,7 +179,7 @@ impl RedisSentinels {
 
     /// The port of the master as the first Sentinel names it now.
     pub fn current_master_port(&self) -> std::io::Result<u16> {
-        let addr = cli(self.sentinels[0].port(), &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])?;
+        let addr = self.sentinel_cli(self.sentinels[0].port(), &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])?;
         addr.lines().nth(1).and_then(|p| p.trim().parse().ok()).ok_or_else(|| std::io::Error::other("no master"))
     }
 }
@@ -159,7 +187,17 @@ impl RedisSentinels {
 /// Runs one command with `redis-cli` against the server on `port`; its output, or an error when it
 /// failed or answered an error.
 pub fn cli(port: u16, args: &[&str]) -> std::io::Result<String> {
-    let out = Command::new("redis-cli").args(["-p", &port.to_string()]).args(args).output()?;
+    cli_as(port, None, args)
+}
+
+/// `cli`, authenticated with `password` when given.
+pub fn cli_as(port: u16, password: Option<&str>, args: &[&str]) -> std::io::Result<String> {
+    let mut cmd = Command::new("redis-cli");
+    cmd.args(["-p", &port.to_string()]);
+    if let Some(pw) = password {
+        cmd.env("REDISCLI_AUTH", pw);
+    }
+    let out = cmd.args(args).output()?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     if !out.status.success() || text.starts_with("ERR") || text.starts_with("(error)") {
         return Err(std::io::Error::other(format!("redis-cli {args:?}: {text}")));

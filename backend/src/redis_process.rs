@@ -46,13 +46,23 @@ impl RedisProcess {
         })
     }
 
-    fn scratch(extra: impl FnOnce(u16) -> Vec<String>) -> std::io::Result<RedisProcess> {
-        let dir = std::env::temp_dir().join(format!("exchange-redis-{}-{}", std::process::id(), unique()));
-        std::fs::create_dir_all(&dir)?;
-        let port = free_port()?;
-        let mut p = RedisProcess { child: None, port, dir, remove_dir: true, leading: vec![], extra: extra(port) };
-        p.spawn()?;
-        Ok(p)
+    /// A throwaway server on a free port; `extra(port)` gives its further arguments. A free port can be
+    /// taken by another process between being found and being bound (tests start many servers at once),
+    /// so a server that cannot bind is started again on another port, a few times.
+    pub fn scratch(extra: impl Fn(u16) -> Vec<String>) -> std::io::Result<RedisProcess> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let dir = std::env::temp_dir().join(format!("exchange-redis-{}-{}", std::process::id(), unique()));
+            std::fs::create_dir_all(&dir)?;
+            let port = free_port()?;
+            let mut p = RedisProcess { child: None, port, dir, remove_dir: true, leading: vec![], extra: extra(port) };
+            match p.spawn() {
+                Ok(()) => return Ok(p),
+                Err(e) if attempt < 5 && e.to_string().contains("exited early") => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Starts a persistent server (AOF on) whose data stays in `dir`. A server left running on the same
@@ -98,11 +108,13 @@ impl RedisProcess {
     fn wait_ready(&mut self) -> std::io::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                return Err(std::io::Error::other(format!("redis-server exited early: {status}")));
+                let log = std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(3).collect();
+                return Err(std::io::Error::other(format!("redis-server exited early: {status}: {tail:?}")));
+            }
+            if self.answers_as_itself() {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -110,30 +122,67 @@ impl RedisProcess {
     }
 
     /// Starts a Redis Sentinel watching the master on `master_port` as `mymaster` (quorum 2), quick to
-    /// act: a master silent for 1 s is down.
-    pub fn start_sentinel(master_port: u16) -> std::io::Result<RedisProcess> {
-        let dir = std::env::temp_dir().join(format!("exchange-sentinel-{}-{}", std::process::id(), unique()));
-        std::fs::create_dir_all(&dir)?;
-        let conf = dir.join("sentinel.conf");
-        std::fs::write(
-            &conf,
-            format!(
+    /// act: a master silent for 1 s is down. `passwords`: the master's and the Sentinel's own.
+    pub fn start_sentinel(master_port: u16, passwords: Option<(&str, &str)>) -> std::io::Result<RedisProcess> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let dir = std::env::temp_dir().join(format!("exchange-sentinel-{}-{}", std::process::id(), unique()));
+            std::fs::create_dir_all(&dir)?;
+            let conf = dir.join("sentinel.conf");
+            let mut text = format!(
                 "sentinel monitor mymaster 127.0.0.1 {master_port} 2\n\
                  sentinel down-after-milliseconds mymaster 1000\n\
                  sentinel failover-timeout mymaster 5000\n\
                  sentinel parallel-syncs mymaster 1\n"
-            ),
-        )?;
-        let mut p = RedisProcess {
-            child: None,
-            port: free_port()?,
-            dir,
-            remove_dir: true,
-            leading: vec![conf.display().to_string(), "--sentinel".into()],
-            extra: vec![],
-        };
-        p.spawn()?;
-        Ok(p)
+            );
+            if let Some((master, own)) = passwords {
+                text += &format!("sentinel auth-pass mymaster {master}\nrequirepass {own}\n");
+            }
+            std::fs::write(&conf, text)?;
+            let mut p = RedisProcess {
+                child: None,
+                port: free_port()?,
+                dir,
+                remove_dir: true,
+                leading: vec![conf.display().to_string(), "--sentinel".into()],
+                extra: vec![],
+            };
+            match p.spawn() {
+                Ok(()) => return Ok(p),
+                Err(e) if attempt < 5 && e.to_string().contains("exited early") => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Whether the server on the port is this child (not another process that took the port first):
+    /// its `INFO server` names the child's pid.
+    fn answers_as_itself(&mut self) -> bool {
+        use std::io::{Read, Write};
+        let Some(pid) = self.pid() else { return false };
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        if s.write_all(b"INFO server\r\n").is_err() {
+            return false;
+        }
+        let mut buf = vec![0u8; 8192];
+        let mut text = String::new();
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if text.contains("process_id:") && text.contains("run_id:") || text.starts_with('-') {
+                break;
+            }
+        }
+        // A password or TLS on the port: no INFO to read, but no other Redis's either.
+        text.contains(&format!("process_id:{pid}\r")) || (!text.contains("process_id:") && self.is_running())
+    }
+
+    fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     pub fn port(&self) -> u16 {

@@ -57,6 +57,9 @@ impl SentinelConnection {
         if let Some(password) = &target.password {
             builder = builder.set_client_to_redis_password(password);
         }
+        if let Some(password) = &target.sentinel_password {
+            builder = builder.set_client_to_sentinel_password(password);
+        }
         if target.tls {
             builder = builder.set_client_to_redis_tls_mode(redis::TlsMode::Secure);
             if let Some(certs) = certs {

@@ -33,7 +33,7 @@ async fn waiting_for_the_replica_a_failover_loses_no_acknowledged_order() {
 
 #[tokio::test]
 async fn a_write_the_replica_does_not_confirm_in_time_is_not_acknowledged() {
-    let group = RedisSentinels::start(&[]).expect("master, replica and three sentinels start");
+    let group = RedisSentinels::start().expect("master, replica and three sentinels start");
     let app = spawn_app_at(group.target(), |c| {
         c.engine.replicas_to_wait = 1;
         c.engine.replica_wait_ms = 300;
@@ -66,7 +66,7 @@ async fn a_write_the_replica_does_not_confirm_in_time_is_not_acknowledged() {
 /// Kills the master under four writers; checks the promotion, the service, the history and the feed;
 /// returns how many acknowledged orders were lost.
 async fn failover_under_load(replicas_to_wait: u32) -> usize {
-    let mut group = RedisSentinels::start(&[]).expect("master, replica and three sentinels start");
+    let mut group = RedisSentinels::start().expect("master, replica and three sentinels start");
     let (old_master, replica) = (group.master.port(), group.replica.port());
     let app = spawn_app_at(group.target(), |c| c.engine.replicas_to_wait = replicas_to_wait).await;
     let mut tokens = Vec::new();
@@ -136,4 +136,18 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
         assert_eq!(book, rest_book, "a new connection's snapshot is the REST book");
     }
     lost
+}
+
+#[tokio::test]
+async fn sentinels_with_a_password_of_their_own_are_asked_with_it() {
+    let group = RedisSentinels::start_with_passwords("data-secret-1", "sentinel-secret-2").unwrap();
+    let app = spawn_app_at(group.target(), |_| {}).await;
+    let alice = app.user("alice").await;
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+
+    let backend::config::RedisTarget::Sentinel(mut wrong) = group.target() else { unreachable!() };
+    wrong.sentinel_password = Some("not-the-password".into());
+    let config = backend::config::Config::local(backend::config::RedisTarget::Sentinel(wrong), "dist".into());
+    let refused = backend::startup::Application::build(config).await;
+    assert!(refused.is_err(), "a wrong Sentinel password is refused at start-up");
 }
