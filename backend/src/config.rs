@@ -27,6 +27,25 @@ pub enum RedisTarget {
     Sentinel(SentinelTarget),
 }
 
+impl RedisTarget {
+    /// Where Redis is, for the log: no password, whatever the URLs hold.
+    pub fn describe(&self) -> String {
+        let host = |url: &str| {
+            let rest = url.split_once("://").map_or(url, |(_, r)| r);
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+            rest.split('/').next().unwrap_or(rest).to_string()
+        };
+        match self {
+            RedisTarget::Url(url) => format!("redis at {}", host(url)),
+            RedisTarget::Embedded { data_dir } => format!("embedded redis-server, data in {}", data_dir.display()),
+            RedisTarget::Cluster { nodes } => {
+                format!("redis cluster, seed nodes {}", nodes.iter().map(|n| host(n)).collect::<Vec<_>>().join(","))
+            }
+            RedisTarget::Sentinel(s) => format!("master `{}` named by {} sentinels", s.master, s.sentinels.len()),
+        }
+    }
+}
+
 /// A master found through Redis Sentinel, and how to talk to it.
 #[derive(Clone, Debug)]
 pub struct SentinelTarget {
@@ -338,6 +357,14 @@ mod tests {
         let mut known: Vec<String> = VARIABLES.iter().map(|v| v.to_string()).collect();
         known.sort();
         assert_eq!(listed, known);
+    }
+
+    #[test]
+    fn a_target_is_described_without_its_password() {
+        let url = RedisTarget::Url("rediss://:s3cret@redis.example:6380/2".into());
+        assert_eq!(url.describe(), "redis at redis.example:6380");
+        let cluster = RedisTarget::Cluster { nodes: vec!["redis://:pw@a:7000".into(), "redis://b:7001".into()] };
+        assert_eq!(cluster.describe(), "redis cluster, seed nodes a:7000,b:7001");
     }
 
     #[test]

@@ -38,6 +38,7 @@ impl Application {
             other => (other.clone(), None),
         };
         let (conn, pubsub) = RedisPool::connect(&target, &config.redis_settings).await?;
+        tracing::info!(redis = %target.describe(), "connected");
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_scripts().await?;
         let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(pubsub.clone()));
