@@ -7,6 +7,12 @@
 //! Pub/Sub is at-most-once. When the subscription drops (Redis restarted, `CLIENT KILL TYPE pubsub`, a
 //! network fault) the task resubscribes and tells every public connection to resync from a fresh
 //! snapshot; a connection that sees a gap in the sequence or falls behind resyncs by itself as well.
+//!
+//! A market's sequence can also go back: after a failover that lost the last writes (asynchronous
+//! replication), the promoted replica numbers its next change with a sequence already sent. The task
+//! notices (a book change whose sequence is not above the last one) and resyncs that market's clients
+//! and closes the private connections, as for a lost subscription. `epoch` counts these events, so that
+//! anything cached by sequence (the REST book cache) is not served across them.
 
 pub mod messages;
 
@@ -45,6 +51,8 @@ pub struct Feed {
     next_sink: std::sync::atomic::AtomicU64,
     /// Bumped each time the private connections are dropped because events may have been missed.
     losses: std::sync::atomic::AtomicU64,
+    /// Bumped each time events may have been missed or a sequence went back.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 /// A private connection's registration; dropping it unregisters the connection.
@@ -86,6 +94,7 @@ impl Feed {
             users: Mutex::new(HashMap::new()),
             next_sink: 0.into(),
             losses: 0.into(),
+            epoch: 0.into(),
         });
         let (ready, subscribed) = tokio::sync::oneshot::channel();
         tokio::spawn(subscriber(feed.clone(), redis, markets.clone(), ready));
@@ -106,6 +115,12 @@ impl Feed {
         let losses_at_start = self.losses.load(std::sync::atomic::Ordering::Acquire);
         users.entry(user_id).or_default().push((sink_id, tx));
         UserSubscription { feed: self.clone(), user_id, sink_id, losses_at_start, messages: rx }
+    }
+
+    /// Changes each time events may have been missed or a market's sequence went back: a sequence
+    /// only names one book within one epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn publish(&self, symbol: &Symbol, item: FeedItem) {
@@ -138,7 +153,14 @@ impl Feed {
     /// Events may have been lost: every public connection resyncs from a snapshot, and every private
     /// one is closed with the reason (its client reloads its orders over REST when it reconnects).
     fn resync_all(&self) {
-        for symbol in self.markets.keys() {
+        let symbols: Vec<&Symbol> = self.markets.keys().collect();
+        self.resync(&symbols);
+    }
+
+    /// `resync_all` for some markets: their public connections resync, every private one is closed.
+    fn resync(&self, symbols: &[&Symbol]) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for symbol in symbols {
             self.publish(symbol, FeedItem::Resync);
         }
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
@@ -168,11 +190,23 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                     let _ = ready.send(());
                 }
                 let mut stream = pubsub.on_message();
+                let mut last_seq: HashMap<Symbol, u64> = HashMap::new();
                 while let Some(msg) = stream.next().await {
                     let Some(market) = channels.get(msg.get_channel_name()) else { continue };
                     match wire::decode_events(msg.get_payload_bytes()) {
                         Ok(events) => {
                             for event in events {
+                                if event.book_changed {
+                                    let last = last_seq.insert(market.symbol.clone(), event.seq);
+                                    if last.is_some_and(|last| event.seq <= last) {
+                                        tracing::error!(
+                                            symbol = %market.symbol, seq = event.seq, last = ?last,
+                                            "the sequence went back (writes lost in a failover?); resyncing"
+                                        );
+                                        feed.resync(&[&market.symbol]);
+                                        continue;
+                                    }
+                                }
                                 feed.route_private(market, &event);
                                 // Nobody watching: nothing to make. A client that subscribes after this
                                 // check takes its snapshot after it too, and the snapshot holds this event.

@@ -43,13 +43,14 @@ pub async fn book(State(state): State<AppState>, Path(text): Path<String>, q: Qu
     let symbol = listed_symbol(&state, &text)?;
     let depth = q.bounded("depth", 10, 1000)?;
     // A snapshot taken at the market's current sequence is still exact: serve it without the script.
+    let epoch = state.feed.epoch();
     let seq = state.engine.sequence(&symbol).await?;
-    if let Some(body) = state.book_cache.get(&symbol, depth, seq) {
+    if let Some(body) = state.book_cache.get(&symbol, depth, seq, epoch) {
         return Ok(json_response(body));
     }
     let snapshot: BookSnapshot = state.engine.book(&symbol, depth).await?;
     let body = Bytes::from(serde_json::to_vec(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?);
-    state.book_cache.put(&symbol, depth, snapshot.sequence, body.clone());
+    state.book_cache.put(&symbol, depth, snapshot.sequence, epoch, body.clone());
     Ok(json_response(body))
 }
 
