@@ -10,9 +10,12 @@ use std::sync::Mutex;
 use axum::body::Bytes;
 use common::Symbol;
 
+/// (market, depth) → (sequence, epoch, serialised snapshot).
+type Entries = HashMap<(Symbol, u32), (u64, u64, Bytes)>;
+
 #[derive(Default)]
 pub struct BookCache {
-    entries: Mutex<HashMap<(Symbol, u32), (u64, u64, Bytes)>>,
+    entries: Mutex<Entries>,
 }
 
 impl BookCache {
