@@ -8,15 +8,19 @@ use std::time::{Duration, Instant};
 use crate::config::{RedisTarget, SentinelTarget};
 use crate::redis_process::RedisProcess;
 
-/// A Redis Cluster of `masters` masters (no replicas), every slot assigned, state `ok`.
+/// A Redis Cluster of `masters` masters, each with `replicas` replicas, every slot assigned, state `ok`.
 pub struct RedisCluster {
     pub nodes: Vec<RedisProcess>,
 }
 
 impl RedisCluster {
     pub fn start(masters: usize) -> std::io::Result<RedisCluster> {
-        let mut nodes = Vec::with_capacity(masters);
-        for _ in 0..masters {
+        Self::start_with_replicas(masters, 0)
+    }
+
+    pub fn start_with_replicas(masters: usize, replicas: usize) -> std::io::Result<RedisCluster> {
+        let mut nodes = Vec::with_capacity(masters * (1 + replicas));
+        for _ in 0..masters * (1 + replicas) {
             nodes.push(RedisProcess::scratch(|_| {
                 // The bus port must be free too (the default, port + 10000, may not even exist).
                 let bus = std::net::TcpListener::bind("127.0.0.1:0")
@@ -38,7 +42,7 @@ impl RedisCluster {
         } else {
             let mut args: Vec<String> = vec!["--cluster".into(), "create".into()];
             args.extend(cluster.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port())));
-            args.push("--cluster-yes".into());
+            args.extend(["--cluster-replicas".into(), replicas.to_string(), "--cluster-yes".into()]);
             let out = Command::new("redis-cli").args(&args).output()?;
             if !out.status.success() {
                 return Err(std::io::Error::other(format!(
@@ -48,7 +52,25 @@ impl RedisCluster {
             }
         }
         cluster.wait_ok()?;
+        cluster.wait_replicas_synced()?;
         Ok(cluster)
+    }
+
+    /// Waits until every replica's link to its master is up (a replica that never synced cannot
+    /// take over).
+    fn wait_replicas_synced(&self) -> std::io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let synced = self.nodes.iter().all(|n| {
+                let info = cli(n.port(), &["INFO", "replication"]).unwrap_or_default();
+                info.contains("role:master") || info.contains("master_link_status:up")
+            });
+            if synced {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(std::io::Error::other("the cluster's replicas did not sync within 30 s"))
     }
 
     /// Waits until every node says the cluster is `ok` and knows every other node.
@@ -77,15 +99,17 @@ impl RedisCluster {
         RedisTarget::Cluster { nodes: self.urls() }
     }
 
-    /// The port of the master serving `key`.
+    /// The port of the master serving `key`, as the nodes still running see it.
     pub fn port_of(&self, key: &str) -> std::io::Result<u16> {
-        let slot: u16 = cli(self.nodes[0].port(), &["CLUSTER", "KEYSLOT", key])?
-            .trim()
-            .parse()
-            .map_err(|_| std::io::Error::other("CLUSTER KEYSLOT"))?;
-        for node in &self.nodes {
-            if owns(node.port(), slot)? {
-                return Ok(node.port());
+        let live: Vec<u16> = self.nodes.iter().filter(|n| n.pid().is_some()).map(RedisProcess::port).collect();
+        let slot: u16 = live
+            .iter()
+            .find_map(|&p| cli(p, &["CLUSTER", "KEYSLOT", key]).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| std::io::Error::other("CLUSTER KEYSLOT"))?;
+        for port in live {
+            if owns(port, slot).unwrap_or(false) {
+                return Ok(port);
             }
         }
         Err(std::io::Error::other(format!("no node serves slot {slot}")))

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::durability::{check_history, Load};
 use crate::helpers::*;
-use crate::ws::{apply, connect, next_of};
+use crate::ws::{apply, connect, next_of, Book, Socket};
 
 #[tokio::test]
 async fn the_service_carries_on_after_the_sentinels_promote_the_replica() {
@@ -109,8 +109,28 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
     // Whatever was lost was acknowledged before the kill (afterwards there is only the new master).
     assert!(lost <= before_kill, "{lost} lost");
 
-    // The feed client is never left on a wrong book: it is either resynced in place or closed with a
-    // reason (Redis was unreachable for a while), and then a new connection's snapshot is the REST book.
+    feed_ends_on_the_rest_book(&app, feed, book).await;
+    lost
+}
+
+#[tokio::test]
+async fn sentinels_with_a_password_of_their_own_are_asked_with_it() {
+    let group = RedisSentinels::start_with_passwords("data-secret-1", "sentinel-secret-2").unwrap();
+    let app = spawn_app_at(group.target(), |_| {}).await;
+    let alice = app.user("alice").await;
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+
+    let backend::config::RedisTarget::Sentinel(mut wrong) = group.target() else { unreachable!() };
+    wrong.sentinel_password = Some("not-the-password".into());
+    let config = backend::config::Config::local(backend::config::RedisTarget::Sentinel(wrong), "dist".into());
+    let refused = backend::startup::Application::build(config).await;
+    assert!(refused.is_err(), "a wrong Sentinel password is refused at start-up");
+}
+
+/// A book-feed client after a failover is never left on a wrong book: it is either resynced in place
+/// onto the REST book or closed with a reason (Redis was unreachable for a while), and then a new
+/// connection's snapshot is the REST book.
+pub async fn feed_ends_on_the_rest_book(app: &TestApp, mut feed: Socket, mut book: Book) {
     let (_, rest) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=1000", None).await).await;
     let levels = |v: &Value| -> BTreeMap<String, String> {
         v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
@@ -135,19 +155,4 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
         apply(&mut book, &next_of(&mut again, "order_book_snapshot").await);
         assert_eq!(book, rest_book, "a new connection's snapshot is the REST book");
     }
-    lost
-}
-
-#[tokio::test]
-async fn sentinels_with_a_password_of_their_own_are_asked_with_it() {
-    let group = RedisSentinels::start_with_passwords("data-secret-1", "sentinel-secret-2").unwrap();
-    let app = spawn_app_at(group.target(), |_| {}).await;
-    let alice = app.user("alice").await;
-    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
-
-    let backend::config::RedisTarget::Sentinel(mut wrong) = group.target() else { unreachable!() };
-    wrong.sentinel_password = Some("not-the-password".into());
-    let config = backend::config::Config::local(backend::config::RedisTarget::Sentinel(wrong), "dist".into());
-    let refused = backend::startup::Application::build(config).await;
-    assert!(refused.is_err(), "a wrong Sentinel password is refused at start-up");
 }

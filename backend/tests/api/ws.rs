@@ -152,7 +152,10 @@ async fn an_order_placed_through_one_instance_reaches_clients_of_another() {
 }
 
 /// Applies book updates to a snapshot the way a client must: in sequence, resyncing on snapshots.
-pub(crate) fn apply(book: &mut (BTreeMap<String, String>, BTreeMap<String, String>, u64), msg: &Value) {
+/// A client's book: bids and asks (price → quantity, as text) and its sequence.
+pub(crate) type Book = (BTreeMap<String, String>, BTreeMap<String, String>, u64);
+
+pub(crate) fn apply(book: &mut Book, msg: &Value) {
     let levels = |v: &Value| -> BTreeMap<String, String> {
         v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
     };
