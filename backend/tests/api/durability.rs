@@ -26,10 +26,11 @@ async fn with_appendfsync_always_every_acknowledged_order_survives_kill_9() {
     assert_eq!(lost, 0, "of {acked} acknowledged orders, {lost} were lost");
 }
 
-/// With `everysec` Redis still writes the append-only file before it answers; only its fsync waits.
-/// A killed process therefore loses nothing the kernel already has: what `everysec` risks is the last
-/// second or two of writes on a crash of the machine itself, which this test cannot stage. It measures
-/// the process-kill case and checks that whatever survives is whole.
+/// With `everysec` Redis usually writes the append-only file before it answers and only its fsync
+/// waits, so a killed process loses what the kernel does not have yet: nothing, most of the time. But
+/// while a background fsync is slow, Redis postpones the write (up to 2 s) and answers anyway; a kill
+/// then loses those acknowledged writes (seen in CI on a loaded machine). This test measures the
+/// process-kill case and checks that whatever survives is whole.
 #[tokio::test]
 async fn with_appendfsync_everysec_a_kill_9_leaves_a_whole_history() {
     let (acked, lost) = kill_redis_under_load("everysec").await;
@@ -139,7 +140,8 @@ impl Load {
 /// Checks that the stored history is whole: every acknowledged order that is there has its quantity and
 /// price and no less fill than acknowledged, a client_order_id names one order, fills add up, trades
 /// match fills, the book is exactly the open orders and not crossed. Returns how many acknowledged
-/// orders are missing.
+/// orders are missing (an id that now names another order counts as missing: the counter went back
+/// with the lost writes and gave it again).
 pub async fn check_history(app: &TestApp, tokens: &[String], acked: &Acked) -> usize {
     // Every acknowledged order is there: same quantity and price, filled no less than acknowledged.
     let mut stored: HashMap<u64, Value> = HashMap::new();
@@ -159,6 +161,11 @@ pub async fn check_history(app: &TestApp, tokens: &[String], acked: &Acked) -> u
             lost += 1;
             continue;
         };
+        if now["created_at"] != order["created_at"] || now["side"] != order["side"] {
+            // Lost, and its id given again: the order id counter went back with the lost writes.
+            lost += 1;
+            continue;
+        }
         assert_eq!(now["quantity"], order["quantity"]);
         assert_eq!(now["price"], order["price"]);
         assert!(num(&now["filled_quantity"]) >= num(&order["filled_quantity"]), "order {id} went backwards");
