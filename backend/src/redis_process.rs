@@ -50,13 +50,24 @@ impl RedisProcess {
     /// taken by another process between being found and being bound (tests start many servers at once),
     /// so a server that cannot bind is started again on another port, a few times.
     pub fn scratch(extra: impl Fn(u16) -> Vec<String>) -> std::io::Result<RedisProcess> {
+        Self::fresh("redis", |_, port| Ok((vec![], extra(port))))
+    }
+
+    /// A throwaway process in a fresh directory on a free port, started again on another port (a few
+    /// times) when the one found free was taken before it could bind. `args(dir, port)` gives the
+    /// arguments before and after the standard ones.
+    fn fresh(
+        kind: &str,
+        args: impl Fn(&Path, u16) -> std::io::Result<(Vec<String>, Vec<String>)>,
+    ) -> std::io::Result<RedisProcess> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let dir = std::env::temp_dir().join(format!("exchange-redis-{}-{}", std::process::id(), unique()));
+            let dir = std::env::temp_dir().join(format!("exchange-{kind}-{}-{}", std::process::id(), unique()));
             std::fs::create_dir_all(&dir)?;
             let port = free_port()?;
-            let mut p = RedisProcess { child: None, port, dir, remove_dir: true, leading: vec![], extra: extra(port) };
+            let (leading, extra) = args(&dir, port)?;
+            let mut p = RedisProcess { child: None, port, dir, remove_dir: true, leading, extra };
             match p.spawn() {
                 Ok(()) => return Ok(p),
                 Err(e) if attempt < 5 && e.to_string().contains("exited early") => continue,
@@ -124,11 +135,7 @@ impl RedisProcess {
     /// Starts a Redis Sentinel watching the master on `master_port` as `mymaster` (quorum 2), quick to
     /// act: a master silent for 1 s is down. `passwords`: the master's and the Sentinel's own.
     pub fn start_sentinel(master_port: u16, passwords: Option<(&str, &str)>) -> std::io::Result<RedisProcess> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let dir = std::env::temp_dir().join(format!("exchange-sentinel-{}-{}", std::process::id(), unique()));
-            std::fs::create_dir_all(&dir)?;
+        Self::fresh("sentinel", |dir, _| {
             let conf = dir.join("sentinel.conf");
             let mut text = format!(
                 "sentinel monitor mymaster 127.0.0.1 {master_port} 2\n\
@@ -140,20 +147,8 @@ impl RedisProcess {
                 text += &format!("sentinel auth-pass mymaster {master}\nrequirepass {own}\n");
             }
             std::fs::write(&conf, text)?;
-            let mut p = RedisProcess {
-                child: None,
-                port: free_port()?,
-                dir,
-                remove_dir: true,
-                leading: vec![conf.display().to_string(), "--sentinel".into()],
-                extra: vec![],
-            };
-            match p.spawn() {
-                Ok(()) => return Ok(p),
-                Err(e) if attempt < 5 && e.to_string().contains("exited early") => continue,
-                Err(e) => return Err(e),
-            }
-        }
+            Ok((vec![conf.display().to_string(), "--sentinel".into()], vec![]))
+        })
     }
 
     /// Whether the server on the port is this child (not another process that took the port first):

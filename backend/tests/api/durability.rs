@@ -43,10 +43,7 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
     let redis = RedisProcess::start_scratch(&["--appendonly", "yes", "--appendfsync", appendfsync]).unwrap();
     let mut app = spawn_app_on(&redis.url(), |_| {}).await;
     app.redis = Some(backend::redis_deployments::TestRedis::Single(redis));
-    let mut tokens = Vec::new();
-    for w in 0..WRITERS {
-        tokens.push(app.user(&format!("writer{w}")).await);
-    }
+    let tokens = app.users("writer", WRITERS).await;
 
     let load = Load::start(&app, &tokens);
     // The killer: SIGKILL at uneven moments while the writers run, then a restart from the AOF.

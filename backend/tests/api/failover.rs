@@ -69,19 +69,8 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
     let mut group = RedisSentinels::start().expect("master, replica and three sentinels start");
     let (old_master, replica) = (group.master.port(), group.replica.port());
     let app = spawn_app_at(group.target(), |c| c.engine.replicas_to_wait = replicas_to_wait).await;
-    let mut tokens = Vec::new();
-    for w in 0..4 {
-        tokens.push(app.user(&format!("writer{w}")).await);
-    }
-    let mut feed = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
-    apply(&mut book, &next_of(&mut feed, "order_book_snapshot").await);
-
-    let load = Load::start(&app, &tokens);
-    while load.acknowledged() < 100 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let before_kill = load.acknowledged();
+    let writers = Writers::start(&app).await;
+    let before_kill = writers.before_kill;
     group.master.kill();
     let killed_at = Instant::now();
     while group.current_master_port().ok() != Some(replica) {
@@ -92,25 +81,71 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
     // The old master comes back (empty: it kept nothing) and the Sentinels make it the new master's
     // replica; only after the promotion, or it would come back as an empty master.
     group.master.restart().expect("the old master starts again");
-    let (acked, refused) = load.finish().await;
-    let took = killed_at.elapsed();
+    let done = writers.finish(&app).await;
     assert_ne!(replica, old_master);
-    assert!(acked.len() > before_kill && refused > 0, "the failover hit the order flow, and orders went on after it");
     let (status, _) = status_json(app.get("/api/v1/health", None).await).await;
     assert_eq!(status, 200);
-
-    let lost = check_history(&app, &tokens, &acked).await;
     eprintln!(
-        "sentinel failover (waiting for {replicas_to_wait} replica(s)): {} orders acknowledged ({before_kill} before the kill), {refused} attempts refused \
-         during the failover, replica promoted {promoted_after:?} and writers done {took:?} after the kill; \
-         {lost} acknowledged orders lost",
-        acked.len()
+        "sentinel failover (waiting for {replicas_to_wait} replica(s)): {} orders acknowledged ({before_kill} before the kill), {} attempts refused \
+         during the failover, replica promoted {promoted_after:?} and writers done {:?} after the kill; \
+         {} acknowledged orders lost",
+        done.acknowledged,
+        done.refused,
+        done.at - killed_at,
+        done.lost
     );
-    // Whatever was lost was acknowledged before the kill (afterwards there is only the new master).
-    assert!(lost <= before_kill, "{lost} lost");
+    done.lost
+}
 
-    feed_ends_on_the_rest_book(&app, feed, book).await;
-    lost
+/// Four writers placing orders (`durability::Load`) and a BTC/USD book-feed client on an app, started
+/// together; `start` returns once 100 orders are acknowledged, for a failover to be staged under them.
+pub struct Writers {
+    tokens: Vec<String>,
+    load: Load,
+    feed: Socket,
+    book: Book,
+    /// Orders acknowledged when `start` returned.
+    pub before_kill: usize,
+}
+
+/// What the writers saw of a failover.
+pub struct Done {
+    pub acknowledged: usize,
+    pub refused: usize,
+    pub lost: usize,
+    /// When the writers had all their orders acknowledged.
+    pub at: Instant,
+}
+
+impl Writers {
+    pub async fn start(app: &TestApp) -> Writers {
+        let tokens = app.users("writer", 4).await;
+        let mut feed = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
+        apply(&mut book, &next_of(&mut feed, "order_book_snapshot").await);
+        let load = Load::start(app, &tokens);
+        while load.acknowledged() < 100 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let before_kill = load.acknowledged();
+        Writers { tokens, load, feed, book, before_kill }
+    }
+
+    /// Waits for the writers and checks the failover: it hit the order flow and orders went on after
+    /// it, the surviving history is whole, whatever was lost was acknowledged before the kill
+    /// (afterwards there is only the new master), and the feed client ends on the REST book.
+    pub async fn finish(self, app: &TestApp) -> Done {
+        let (acked, refused) = self.load.finish().await;
+        let at = Instant::now();
+        assert!(
+            acked.len() > self.before_kill && refused > 0,
+            "the failover hit the order flow, and orders went on after it"
+        );
+        let lost = check_history(app, &self.tokens, &acked).await;
+        assert!(lost <= self.before_kill, "{lost} lost");
+        feed_ends_on_the_rest_book(app, self.feed, self.book).await;
+        Done { acknowledged: acked.len(), refused, lost, at }
+    }
 }
 
 #[tokio::test]

@@ -107,6 +107,15 @@ impl TestApp {
         register_and_login(&self.client, &self.url("/api/v1"), name, &format!("password-of-{name}")).await
     }
 
+    /// Registers and logs in `<prefix>0` .. `<prefix>{n-1}`; returns their tokens.
+    pub async fn users(&self, prefix: &str, n: usize) -> Vec<String> {
+        let mut tokens = Vec::with_capacity(n);
+        for i in 0..n {
+            tokens.push(self.user(&format!("{prefix}{i}")).await);
+        }
+        tokens
+    }
+
     /// Places a limit order; returns the response.
     pub async fn limit(&self, token: &str, side: &str, qty: &str, price: &str) -> Response {
         let body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price});

@@ -186,10 +186,7 @@ pub(crate) fn apply(book: &mut Book, msg: &Value) {
 #[tokio::test]
 async fn a_client_applying_updates_holds_exactly_the_rest_book_under_concurrent_writers() {
     let app = std::sync::Arc::new(spawn_app().await);
-    let mut tokens = Vec::new();
-    for i in 0..4 {
-        tokens.push(app.user(&format!("writer{i}")).await);
-    }
+    let tokens = app.users("writer", 4).await;
     let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
     apply(&mut book, &next_of(&mut ws, "order_book_snapshot").await);

@@ -10,13 +10,13 @@ use std::time::Instant;
 
 use backend::bench::{cpu_seconds, Figures};
 use backend::config::RedisSettings;
-use backend::engine::{read_placements, BatchOrder, CheckedOrder, Engine, EngineSettings};
+use backend::engine::{read_placements, BatchOrder, Engine, EngineSettings};
 use backend::markets::Markets;
 use backend::redis_deployments::RedisCluster;
 use backend::redis_pool::RedisPool;
 use common::{Market, Symbol};
 
-use crate::flows::{flow_order, now_ms, Rng};
+use crate::flows::{flow_orders, now_ms, Rng};
 use crate::stats::redis_cpu;
 
 /// Two markets on each master of a 3-master cluster (by their hash slots).
@@ -146,17 +146,12 @@ async fn measure(masters: usize, orders: usize) -> Outcome {
 
 /// One caller: `count` orders of the mixed flow in calls of `BATCH`, its users its own.
 async fn caller(engine: &Engine<RedisPool>, mut conn: RedisPool, market: &Market, count: usize, seed: u64) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((seed + 1) * 0x1000_0001));
+    let mut rng = Rng::for_caller(seed);
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
         let last: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(n).query_async(&mut conn).await.unwrap();
-        let orders: Vec<(u64, u64, CheckedOrder)> = (0..n)
-            .map(|i| {
-                let r = rng.next() % 1_000_000;
-                (1 + seed * 1000 + r % 1000, last - n as u64 + 1 + i as u64, flow_order(r))
-            })
-            .collect();
+        let orders = flow_orders(&mut rng, n, last, seed * 1000);
         let batch: Vec<BatchOrder> =
             orders.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
         let reply: Vec<redis::Value> =

@@ -12,8 +12,13 @@ use crate::stats::{redis_cpu, used_memory};
 use crate::{CONNECTIONS, PIPELINE};
 
 /// A deterministic pseudo-random stream (xorshift), so every run offers the same flow.
-pub struct Rng(pub u64);
+pub struct Rng(u64);
 impl Rng {
+    /// The stream of caller `n`: each caller its own, the same in every run.
+    pub fn for_caller(n: u64) -> Rng {
+        Rng(0x9E37_79B9_7F4A_7C15 ^ ((n + 1) * 0x1000_0001))
+    }
+
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -36,6 +41,17 @@ pub fn flow_order(r: u64) -> CheckedOrder {
     }
 }
 
+/// The next `n` orders of the flow, with the ids `last - n + 1 ..= last` (taken by one INCRBY), from
+/// the users `user_base + 1 ..= user_base + 1000`: (user id, order id, order).
+pub fn flow_orders(rng: &mut Rng, n: usize, last: u64, user_base: u64) -> Vec<(u64, u64, CheckedOrder)> {
+    (0..n)
+        .map(|i| {
+            let r = rng.next() % 1_000_000;
+            (user_base + 1 + r % 1000, last - n as u64 + 1 + i as u64, flow_order(r))
+        })
+        .collect()
+}
+
 /// Runs `total` orders of the mixed flow over CONNECTIONS connections, PIPELINE orders per round trip
 /// in script calls of `batch` orders. Returns orders per second and the share that rested.
 pub async fn engine_flow(
@@ -54,18 +70,13 @@ pub async fn engine_flow(
         let engine = engine.clone();
         let market = market.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
+            let mut rng = Rng::for_caller(c as u64);
             let mut rested = 0usize;
             let mut done = 0;
             while done < per_conn {
                 let n = PIPELINE.min(per_conn - done);
-                let first: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(n).query_async(&mut conn).await.unwrap();
-                let orders: Vec<(u64, u64, CheckedOrder)> = (0..n)
-                    .map(|i| {
-                        let r = rng.next() % 1_000_000;
-                        (user_base + 1 + r % 1000, first - n as u64 + 1 + i as u64, flow_order(r))
-                    })
-                    .collect();
+                let last: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(n).query_async(&mut conn).await.unwrap();
+                let orders = flow_orders(&mut rng, n, last, user_base);
                 let mut pipe = redis::pipe();
                 let calls: Vec<Vec<BatchOrder>> = orders
                     .chunks(batch)
@@ -108,7 +119,7 @@ pub async fn yardstick_flow(client: &redis::Client, sha: &str, total: usize) -> 
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
         let sha = sha.to_string();
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
+            let mut rng = Rng::for_caller(c as u64);
             let mut done = 0;
             while done < per_conn {
                 let n = PIPELINE.min(per_conn - done);
