@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::failover::Writers;
 use crate::helpers::*;
-use crate::ws::{apply, connect, next, next_of, say, Book, Socket};
+use crate::ws::{apply, connect, next, next_of, private_feed, Book, Socket};
 
 const MARKETS: [&str; 2] = ["BTC-USD", "ETH-USD"];
 
@@ -48,10 +48,7 @@ async fn three_instances_over_a_cluster_serve_any_request_and_every_feed_is_gap_
     }
     let mut privates = Vec::new();
     for (u, token) in tokens.iter().enumerate() {
-        let mut ws = connect(&apps[(u + 2) % 3].ws_url("/api/v1/ws/user")).await;
-        say(&mut ws, json!({"type": "auth", "token": token})).await;
-        next_of(&mut ws, "authenticated").await;
-        privates.push(ws);
+        privates.push(private_feed(&apps[(u + 2) % 3], token).await);
     }
 
     // Four writers, each request to the next instance in turn, both markets, crossing prices, cancel-alls.

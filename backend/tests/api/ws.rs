@@ -42,6 +42,14 @@ pub(crate) async fn say(ws: &mut Socket, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
+/// The private feed of `app`, authenticated with `token` (the `authenticated` answer read).
+pub(crate) async fn private_feed(app: &TestApp, token: &str) -> Socket {
+    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+    say(&mut ws, json!({"type": "auth", "token": token})).await;
+    next_of(&mut ws, "authenticated").await;
+    ws
+}
+
 #[tokio::test]
 async fn the_book_feed_sends_a_snapshot_then_every_change() {
     let app = spawn_app().await;
@@ -143,9 +151,7 @@ async fn an_order_placed_through_one_instance_reaches_clients_of_another() {
     let alice = a.user("alice").await;
     let mut on_b = connect(&b.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     next_of(&mut on_b, "order_book_snapshot").await;
-    let mut private_on_b = connect(&b.ws_url("/api/v1/ws/user")).await;
-    say(&mut private_on_b, json!({"type": "auth", "token": alice})).await;
-    next_of(&mut private_on_b, "authenticated").await;
+    let mut private_on_b = private_feed(&b, &alice).await;
     a.limit(&alice, "buy", "1", "100").await;
     assert_eq!(next_of(&mut on_b, "book_update").await["data"]["bids"], json!([[100.0, 1.0]]));
     assert_eq!(next_of(&mut private_on_b, "order_update").await["data"]["status"], "open");
@@ -277,9 +283,7 @@ async fn clients_are_told_when_redis_is_lost() {
     let alice = app.user("alice").await;
     let mut public = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     next_of(&mut public, "order_book_snapshot").await;
-    let mut private = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut private, json!({"type": "auth", "token": alice})).await;
-    next_of(&mut private, "authenticated").await;
+    let mut private = private_feed(&app, &alice).await;
 
     app.redis().kill();
     let reason = close_reason(&mut public).await.expect("the book feed is closed with a reason");
@@ -362,9 +366,7 @@ async fn a_sequence_that_goes_back_resyncs_clients_and_is_never_served_from_cach
     let mut public = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
     apply(&mut book, &next_of(&mut public, "order_book_snapshot").await);
-    let mut private = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut private, json!({"type": "auth", "token": alice})).await;
-    next_of(&mut private, "authenticated").await;
+    let mut private = private_feed(&app, &alice).await;
 
     // Two changes the failover will lose; the client and the REST cache both see sequence 3.
     assert_eq!(app.limit(&alice, "buy", "1", "101").await.status(), 201);
