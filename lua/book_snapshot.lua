@@ -1,6 +1,6 @@
 -- book_snapshot: the top levels of both sides and the sequence they reflect, read atomically.
 --
--- KEYS[1] {S}:seq  KEYS[2] {S}:bids  KEYS[3] {S}:asks  KEYS[4] {S}:depth:bids  KEYS[5] {S}:depth:asks
+-- KEYS[1] {S}:seq  KEYS[2] {S}:bids  KEYS[3] {S}:asks (level totals and lists are built from the prefix)
 -- ARGV[1] depth (levels per side, 1-5000)
 --
 -- Returns {sequence, {price, total, count, ...} of bids best first, {...} of asks best first}.
@@ -12,7 +12,11 @@ local function side_levels(side, members)
   if #members == 0 then
     return out
   end
-  local totals = redis.call('HMGET', KEYS[4 + side], unpack(members))
+  local keys = {}
+  for i, member in ipairs(members) do
+    keys[i] = total_key(side, member)
+  end
+  local totals = redis.call('MGET', unpack(keys))
   for i, member in ipairs(members) do
     out[#out + 1] = member
     out[#out + 1] = totals[i]

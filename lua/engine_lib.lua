@@ -58,15 +58,25 @@ local function is_cid(v)
 end
 
 -- The market's hash-tagged prefix, `{BTC/USD}`, taken from KEYS[1] = `{BTC/USD}:seq`, and the names
--- built from it: book (sorted set of levels), depth (level totals) and level list prefix, per side.
+-- built from it: book (sorted set of levels), level list prefix and level total prefix, per side.
+-- A level's total is a string key of its own (INCRBY is a hash lookup; a field of one hash of all
+-- levels would be a linear search of a listpack).
 local P = string.sub(KEYS[1], 1, -5)
 local BOOK = { [0] = P .. ':bids', [1] = P .. ':asks' }
-local DEPTH = { [0] = P .. ':depth:bids', [1] = P .. ':depth:asks' }
 local LEVEL_PREFIX = { [0] = P .. ':bids:', [1] = P .. ':asks:' }
+local TOTAL_PREFIX = { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' }
 
 local function bucket_key(id)
   return P .. ':open:' .. fmt(math.floor(id / 64))
 end
+
+-- A bucket's field names, `id % 64` as text: constants of the script, so no formatting at run time.
+local FIELD = {
+  [0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15',
+  '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31',
+  '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42', '43', '44', '45', '46', '47',
+  '48', '49', '50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63',
+}
 
 local function user_key(uid, what)
   return P .. ':user:' .. fmt(uid) .. ':' .. what
@@ -76,11 +86,18 @@ local function level_key(side, price_text)
   return LEVEL_PREFIX[side] .. price_text
 end
 
-local function unpack_order(id, id_text, rec, cid)
+local function total_key(side, price_text)
+  return TOTAL_PREFIX[side] .. price_text
+end
+
+-- An order read back. `bucket` is its bucket's key when it was read from one; `open_key` and
+-- `closed_key` (its owner's keys) are filled in when first needed.
+local function unpack_order(id, id_text, rec, cid, bucket)
   local uid, flags, price, qty, filled, nlo, nhi, created, updated = struct.unpack(REC, rec)
   return {
     id = id, id_text = id_text, cid = cid or '', uid = uid, flags = flags, side = flags % 2, price = price,
-    qty = qty, filled = filled, nlo = nlo, nhi = nhi, created = created, updated = updated,
+    qty = qty, filled = filled, nlo = nlo, nhi = nhi, created = created, updated = updated, bucket = bucket,
+    open_key = false, closed_key = false,
   }
 end
 
@@ -107,9 +124,10 @@ end
 -- An open order by id (text), or nil.
 local function load_open(id_text)
   local id = tonumber(id_text)
-  local found = redis.call('HGET', bucket_key(id), fmt(id % 64))
+  local bucket = bucket_key(id)
+  local found = redis.call('HGET', bucket, FIELD[id % 64])
   if found then
-    return unpack_order(id, id_text, found, string.sub(found, 48))
+    return unpack_order(id, id_text, found, string.sub(found, 48), bucket)
   end
 end
 
@@ -135,13 +153,14 @@ end
 
 -- An order entry of the wire format.
 local function order_entry(o, record)
-  return struct.pack('<I7', o.id) .. (record or pack_order(o)) .. string.char(#o.cid) .. o.cid
+  return struct.pack('<I7', o.id) .. (record or pack_order(o)) .. (o.cid == '' and '\0' or string.char(#o.cid)) .. o.cid
 end
 
 -- Writes a resting order into its bucket (it stays there until it closes). Returns the packed record.
 local function store_open(o)
   local record = pack_order(o)
-  redis.call('HSET', bucket_key(o.id), fmt(o.id % 64), record .. o.cid)
+  o.bucket = o.bucket or bucket_key(o.id)
+  redis.call('HSET', o.bucket, FIELD[o.id % 64], record .. o.cid)
   return record
 end
 
@@ -153,12 +172,16 @@ end
 -- user whose ids share a residue (users taking turns, say) would otherwise never be looked at and never
 -- trimmed; along any arithmetic progression of ids the golden-ratio sequence leaves only bounded gaps.
 local function store_closed(o, was_open, retention_text, history_cap)
+  if not o.closed_key then
+    local prefix = P .. ':user:' .. fmt(o.uid) .. ':'
+    o.open_key, o.closed_key = prefix .. 'open', prefix .. 'closed'
+  end
   if was_open then
-    redis.call('HDEL', bucket_key(o.id), fmt(o.id % 64))
-    redis.call('SREM', user_key(o.uid, 'open'), o.id_text)
+    redis.call('HDEL', o.bucket or bucket_key(o.id), FIELD[o.id % 64])
+    redis.call('SREM', o.open_key, o.id_text)
   end
   local record = pack_order(o)
-  local hist = user_key(o.uid, 'closed')
+  local hist = o.closed_key
   redis.call('HSET', hist, o.id_text, record .. o.cid)
   redis.call('PEXPIRE', hist, retention_text)
   local spread = o.id * 0.6180339887498949
@@ -181,18 +204,23 @@ end
 -- Takes `lots` off a price level. A level whose total reaches 0 holds no order any more (every resting
 -- order has something left) and is removed. Returns the level's new total.
 local function reduce_level(side, price_text, lots)
-  local total = redis.call('HINCRBY', DEPTH[side], price_text, fmt(-lots))
+  local key = total_key(side, price_text)
+  local total = redis.call('DECRBY', key, fmt(lots))
   if total == 0 then
-    redis.call('HDEL', DEPTH[side], price_text)
+    redis.call('DEL', key)
     redis.call('ZREM', BOOK[side], price_text)
   end
   return total
 end
 
 -- The event of one command: orders changed, trades, level totals after it.
+-- (The usual event, one order and at most one level, is joined without table.concat.)
 local function event(seq, book_changed, now, orders, trades, levels)
-  return struct.pack(EVENT, seq, book_changed and 1 or 0, now, #orders, #trades, #levels) ..
-    table.concat(orders) .. table.concat(trades) .. table.concat(levels)
+  local head = struct.pack(EVENT, seq, book_changed and 1 or 0, now, #orders, #trades, #levels)
+  if #orders == 1 and #trades == 0 and #levels <= 1 then
+    return head .. orders[1] .. (levels[1] or '')
+  end
+  return head .. table.concat(orders) .. table.concat(trades) .. table.concat(levels)
 end
 
 -- Publishes the events of one call for fan-out, in the same atomic step as the changes.

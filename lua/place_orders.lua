@@ -2,11 +2,10 @@
 -- price-time priority; the whole batch is one atomic step. A batch of one is the plain case; the backend
 -- batches orders that arrive together, so that the fixed cost of a call is shared.
 --
--- KEYS[1] {S}:seq         KEYS[2] {S}:bids          KEYS[3] {S}:asks
--- KEYS[4] {S}:depth:bids  KEYS[5] {S}:depth:asks    KEYS[6] {S}:trades
--- then for each order n (from 0), at 6 + 3n:
+-- KEYS[1] {S}:seq   KEYS[2] {S}:bids   KEYS[3] {S}:asks   KEYS[4] {S}:trades
+-- then for each order n (from 0), at 4 + 3n:
 --   +1 {S}:user:<uid>:open   +2 {S}:user:<uid>:closed   +3 {S}:cid:<uid>:<client_order_id> (or {S}:cid)
--- Keys that depend on the book (level lists, makers' buckets and users) are built from the prefix of
+-- Keys that depend on the book (level lists and totals, makers' buckets and users) are built from the prefix of
 -- KEYS[1] and share its hash slot.
 --
 -- ARGV[1] now, ms since the epoch            ARGV[2] retention of closed orders, ms
@@ -32,8 +31,8 @@ local now, retention, retention_text = int_arg(1, 0), int_arg(2, 1), ARGV[2]
 local max_touch, trades_maxlen = int_arg(3, 1, 1000), fmt(int_arg(4, 1))
 local max_open, history_cap = int_arg(5, 1), int_arg(6, 1)
 local count = #ARGV - 6
-if count < 1 or #KEYS ~= 6 + 3 * count then
-  error('invalid arguments: need 6 + n ARGV and 6 + 3n KEYS for n >= 1 orders')
+if count < 1 or #KEYS ~= 4 + 3 * count then
+  error('invalid arguments: need 6 + n ARGV and 4 + 3n KEYS for n >= 1 orders')
 end
 local batch = {}
 for n = 1, count do
@@ -42,31 +41,43 @@ for n = 1, count do
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
   local id, uid, side, otype, tif, post_only, price, qty = struct.unpack(ORDER_ARG, packed)
-  local cid = string.sub(packed, 29)
+  local cid = #packed > 28 and string.sub(packed, 29) or ''
   if id < 1 or id > MAX_INT or uid < 1 or side > 1 or otype > 1 or tif > 2 or post_only > 1 or qty < 1
-    or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1) or not is_cid(cid) then
+    or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1) or (cid ~= '' and not is_cid(cid)) then
     error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
   end
+  -- Every field the order will get, so that the table never grows.
   batch[n] = {
     id = id, id_text = fmt(id), uid = uid, side = side, otype = otype, tif = tif, post_only = post_only,
     price = price, price_text = fmt(price), qty = qty, cid = cid,
-    open_key = KEYS[6 + 3 * n - 2], cid_key = KEYS[6 + 3 * n],
+    open_key = KEYS[4 + 3 * n - 2], closed_key = KEYS[4 + 3 * n - 1], cid_key = KEYS[4 + 3 * n],
+    flags = 0, filled = 0, nlo = 0, nhi = 0, created = now, updated = now, bucket = false,
   }
 end
 
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local seq_moved = false
 
+-- The best level of each side, kept for the whole batch: BEST[side] is its price as text, false when
+-- the side is empty, nil when not known (not read yet, or its level emptied). Only the best level is
+-- ever emptied, and a resting order can only improve on it, so the two places that change it say so.
+local BEST = {}
+
 -- The best opposite level of an order: price as text and as a number, or nil.
 local function best_level(o)
-  local best
-  if o.side == 0 then
-    best = redis.call('ZRANGE', KEYS[3], '0', '0', 'WITHSCORES')
-  else
-    best = redis.call('ZREVRANGE', KEYS[2], '0', '0', 'WITHSCORES')
+  local opp = 1 - o.side
+  local best = BEST[opp]
+  if best == nil then
+    -- A level's member is its price as text: scores are not asked for (Redis formats them as floats).
+    if opp == 1 then
+      best = redis.call('ZRANGE', KEYS[3], '0', '0')[1] or false
+    else
+      best = redis.call('ZREVRANGE', KEYS[2], '0', '0')[1] or false
+    end
+    BEST[opp] = best
   end
-  if best[1] then
-    return best[1], tonumber(best[2])
+  if best then
+    return best, tonumber(best)
   end
 end
 
@@ -78,10 +89,10 @@ end
 local function fok_can_fill(o)
   local opp = 1 - o.side
   local last = fmt(max_touch - 1)
-  local levels = (opp == 1) and redis.call('ZRANGE', KEYS[3], '0', last, 'WITHSCORES')
-    or redis.call('ZREVRANGE', KEYS[2], '0', last, 'WITHSCORES')
+  local levels = (opp == 1) and redis.call('ZRANGE', KEYS[3], '0', last)
+    or redis.call('ZREVRANGE', KEYS[2], '0', last)
   local available, touched, i = 0, 0, 1
-  while touched < max_touch and levels[i] and crosses(o, tonumber(levels[i + 1])) do
+  while touched < max_touch and levels[i] and crosses(o, tonumber(levels[i])) do
     for _, mid in ipairs(redis.call('LRANGE', level_key(opp, levels[i]), '0', fmt(max_touch - touched - 1))) do
       touched = touched + 1
       local m = load_open(mid)
@@ -92,7 +103,7 @@ local function fok_can_fill(o)
         end
       end
     end
-    i = i + 2
+    i = i + 1
   end
   return false
 end
@@ -120,7 +131,7 @@ local function place(o)
     end
     -- Level totals stay below 2^53. A crossing order's own level is empty (the book is never crossed).
     if not crossing then
-      local depth = redis.call('HGET', KEYS[4 + o.side], o.price_text)
+      local depth = redis.call('GET', total_key(o.side, o.price_text))
       if depth and tonumber(depth) + o.qty > MAX_INT then
         return 'refused', 'level_full'
       end
@@ -148,7 +159,7 @@ local function place(o)
     local lkey = level_key(opp, member)
     local taken, reduce, from = 0, 0, 0
     while o.filled < o.qty and touched < max_touch do
-      local ids = redis.call('LRANGE', lkey, fmt(from), fmt(from + 7))
+      local ids = from == 0 and redis.call('LRANGE', lkey, '0', '7') or redis.call('LRANGE', lkey, fmt(from), fmt(from + 7))
       if #ids == 0 then
         break
       end
@@ -187,6 +198,9 @@ local function place(o)
       redis.call('LPOP', lkey, fmt(taken))
     end
     local total = reduce_level(opp, member, reduce)
+    if total == 0 then
+      BEST[opp] = nil
+    end
     levels[#levels + 1] = struct.pack(LEVEL, opp, level_price, total)
     if total > 0 then
       break
@@ -195,7 +209,7 @@ local function place(o)
     crossing = member and crosses(o, level_price)
   end
   if #trades > 0 then
-    redis.call('XADD', KEYS[6], 'MAXLEN', '~', trades_maxlen, '*', 't',
+    redis.call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't',
       struct.pack(TRADE_TAIL, o.side, seq, now) .. table.concat(trades))
   end
 
@@ -205,9 +219,13 @@ local function place(o)
     -- The rest of a gtc limit order joins the back of its level.
     set_status(o, o.filled > 0 and PARTIAL or OPEN)
     local price_text = o.price_text
-    local total = redis.call('HINCRBY', KEYS[4 + o.side], price_text, fmt(remaining))
+    local total = redis.call('INCRBY', total_key(o.side, price_text), fmt(remaining))
     if total == remaining then
       redis.call('ZADD', KEYS[2 + o.side], price_text, price_text)
+      local best = BEST[o.side]
+      if best == false or (best and (o.side == 0) == (o.price > tonumber(best))) then
+        BEST[o.side] = price_text
+      end
     end
     redis.call('RPUSH', level_key(o.side, price_text), o.id_text)
     record = store_open(o)

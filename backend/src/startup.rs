@@ -41,6 +41,10 @@ impl Application {
         tracing::info!(redis = %target.describe(), "connected");
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_scripts().await?;
+        let moved = engine.upgrade_layout().await?;
+        if moved > 0 {
+            tracing::info!(moved, "upgraded keys written by an earlier version to the current layout");
+        }
         let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(pubsub.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));

@@ -1,7 +1,7 @@
 //! Redis key names. Every key of a market starts with its `{SYMBOL}` hash tag, so one market lives in one
 //! Redis Cluster slot. The README's key table lists them all.
 
-use common::Symbol;
+use common::{Side, Symbol};
 
 /// The global order id counter (the only engine key outside a market).
 pub const NEXT_ORDER_ID: &str = "next_order_id";
@@ -33,11 +33,13 @@ impl MarketKeys {
     pub fn asks(&self) -> String {
         self.key("asks")
     }
-    pub fn depth_bids(&self) -> String {
-        self.key("depth:bids")
+    /// A level's total resting lots (a string; absent when the level is empty).
+    pub fn level_total(&self, side: Side, price_ticks: u64) -> String {
+        self.key(&format!("depth:{}:{price_ticks}", side_name(side)))
     }
-    pub fn depth_asks(&self) -> String {
-        self.key("depth:asks")
+    /// The FIFO list of order ids at a level.
+    pub fn level(&self, side: Side, price_ticks: u64) -> String {
+        self.key(&format!("{}:{price_ticks}", side_name(side)))
     }
     pub fn trades(&self) -> String {
         self.key("trades")
@@ -62,5 +64,12 @@ impl MarketKeys {
     /// The Pub/Sub channel every accepted command of the market is published on.
     pub fn events_channel(&self) -> String {
         self.key("events")
+    }
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "bids",
+        Side::Sell => "asks",
     }
 }

@@ -209,6 +209,18 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         Ok(())
     }
 
+    /// Brings every market's keys written by an earlier version to the current layout (see
+    /// `lua/upgrade_layout.lua`); the number of keys moved. Run once at startup, before serving.
+    pub async fn upgrade_layout(&self) -> Result<u64, EngineError> {
+        let mut moved = 0;
+        for market in self.markets.all() {
+            let n: u64 =
+                scripts::UPGRADE_LAYOUT.key(MarketKeys::new(&market.symbol).seq()).invoke_async(&mut self.conn()).await?;
+            moved += n;
+        }
+        Ok(moved)
+    }
+
     /// Whether Redis answers a PING.
     pub async fn ping(&self) -> bool {
         let reply: Result<String, _> = redis::cmd("PING").query_async(&mut self.conn()).await;

@@ -98,7 +98,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let mut inv = scripts::PLACE_ORDERS.prepare_invoke();
-        inv.key(k.seq()).key(k.bids()).key(k.asks()).key(k.depth_bids()).key(k.depth_asks()).key(k.trades());
+        inv.key(k.seq()).key(k.bids()).key(k.asks()).key(k.trades());
         inv.arg(now)
             .arg(s.retention_ms)
             .arg(s.max_fills_per_call)

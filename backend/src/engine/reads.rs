@@ -18,8 +18,6 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .key(k.seq())
             .key(k.bids())
             .key(k.asks())
-            .key(k.depth_bids())
-            .key(k.depth_asks())
             .arg(depth)
             .invoke_async(&mut self.conn())
             .await?;

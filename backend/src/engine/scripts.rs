@@ -17,6 +17,8 @@ pub static CANCEL_ALL: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!
 pub static BOOK_SNAPSHOT: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/book_snapshot.lua")));
 pub static GET_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/get_orders.lua")));
 pub static LIST_ORDERS: LazyLock<Script> = LazyLock::new(|| with_lib(include_str!("../../../lua/list_orders.lua")));
+pub static UPGRADE_LAYOUT: LazyLock<Script> =
+    LazyLock::new(|| with_lib(include_str!("../../../lua/upgrade_layout.lua")));
 
 /// Every script, for loading them all at once.
 pub static ALL: [&LazyLock<Script>; 6] =

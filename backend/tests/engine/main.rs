@@ -6,3 +6,4 @@ mod model;
 mod no_partial_writes;
 mod properties;
 mod rules;
+mod upgrade;

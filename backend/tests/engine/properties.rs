@@ -1,7 +1,9 @@
 //! Property test: random command streams from several users, applied to the Redis engine and to the
 //! in-memory reference model; after every command orders, trades, book and sequence must be identical.
+//! Placements come one per script call and also in batches of several per call (as the backend sends
+//! orders that arrive together), where each order must see the book the ones before it left.
 
-use backend::engine::{check_order, EngineError, EngineSettings};
+use backend::engine::{check_order, BatchOrder, CheckedOrder, EngineError, EngineSettings, Event, Placed};
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
@@ -12,16 +14,32 @@ const MAX_FILLS: u32 = 4;
 const MAX_OPEN: u32 = 8;
 
 #[derive(Clone, Debug)]
+struct Place {
+    user: u64,
+    sell: bool,
+    kind: u8,
+    price: u64,
+    qty: u64,
+    cid: Option<u8>,
+}
+
+#[derive(Clone, Debug)]
 enum Cmd {
-    Place { user: u64, sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8> },
+    /// Orders placed in one script call (one or several).
+    Place(Vec<Place>),
     Cancel { user: u64, pick: usize },
     CancelAll { user: u64 },
 }
 
+fn place() -> impl Strategy<Value = Place> {
+    (1..=3u64, any::<bool>(), 0..6u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
+        .prop_map(|(user, sell, kind, price, qty, cid)| Place { user, sell, kind, price, qty, cid })
+}
+
 fn cmd() -> impl Strategy<Value = Cmd> {
     prop_oneof![
-        8 => (1..=3u64, any::<bool>(), 0..6u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
-            .prop_map(|(user, sell, kind, price, qty, cid)| Cmd::Place { user, sell, kind, price, qty, cid }),
+        6 => place().prop_map(|p| Cmd::Place(vec![p])),
+        2 => prop::collection::vec(place(), 2..8).prop_map(Cmd::Place),
         2 => (1..=3u64, any::<usize>()).prop_map(|(user, pick)| Cmd::Cancel { user, pick }),
         1 => (1..=3u64).prop_map(|user| Cmd::CancelAll { user }),
     ]
@@ -48,6 +66,49 @@ fn request(sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8>) -> NewOr
     }
 }
 
+/// Applies one placement to the model and checks the engine's outcome against it; the event when the
+/// order was accepted.
+fn check_placement(
+    model: &mut Model,
+    user: u64,
+    id: u64,
+    checked: &CheckedOrder,
+    got: Result<Placed, EngineError>,
+) -> Result<Option<Event>, TestCaseError> {
+    let expected = model.place(MOrder {
+        id,
+        user,
+        sell: checked.side == Side::Sell,
+        market: checked.order_type == OrderType::Market,
+        tif: checked.time_in_force as u8,
+        post_only: checked.post_only,
+        price: checked.price_ticks,
+        qty: checked.quantity_lots,
+        filled: 0,
+        notional: 0,
+        status: 0,
+        cid: checked.client_order_id.clone(),
+    });
+    match (expected, got) {
+        (Outcome::Refused(code), Err(EngineError::Conflict { code: got, .. })) => {
+            prop_assert_eq!(code, got);
+            Ok(None)
+        }
+        (Outcome::Duplicate(first), Ok(p)) => {
+            prop_assert!(!p.created);
+            prop_assert_eq!(p.order.id, first);
+            Ok(None)
+        }
+        (Outcome::Done { trades }, Ok(p)) => {
+            let event = p.event.unwrap();
+            let got: Vec<_> = event.trades.iter().map(|t| (t.0, t.1, t.2, t.3, t.4)).collect();
+            prop_assert_eq!(got, trades);
+            Ok(Some(event))
+        }
+        (e, g) => Err(TestCaseError::fail(format!("model {e:?}, engine {g:?}"))),
+    }
+}
+
 async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
     let sym = Symbol::parse(SYMBOL).unwrap();
     let market = t.engine.market(&sym).unwrap().clone();
@@ -57,46 +118,31 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
 
     for c in cmds {
         let event = match c {
-            Cmd::Place { user, sell, kind, price, qty, cid } => {
-                let req = request(sell, kind, price, qty, cid);
-                let checked = check_order(&market, &req).unwrap();
-                let id = t.engine.next_order_id().await.unwrap();
-                let expected = model.place(MOrder {
-                    id,
-                    user,
-                    sell,
-                    market: req.order_type == OrderType::Market,
-                    tif: checked.time_in_force as u8,
-                    post_only: req.post_only,
-                    price: checked.price_ticks,
-                    qty: checked.quantity_lots,
-                    filled: 0,
-                    notional: 0,
-                    status: 0,
-                    cid: checked.client_order_id.clone(),
-                });
+            Cmd::Place(places) => {
+                let mut orders = Vec::new();
+                for p in &places {
+                    let req = request(p.sell, p.kind, p.price, p.qty, p.cid);
+                    let checked = check_order(&market, &req).unwrap();
+                    orders.push((p.user, t.engine.next_order_id().await.unwrap(), checked));
+                }
+                let batch: Vec<BatchOrder> =
+                    orders.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
                 let now =
                     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-                let got = t.engine.place_checked(&market, user, id, &checked, now).await;
-                match (expected, got) {
-                    (Outcome::Refused(code), Err(EngineError::Conflict { code: got, .. })) => {
-                        prop_assert_eq!(code, got);
-                        None
+                let results = t.engine.place_batch(&market, &batch, now).await.unwrap();
+                prop_assert_eq!(results.len(), orders.len());
+                for ((user, id, checked), got) in orders.iter().zip(results) {
+                    let seq_before = model.seq;
+                    if let Some(event) = check_placement(&mut model, *user, *id, checked, got)? {
+                        known.push(*id);
+                        // Each order of a batch has its own event, with the sequence after it.
+                        prop_assert_eq!(event.book_changed, model.seq == seq_before + 1);
+                        prop_assert_eq!(event.seq, model.seq);
                     }
-                    (Outcome::Duplicate(first), Ok(p)) => {
-                        prop_assert!(!p.created);
-                        prop_assert_eq!(p.order.id, first);
-                        None
-                    }
-                    (Outcome::Done { trades }, Ok(p)) => {
-                        known.push(id);
-                        let event = p.event.unwrap();
-                        let got: Vec<_> = event.trades.iter().map(|t| (t.0, t.1, t.2, t.3, t.4)).collect();
-                        prop_assert_eq!(got, trades);
-                        Some(event)
-                    }
-                    (e, g) => return Err(TestCaseError::fail(format!("model {e:?}, engine {g:?}"))),
                 }
+                prop_assert!(model.seq - last_seq <= places.len() as u64);
+                last_seq = model.seq;
+                None // the sequence is checked order by order above
             }
             Cmd::Cancel { user, pick } => {
                 if known.is_empty() {

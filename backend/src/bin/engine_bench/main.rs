@@ -5,6 +5,8 @@
 //! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH]`; with `--cluster`, the
 //! scale-out scenario instead (`cluster.rs`). (`make bench` runs it
 //! with the other scenarios; `--json` writes every figure, one value per run, for `scripts/bench.py`).
+//! `--flow-only URL [--orders N]` runs just the mixed flow once against the Redis at URL (flushed
+//! first): the quick A/B of a script change, or a profile of Redis under `valgrind --tool=callgrind`.
 
 mod cluster;
 mod flows;
@@ -41,6 +43,10 @@ async fn main() {
         let (orders, runs) = if quick { (24_000, 1) } else { (240_000, 3) };
         cluster::run(&mut figures, orders, runs).await;
         figures.write();
+        return;
+    }
+    if let Some(url) = backend::bench::arg("--flow-only") {
+        flow_only(&url, backend::bench::arg_or("--orders", 20_000)).await;
         return;
     }
     let opts = if quick {
@@ -159,6 +165,23 @@ async fn main() {
     println!("| deep book / empty book | {:.0}% |", 100.0 * deep_rate / engine_rate);
     println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
     drop(redis);
+}
+
+/// The mixed flow alone, once, against a Redis someone else started.
+async fn flow_only(url: &str, orders: usize) {
+    let client = redis::Client::open(url).expect("a Redis URL");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("Redis answers");
+    flush(&mut conn).await;
+    let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
+    engine.load_scripts().await.expect("scripts load");
+    let cpu_before = redis_cpu(&mut conn).await;
+    let (rate, rested) = engine_flow(&client, &engine, orders, 0, BATCH).await;
+    let cpu = redis_cpu(&mut conn).await - cpu_before;
+    println!(
+        "{orders} orders: {rate:.0} orders/s, {:.0}% rested, Redis CPU {:.1} us per order",
+        rested * 100.0,
+        cpu * 1e6 / orders as f64
+    );
 }
 
 async fn flush(conn: &mut MultiplexedConnection) {
