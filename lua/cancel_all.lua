@@ -26,7 +26,7 @@ if #found > 0 then
 end
 local orders, levels = {}, {}
 for i, o in ipairs(found) do
-  orders[i], levels[i] = cancel_resting(o, now, ARGV[3], history_cap)
+  orders[i], levels[i] = cancel_resting(o, now, retention, history_cap)
 end
 local payload = event(seq, #found > 0, now, orders, {}, levels)
 if #found > 0 then

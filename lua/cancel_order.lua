@@ -21,7 +21,7 @@ end
 
 -- Step 2: writes.
 local seq = redis.call('INCR', KEYS[1])
-local entry, level = cancel_resting(o, now, ARGV[3], history_cap)
+local entry, level = cancel_resting(o, now, retention, history_cap)
 local payload = event(seq, true, now, { entry }, {}, { level })
 publish({ payload })
 return { 'ok', payload }

@@ -164,6 +164,30 @@ local function store_open(o)
   return record
 end
 
+-- A closed hash lives until at least a retention after its last close. Rather than an expiry set on
+-- every close, time is cut into windows of an eighth of the retention and the hash holds a marker field
+-- `w<window>` of the window of its last close: the close that adds the marker (HSET counts it as new)
+-- sets the expiry to the window's end plus the retention, and drops the markers of the 8 windows before
+-- (a hash whose last close is older than that has expired with its markers). These are the marker and
+-- the expiry of the current window, worked out once per call.
+local WINDOW
+local function closing_window(now, retention)
+  if not WINDOW then
+    local width = math.max(1, math.floor(retention / 8))
+    local w = math.floor(now / width)
+    WINDOW = { w = w, field = 'w' .. fmt(w), ttl = fmt((w + 1) * width + retention - now) }
+  end
+  return WINDOW
+end
+
+local function stale_windows(window)
+  local stale = {}
+  for i = 1, 8 do
+    stale[i] = 'w' .. fmt(window.w - i)
+  end
+  return stale
+end
+
 -- Moves an order into its owner's closed hash (out of its bucket and the owner's open set when it was
 -- open); its client_order_id mapping expires after the retention. Returns the packed record.
 -- The closed hash is trimmed back to its cap (oldest ids first) once it exceeds the cap by a quarter,
@@ -171,7 +195,7 @@ end
 -- Which closes look is chosen by the fractional part of id x 0.618... (golden ratio), not by `id % 8`: a
 -- user whose ids share a residue (users taking turns, say) would otherwise never be looked at and never
 -- trimmed; along any arithmetic progression of ids the golden-ratio sequence leaves only bounded gaps.
-local function store_closed(o, was_open, retention_text, history_cap)
+local function store_closed(o, was_open, retention, history_cap)
   if not o.closed_key then
     local prefix = P .. ':user:' .. fmt(o.uid) .. ':'
     o.open_key, o.closed_key = prefix .. 'open', prefix .. 'closed'
@@ -182,13 +206,16 @@ local function store_closed(o, was_open, retention_text, history_cap)
   end
   local record = pack_order(o)
   local hist = o.closed_key
-  redis.call('HSET', hist, o.id_text, record .. o.cid)
-  redis.call('PEXPIRE', hist, retention_text)
+  local window = closing_window(o.updated, retention)
+  if redis.call('HSET', hist, o.id_text, record .. o.cid, window.field, '') == 2 then
+    redis.call('PEXPIRE', hist, window.ttl)
+    redis.call('HDEL', hist, unpack(stale_windows(window)))
+  end
   local spread = o.id * 0.6180339887498949
   if spread - math.floor(spread) < 0.125 and redis.call('HLEN', hist) > history_cap + math.floor(history_cap / 4) then
-    local ids = redis.call('HKEYS', hist)
-    for i = 1, #ids do
-      ids[i] = tonumber(ids[i])
+    local ids = {}
+    for _, field in ipairs(redis.call('HKEYS', hist)) do
+      ids[#ids + 1] = tonumber(field) -- (the marker is no number)
     end
     table.sort(ids)
     for i = 1, #ids - history_cap do
@@ -196,7 +223,7 @@ local function store_closed(o, was_open, retention_text, history_cap)
     end
   end
   if o.cid ~= '' then
-    redis.call('SET', P .. ':cid:' .. fmt(o.uid) .. ':' .. o.cid, o.id_text, 'PX', retention_text)
+    redis.call('SET', P .. ':cid:' .. fmt(o.uid) .. ':' .. o.cid, o.id_text, 'PX', fmt(retention))
   end
   return record
 end
@@ -232,11 +259,11 @@ end
 
 -- Cancels a resting order: off its level, into its owner's closed hash. Returns its order entry and
 -- the level's packed new total.
-local function cancel_resting(o, now, retention_text, history_cap)
+local function cancel_resting(o, now, retention, history_cap)
   local price_text = fmt(o.price)
   redis.call('LREM', level_key(o.side, price_text), '1', o.id_text)
   local total = reduce_level(o.side, price_text, o.qty - o.filled)
   o.updated = now
   set_status(o, CANCELLED)
-  return order_entry(o, store_closed(o, true, retention_text, history_cap)), struct.pack(LEVEL, o.side, o.price, total)
+  return order_entry(o, store_closed(o, true, retention, history_cap)), struct.pack(LEVEL, o.side, o.price, total)
 end

@@ -27,7 +27,7 @@
 
 -- Step 1: every argument of every order is checked before anything is written.
 
-local now, retention, retention_text = int_arg(1, 0), int_arg(2, 1), ARGV[2]
+local now, retention = int_arg(1, 0), int_arg(2, 1)
 local max_touch, trades_maxlen = int_arg(3, 1, 1000), fmt(int_arg(4, 1))
 local max_open, history_cap = int_arg(5, 1), int_arg(6, 1)
 local count = #ARGV - 6
@@ -59,9 +59,10 @@ local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local seq_moved = false
 
 -- The best level of each side, kept for the whole batch: BEST[side] is its price as text, false when
--- the side is empty, nil when not known (not read yet, or its level emptied). Only the best level is
--- ever emptied, and a resting order can only improve on it, so the two places that change it say so.
-local BEST = {}
+-- the side is empty, nil when not known (not read yet, or its level emptied), and BEST_PRICE[side] the
+-- same price as a number. Only the best level is ever emptied, and a resting order can only improve
+-- on it, so the two places that change it say so.
+local BEST, BEST_PRICE = {}, {}
 
 -- The best opposite level of an order: price as text and as a number, or nil.
 local function best_level(o)
@@ -74,10 +75,10 @@ local function best_level(o)
     else
       best = redis.call('ZREVRANGE', KEYS[2], '0', '0')[1] or false
     end
-    BEST[opp] = best
+    BEST[opp], BEST_PRICE[opp] = best, best and tonumber(best)
   end
   if best then
-    return best, tonumber(best)
+    return best, BEST_PRICE[opp]
   end
 end
 
@@ -132,7 +133,8 @@ local function place(o)
     -- Level totals stay below 2^53. A crossing order's own level is empty (the book is never crossed).
     if not crossing then
       local depth = redis.call('GET', total_key(o.side, o.price_text))
-      if depth and tonumber(depth) + o.qty > MAX_INT then
+      -- (A total of at most 14 digits can only overflow with a huge order: no number read then.)
+      if depth and (#depth > 14 or o.qty > MAX_INT - 1e14) and tonumber(depth) + o.qty > MAX_INT then
         return 'refused', 'level_full'
       end
     end
@@ -159,7 +161,8 @@ local function place(o)
     local lkey = level_key(opp, member)
     local taken, reduce, from = 0, 0, 0
     while o.filled < o.qty and touched < max_touch do
-      local ids = from == 0 and redis.call('LRANGE', lkey, '0', '7') or redis.call('LRANGE', lkey, fmt(from), fmt(from + 7))
+      -- Most orders fill from the first one or two: three ids first, then eight at a time.
+      local ids = from == 0 and redis.call('LRANGE', lkey, '0', '2') or redis.call('LRANGE', lkey, fmt(from), fmt(from + 7))
       if #ids == 0 then
         break
       end
@@ -187,7 +190,7 @@ local function place(o)
         local record
         if status_of(m) >= FILLED then
           taken = taken + 1
-          record = store_closed(m, true, retention_text, history_cap)
+          record = store_closed(m, true, retention, history_cap)
         else
           record = store_open(m)
         end
@@ -223,8 +226,8 @@ local function place(o)
     if total == remaining then
       redis.call('ZADD', KEYS[2 + o.side], price_text, price_text)
       local best = BEST[o.side]
-      if best == false or (best and (o.side == 0) == (o.price > tonumber(best))) then
-        BEST[o.side] = price_text
+      if best == false or (best and (o.side == 0) == (o.price > BEST_PRICE[o.side])) then
+        BEST[o.side], BEST_PRICE[o.side] = price_text, o.price
       end
     end
     redis.call('RPUSH', level_key(o.side, price_text), o.id_text)
@@ -236,7 +239,7 @@ local function place(o)
     levels[#levels + 1] = struct.pack(LEVEL, o.side, o.price, total)
   else
     set_status(o, remaining == 0 and FILLED or CANCELLED)
-    record = store_closed(o, false, retention_text, history_cap)
+    record = store_closed(o, false, retention, history_cap)
   end
   orders[1] = order_entry(o, record)
   return 'ok', event(seq, book_changed, now, orders, trades, levels)

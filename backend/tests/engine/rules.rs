@@ -263,6 +263,32 @@ async fn closed_orders_expire_after_the_retention() {
 }
 
 #[tokio::test]
+async fn a_closed_orders_hash_lives_a_retention_after_its_last_close_then_goes() {
+    let settings = EngineSettings { retention_ms: 400, ..EngineSettings::default() };
+    let mut t = spawn_engine_with(settings).await;
+    let key = "{BTC/USD}:user:1:closed";
+    // Closes every 40 ms for 1.2 s, three retentions and many expiry windows (50 ms each).
+    let started = std::time::Instant::now();
+    let mut last = 0;
+    while started.elapsed() < std::time::Duration::from_millis(1200) {
+        last = market_order(Buy, "1").by(&t, 1).await.unwrap().order.id;
+        let ttl: i64 = redis::cmd("PTTL").arg(key).query_async(&mut t.conn).await.unwrap();
+        assert!(
+            (380..=450).contains(&ttl),
+            "the hash lives a retention after the last close, plus at most a window: {ttl} ms"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    }
+    let fields: Vec<String> = redis::cmd("HKEYS").arg(key).query_async(&mut t.conn).await.unwrap();
+    let markers = fields.iter().filter(|f| f.starts_with('w')).count();
+    assert_eq!(markers, 1, "one window marker, the old ones dropped: {fields:?}");
+    assert_eq!(t.engine.order(1, last).await.unwrap().status, OrderStatus::Cancelled);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let exists: bool = redis::cmd("EXISTS").arg(key).query_async(&mut t.conn).await.unwrap();
+    assert!(!exists, "the hash expired a retention (and at most a window) after its last close");
+}
+
+#[tokio::test]
 async fn a_users_history_is_trimmed_to_its_newest_closed_orders() {
     let settings = EngineSettings { history_per_user: 20, ..EngineSettings::default() };
     let mut t = spawn_engine_with(settings).await;
@@ -271,8 +297,10 @@ async fn a_users_history_is_trimmed_to_its_newest_closed_orders() {
         // A market order on an empty book is cancelled at once: one close each.
         ids.push(market_order(Buy, "1").by(&t, 1).await.unwrap().order.id);
     }
-    // Trimmed back to 20 once over 25, looked at on about one close in 8.
-    let kept: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
+    // Trimmed back to 20 once over 25, looked at on about one close in 8 (the hash's other field is its
+    // expiry window's marker).
+    let fields: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
+    let kept = fields - 1;
     assert!((20..=25 + 16).contains(&kept), "{kept} closed orders kept");
     let listed = t.engine.orders(1, None, StatusFilter::Closed, 100).await.unwrap();
     let listed: Vec<u64> = listed.iter().map(|o| o.id).collect();
