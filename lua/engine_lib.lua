@@ -9,9 +9,11 @@
 --   open:   bucket hash `{S}:open:<id // 64>`, field `<id % 64>` = record .. client order id. At most
 --           64 small fields, so Redis keeps a bucket as a compact listpack (a client order id makes the
 --           value longer than listpack values may be, and that bucket a plain hash table).
---   closed: the owner's hash `{S}:user:<uid>:closed`, field `<id>` = record .. client order id. It is
---           trimmed to the history cap and expires after the retention without activity; a closed order
---           whose last update is older than the retention counts as gone.
+--   closed: the owner's hash `{S}:user:<uid>:closed`, field `<id>` = record .. client order id, and one
+--           field `w<window>` (see closing_window). It is trimmed to the history cap and expires a
+--           retention (and at most an eighth more) after its last close; a closed order whose last
+--           update is older than the retention counts as gone.
+--   level totals: string keys `{S}:depth:bids:<price>` and `{S}:depth:asks:<price>`.
 --
 -- Record (47 bytes, REC): user id, flags, price ticks (0 = market), quantity lots, filled lots,
 --   notional lo, notional hi (sum of fill ticks × lots = hi·2^20 + lo), created ms, updated ms.
