@@ -220,8 +220,13 @@ local function store_closed(o, was_open, retention, history_cap)
       ids[#ids + 1] = tonumber(field) -- (the marker is no number)
     end
     table.sort(ids)
+    local oldest = {}
     for i = 1, #ids - history_cap do
-      redis.call('HDEL', hist, fmt(ids[i]))
+      oldest[i] = fmt(ids[i])
+    end
+    -- A few HDELs for them all (unpack has a limit: a thousand fields each).
+    for from = 1, #oldest, 1000 do
+      redis.call('HDEL', hist, unpack(oldest, from, math.min(from + 999, #oldest)))
     end
   end
   if o.cid ~= '' then

@@ -12,7 +12,7 @@ use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
 use crate::feed::Feed;
 use crate::http::rate_limit::RateLimiter;
-use crate::http::{app, AppState};
+use crate::http::{app, AppState, Shared};
 use crate::redis_pool::RedisPool;
 use crate::redis_process::RedisProcess;
 
@@ -50,7 +50,7 @@ impl Application {
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
         Ok(Application {
             listener,
-            state: AppState {
+            state: AppState::new(Shared {
                 placer: Batcher::start(engine.clone(), 4, 32),
                 feed: Feed::start(pubsub, &config.markets).await,
                 ws: Arc::new(config.ws.clone()),
@@ -59,7 +59,7 @@ impl Application {
                 accounts,
                 rate_limit,
                 book_cache: Default::default(),
-            },
+            }),
             config,
             _redis: embedded,
         })

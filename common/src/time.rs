@@ -5,7 +5,25 @@ pub fn format_millis(ms: u64) -> String {
     let secs = ms / 1000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms % 1000)
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms % 1000);
+    }
+    // Every order in every response carries two of these: digits written in place, no formatter.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, u64::from(m));
+    put(8, 2, u64::from(d));
+    put(11, 2, rem / 3600);
+    put(14, 2, rem % 3600 / 60);
+    put(17, 2, rem % 60);
+    put(20, 3, ms % 1000);
+    String::from_utf8(out.to_vec()).expect("ASCII digits")
 }
 
 /// Days since 1970-01-01 → (year, month, day), after Howard Hinnant's `civil_from_days`.
@@ -31,5 +49,7 @@ mod tests {
         assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_millis(1_795_628_195_123), "2026-11-25T17:36:35.123Z");
         assert_eq!(format_millis(951_782_400_007), "2000-02-29T00:00:00.007Z");
+        assert_eq!(format_millis(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_millis(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
     }
 }

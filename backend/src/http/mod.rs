@@ -30,9 +30,25 @@ use crate::engine::Engine;
 use crate::feed::Feed;
 use crate::redis_pool::RedisPool;
 
-/// What every handler can reach.
+/// What every handler can reach, behind one `Arc`: axum clones the state for every request (and every
+/// extractor that takes it), and one reference count is far cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub engine: Engine<RedisPool>,
     pub accounts: Accounts<RedisPool>,
     pub rate_limit: Arc<rate_limit::RateLimiter>,
