@@ -214,8 +214,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub async fn upgrade_layout(&self) -> Result<u64, EngineError> {
         let mut moved = 0;
         for market in self.markets.all() {
-            let n: u64 =
-                scripts::UPGRADE_LAYOUT.key(MarketKeys::new(&market.symbol).seq()).invoke_async(&mut self.conn()).await?;
+            let n: u64 = scripts::UPGRADE_LAYOUT
+                .key(MarketKeys::new(&market.symbol).seq())
+                .invoke_async(&mut self.conn())
+                .await?;
             moved += n;
         }
         Ok(moved)

@@ -32,15 +32,8 @@ fn packed(
 /// spoils one thing. Settings: now, retention, fill cap, stream length, max open, history cap.
 fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
-    let keys = vec![
-        k.seq(),
-        k.bids(),
-        k.asks(),
-        k.trades(),
-        k.user_open(1),
-        k.user_closed(1),
-        k.client_order_id(1, ""),
-    ];
+    let keys =
+        vec![k.seq(), k.bids(), k.asks(), k.trades(), k.user_open(1), k.user_closed(1), k.client_order_id(1, "")];
     let mut args: Vec<Vec<u8>> =
         ["1000", "60000", "1000", "1000", "500", "1000"].iter().map(|s| s.as_bytes().to_vec()).collect();
     args.push(order);

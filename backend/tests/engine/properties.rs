@@ -27,8 +27,13 @@ struct Place {
 enum Cmd {
     /// Orders placed in one script call (one or several).
     Place(Vec<Place>),
-    Cancel { user: u64, pick: usize },
-    CancelAll { user: u64 },
+    Cancel {
+        user: u64,
+        pick: usize,
+    },
+    CancelAll {
+        user: u64,
+    },
 }
 
 fn place() -> impl Strategy<Value = Place> {
@@ -125,8 +130,10 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                     let checked = check_order(&market, &req).unwrap();
                     orders.push((p.user, t.engine.next_order_id().await.unwrap(), checked));
                 }
-                let batch: Vec<BatchOrder> =
-                    orders.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
+                let batch: Vec<BatchOrder> = orders
+                    .iter()
+                    .map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order })
+                    .collect();
                 let now =
                     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
                 let results = t.engine.place_batch(&market, &batch, now).await.unwrap();
