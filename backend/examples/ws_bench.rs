@@ -5,20 +5,16 @@
 //!
 //! `cargo run --release -p backend --example ws_bench [-- --clients N --rate R --seconds S --runs N --json PATH]`
 
+#[path = "support/feed_client.rs"]
+mod feed_client;
 mod support;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::bench::{self, describe_cpu, rss_mb, CpuMeter, Figures};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-
-fn sequence_of(text: &str) -> Option<usize> {
-    let rest = &text[text.find("\"sequence\":")? + 11..];
-    rest[..rest.find(|c: char| !c.is_ascii_digit())?].parse().ok()
-}
 
 #[tokio::main]
 async fn main() {
@@ -75,45 +71,22 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     let token = login["access_token"].as_str().unwrap().to_string();
     let rss_idle = rss_mb(pid);
 
-    // Connect the clients, a few at a time; each waits for its snapshot. The writer stores when it sent
-    // each order (microseconds since `epoch`, by sequence number) where every client reads it without a
-    // lock; each client keeps its own latencies: the load client should cost as little CPU as it can.
+    // Connect the clients (the lean client of feed_client.rs: two reader threads over epoll). The writer
+    // stores when it sent each order (microseconds since `epoch`, by sequence number) where every reader
+    // reads it without a lock; each reader keeps its own latencies.
     let total = rate * seconds;
-    let url = format!("ws://127.0.0.1:{port}/api/v1/ws/orderbook/BTC-USD");
-    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
+    let sent: feed_client::SentTimes = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
     let epoch = Instant::now();
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for chunk in 0..clients.div_ceil(200) {
-        let mut opening = Vec::new();
-        for _ in 0..200.min(clients - chunk * 200) {
-            opening.push(tokio_tungstenite::connect_async(url.clone()));
-        }
-        for ws in futures_util::future::join_all(opening).await {
-            let (mut ws, _) = ws.expect("a client connects");
-            let _snapshot = ws.next().await;
-            let sent = sent.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(total as usize);
-                while let Some(Ok(msg)) = ws.next().await {
-                    let text = match msg {
-                        tokio_tungstenite::tungstenite::Message::Text(t) => t,
-                        _ => continue,
-                    };
-                    if !text.starts_with("{\"type\":\"book_update\"") {
-                        continue;
-                    }
-                    // Only the sequence is needed: read it without parsing the whole message.
-                    let Some(seq) = sequence_of(&text) else { continue };
-                    let at = sent.get(seq.wrapping_sub(1)).map_or(0, |t| t.load(Ordering::Acquire));
-                    if at > 0 {
-                        latencies.push(epoch.elapsed().as_micros() as u64 - at);
-                    }
-                }
-                latencies
-            }));
-        }
-    }
+    let streams = tokio::task::spawn_blocking(move || {
+        (0..clients)
+            .map(|_| feed_client::connect(port, "/api/v1/ws/orderbook/BTC-USD").expect("a client connects"))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers = feed_client::read_all(streams, 2, sent.clone(), epoch, stop.clone());
     println!(
         "{clients} clients connected in {:.1} s; backend RSS {:.0} MB idle, {:.0} MB with them",
         started.elapsed().as_secs_f64(),
@@ -139,11 +112,12 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     tokio::time::sleep(Duration::from_secs(2)).await;
     peak_rss = peak_rss.max(rss_mb(pid));
     let per_delivery_cpu = cpu.per_op(1);
-    // Stopping the server closes every socket: each client task ends and hands over its latencies.
+    // Stopping the server closes every socket; the readers then go quiet, end and hand over their latencies.
+    stop.store(true, Ordering::Release);
     drop(server);
     let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap_or_default());
+    for reader in readers {
+        lat.extend(tokio::task::spawn_blocking(move || reader.join().unwrap_or_default()).await.unwrap());
     }
     lat.sort_unstable();
     let at = |q: f64| {

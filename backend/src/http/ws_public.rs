@@ -55,13 +55,13 @@ async fn snapshot(sink: &mut Sink, state: &AppState, symbol: &Symbol, depth: u32
 }
 
 async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot) {
-    let (mut sink, mut stream) = socket.split();
+    let mut sink = socket;
     let Some(mut feed) = state.feed.subscribe(&symbol) else { return };
     let Ok(mut last) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
     let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
     loop {
         tokio::select! {
-            incoming = stream.next() => {
+            incoming = sink.next() => {
                 let text = match inbox.check(incoming, &mut sink).await {
                     ws::Incoming::Text(t) => t,
                     ws::Incoming::Skip => continue,

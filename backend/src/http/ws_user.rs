@@ -32,12 +32,8 @@ pub async fn user_ws(
 }
 
 /// Waits for the `auth` message; returns the user id, or None after telling the client why.
-async fn authenticate(
-    sink: &mut Sink,
-    stream: &mut futures_util::stream::SplitStream<WebSocket>,
-    state: &AppState,
-) -> Option<u64> {
-    let first = tokio::time::timeout(AUTH_DEADLINE, stream.next()).await;
+async fn authenticate(sink: &mut Sink, state: &AppState) -> Option<u64> {
+    let first = tokio::time::timeout(AUTH_DEADLINE, sink.next()).await;
     let token = match first {
         Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMessage>(&t) {
             Ok(ClientMessage::Auth { token }) => token,
@@ -71,8 +67,8 @@ async fn authenticate(
 }
 
 async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
-    let (mut sink, mut stream) = socket.split();
-    let Some(user_id) = authenticate(&mut sink, &mut stream, &state).await else { return };
+    let mut sink = socket;
+    let Some(user_id) = authenticate(&mut sink, &state).await else { return };
     // Registered before answering, so that nothing placed after `authenticated` is missed.
     let mut subscription = state.feed.subscribe_user(user_id, PRIVATE_BUFFER);
     if ws::send(&mut sink, text(&ServerMessage::Authenticated { user_id })).await.is_err() {
@@ -81,7 +77,7 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
     let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
     loop {
         tokio::select! {
-            incoming = stream.next() => {
+            incoming = sink.next() => {
                 let text_in = match inbox.check(incoming, &mut sink).await {
                     ws::Incoming::Text(t) => t,
                     ws::Incoming::Skip => continue,
