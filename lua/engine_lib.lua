@@ -80,8 +80,12 @@ local FIELD = {
   '48', '49', '50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63',
 }
 
+local function user_prefix(uid)
+  return P .. ':user:' .. fmt(uid) .. ':'
+end
+
 local function user_key(uid, what)
-  return P .. ':user:' .. fmt(uid) .. ':' .. what
+  return user_prefix(uid) .. what
 end
 
 local function level_key(side, price_text)
@@ -199,7 +203,7 @@ end
 -- trimmed; along any arithmetic progression of ids the golden-ratio sequence leaves only bounded gaps.
 local function store_closed(o, was_open, retention, history_cap)
   if not o.closed_key then
-    local prefix = P .. ':user:' .. fmt(o.uid) .. ':'
+    local prefix = user_prefix(o.uid) -- (one formatted number for both keys)
     o.open_key, o.closed_key = prefix .. 'open', prefix .. 'closed'
   end
   if was_open then

@@ -151,7 +151,6 @@ local function place(o)
     seq_moved = true
   end
   o.flags = o.side + o.otype * 2 + o.tif * 4 + o.post_only * 16
-  o.filled, o.nlo, o.nhi, o.created, o.updated = 0, 0, 0, now, now
   local opp = 1 - o.side
   local orders, trades, levels = { false }, {}, {}
   local touched = 0

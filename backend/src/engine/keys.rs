@@ -37,10 +37,6 @@ impl MarketKeys {
     pub fn level_total(&self, side: Side, price_ticks: u64) -> String {
         self.key(&format!("depth:{}:{price_ticks}", side_name(side)))
     }
-    /// The FIFO list of order ids at a level.
-    pub fn level(&self, side: Side, price_ticks: u64) -> String {
-        self.key(&format!("{}:{price_ticks}", side_name(side)))
-    }
     pub fn trades(&self) -> String {
         self.key("trades")
     }

@@ -99,7 +99,6 @@ impl MessageRate {
     }
 }
 
-///
 /// The socket itself, not a split half: a split puts a lock between the two halves that every message
 /// out and every look at the socket takes (5% of the server's CPU with 10,000 clients, perf).
 pub type Sink = WebSocket;
