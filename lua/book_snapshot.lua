@@ -16,16 +16,16 @@ local function side_levels(side, members)
   for i, member in ipairs(members) do
     keys[i] = total_key(side, member)
   end
-  local totals = redis.call('MGET', unpack(keys))
+  local totals = call('MGET', unpack(keys))
   for i, member in ipairs(members) do
     out[#out + 1] = member
     out[#out + 1] = totals[i]
-    out[#out + 1] = redis.call('LLEN', level_key(side, member))
+    out[#out + 1] = call('LLEN', level_key(side, member))
   end
   return out
 end
 
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local bids = side_levels(0, redis.call('ZREVRANGE', KEYS[2], '0', fmt(depth - 1)))
-local asks = side_levels(1, redis.call('ZRANGE', KEYS[3], '0', fmt(depth - 1)))
+local seq = tonumber(call('GET', KEYS[1]) or '0')
+local bids = side_levels(0, call('ZREVRANGE', KEYS[2], '0', fmt(depth - 1)))
+local asks = side_levels(1, call('ZRANGE', KEYS[3], '0', fmt(depth - 1)))
 return { seq, bids, asks }

@@ -11,7 +11,7 @@
 local uid, now = int_arg(1, 1, MAX_UID), int_arg(2, 0)
 local retention, history_cap = int_arg(3, 1), int_arg(4, 1)
 local found = {}
-for _, id_text in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+for _, id_text in ipairs(call('SMEMBERS', KEYS[2])) do
   local o = load_open(id_text)
   if o and o.uid == uid then
     found[#found + 1] = o
@@ -20,9 +20,9 @@ end
 table.sort(found, function(a, b) return a.id < b.id end)
 
 -- Step 2: writes.
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local seq = tonumber(call('GET', KEYS[1]) or '0')
 if #found > 0 then
-  seq = redis.call('INCR', KEYS[1])
+  seq = call('INCR', KEYS[1])
 end
 local orders, levels = {}, {}
 for i, o in ipairs(found) do

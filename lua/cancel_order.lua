@@ -20,7 +20,7 @@ if not is_open then
 end
 
 -- Step 2: writes.
-local seq = redis.call('INCR', KEYS[1])
+local seq = call('INCR', KEYS[1])
 local entry, level = cancel_resting(o, now, retention, history_cap)
 local payload = event(seq, true, now, { entry }, {}, { level })
 publish({ payload })

@@ -29,6 +29,11 @@
 --   event        = EVENT: sequence, book changed (0/1), time ms, #orders, #trades, #levels (20 bytes)
 --                  .. order entries .. trades .. levels
 
+-- Library functions as locals: a global is a table lookup at every use (redis.call two).
+local call, pack, sunpack = redis.call, struct.pack, struct.unpack
+local floor, max, min = math.floor, math.max, math.min
+local sub, char, find, format, concat = string.sub, string.char, string.find, string.format, table.concat
+
 local REC = '<I4BI6I7I7I3I7I6I6'
 local ORDER_ARG = '<I7I4BBBBI6I7'
 local TRADE = '<I7I6I7I7I7I4I4'
@@ -42,34 +47,34 @@ local MAX_PRICE = 281474976710655
 local OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
 
 local function fmt(n)
-  return string.format('%d', n)
+  return format('%d', n)
 end
 
 -- ARGV[i] as an integer in [min, max]; anything else stops the script before its first write.
 local function int_arg(i, min, max)
   local v = tonumber(ARGV[i])
   if not v or v % 1 ~= 0 or v < min or v > (max or MAX_INT) then
-    error('invalid argument ARGV[' .. i .. ']: ' .. string.sub(tostring(ARGV[i]), 1, 40))
+    error('invalid argument ARGV[' .. i .. ']: ' .. sub(tostring(ARGV[i]), 1, 40))
   end
   return v
 end
 
 -- Whether a text is a client_order_id: empty or 1-64 characters of A-Z a-z 0-9 _ - (safe in keys).
 local function is_cid(v)
-  return #v <= 64 and not string.find(v, '[^%w_%-]')
+  return #v <= 64 and not find(v, '[^%w_%-]')
 end
 
 -- The market's hash-tagged prefix, `{BTC/USD}`, taken from KEYS[1] = `{BTC/USD}:seq`, and the names
 -- built from it: book (sorted set of levels), level list prefix and level total prefix, per side.
 -- A level's total is a string key of its own (INCRBY is a hash lookup; a field of one hash of all
 -- levels would be a linear search of a listpack).
-local P = string.sub(KEYS[1], 1, -5)
+local P = sub(KEYS[1], 1, -5)
 local BOOK = { [0] = P .. ':bids', [1] = P .. ':asks' }
 local LEVEL_PREFIX = { [0] = P .. ':bids:', [1] = P .. ':asks:' }
 local TOTAL_PREFIX = { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' }
 
 local function bucket_key(id)
-  return P .. ':open:' .. fmt(math.floor(id / 64))
+  return P .. ':open:' .. fmt(floor(id / 64))
 end
 
 -- A bucket's field names, `id % 64` as text: constants of the script, so no formatting at run time.
@@ -99,7 +104,7 @@ end
 -- An order read back. `bucket` is its bucket's key when it was read from one; `open_key` and
 -- `closed_key` (its owner's keys) are filled in when first needed.
 local function unpack_order(id, id_text, rec, cid, bucket)
-  local uid, flags, price, qty, filled, nlo, nhi, created, updated = struct.unpack(REC, rec)
+  local uid, flags, price, qty, filled, nlo, nhi, created, updated = sunpack(REC, rec)
   return {
     id = id, id_text = id_text, cid = cid or '', uid = uid, flags = flags, side = flags % 2, price = price,
     qty = qty, filled = filled, nlo = nlo, nhi = nhi, created = created, updated = updated, bucket = bucket,
@@ -108,32 +113,26 @@ local function unpack_order(id, id_text, rec, cid, bucket)
 end
 
 local function pack_order(o)
-  return struct.pack(REC, o.uid, o.flags, o.price, o.qty, o.filled, o.nlo, o.nhi, o.created, o.updated)
+  return pack(REC, o.uid, o.flags, o.price, o.qty, o.filled, o.nlo, o.nhi, o.created, o.updated)
 end
 
 local function set_status(o, status)
   o.flags = (o.flags % 32) + status * 32
 end
 
-local function status_of(o)
-  return math.floor(o.flags / 32)
-end
-
--- Adds a fill of `lots` at `price` ticks to the order's filled quantity and notional.
-local function add_fill(o, price, lots)
-  o.filled = o.filled + lots
-  local lo = o.nlo + price * (lots % TWO20)
-  o.nhi = o.nhi + price * math.floor(lots / TWO20) + math.floor(lo / TWO20)
-  o.nlo = lo % TWO20
+-- A filled quantity and notional (lo, hi) with a fill of `lots` at `price` ticks added.
+local function add_fill(filled, lo, hi, price, lots)
+  local l = lo + price * (lots % TWO20)
+  return filled + lots, l % TWO20, hi + price * floor(lots / TWO20) + floor(l / TWO20)
 end
 
 -- An open order by id (text), or nil.
 local function load_open(id_text)
   local id = tonumber(id_text)
   local bucket = bucket_key(id)
-  local found = redis.call('HGET', bucket, FIELD[id % 64])
+  local found = call('HGET', bucket, FIELD[id % 64])
   if found then
-    return unpack_order(id, id_text, found, string.sub(found, 48), bucket)
+    return unpack_order(id, id_text, found, sub(found, 48), bucket)
   end
 end
 
@@ -147,9 +146,9 @@ local function load_users_order(id_text, uid, now, retention_ms)
     end
     return nil, false
   end
-  local closed = redis.call('HGET', user_key(uid, 'closed'), id_text)
+  local closed = call('HGET', user_key(uid, 'closed'), id_text)
   if closed then
-    o = unpack_order(tonumber(id_text), id_text, string.sub(closed, 1, 47), string.sub(closed, 48))
+    o = unpack_order(tonumber(id_text), id_text, sub(closed, 1, 47), sub(closed, 48))
     if o.updated + retention_ms > now then
       return o, false
     end
@@ -157,16 +156,20 @@ local function load_users_order(id_text, uid, now, retention_ms)
   return nil, false
 end
 
--- An order entry of the wire format.
+-- An order entry of the wire format, from the order's id, packed record and client order id.
+local function entry_of(id, record, cid)
+  return pack('<I7', id) .. record .. (cid == '' and '\0' or char(#cid)) .. cid
+end
+
 local function order_entry(o, record)
-  return struct.pack('<I7', o.id) .. (record or pack_order(o)) .. (o.cid == '' and '\0' or string.char(#o.cid)) .. o.cid
+  return entry_of(o.id, record or pack_order(o), o.cid)
 end
 
 -- Writes a resting order into its bucket (it stays there until it closes). Returns the packed record.
 local function store_open(o)
   local record = pack_order(o)
   o.bucket = o.bucket or bucket_key(o.id)
-  redis.call('HSET', o.bucket, FIELD[o.id % 64], record .. o.cid)
+  call('HSET', o.bucket, FIELD[o.id % 64], record .. o.cid)
   return record
 end
 
@@ -179,8 +182,8 @@ end
 local WINDOW
 local function closing_window(now, retention)
   if not WINDOW then
-    local width = math.max(1, math.floor(retention / 8))
-    local w = math.floor(now / width)
+    local width = max(1, floor(retention / 8))
+    local w = floor(now / width)
     WINDOW = { w = w, field = 'w' .. fmt(w), ttl = fmt((w + 1) * width + retention - now) }
   end
   return WINDOW
@@ -194,33 +197,33 @@ local function stale_windows(window)
   return stale
 end
 
--- Moves an order into its owner's closed hash (out of its bucket and the owner's open set when it was
--- open); its client_order_id mapping expires after the retention. Returns the packed record.
+-- Moves order `id` (`id_text`) of user `uid` into its owner's closed hash `closed_key`, with its packed
+-- `record` (last updated at `now`) and client order id; when it was open, `bucket` is its bucket's key
+-- and `open_key` its owner's open set, and it leaves both. Its client_order_id mapping expires after the
+-- retention. The owner's keys are built from `uid` when not given.
 -- The closed hash is trimmed back to its cap (oldest ids first) once it exceeds the cap by a quarter,
 -- looked at on one close in 8: a trim sorts the hash's ids, so it must be rare to keep closes cheap.
 -- Which closes look is chosen by the fractional part of id x 0.618... (golden ratio), not by `id % 8`: a
 -- user whose ids share a residue (users taking turns, say) would otherwise never be looked at and never
 -- trimmed; along any arithmetic progression of ids the golden-ratio sequence leaves only bounded gaps.
-local function store_closed(o, was_open, retention, history_cap)
-  if not o.closed_key then
-    local prefix = user_prefix(o.uid) -- (one formatted number for both keys)
-    o.open_key, o.closed_key = prefix .. 'open', prefix .. 'closed'
+local function close_record(id, id_text, uid, cid, record, now, bucket, open_key, closed_key, retention, history_cap)
+  if not closed_key then
+    local prefix = user_prefix(uid) -- (one formatted number for both keys)
+    open_key, closed_key = prefix .. 'open', prefix .. 'closed'
   end
-  if was_open then
-    redis.call('HDEL', o.bucket or bucket_key(o.id), FIELD[o.id % 64])
-    redis.call('SREM', o.open_key, o.id_text)
+  if bucket then
+    call('HDEL', bucket, FIELD[id % 64])
+    call('SREM', open_key, id_text)
   end
-  local record = pack_order(o)
-  local hist = o.closed_key
-  local window = closing_window(o.updated, retention)
-  if redis.call('HSET', hist, o.id_text, record .. o.cid, window.field, '') == 2 then
-    redis.call('PEXPIRE', hist, window.ttl)
-    redis.call('HDEL', hist, unpack(stale_windows(window)))
+  local window = closing_window(now, retention)
+  if call('HSET', closed_key, id_text, record .. cid, window.field, '') == 2 then
+    call('PEXPIRE', closed_key, window.ttl)
+    call('HDEL', closed_key, unpack(stale_windows(window)))
   end
-  local spread = o.id * 0.6180339887498949
-  if spread - math.floor(spread) < 0.125 and redis.call('HLEN', hist) > history_cap + math.floor(history_cap / 4) then
+  local spread = id * 0.6180339887498949
+  if spread - floor(spread) < 0.125 and call('HLEN', closed_key) > history_cap + floor(history_cap / 4) then
     local ids = {}
-    for _, field in ipairs(redis.call('HKEYS', hist)) do
+    for _, field in ipairs(call('HKEYS', closed_key)) do
       ids[#ids + 1] = tonumber(field) -- (the marker is no number)
     end
     table.sort(ids)
@@ -230,12 +233,20 @@ local function store_closed(o, was_open, retention, history_cap)
     end
     -- A few HDELs for them all (unpack has a limit: a thousand fields each).
     for from = 1, #oldest, 1000 do
-      redis.call('HDEL', hist, unpack(oldest, from, math.min(from + 999, #oldest)))
+      call('HDEL', closed_key, unpack(oldest, from, min(from + 999, #oldest)))
     end
   end
-  if o.cid ~= '' then
-    redis.call('SET', P .. ':cid:' .. fmt(o.uid) .. ':' .. o.cid, o.id_text, 'PX', fmt(retention))
+  if cid ~= '' then
+    call('SET', P .. ':cid:' .. fmt(uid) .. ':' .. cid, id_text, 'PX', fmt(retention))
   end
+end
+
+-- Moves an order (a table, see unpack_order) into its owner's closed hash, out of its bucket and the
+-- owner's open set when it was open. Returns the packed record.
+local function store_closed(o, was_open, retention, history_cap)
+  local record = pack_order(o)
+  local bucket = was_open and (o.bucket or bucket_key(o.id))
+  close_record(o.id, o.id_text, o.uid, o.cid, record, o.updated, bucket, o.open_key, o.closed_key, retention, history_cap)
   return record
 end
 
@@ -243,10 +254,10 @@ end
 -- order has something left) and is removed. Returns the level's new total.
 local function reduce_level(side, price_text, lots)
   local key = total_key(side, price_text)
-  local total = redis.call('DECRBY', key, fmt(lots))
+  local total = call('DECRBY', key, fmt(lots))
   if total == 0 then
-    redis.call('DEL', key)
-    redis.call('ZREM', BOOK[side], price_text)
+    call('DEL', key)
+    call('ZREM', BOOK[side], price_text)
   end
   return total
 end
@@ -254,17 +265,17 @@ end
 -- The event of one command: orders changed, trades, level totals after it.
 -- (The usual event, one order and at most one level, is joined without table.concat.)
 local function event(seq, book_changed, now, orders, trades, levels)
-  local head = struct.pack(EVENT, seq, book_changed and 1 or 0, now, #orders, #trades, #levels)
+  local head = pack(EVENT, seq, book_changed and 1 or 0, now, #orders, #trades, #levels)
   if #orders == 1 and #trades == 0 and #levels <= 1 then
     return head .. orders[1] .. (levels[1] or '')
   end
-  return head .. table.concat(orders) .. table.concat(trades) .. table.concat(levels)
+  return head .. concat(orders) .. concat(trades) .. concat(levels)
 end
 
 -- Publishes the events of one call for fan-out, in the same atomic step as the changes.
 local function publish(events)
   if #events > 0 then
-    redis.call('PUBLISH', P .. ':events', table.concat(events))
+    call('PUBLISH', P .. ':events', concat(events))
   end
 end
 
@@ -272,9 +283,9 @@ end
 -- the level's packed new total.
 local function cancel_resting(o, now, retention, history_cap)
   local price_text = fmt(o.price)
-  redis.call('LREM', level_key(o.side, price_text), '1', o.id_text)
+  call('LREM', level_key(o.side, price_text), '1', o.id_text)
   local total = reduce_level(o.side, price_text, o.qty - o.filled)
   o.updated = now
   set_status(o, CANCELLED)
-  return order_entry(o, store_closed(o, true, retention, history_cap)), struct.pack(LEVEL, o.side, o.price, total)
+  return order_entry(o, store_closed(o, true, retention, history_cap)), pack(LEVEL, o.side, o.price, total)
 end

@@ -14,12 +14,12 @@ if which ~= 'open' and which ~= 'closed' and which ~= 'all' then
 end
 local ids = {}
 if which ~= 'closed' then
-  for _, raw in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  for _, raw in ipairs(call('SMEMBERS', KEYS[2])) do
     ids[#ids + 1] = tonumber(raw)
   end
 end
 if which ~= 'open' then
-  for _, raw in ipairs(redis.call('HKEYS', KEYS[3])) do
+  for _, raw in ipairs(call('HKEYS', KEYS[3])) do
     ids[#ids + 1] = tonumber(raw)
   end
 end

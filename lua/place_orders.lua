@@ -25,6 +25,9 @@
 -- Fill cap: an incoming order touches at most ARGV[3] resting orders (fills and self-trade cancels);
 -- whatever is left after that is cancelled, whatever its time in force, so one call stays short.
 
+-- Speed: the hot path keeps an order's fields in locals (a table field is a lookup at every use) and
+-- builds what it sends only once.
+
 -- Step 1: every argument of every order is checked before anything is written.
 
 local now, retention = int_arg(1, 0), int_arg(2, 1)
@@ -34,28 +37,20 @@ local count = #ARGV - 6
 if count < 1 or #KEYS ~= 4 + 3 * count then
   error('invalid arguments: need 6 + n ARGV and 4 + 3n KEYS for n >= 1 orders')
 end
-local batch = {}
 for n = 1, count do
   local packed = ARGV[6 + n]
   if #packed < 28 then
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
-  local id, uid, side, otype, tif, post_only, price, qty = struct.unpack(ORDER_ARG, packed)
-  local cid = #packed > 28 and string.sub(packed, 29) or ''
+  local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
   if id < 1 or id > MAX_INT or uid < 1 or side > 1 or otype > 1 or tif > 2 or post_only > 1 or qty < 1
-    or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1) or (cid ~= '' and not is_cid(cid)) then
+    or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1)
+    or (#packed > 28 and not is_cid(sub(packed, 29))) then
     error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
   end
-  -- Every field the order will get, so that the table never grows.
-  batch[n] = {
-    id = id, id_text = fmt(id), uid = uid, side = side, otype = otype, tif = tif, post_only = post_only,
-    price = price, price_text = fmt(price), qty = qty, cid = cid,
-    open_key = KEYS[4 + 3 * n - 2], closed_key = KEYS[4 + 3 * n - 1], cid_key = KEYS[4 + 3 * n],
-    flags = 0, filled = 0, nlo = 0, nhi = 0, created = now, updated = now, bucket = false,
-  }
 end
 
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local seq = tonumber(call('GET', KEYS[1]) or '0')
 local seq_moved = false
 
 -- The best level of each side, kept for the whole batch: BEST[side] is its price as text, false when
@@ -64,16 +59,15 @@ local seq_moved = false
 -- on it, so the two places that change it say so.
 local BEST, BEST_PRICE = {}, {}
 
--- The best opposite level of an order: price as text and as a number, or nil.
-local function best_level(o)
-  local opp = 1 - o.side
+-- The best level of side `opp`: price as text and as a number, or nil.
+local function best_level(opp)
   local best = BEST[opp]
   if best == nil then
     -- A level's member is its price as text: scores are not asked for (Redis formats them as floats).
     if opp == 1 then
-      best = redis.call('ZRANGE', KEYS[3], '0', '0')[1] or false
+      best = call('ZRANGE', KEYS[3], '0', '0')[1] or false
     else
-      best = redis.call('ZREVRANGE', KEYS[2], '0', '0')[1] or false
+      best = call('ZREVRANGE', KEYS[2], '0', '0')[1] or false
     end
     BEST[opp], BEST_PRICE[opp] = best, best and tonumber(best)
   end
@@ -82,24 +76,24 @@ local function best_level(o)
   end
 end
 
-local function crosses(o, level_price)
-  return o.otype == 1 or (o.side == 0 and level_price <= o.price) or (o.side == 1 and level_price >= o.price)
+-- Whether an order (side, type, limit price) crosses a level at `level_price`.
+local function crosses(side, otype, price, level_price)
+  return otype == 1 or (side == 0 and level_price <= price) or (side == 1 and level_price >= price)
 end
 
 -- Whether other users' orders within the fill cap can fill all of a fok order.
-local function fok_can_fill(o)
-  local opp = 1 - o.side
+local function fok_can_fill(side, otype, price, uid, qty)
+  local opp = 1 - side
   local last = fmt(max_touch - 1)
-  local levels = (opp == 1) and redis.call('ZRANGE', KEYS[3], '0', last)
-    or redis.call('ZREVRANGE', KEYS[2], '0', last)
+  local levels = (opp == 1) and call('ZRANGE', KEYS[3], '0', last) or call('ZREVRANGE', KEYS[2], '0', last)
   local available, touched, i = 0, 0, 1
-  while touched < max_touch and levels[i] and crosses(o, tonumber(levels[i])) do
-    for _, mid in ipairs(redis.call('LRANGE', level_key(opp, levels[i]), '0', fmt(max_touch - touched - 1))) do
+  while touched < max_touch and levels[i] and crosses(side, otype, price, tonumber(levels[i])) do
+    for _, mid in ipairs(call('LRANGE', level_key(opp, levels[i]), '0', fmt(max_touch - touched - 1))) do
       touched = touched + 1
       local m = load_open(mid)
-      if m.uid ~= o.uid then
+      if m.uid ~= uid then
         available = available + (m.qty - m.filled)
-        if available >= o.qty then
+        if available >= qty then
           return true
         end
       end
@@ -109,37 +103,49 @@ local function fok_can_fill(o)
   return false
 end
 
--- Places one order: its own checks, then its writes. Returns the reply kind and payload.
-local function place(o)
-  local may_rest = o.otype == 0 and o.tif == 0
-  if o.cid ~= '' then
-    local existing = redis.call('GET', o.cid_key)
+-- The bucket key of the last resting order: a batch's ids are mostly consecutive.
+local bucket_number, bucket = -1, nil
+
+-- Places order n: its own checks, then its writes. Returns the reply kind and payload.
+local function place(n)
+  local packed = ARGV[6 + n]
+  local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
+  local cid = #packed > 28 and sub(packed, 29) or ''
+  local k = 4 + 3 * n
+  local open_key, closed_key = KEYS[k - 2], KEYS[k - 1]
+  local id_text = fmt(id)
+  local may_rest = otype == 0 and tif == 0
+  if cid ~= '' then
+    local existing = call('GET', KEYS[k])
     if existing then
-      local found = load_users_order(existing, o.uid, now, retention)
+      local found = load_users_order(existing, uid, now, retention)
       if found then
         return 'dup', order_entry(found)
       end
     end
   end
-  local member, level_price = best_level(o)
-  local crossing = member and crosses(o, level_price)
-  if o.post_only == 1 and crossing then
+  local opp = 1 - side
+  local member, level_price = best_level(opp)
+  local crossing = member and crosses(side, otype, price, level_price)
+  if post_only == 1 and crossing then
     return 'refused', 'post_only_would_cross'
   end
+  local price_text
   if may_rest then
-    if redis.call('SCARD', o.open_key) >= max_open then
+    if call('SCARD', open_key) >= max_open then
       return 'refused', 'too_many_open_orders'
     end
     -- Level totals stay below 2^53. A crossing order's own level is empty (the book is never crossed).
     if not crossing then
-      local depth = redis.call('GET', total_key(o.side, o.price_text))
+      price_text = fmt(price)
+      local depth = call('GET', TOTAL_PREFIX[side] .. price_text)
       -- (A total of at most 14 digits can only overflow with a huge order: no number read then.)
-      if depth and (#depth > 14 or o.qty > MAX_INT - 1e14) and tonumber(depth) + o.qty > MAX_INT then
+      if depth and (#depth > 14 or qty > MAX_INT - 1e14) and tonumber(depth) + qty > MAX_INT then
         return 'refused', 'level_full'
       end
     end
   end
-  if crossing and o.tif == 2 and not fok_can_fill(o) then
+  if crossing and tif == 2 and not fok_can_fill(side, otype, price, uid, qty) then
     crossing = false
     may_rest = false
   end
@@ -150,112 +156,131 @@ local function place(o)
     seq = seq + 1
     seq_moved = true
   end
-  o.flags = o.side + o.otype * 2 + o.tif * 4 + o.post_only * 16
-  local opp = 1 - o.side
-  local orders, trades, levels = { false }, {}, {}
-  local touched = 0
+  local flags = side + otype * 2 + tif * 4 + post_only * 16
+  local filled, nlo, nhi, touched = 0, 0, 0, 0
+  -- The event's parts when it trades: order entries (the order's own first), trades, levels.
+  local entries, trades, levels
+  if crossing then
+    entries, trades, levels = { false }, {}, {}
+  end
 
-  while crossing and o.filled < o.qty and touched < max_touch do
+  while crossing and filled < qty and touched < max_touch do
     -- One level: take its orders from the front, a few ids at a time.
-    local lkey = level_key(opp, member)
+    local lkey = LEVEL_PREFIX[opp] .. member
     local taken, reduce, from = 0, 0, 0
-    while o.filled < o.qty and touched < max_touch do
+    while filled < qty and touched < max_touch do
       -- Most orders fill from the first one or two: three ids first, then eight at a time.
-      local ids = from == 0 and redis.call('LRANGE', lkey, '0', '2') or redis.call('LRANGE', lkey, fmt(from), fmt(from + 7))
-      if #ids == 0 then
+      local ids = from == 0 and call('LRANGE', lkey, '0', '2') or call('LRANGE', lkey, fmt(from), fmt(from + 7))
+      local fetched = #ids
+      if fetched == 0 then
         break
       end
-      from = from + #ids
-      for _, mid in ipairs(ids) do
-        if o.filled == o.qty or touched == max_touch then
+      from = from + fetched
+      for i = 1, fetched do
+        if filled == qty or touched == max_touch then
           break
         end
-        local m = load_open(mid)
+        -- The maker, unpacked into locals.
+        local mid_text = ids[i]
+        local mid = tonumber(mid_text)
+        local mbucket, field = bucket_key(mid), FIELD[mid % 64]
+        local stored = call('HGET', mbucket, field)
+        local muid, mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated = sunpack(REC, stored)
+        local mcid = #stored > 47 and sub(stored, 48) or ''
         touched = touched + 1
-        m.updated = now
-        local left = m.qty - m.filled
-        if m.uid == o.uid then
+        local left = mqty - mfilled
+        local status
+        if muid == uid then
           -- Self-trade prevention: the resting order is cancelled, no trade.
-          set_status(m, CANCELLED)
+          status = CANCELLED
           reduce = reduce + left
         else
-          local fill = math.min(left, o.qty - o.filled)
-          add_fill(m, level_price, fill)
-          add_fill(o, level_price, fill)
-          trades[#trades + 1] = struct.pack(TRADE, o.id * 1024 + #trades, level_price, fill, m.id, o.id, m.uid, o.uid)
-          set_status(m, m.filled == m.qty and FILLED or PARTIAL)
+          local fill = min(left, qty - filled)
+          mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
+          filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
+          trades[#trades + 1] = pack(TRADE, id * 1024 + #trades, level_price, fill, mid, id, muid, uid)
+          status = mfilled == mqty and FILLED or PARTIAL
           reduce = reduce + fill
         end
-        local record
-        if status_of(m) >= FILLED then
+        local record = pack(REC, muid, mflags % 32 + status * 32, mprice, mqty, mfilled, mnlo, mnhi, mcreated, now)
+        if status >= FILLED then
           taken = taken + 1
-          record = store_closed(m, true, retention, history_cap)
+          close_record(mid, mid_text, muid, mcid, record, now, mbucket, false, false, retention, history_cap)
         else
-          record = store_open(m)
+          call('HSET', mbucket, field, record .. mcid)
         end
-        orders[#orders + 1] = order_entry(m, record)
+        entries[#entries + 1] = entry_of(mid, record, mcid)
       end
     end
     if taken > 0 then
-      redis.call('LPOP', lkey, fmt(taken))
+      call('LPOP', lkey, fmt(taken))
     end
     local total = reduce_level(opp, member, reduce)
     if total == 0 then
       BEST[opp] = nil
     end
-    levels[#levels + 1] = struct.pack(LEVEL, opp, level_price, total)
+    levels[#levels + 1] = pack(LEVEL, opp, level_price, total)
     if total > 0 then
       break
     end
-    member, level_price = best_level(o)
-    crossing = member and crosses(o, level_price)
+    member, level_price = best_level(opp)
+    crossing = member and crosses(side, otype, price, level_price)
   end
-  if #trades > 0 then
-    redis.call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't',
-      struct.pack(TRADE_TAIL, o.side, seq, now) .. table.concat(trades))
+  if trades and #trades > 0 then
+    call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', pack(TRADE_TAIL, side, seq, now) .. concat(trades))
   end
 
-  local remaining = o.qty - o.filled
-  local record
+  local remaining = qty - filled
+  local record, level
   if remaining > 0 and may_rest and touched < max_touch then
     -- The rest of a gtc limit order joins the back of its level.
-    set_status(o, o.filled > 0 and PARTIAL or OPEN)
-    local price_text = o.price_text
-    local total = redis.call('INCRBY', total_key(o.side, price_text), fmt(remaining))
+    record = pack(REC, uid, flags + (filled > 0 and PARTIAL or OPEN) * 32, price, qty, filled, nlo, nhi, now, now)
+    price_text = price_text or fmt(price)
+    local total = call('INCRBY', TOTAL_PREFIX[side] .. price_text, fmt(remaining))
     if total == remaining then
-      redis.call('ZADD', KEYS[2 + o.side], price_text, price_text)
-      local best = BEST[o.side]
-      if best == false or (best and (o.side == 0) == (o.price > BEST_PRICE[o.side])) then
-        BEST[o.side], BEST_PRICE[o.side] = price_text, o.price
+      call('ZADD', KEYS[2 + side], price_text, price_text)
+      local best = BEST[side]
+      if best == false or (best and (side == 0) == (price > BEST_PRICE[side])) then
+        BEST[side], BEST_PRICE[side] = price_text, price
       end
     end
-    redis.call('RPUSH', level_key(o.side, price_text), o.id_text)
-    record = store_open(o)
-    redis.call('SADD', o.open_key, o.id_text)
-    if o.cid ~= '' then
-      redis.call('SET', o.cid_key, o.id_text)
+    call('RPUSH', LEVEL_PREFIX[side] .. price_text, id_text)
+    local number = floor(id / 64)
+    if number ~= bucket_number then
+      bucket_number, bucket = number, P .. ':open:' .. fmt(number)
     end
-    levels[#levels + 1] = struct.pack(LEVEL, o.side, o.price, total)
+    call('HSET', bucket, FIELD[id % 64], record .. cid)
+    call('SADD', open_key, id_text)
+    if cid ~= '' then
+      call('SET', KEYS[k], id_text)
+    end
+    level = pack(LEVEL, side, price, total)
   else
-    set_status(o, remaining == 0 and FILLED or CANCELLED)
-    record = store_closed(o, false, retention, history_cap)
+    record = pack(REC, uid, flags + (remaining == 0 and FILLED or CANCELLED) * 32, price, qty, filled, nlo, nhi, now, now)
+    close_record(id, id_text, uid, cid, record, now, false, open_key, closed_key, retention, history_cap)
   end
-  orders[1] = order_entry(o, record)
-  return 'ok', event(seq, book_changed, now, orders, trades, levels)
+  local entry = entry_of(id, record, cid)
+  if not entries then
+    -- (No trade: the order's own entry and at most one level.)
+    return 'ok', pack(EVENT, seq, book_changed and 1 or 0, now, 1, 0, level and 1 or 0) .. entry .. (level or '')
+  end
+  entries[1] = entry
+  levels[#levels + 1] = level
+  return 'ok', pack(EVENT, seq, 1, now, #entries, #trades, #levels) .. concat(entries) .. concat(trades) .. concat(levels)
 end
 
 -- Step 2: each order in turn.
 local replies, events = {}, {}
-for i, o in ipairs(batch) do
-  local kind, payload = place(o)
-  replies[2 * i - 1] = kind
-  replies[2 * i] = payload
+for n = 1, count do
+  local kind, payload = place(n)
+  replies[2 * n - 1] = kind
+  replies[2 * n] = payload
   if kind == 'ok' then
     events[#events + 1] = payload
   end
 end
 if seq_moved then
-  redis.call('SET', KEYS[1], fmt(seq))
+  call('SET', KEYS[1], fmt(seq))
 end
 publish(events)
 return replies

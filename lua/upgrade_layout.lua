@@ -11,13 +11,13 @@
 local moved = 0
 for side, name in pairs({ [0] = 'bids', [1] = 'asks' }) do
   local old = P .. ':depth:' .. name
-  if redis.call('TYPE', old).ok == 'hash' then
-    local flat = redis.call('HGETALL', old)
+  if call('TYPE', old).ok == 'hash' then
+    local flat = call('HGETALL', old)
     for i = 1, #flat, 2 do
-      redis.call('SET', total_key(side, flat[i]), flat[i + 1])
+      call('SET', total_key(side, flat[i]), flat[i + 1])
       moved = moved + 1
     end
-    redis.call('DEL', old)
+    call('DEL', old)
   end
 end
 return moved

@@ -66,7 +66,7 @@ pub async fn engine_flow(
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CONNECTIONS {
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut conn = connect(client).await;
         let engine = engine.clone();
         let market = market.clone();
         tasks.push(tokio::spawn(async move {
@@ -110,13 +110,20 @@ pub async fn engine_flow(
     (n / secs, rested as f64 / n)
 }
 
+/// A connection without a response timeout: a benchmark waits as long as Redis takes (under valgrind,
+/// `scripts/engine_profile.sh`, a pipeline of script calls takes seconds).
+pub async fn connect(client: &redis::Client) -> MultiplexedConnection {
+    let config = redis::AsyncConnectionConfig::new().set_connection_timeout(None).set_response_timeout(None);
+    client.get_multiplexed_async_connection_with_config(&config).await.expect("Redis answers")
+}
+
 /// The yardstick driven exactly like the engine: same connections, same pipeline depth.
 pub async fn yardstick_flow(client: &redis::Client, sha: &str, total: usize) -> f64 {
     let per_conn = total / CONNECTIONS;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CONNECTIONS {
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut conn = connect(client).await;
         let sha = sha.to_string();
         tasks.push(tokio::spawn(async move {
             let mut rng = Rng::for_caller(c as u64);
@@ -142,7 +149,7 @@ pub async fn yardstick_flow(client: &redis::Client, sha: &str, total: usize) -> 
 /// the growth of Redis's `used_memory` per order.
 pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedConnection>, count: usize) -> f64 {
     let market = engine.market(&Symbol::parse("BTC/USD").unwrap()).unwrap().clone();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = connect(client).await;
     let before = used_memory(&mut conn).await;
     let cpu_before = redis_cpu(&mut conn).await;
     let started = Instant::now();
@@ -190,7 +197,7 @@ pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedCon
 /// market buy for all of them. Returns the fills it made and the script's time in Redis, in ms.
 pub async fn sweep_bound(client: &redis::Client, engine: &Engine<MultiplexedConnection>) -> (usize, f64) {
     let market = engine.market(&Symbol::parse("BTC/USD").unwrap()).unwrap().clone();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = connect(client).await;
     let makers = 1500u64;
     let first: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(makers + 1).query_async(&mut conn).await.unwrap();
     let sell = CheckedOrder { side: Side::Sell, price_ticks: 5_000_000, quantity_lots: 1_000_000, ..flow_order(0) };

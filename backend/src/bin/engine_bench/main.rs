@@ -170,7 +170,7 @@ async fn main() {
 /// The mixed flow alone, once, against a Redis someone else started.
 async fn flow_only(url: &str, orders: usize) {
     let client = redis::Client::open(url).expect("a Redis URL");
-    let mut conn = client.get_multiplexed_async_connection().await.expect("Redis answers");
+    let mut conn = flows::connect(&client).await;
     flush(&mut conn).await;
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
     engine.load_scripts().await.expect("scripts load");
