@@ -130,7 +130,7 @@ local function place(n)
   if post_only == 1 and crossing then
     return 'refused', 'post_only_would_cross'
   end
-  local price_text
+  local price_text, tkey
   if may_rest then
     if call('SCARD', open_key) >= max_open then
       return 'refused', 'too_many_open_orders'
@@ -138,7 +138,8 @@ local function place(n)
     -- Level totals stay below 2^53. A crossing order's own level is empty (the book is never crossed).
     if not crossing then
       price_text = fmt(price)
-      local depth = call('GET', TOTAL_PREFIX[side] .. price_text)
+      tkey = TOTAL_PREFIX[side] .. price_text
+      local depth = call('GET', tkey)
       -- (A total of at most 14 digits can only overflow with a huge order: no number read then.)
       if depth and (#depth > 14 or qty > MAX_INT - 1e14) and tonumber(depth) + qty > MAX_INT then
         return 'refused', 'level_full'
@@ -202,14 +203,14 @@ local function place(n)
           status = mfilled == mqty and FILLED or PARTIAL
           reduce = reduce + fill
         end
-        local record = pack(REC, muid, mflags % 32 + status * 32, mprice, mqty, mfilled, mnlo, mnhi, mcreated, now)
+        local entry, record = pack_entry(mid, muid, mflags % 32 + status * 32, mprice, mqty, mfilled, mnlo, mnhi, mcreated, now, mcid)
         if status >= FILLED then
           taken = taken + 1
           close_record(mid, mid_text, muid, mcid, record, now, mbucket, false, false, retention, history_cap)
         else
           call('HSET', mbucket, field, record .. mcid)
         end
-        entries[#entries + 1] = entry_of(mid, record, mcid)
+        entries[#entries + 1] = entry
       end
     end
     if taken > 0 then
@@ -231,12 +232,12 @@ local function place(n)
   end
 
   local remaining = qty - filled
-  local record, level
+  local entry, record, level
   if remaining > 0 and may_rest and touched < max_touch then
     -- The rest of a gtc limit order joins the back of its level.
-    record = pack(REC, uid, flags + (filled > 0 and PARTIAL or OPEN) * 32, price, qty, filled, nlo, nhi, now, now)
+    flags = flags + (filled > 0 and PARTIAL or OPEN) * 32
     price_text = price_text or fmt(price)
-    local total = call('INCRBY', TOTAL_PREFIX[side] .. price_text, fmt(remaining))
+    local total = call('INCRBY', tkey or TOTAL_PREFIX[side] .. price_text, fmt(remaining))
     if total == remaining then
       call('ZADD', KEYS[2 + side], price_text, price_text)
       local best = BEST[side]
@@ -245,6 +246,14 @@ local function place(n)
       end
     end
     call('RPUSH', LEVEL_PREFIX[side] .. price_text, id_text)
+    if entries then
+      entry, record = pack_entry(id, uid, flags, price, qty, filled, nlo, nhi, now, now, cid)
+      level = pack(LEVEL, side, price, total)
+    else
+      -- (It traded nothing: its whole event in one pack.)
+      entry = pack(REST_EVENT, seq, 1, now, 1, 0, 1, side, price, total, id, uid, flags, price, qty, 0, 0, 0, now, now, #cid) .. cid
+      record = sub(entry, REST_RECORD, REST_RECORD + 46)
+    end
     local number = floor(id / 64)
     if number ~= bucket_number then
       bucket_number, bucket = number, P .. ':open:' .. fmt(number)
@@ -254,19 +263,21 @@ local function place(n)
     if cid ~= '' then
       call('SET', KEYS[k], id_text)
     end
-    level = pack(LEVEL, side, price, total)
+    if not entries then
+      return 'ok', entry
+    end
   else
-    record = pack(REC, uid, flags + (remaining == 0 and FILLED or CANCELLED) * 32, price, qty, filled, nlo, nhi, now, now)
+    flags = flags + (remaining == 0 and FILLED or CANCELLED) * 32
+    entry, record = pack_entry(id, uid, flags, price, qty, filled, nlo, nhi, now, now, cid)
     close_record(id, id_text, uid, cid, record, now, false, open_key, closed_key, retention, history_cap)
   end
-  local entry = entry_of(id, record, cid)
   if not entries then
-    -- (No trade: the order's own entry and at most one level.)
-    return 'ok', pack(EVENT, seq, book_changed and 1 or 0, now, 1, 0, level and 1 or 0) .. entry .. (level or '')
+    -- (No trade and nothing rests: the order's own entry.)
+    return 'ok', pack(EVENT, seq, book_changed and 1 or 0, now, 1, 0, 0) .. entry
   end
   entries[1] = entry
   levels[#levels + 1] = level
-  return 'ok', pack(EVENT, seq, 1, now, #entries, #trades, #levels) .. concat(entries) .. concat(trades) .. concat(levels)
+  return 'ok', pack(EVENT, seq, 1, now, #entries, #trades, #levels) .. concat(levels) .. concat(entries) .. concat(trades)
 end
 
 -- Step 2: each order in turn.

@@ -99,7 +99,7 @@ pub fn decode_order(bytes: &[u8]) -> Result<RawOrder, WireError> {
     Ok(order)
 }
 
-/// A command's event: header, order entries, trades, levels.
+/// A command's event: header, levels, order entries, trades.
 pub fn decode_event(bytes: &[u8]) -> Result<Event, WireError> {
     let mut r = Reader { bytes };
     let event = r.event()?;
@@ -124,10 +124,10 @@ impl Reader<'_> {
         let book_changed = r.uint(1)? != 0;
         let ts = r.uint(6)?;
         let (n_orders, n_trades, n_levels) = (r.uint(2)?, r.uint(2)?, r.uint(2)?);
-        let orders = (0..n_orders).map(|_| r.order_entry()).collect::<Result<_, _>>()?;
-        let trades = (0..n_trades).map(|_| r.trade()).collect::<Result<_, _>>()?;
         let levels =
             (0..n_levels).map(|_| Ok(RawLevel(r.uint(1)? as u8, r.uint(6)?, r.uint(7)?))).collect::<Result<_, _>>()?;
+        let orders = (0..n_orders).map(|_| r.order_entry()).collect::<Result<_, _>>()?;
+        let trades = (0..n_trades).map(|_| r.trade()).collect::<Result<_, _>>()?;
         Ok(Event { seq, book_changed, ts, orders, trades, levels })
     }
 }
