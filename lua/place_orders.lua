@@ -50,8 +50,8 @@ for n = 1, count do
   end
 end
 
-local seq = tonumber(call('GET', KEYS[1]) or '0')
-local seq_moved = false
+local seq_before = tonumber(call('GET', KEYS[1]) or '0')
+local seq = seq_before
 
 -- The best level of each side, kept for the whole batch: BEST[side] is its price as text, false when
 -- the side is empty, nil when not known (not read yet, or its level emptied), and BEST_PRICE[side] the
@@ -130,21 +130,8 @@ local function place(n)
   if post_only == 1 and crossing then
     return 'refused', 'post_only_would_cross'
   end
-  local price_text, tkey
-  if may_rest then
-    if call('SCARD', open_key) >= max_open then
-      return 'refused', 'too_many_open_orders'
-    end
-    -- Level totals stay below 2^53. A crossing order's own level is empty (the book is never crossed).
-    if not crossing then
-      price_text = fmt(price)
-      tkey = TOTAL_PREFIX[side] .. price_text
-      local depth = call('GET', tkey)
-      -- (A total of at most 14 digits can only overflow with a huge order: no number read then.)
-      if depth and (#depth > 14 or qty > MAX_INT - 1e14) and tonumber(depth) + qty > MAX_INT then
-        return 'refused', 'level_full'
-      end
-    end
+  if may_rest and call('SCARD', open_key) >= max_open then
+    return 'refused', 'too_many_open_orders'
   end
   if crossing and tif == 2 and not fok_can_fill(side, otype, price, uid, qty) then
     crossing = false
@@ -155,7 +142,6 @@ local function place(n)
   local book_changed = crossing or may_rest
   if book_changed then
     seq = seq + 1
-    seq_moved = true
   end
   local flags = side + otype * 2 + tif * 4 + post_only * 16
   local filled, nlo, nhi, touched = 0, 0, 0, 0
@@ -236,8 +222,17 @@ local function place(n)
   if remaining > 0 and may_rest and touched < max_touch then
     -- The rest of a gtc limit order joins the back of its level.
     flags = flags + (filled > 0 and PARTIAL or OPEN) * 32
-    price_text = price_text or fmt(price)
-    local total = call('INCRBY', tkey or TOTAL_PREFIX[side] .. price_text, fmt(remaining))
+    local price_text, lots = fmt(price), fmt(remaining)
+    local total_key = TOTAL_PREFIX[side] .. price_text
+    local total = call('INCRBY', total_key, lots)
+    if total > MAX_INT then
+      -- Level totals stay below 2^53. Only an order that traded nothing can get here (a crossing
+      -- order's own level is empty: the book is never crossed), so this INCRBY is its first write:
+      -- undone, and the order refused with nothing written (the check costs no read of the total).
+      call('DECRBY', total_key, lots)
+      seq = seq - 1
+      return 'refused', 'level_full'
+    end
     if total == remaining then
       call('ZADD', KEYS[2 + side], price_text, price_text)
       local best = BEST[side]
@@ -290,7 +285,7 @@ for n = 1, count do
     events[#events + 1] = payload
   end
 end
-if seq_moved then
+if seq ~= seq_before then
   call('SET', KEYS[1], fmt(seq))
 end
 publish(events)

@@ -85,6 +85,10 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
 
     let place = &*scripts::PLACE_ORDERS;
+    // A level holding nearly 2^53 lots: one more order there would pass the bound on level totals.
+    let (keys, args) = place_args(packed(800, 1, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
+    let reply = call(&mut t, place, &keys, &args).await;
+    assert!(reply.contains("ok") && !reply.contains("refused"), "{reply}");
     let setting = |i: usize, v: &str| {
         let (keys, mut args) = place_args(good(10_000));
         args[i] = v.as_bytes().to_vec();
@@ -124,6 +128,7 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
         }),
         ("post_only crossing", place_args(packed(900, 1, 0, 0, 0, 1, 10_100, 100, ""))),
         ("too many open orders", setting(4, "2")),
+        ("a level that would pass 2^53 lots", place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""))),
         ("repeated client order id", {
             let (mut keys, args) = place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"));
             keys[6] = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap()).client_order_id(1, "held");
@@ -139,6 +144,9 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     for (what, (keys, args)) in &cases {
         assert_writes_nothing(&mut t, what, place, keys, args).await;
     }
+    // (That refusal was the level's: its check is the INCRBY's result, undone.)
+    let (keys, args) = place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""));
+    assert!(call(&mut t, place, &keys, &args).await.contains("level_full"));
 
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let cancel = &*scripts::CANCEL_ORDER;
