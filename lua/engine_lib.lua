@@ -24,7 +24,8 @@
 --   order argument = ORDER_ARG: id, user id, side, type, tif, post_only, price, qty (28 bytes) .. cid
 --   order entry  = id (7 bytes) .. record (47) .. cid length (1) .. cid
 --   trade        = TRADE: id, price, qty, maker id, taker id, maker user, taker user (42 bytes)
---   stream entry = TRADE_TAIL: taker side, sequence, time ms (14 bytes) .. trades; field `t` of {S}:trades
+--   stream entry = field `t` of {S}:trades: the trades of one script call, one group per taker order:
+--                  TRADE_GROUP: taker side, sequence, time ms, #trades (16 bytes) .. its trades
 --   level        = LEVEL: side (0 bids, 1 asks), price, new total lots (14 bytes)
 --   event        = EVENT: sequence, book changed (0/1), time ms, #orders, #trades, #levels (20 bytes)
 --                  .. levels .. order entries .. trades
@@ -39,7 +40,7 @@ local sub, char, find, format, concat = string.sub, string.char, string.find, st
 local REC = '<I4BI6I7I7I3I7I6I6'
 local ORDER_ARG = '<I7I4BBBBI6I7'
 local TRADE = '<I7I6I7I7I7I4I4'
-local TRADE_TAIL = '<BI7I6'
+local TRADE_GROUP = '<BI7I6H'
 local LEVEL = '<BI6I7'
 local EVENT = '<I7BI6HHH'
 local ENTRY = '<I7I4BI6I7I7I3I7I6I6B'

@@ -103,6 +103,9 @@ local function fok_can_fill(side, otype, price, uid, qty)
   return false
 end
 
+-- The trades of the call, for one stream entry (one XADD per call, not per order): groups and trades.
+local streamed = {}
+
 -- The bucket key of the last resting order: a batch's ids are mostly consecutive.
 local bucket_number, bucket = -1, nil
 
@@ -213,8 +216,11 @@ local function place(n)
     member, level_price = best_level(opp)
     crossing = member and crosses(side, otype, price, level_price)
   end
+  local trades_text
   if trades and #trades > 0 then
-    call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', pack(TRADE_TAIL, side, seq, now) .. concat(trades))
+    trades_text = concat(trades)
+    streamed[#streamed + 1] = pack(TRADE_GROUP, side, seq, now, #trades)
+    streamed[#streamed + 1] = trades_text
   end
 
   local remaining = qty - filled
@@ -272,7 +278,7 @@ local function place(n)
   end
   entries[1] = entry
   levels[#levels + 1] = level
-  return 'ok', pack(EVENT, seq, 1, now, #entries, #trades, #levels) .. concat(levels) .. concat(entries) .. concat(trades)
+  return 'ok', pack(EVENT, seq, 1, now, #entries, #trades, #levels) .. concat(levels) .. concat(entries) .. (trades_text or '')
 end
 
 -- Step 2: each order in turn.
@@ -284,6 +290,9 @@ for n = 1, count do
   if kind == 'ok' then
     events[#events + 1] = payload
   end
+end
+if #streamed > 0 then
+  call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', concat(streamed))
 end
 if seq ~= seq_before then
   call('SET', KEYS[1], fmt(seq))

@@ -47,7 +47,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         Ok(seq.unwrap_or(0))
     }
 
-    /// The market's most recent trades, newest first. Each stream entry holds the trades of one order.
+    /// The market's most recent trades, newest first. Each stream entry holds the trades of one script
+    /// call, grouped by taker order.
     pub async fn recent_trades(&self, symbol: &Symbol, limit: u32) -> Result<Vec<Trade>, EngineError> {
         let market = self.market(symbol)?;
         let k = MarketKeys::new(symbol);
@@ -62,10 +63,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let mut trades = Vec::new();
         for (_, fields) in &entries {
             let Some((_, bytes)) = fields.iter().find(|(f, _)| f == "t") else { continue };
-            let (side, seq, ts, raw) = wire::decode_stream_trades(bytes)?;
-            let side = if side == 0 { Side::Buy } else { Side::Sell };
-            // Within one order's entry the fills come in matching order; newest first means reversed.
-            trades.extend(raw.iter().rev().map(|t| t.to_trade(market, side, seq, ts)));
+            // Groups and each order's fills come in matching order; newest first means reversed.
+            for (side, seq, ts, raw) in wire::decode_stream_trades(bytes)?.iter().rev() {
+                let side = if *side == 0 { Side::Buy } else { Side::Sell };
+                trades.extend(raw.iter().rev().map(|t| t.to_trade(market, side, *seq, *ts)));
+            }
             if trades.len() >= limit as usize {
                 break;
             }

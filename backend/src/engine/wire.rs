@@ -132,15 +132,17 @@ impl Reader<'_> {
     }
 }
 
-/// A trades-stream entry: taker side, sequence and time, then the trades of one command.
-pub fn decode_stream_trades(bytes: &[u8]) -> Result<(u8, u64, u64, Vec<RawTrade>), WireError> {
+/// A trades-stream entry: the trades of one script call, grouped by taker order (taker side, sequence,
+/// time), in order.
+pub fn decode_stream_trades(bytes: &[u8]) -> Result<Vec<(u8, u64, u64, Vec<RawTrade>)>, WireError> {
     let mut r = Reader { bytes };
-    let (side, seq, ts) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?);
-    let mut trades = Vec::new();
+    let mut groups = Vec::new();
     while !r.bytes.is_empty() {
-        trades.push(r.trade()?);
+        let (side, seq, ts, count) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?, r.uint(2)?);
+        let trades = (0..count).map(|_| r.trade()).collect::<Result<_, _>>()?;
+        groups.push((side, seq, ts, trades));
     }
-    Ok((side, seq, ts, trades))
+    Ok(groups)
 }
 
 #[cfg(test)]
@@ -162,5 +164,26 @@ mod tests {
         assert!(decode_event(&header).is_ok());
         header.push(0);
         assert_eq!(decode_event(&header), Err(WireError("trailing bytes")));
+    }
+
+    #[test]
+    fn a_stream_entry_holds_groups_of_trades() {
+        let group = |side: u8, seq: u8, trades: usize| {
+            let mut out = vec![side, seq, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, trades as u8, 0];
+            for i in 0..trades {
+                let mut trade = vec![0u8; 42];
+                trade[0] = i as u8 + 1;
+                out.extend(trade);
+            }
+            out
+        };
+        let mut entry = group(0, 7, 2);
+        entry.extend(group(1, 8, 1));
+        let groups = decode_stream_trades(&entry).unwrap();
+        assert_eq!(groups.len(), 2);
+        assert_eq!((groups[0].0, groups[0].1, groups[0].2, groups[0].3.len()), (0, 7, 9, 2));
+        assert_eq!((groups[1].0, groups[1].1, groups[1].3[0].0), (1, 8, 1));
+        entry.pop();
+        assert!(decode_stream_trades(&entry).is_err());
     }
 }

@@ -120,6 +120,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
     let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize);
     let mut known: Vec<u64> = Vec::new();
     let mut last_seq = 0;
+    let mut all_trades = Vec::new();
 
     for c in cmds {
         let event = match c {
@@ -142,6 +143,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                     let seq_before = model.seq;
                     if let Some(event) = check_placement(&mut model, *user, *id, checked, got)? {
                         known.push(*id);
+                        all_trades.extend(event.trades(&market));
                         // Each order of a batch has its own event, with the sequence after it.
                         prop_assert_eq!(event.book_changed, model.seq == seq_before + 1);
                         prop_assert_eq!(event.seq, model.seq);
@@ -216,6 +218,10 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
             prop_assert_eq!(Dec(o.filled_quantity.0 + o.remaining_quantity.0), o.quantity);
         }
     }
+    // The trades stream holds every trade (grouped by script call and taker order), newest first.
+    all_trades.reverse();
+    all_trades.truncate(1000);
+    prop_assert_eq!(t.engine.recent_trades(&sym, 1000).await.unwrap(), all_trades);
     Ok(())
 }
 
