@@ -64,9 +64,9 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         for (_, fields) in &entries {
             let Some((_, bytes)) = fields.iter().find(|(f, _)| f == "t") else { continue };
             // Groups and each order's fills come in matching order; newest first means reversed.
-            for (side, seq, ts, raw) in wire::decode_stream_trades(bytes)?.iter().rev() {
-                let side = if *side == 0 { Side::Buy } else { Side::Sell };
-                trades.extend(raw.iter().rev().map(|t| t.to_trade(market, side, *seq, *ts)));
+            for g in wire::decode_stream_trades(bytes)?.iter().rev() {
+                let side = if g.taker_side == 0 { Side::Buy } else { Side::Sell };
+                trades.extend(g.trades.iter().rev().map(|t| t.to_trade(market, side, g.seq, g.ts)));
             }
             if trades.len() >= limit as usize {
                 break;

@@ -132,15 +132,23 @@ impl Reader<'_> {
     }
 }
 
-/// A trades-stream entry: the trades of one script call, grouped by taker order (taker side, sequence,
-/// time), in order.
-pub fn decode_stream_trades(bytes: &[u8]) -> Result<Vec<(u8, u64, u64, Vec<RawTrade>)>, WireError> {
+/// The trades of one taker order in a trades-stream entry.
+pub struct TradeGroup {
+    /// 0 buy, 1 sell.
+    pub taker_side: u8,
+    pub seq: u64,
+    pub ts: u64,
+    pub trades: Vec<RawTrade>,
+}
+
+/// A trades-stream entry: the trades of one script call, grouped by taker order, in order.
+pub fn decode_stream_trades(bytes: &[u8]) -> Result<Vec<TradeGroup>, WireError> {
     let mut r = Reader { bytes };
     let mut groups = Vec::new();
     while !r.bytes.is_empty() {
-        let (side, seq, ts, count) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?, r.uint(2)?);
+        let (taker_side, seq, ts, count) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?, r.uint(2)?);
         let trades = (0..count).map(|_| r.trade()).collect::<Result<_, _>>()?;
-        groups.push((side, seq, ts, trades));
+        groups.push(TradeGroup { taker_side, seq, ts, trades });
     }
     Ok(groups)
 }
@@ -181,8 +189,10 @@ mod tests {
         entry.extend(group(1, 8, 1));
         let groups = decode_stream_trades(&entry).unwrap();
         assert_eq!(groups.len(), 2);
-        assert_eq!((groups[0].0, groups[0].1, groups[0].2, groups[0].3.len()), (0, 7, 9, 2));
-        assert_eq!((groups[1].0, groups[1].1, groups[1].3[0].0), (1, 8, 1));
+        let g = &groups[0];
+        assert_eq!((g.taker_side, g.seq, g.ts, g.trades.len()), (0, 7, 9, 2));
+        let g = &groups[1];
+        assert_eq!((g.taker_side, g.seq, g.trades[0].0), (1, 8, 1));
         entry.pop();
         assert!(decode_stream_trades(&entry).is_err());
     }
