@@ -80,8 +80,16 @@ local BOOK = { [0] = P .. ':bids', [1] = P .. ':asks' }
 local LEVEL_PREFIX = { [0] = P .. ':bids:', [1] = P .. ':asks:' }
 local TOTAL_PREFIX = { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' }
 
+-- (Memoised for the call: a batch's resting orders share buckets, and so do makers placed close in time.)
+local BUCKETS = {}
 local function bucket_key(id)
-  return P .. ':open:' .. fmt(floor(id / 64))
+  local number = floor(id / 64)
+  local key = BUCKETS[number]
+  if not key then
+    key = P .. ':open:' .. fmt(number)
+    BUCKETS[number] = key
+  end
+  return key
 end
 
 -- A bucket's field names, `id % 64` as text: constants of the script, so no formatting at run time.

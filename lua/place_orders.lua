@@ -106,9 +106,6 @@ end
 -- The trades of the call, for one stream entry (one XADD per call, not per order): groups and trades.
 local streamed = {}
 
--- The bucket key of the last resting order: a batch's ids are mostly consecutive.
-local bucket_number, bucket = -1, nil
-
 -- Places order n: its own checks, then its writes. Returns the reply kind and payload.
 local function place(n)
   local packed = ARGV[6 + n]
@@ -203,7 +200,7 @@ local function place(n)
       end
     end
     if taken > 0 then
-      call('LPOP', lkey, fmt(taken))
+      call('LPOP', lkey, FIELD[taken] or fmt(taken))
     end
     local total = reduce_level(opp, member, reduce)
     if total == 0 then
@@ -255,11 +252,7 @@ local function place(n)
       entry = pack(REST_EVENT, seq, 1, now, 1, 0, 1, side, price, total, id, uid, flags, price, qty, 0, 0, 0, now, now, #cid) .. cid
       record = sub(entry, REST_RECORD, REST_RECORD + 46)
     end
-    local number = floor(id / 64)
-    if number ~= bucket_number then
-      bucket_number, bucket = number, P .. ':open:' .. fmt(number)
-    end
-    call('HSET', bucket, FIELD[id % 64], record .. cid)
+    call('HSET', bucket_key(id), FIELD[id % 64], record .. cid)
     call('SADD', open_key, id_text)
     if cid ~= '' then
       call('SET', KEYS[k], id_text)
