@@ -9,8 +9,8 @@
 -- one Redis Cluster slot. Returns 1, or 0 when the username is taken (nothing written then; the id taken
 -- for it is skipped, as an order id taken by a refused order is).
 
-if call('EXISTS', KEYS[1]) == 1 then
+if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-call('HSET', KEYS[1], 'id', ARGV[1], 'password', ARGV[2], 'created_ms', ARGV[3])
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'password', ARGV[2], 'created_ms', ARGV[3])
 return 1
