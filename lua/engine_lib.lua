@@ -1,4 +1,7 @@
--- Shared prelude of every engine script (the Rust side prepends it to each operation's file).
+-- The engine is one Redis Function library: this file is its shared part, and each operation's file
+-- (place_orders.lua, ...) the body of one function, run with KEYS and ARGV set (see `begin`); the
+-- backend assembles the library (backend/src/engine/scripts.rs). Loaded once, not run on every call:
+-- the definitions below cost nothing per call.
 --
 -- Integers only: prices are ticks, quantities lots, all below 2^53 so Lua's doubles hold them exactly.
 -- Never turn a number into text with tostring() or `..` (they print 1e+15 style): fmt() is exact.
@@ -32,10 +35,10 @@
 -- (An order entry is packed in one go, ENTRY, and its record cut out of it; a plain resting order's
 -- whole event is one pack, REST_EVENT: every string made costs Redis's Lua a hash and an allocation.)
 
--- Library functions as locals: a global is a table lookup at every use (redis.call two).
-local call, pack, sunpack = redis.call, struct.pack, struct.unpack
-local floor, max, min = math.floor, math.max, math.min
-local sub, char, find, format, concat = string.sub, string.char, string.find, string.format, table.concat
+-- Library functions as locals: a global is a table lookup at every use (redis.call two). They are not
+-- visible while a library loads, so `begin` binds them on the first call.
+local call, pack, sunpack, floor, max, min, sub, char, find, format, concat
+local tonumber, tostring, error, ipairs, unpack, sort
 
 local REC = '<I4BI6I7I7I3I7I6I6'
 local ORDER_ARG = '<I7I4BBBBI6I7'
@@ -44,7 +47,7 @@ local TRADE_GROUP = '<BI7I6H'
 local LEVEL = '<BI6I7'
 local EVENT = '<I7BI6HHH'
 local ENTRY = '<I7I4BI6I7I7I3I7I6I6B'
-local REST_EVENT = EVENT .. sub(LEVEL, 2) .. sub(ENTRY, 2)
+local REST_EVENT = '<I7BI6HHH' .. 'BI6I7' .. 'I7I4BI6I7I7I3I7I6I6B' -- EVENT, LEVEL, ENTRY
 -- Where the record lies in an entry, and in a REST_EVENT.
 local ENTRY_RECORD, REST_RECORD = 8, 42
 local TWO20 = 1048576
@@ -56,6 +59,9 @@ local OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
 local function fmt(n)
   return format('%d', n)
 end
+
+-- The call being served: its keys and arguments (set by `begin`).
+local KEYS, ARGV
 
 -- ARGV[i] as an integer in [min, max]; anything else stops the script before its first write.
 local function int_arg(i, min, max)
@@ -74,14 +80,44 @@ end
 -- The market's hash-tagged prefix, `{BTC/USD}`, taken from KEYS[1] = `{BTC/USD}:seq`, and the names
 -- built from it: book (sorted set of levels), level list prefix and level total prefix, per side.
 -- A level's total is a string key of its own (INCRBY is a hash lookup; a field of one hash of all
--- levels would be a linear search of a listpack).
-local P = sub(KEYS[1], 1, -5)
-local BOOK = { [0] = P .. ':bids', [1] = P .. ':asks' }
-local LEVEL_PREFIX = { [0] = P .. ':bids:', [1] = P .. ':asks:' }
-local TOTAL_PREFIX = { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' }
+-- levels would be a linear search of a listpack). Set by `begin` for the call's market.
+local P, BOOK, LEVEL_PREFIX, TOTAL_PREFIX
+-- Every market's names, made once (a few markets; started afresh past a thousand prefixes).
+local NAMES, NAMES_COUNT = {}, 0
 
--- (Memoised for the call: a batch's resting orders share buckets, and so do makers placed close in time.)
-local BUCKETS = {}
+-- Bucket keys by bucket number, memoised for the call: a batch's resting orders share buckets, and so
+-- do makers placed close in time.
+local BUCKETS
+
+-- The closing window of the call (see closing_window).
+local WINDOW
+
+-- Starts serving a call: its keys, arguments and market.
+local function begin(keys, args)
+  if not call then
+    call, pack, sunpack = redis.call, struct.pack, struct.unpack
+    floor, max, min = math.floor, math.max, math.min
+    sub, char, find, format, concat = string.sub, string.char, string.find, string.format, table.concat
+    tonumber, tostring, error, ipairs, unpack, sort = _G.tonumber, _G.tostring, _G.error, _G.ipairs, _G.unpack, table.sort
+  end
+  KEYS, ARGV = keys, args
+  P = sub(keys[1], 1, -5)
+  local names = NAMES[P]
+  if not names then
+    if NAMES_COUNT >= 1000 then
+      NAMES, NAMES_COUNT = {}, 0
+    end
+    names = {
+      { [0] = P .. ':bids', [1] = P .. ':asks' },
+      { [0] = P .. ':bids:', [1] = P .. ':asks:' },
+      { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' },
+    }
+    NAMES[P], NAMES_COUNT = names, NAMES_COUNT + 1
+  end
+  BOOK, LEVEL_PREFIX, TOTAL_PREFIX = names[1], names[2], names[3]
+  BUCKETS, WINDOW = {}, nil
+end
+
 local function bucket_key(id)
   local number = floor(id / 64)
   local key = BUCKETS[number]
@@ -200,7 +236,6 @@ end
 -- sets the expiry to the window's end plus the retention, and drops the markers of the 8 windows before
 -- (a hash whose last close is older than that has expired with its markers). These are the marker and
 -- the expiry of the current window, worked out once per call.
-local WINDOW
 local function closing_window(now, retention)
   if not WINDOW then
     local width = max(1, floor(retention / 8))
@@ -247,7 +282,7 @@ local function close_record(id, id_text, uid, cid, record, now, bucket, open_key
     for _, field in ipairs(call('HKEYS', closed_key)) do
       ids[#ids + 1] = tonumber(field) -- (the marker is no number)
     end
-    table.sort(ids)
+    sort(ids)
     local oldest = {}
     for i = 1, #ids - history_cap do
       oldest[i] = fmt(ids[i])

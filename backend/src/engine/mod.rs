@@ -199,13 +199,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         self.conn.clone()
     }
 
-    /// Loads every script into Redis's script cache (a pipelined caller needs them there beforehand;
-    /// single calls reload by themselves).
+    /// Loads the engine's function library into Redis, on every master of a cluster (a pipelined caller
+    /// needs it there beforehand; single calls load it by themselves).
     pub async fn load_scripts(&self) -> Result<(), EngineError> {
-        let mut conn = self.conn();
-        for script in scripts::ALL {
-            script.load_async(&mut conn).await?;
-        }
+        scripts::load(&mut self.conn()).await?;
         Ok(())
     }
 

@@ -2,9 +2,10 @@
 
 use common::{Market, NewOrder, Order, Symbol};
 use redis::aio::ConnectionLike;
-use redis::{ErrorKind, ScriptInvocation, ServerErrorKind, Value};
+use redis::Value;
 
 use super::keys::MarketKeys;
+use super::scripts::{Function, Invocation};
 use super::{
     check_order, now_ms, refusal, reply_pair, scripts, wire, CheckedOrder, Engine, EngineError, Event, Placed, RawOrder,
 };
@@ -21,17 +22,18 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// Runs a script that writes. With `replicas_to_wait`, a `WAIT` follows it in the same pipeline (so on
     /// the same connection: `WAIT` counts that connection's writes) and the write is only acknowledged
     /// once that many replicas have it.
-    async fn write(&self, call: &ScriptInvocation<'_>) -> Result<Vec<Value>, EngineError> {
+    async fn write(&self, call: &Invocation) -> Result<Vec<Value>, EngineError> {
         let mut conn = self.conn();
         let wanted = self.settings().replicas_to_wait;
         if wanted == 0 {
             return Ok(call.invoke_async(&mut conn).await?);
         }
         let mut pipe = redis::pipe();
-        pipe.invoke_script(call).cmd("WAIT").arg(wanted).arg(self.settings().replica_wait_ms);
+        pipe.add_command(call.cmd()).cmd("WAIT").arg(wanted).arg(self.settings().replica_wait_ms);
         let (reply, confirmed): (Vec<Value>, u32) = match pipe.query_async(&mut conn).await {
-            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                // Nothing ran (Redis restarted, SCRIPT FLUSH): load the scripts and send it again.
+            Err(e) if scripts::is_missing_function(&e) => {
+                // Nothing ran (Redis restarted without persistence, FUNCTION FLUSH): load the library
+                // and send it again.
                 self.load_scripts().await?;
                 pipe.query_async(&mut conn).await?
             }
@@ -94,7 +96,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         market: &Market,
         batch: &[BatchOrder<'_>],
         now: u64,
-    ) -> redis::ScriptInvocation<'static> {
+    ) -> Invocation {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let mut inv = scripts::PLACE_ORDERS.prepare_invoke();
@@ -116,7 +118,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
 
     /// A call of a script that acts for one user in one market: KEYS seq, the user's open set and closed
     /// hash; ARGV user id, now, retention, history cap (each script's own arguments follow).
-    fn user_call<'s>(&self, script: &'s redis::Script, market: &Market, user_id: u64) -> redis::ScriptInvocation<'s> {
+    fn user_call(&self, script: &Function, market: &Market, user_id: u64) -> Invocation {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let mut call = script.prepare_invoke();

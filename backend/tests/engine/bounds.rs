@@ -45,10 +45,10 @@ async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() 
             // The arguments include binary ones: only the command's name is read.
             let args: Vec<redis::Value> = redis::from_redis_value(entry.get(3)?.clone()).ok()?;
             let name: String = redis::from_redis_value(args.first()?.clone()).ok()?;
-            name.eq_ignore_ascii_case("evalsha").then_some(micros)
+            name.eq_ignore_ascii_case("fcall").then_some(micros)
         })
         .max()
-        .expect("the sweep's script call is in the SLOWLOG");
+        .expect("the sweep's function call is in the SLOWLOG");
     eprintln!("the capped sweep took {call} us in Redis");
     assert!(call < BOUND_MICROS, "one call blocked Redis for {call} us");
     let book = t.engine.book(&common::Symbol::parse(SYMBOL).unwrap(), 20).await.unwrap();

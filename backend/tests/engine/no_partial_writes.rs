@@ -3,7 +3,7 @@
 
 use backend::engine::{scripts, MarketKeys};
 use common::{Side::*, Symbol};
-use redis::Script;
+use backend::engine::scripts::Function;
 
 use crate::helpers::*;
 
@@ -44,7 +44,7 @@ fn good(price: u64) -> Vec<u8> {
     packed(900, 1, 0, 0, 0, 0, price, 100, "")
 }
 
-async fn call<A: redis::ToRedisArgs>(t: &mut TestEngine, script: &Script, keys: &[String], args: &[A]) -> String {
+async fn call<A: redis::ToRedisArgs>(t: &mut TestEngine, script: &Function, keys: &[String], args: &[A]) -> String {
     let mut inv = script.prepare_invoke();
     for k in keys {
         inv.key(k);
@@ -61,7 +61,7 @@ async fn call<A: redis::ToRedisArgs>(t: &mut TestEngine, script: &Script, keys: 
 async fn assert_writes_nothing<A: redis::ToRedisArgs>(
     t: &mut TestEngine,
     what: &str,
-    script: &Script,
+    script: &Function,
     keys: &[String],
     args: &[A],
 ) {
@@ -84,7 +84,7 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     let filled = limit(Buy, "0.5", "101").by(&t, 3).await.unwrap().order;
     let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
 
-    let place = &*scripts::PLACE_ORDERS;
+    let place = &scripts::PLACE_ORDERS;
     // A level holding nearly 2^53 lots: one more order there would pass the bound on level totals.
     let (keys, args) = place_args(packed(800, 1, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
     let reply = call(&mut t, place, &keys, &args).await;
@@ -149,7 +149,7 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
     assert!(call(&mut t, place, &keys, &args).await.contains("level_full"));
 
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
-    let cancel = &*scripts::CANCEL_ORDER;
+    let cancel = &scripts::CANCEL_ORDER;
     let cancel_keys = |user: u64| vec![k.seq(), k.user_open(user), k.user_closed(user)];
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
@@ -164,7 +164,7 @@ async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
         assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
     }
 
-    let cancel_all = &*scripts::CANCEL_ALL;
+    let cancel_all = &scripts::CANCEL_ALL;
     let all_keys = vec![k.seq(), k.user_open(1), k.user_closed(1)];
     for (what, a) in [
         ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000"])),

@@ -327,10 +327,10 @@ async fn a_history_is_trimmed_whatever_the_pattern_of_its_order_ids() {
 }
 
 #[tokio::test]
-async fn a_flushed_script_cache_is_recovered_transparently() {
+async fn a_flushed_function_library_is_recovered_transparently() {
     let mut t = spawn_engine().await;
     limit(Sell, "1", "100").by(&t, 1).await.unwrap();
-    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query_async(&mut t.conn).await.unwrap();
+    let _: () = redis::cmd("FUNCTION").arg("FLUSH").query_async(&mut t.conn).await.unwrap();
     let taker = limit(Buy, "1", "100").by(&t, 2).await.unwrap().order;
     assert_eq!(taker.status, OrderStatus::Filled);
     assert_eq!(t.engine.book(&sym(), 10).await.unwrap().sequence, 2);

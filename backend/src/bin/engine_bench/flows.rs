@@ -88,7 +88,7 @@ pub async fn engine_flow(
                     })
                     .collect();
                 for call in &calls {
-                    pipe.invoke_script(&engine.place_invocation(&market, call, now_ms()));
+                    pipe.add_command(engine.place_invocation(&market, call, now_ms()).cmd());
                 }
                 let replies: Vec<Vec<redis::Value>> = pipe.query_async(&mut conn).await.unwrap();
                 for reply in &replies {
@@ -174,7 +174,7 @@ pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedCon
         for chunk in orders.chunks(50) {
             let call: Vec<BatchOrder> =
                 chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
-            pipe.invoke_script(&engine.place_invocation(&market, &call, now_ms())).ignore();
+            pipe.add_command(engine.place_invocation(&market, &call, now_ms()).cmd()).ignore();
         }
         let _: () = pipe.query_async(&mut conn).await.unwrap();
         placed += n;
