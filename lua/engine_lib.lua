@@ -82,12 +82,15 @@ end
 -- A level's total is a string key of its own (INCRBY is a hash lookup; a field of one hash of all
 -- levels would be a linear search of a listpack). Set by `begin` for the call's market.
 local P, BOOK, LEVEL_PREFIX, TOTAL_PREFIX
--- Every market's names, made once (a few markets; started afresh past a thousand prefixes).
-local NAMES, NAMES_COUNT = {}, 0
 
--- Bucket keys by bucket number, memoised for the call: a batch's resting orders share buckets, and so
--- do makers placed close in time.
-local BUCKETS
+-- Names made from numbers are memoised across calls (a library keeps its state until it is loaded
+-- again): per market, bucket keys by bucket number, a user's two keys by user id, and a price's text,
+-- level total key and level list key by side and price. Formatting a number and joining a key cost
+-- Redis's Lua far more than a table look-up. The memos are dropped, all at once, past MEMO_MAX names,
+-- so the library's memory stays bounded (a few MB).
+local MEMO_MAX, memo_count = 20000, 0
+local NAMES = {}
+local BUCKETS, USERS, PRICES
 
 -- The closing window of the call (see closing_window).
 local WINDOW
@@ -102,20 +105,22 @@ local function begin(keys, args)
   end
   KEYS, ARGV = keys, args
   P = sub(keys[1], 1, -5)
+  if memo_count > MEMO_MAX then
+    NAMES, memo_count = {}, 0
+  end
   local names = NAMES[P]
   if not names then
-    if NAMES_COUNT >= 1000 then
-      NAMES, NAMES_COUNT = {}, 0
-    end
     names = {
       { [0] = P .. ':bids', [1] = P .. ':asks' },
       { [0] = P .. ':bids:', [1] = P .. ':asks:' },
       { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' },
+      {}, {}, { [0] = {}, [1] = {} },
     }
-    NAMES[P], NAMES_COUNT = names, NAMES_COUNT + 1
+    NAMES[P], memo_count = names, memo_count + 10
   end
   BOOK, LEVEL_PREFIX, TOTAL_PREFIX = names[1], names[2], names[3]
-  BUCKETS, WINDOW = {}, nil
+  BUCKETS, USERS, PRICES = names[4], names[5], names[6]
+  WINDOW = nil
 end
 
 local function bucket_key(id)
@@ -123,9 +128,31 @@ local function bucket_key(id)
   local key = BUCKETS[number]
   if not key then
     key = P .. ':open:' .. fmt(number)
-    BUCKETS[number] = key
+    BUCKETS[number], memo_count = key, memo_count + 1
   end
   return key
+end
+
+-- A user's open set and closed hash keys.
+local function user_keys(uid)
+  local keys = USERS[uid]
+  if not keys then
+    local prefix = P .. ':user:' .. fmt(uid) .. ':'
+    keys = { prefix .. 'open', prefix .. 'closed' }
+    USERS[uid], memo_count = keys, memo_count + 2
+  end
+  return keys[1], keys[2]
+end
+
+-- A price level's names: its price as text, its total's key and its list's key.
+local function price_names(side, price)
+  local names = PRICES[side][price]
+  if not names then
+    local text = fmt(price)
+    names = { text, TOTAL_PREFIX[side] .. text, LEVEL_PREFIX[side] .. text }
+    PRICES[side][price], memo_count = names, memo_count + 3
+  end
+  return names[1], names[2], names[3]
 end
 
 -- A bucket's field names, `id % 64` as text: constants of the script, so no formatting at run time.
@@ -135,14 +162,6 @@ local FIELD = {
   '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42', '43', '44', '45', '46', '47',
   '48', '49', '50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63',
 }
-
-local function user_prefix(uid)
-  return P .. ':user:' .. fmt(uid) .. ':'
-end
-
-local function user_key(uid, what)
-  return user_prefix(uid) .. what
-end
 
 local function level_key(side, price_text)
   return LEVEL_PREFIX[side] .. price_text
@@ -197,7 +216,8 @@ local function load_users_order(id_text, uid, now, retention_ms)
     end
     return nil, false
   end
-  local closed = call('HGET', user_key(uid, 'closed'), id_text)
+  local _, closed_key = user_keys(uid)
+  local closed = call('HGET', closed_key, id_text)
   if closed then
     o = unpack_order(tonumber(id_text), id_text, sub(closed, 1, 47), sub(closed, 48))
     if o.updated + retention_ms > now then
@@ -264,8 +284,7 @@ end
 -- trimmed; along any arithmetic progression of ids the golden-ratio sequence leaves only bounded gaps.
 local function close_record(id, id_text, uid, cid, record, now, bucket, open_key, closed_key, retention, history_cap)
   if not closed_key then
-    local prefix = user_prefix(uid) -- (one formatted number for both keys)
-    open_key, closed_key = prefix .. 'open', prefix .. 'closed'
+    open_key, closed_key = user_keys(uid)
   end
   if bucket then
     call('HDEL', bucket, FIELD[id % 64])
@@ -306,10 +325,10 @@ local function store_closed(o, was_open, retention, history_cap)
   return record
 end
 
--- Takes `lots` off a price level. A level whose total reaches 0 holds no order any more (every resting
--- order has something left) and is removed. Returns the level's new total.
-local function reduce_level(side, price_text, lots)
-  local key = total_key(side, price_text)
+-- Takes `lots` off the level at `price` ticks. A level whose total reaches 0 holds no order any more
+-- (every resting order has something left) and is removed. Returns the level's new total.
+local function reduce_level(side, price, lots)
+  local price_text, key = price_names(side, price)
   local total = call('DECRBY', key, fmt(lots))
   if total == 0 then
     call('DEL', key)
@@ -338,9 +357,9 @@ end
 -- Cancels a resting order: off its level, into its owner's closed hash. Returns its order entry and
 -- the level's packed new total.
 local function cancel_resting(o, now, retention, history_cap)
-  local price_text = fmt(o.price)
-  call('LREM', level_key(o.side, price_text), '1', o.id_text)
-  local total = reduce_level(o.side, price_text, o.qty - o.filled)
+  local _, _, list_key = price_names(o.side, o.price)
+  call('LREM', list_key, '1', o.id_text)
+  local total = reduce_level(o.side, o.price, o.qty - o.filled)
   o.updated = now
   set_status(o, CANCELLED)
   return order_entry(o, store_closed(o, true, retention, history_cap)), pack(LEVEL, o.side, o.price, total)

@@ -153,7 +153,7 @@ local function place(n)
 
   while crossing and filled < qty and touched < max_touch do
     -- One level: take its orders from the front, a few ids at a time.
-    local lkey = LEVEL_PREFIX[opp] .. member
+    local _, _, lkey = price_names(opp, level_price)
     local taken, reduce, from = 0, 0, 0
     while filled < qty and touched < max_touch do
       -- Most orders fill from the first one or two: three ids first, then eight at a time.
@@ -202,7 +202,7 @@ local function place(n)
     if taken > 0 then
       call('LPOP', lkey, FIELD[taken] or fmt(taken))
     end
-    local total = reduce_level(opp, member, reduce)
+    local total = reduce_level(opp, level_price, reduce)
     if total == 0 then
       BEST[opp] = nil
     end
@@ -225,8 +225,8 @@ local function place(n)
   if remaining > 0 and may_rest and touched < max_touch then
     -- The rest of a gtc limit order joins the back of its level.
     flags = flags + (filled > 0 and PARTIAL or OPEN) * 32
-    local price_text, lots = fmt(price), fmt(remaining)
-    local total_key = TOTAL_PREFIX[side] .. price_text
+    local price_text, total_key, list_key = price_names(side, price)
+    local lots = fmt(remaining)
     local total = call('INCRBY', total_key, lots)
     if total > MAX_INT then
       -- Level totals stay below 2^53. Only an order that traded nothing can get here (a crossing
@@ -243,7 +243,7 @@ local function place(n)
         BEST[side], BEST_PRICE[side] = price_text, price
       end
     end
-    call('RPUSH', LEVEL_PREFIX[side] .. price_text, id_text)
+    call('RPUSH', list_key, id_text)
     if entries then
       entry, record = pack_entry(id, uid, flags, price, qty, filled, nlo, nhi, now, now, cid)
       level = pack(LEVEL, side, price, total)
