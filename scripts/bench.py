@@ -24,13 +24,13 @@ RELEASE = os.path.join(ROOT, "target", "release")
 
 # (label, figure, unit, target text, check) in the order of the table.
 HEADLINES = [
-    ("engine, orders/s (batches of 16 per script call)", "engine_orders_per_sec", "/s", "", None),
+    ("engine, orders/s (batches of 16 per function call)", "engine_orders_per_sec", "/s", "", None),
     ("yardstick seed_layout_match.lua, same driver, same Redis", "reference_orders_per_sec", "/s", "", None),
     ("engine / yardstick", "engine_vs_reference_ratio", "x", ">= 1.0", lambda v: v >= 1.0),
-    ("empty script, same driver: the ceiling", "redis_noop_script_per_sec", "/s", "", None),
+    ("empty script, same driver: the ceiling for any call", "redis_noop_script_per_sec", "/s", "", None),
     ("engine with the deep book resting, orders/s", "engine_orders_per_sec_deep_book", "/s", "", None),
     ("Redis bytes per resting order", "redis_bytes_per_resting_order", "B", "<= 100", lambda v: v <= 100),
-    ("longest script call (market order, 1,500 makers)", "longest_call_ms", "ms", "", None),
+    ("longest engine call (market order, 1,500 makers)", "longest_call_ms", "ms", "", None),
     ("REST order placements/s (64 connections, wrk)", "rest_orders_per_sec", "/s", ">= 20,000", lambda v: v >= 20_000),
     ("REST p50 at 5,000 placements/s offered", "rest_p50_ms", "ms", "", None),
     ("REST p99 at 5,000 placements/s offered", "rest_p99_ms", "ms", "< 10", lambda v: v < 10),

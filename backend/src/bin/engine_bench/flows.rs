@@ -226,7 +226,7 @@ pub async fn sweep_bound(client: &redis::Client, engine: &Engine<MultiplexedConn
     let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await.unwrap();
     let usec = info
         .lines()
-        .find_map(|l| l.strip_prefix("cmdstat_evalsha:"))
+        .find_map(|l| l.strip_prefix("cmdstat_fcall:"))
         .and_then(|rest| rest.split(',').find_map(|f| f.strip_prefix("usec=")))
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(f64::NAN);

@@ -23,7 +23,7 @@ pub async fn print_breakdown(conn: &mut MultiplexedConnection, orders: usize) {
         })
         .collect();
     rows.sort_by(|a, b| b.2.partial_cmp(&a.2).unwrap());
-    println!("  where Redis's time goes, per order (evalsha includes the commands it runs):");
+    println!("  where Redis's time goes, per order (fcall includes the commands it runs):");
     for (name, calls, usec) in rows.iter().take(14) {
         println!("    {name:<18} {calls:>6.2} calls  {usec:>7.2} us");
     }
