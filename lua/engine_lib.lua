@@ -144,12 +144,20 @@ local function user_keys(uid)
   return keys[1], keys[2]
 end
 
+local function level_key(side, price_text)
+  return LEVEL_PREFIX[side] .. price_text
+end
+
+local function total_key(side, price_text)
+  return TOTAL_PREFIX[side] .. price_text
+end
+
 -- A price level's names: its price as text, its total's key and its list's key.
 local function price_names(side, price)
   local names = PRICES[side][price]
   if not names then
     local text = fmt(price)
-    names = { text, TOTAL_PREFIX[side] .. text, LEVEL_PREFIX[side] .. text }
+    names = { text, total_key(side, text), level_key(side, text) }
     PRICES[side][price], memo_count = names, memo_count + 3
   end
   return names[1], names[2], names[3]
@@ -163,22 +171,12 @@ local FIELD = {
   '48', '49', '50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63',
 }
 
-local function level_key(side, price_text)
-  return LEVEL_PREFIX[side] .. price_text
-end
-
-local function total_key(side, price_text)
-  return TOTAL_PREFIX[side] .. price_text
-end
-
--- An order read back. `bucket` is its bucket's key when it was read from one; `open_key` and
--- `closed_key` (its owner's keys) are filled in when first needed.
+-- An order read back. `bucket` is its bucket's key when it was read from one.
 local function unpack_order(id, id_text, rec, cid, bucket)
   local uid, flags, price, qty, filled, nlo, nhi, created, updated = sunpack(REC, rec)
   return {
     id = id, id_text = id_text, cid = cid or '', uid = uid, flags = flags, side = flags % 2, price = price,
     qty = qty, filled = filled, nlo = nlo, nhi = nhi, created = created, updated = updated, bucket = bucket,
-    open_key = false, closed_key = false,
   }
 end
 
@@ -240,14 +238,6 @@ end
 
 local function order_entry(o, record)
   return entry_of(o.id, record or pack_order(o), o.cid)
-end
-
--- Writes a resting order into its bucket (it stays there until it closes). Returns the packed record.
-local function store_open(o)
-  local record = pack_order(o)
-  o.bucket = o.bucket or bucket_key(o.id)
-  call('HSET', o.bucket, FIELD[o.id % 64], record .. o.cid)
-  return record
 end
 
 -- A closed hash lives until at least a retention after its last close. Rather than an expiry set on
@@ -321,7 +311,7 @@ end
 local function store_closed(o, was_open, retention, history_cap)
   local record = pack_order(o)
   local bucket = was_open and (o.bucket or bucket_key(o.id))
-  close_record(o.id, o.id_text, o.uid, o.cid, record, o.updated, bucket, o.open_key, o.closed_key, retention, history_cap)
+  close_record(o.id, o.id_text, o.uid, o.cid, record, o.updated, bucket, false, false, retention, history_cap)
   return record
 end
 

@@ -225,14 +225,14 @@ local function place(n)
   if remaining > 0 and may_rest and touched < max_touch then
     -- The rest of a gtc limit order joins the back of its level.
     flags = flags + (filled > 0 and PARTIAL or OPEN) * 32
-    local price_text, total_key, list_key = price_names(side, price)
+    local price_text, level_total_key, list_key = price_names(side, price)
     local lots = fmt(remaining)
-    local total = call('INCRBY', total_key, lots)
+    local total = call('INCRBY', level_total_key, lots)
     if total > MAX_INT then
       -- Level totals stay below 2^53. Only an order that traded nothing can get here (a crossing
       -- order's own level is empty: the book is never crossed), so this INCRBY is its first write:
       -- undone, and the order refused with nothing written (the check costs no read of the total).
-      call('DECRBY', total_key, lots)
+      call('DECRBY', level_total_key, lots)
       seq = seq - 1
       return 'refused', 'level_full'
     end
