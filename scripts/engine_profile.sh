@@ -2,23 +2,44 @@
 # Counts the instructions Redis executes per order of the engine benchmark's mixed flow, under
 # valgrind's callgrind: unlike a timing, the count is the same from run to run, whatever else the
 # machine is doing, so it shows a script change's effect on Redis's cost exactly.
-# Usage: scripts/engine_profile.sh [ORDERS] (default 20000); needs valgrind and a release engine_bench.
-# Leaves the profile in target/profile/callgrind.out for `callgrind_annotate`. REDIS_SERVER=path runs
-# another redis-server build (one built from source with symbols shows where the time goes by function).
+# Usage: scripts/engine_profile.sh [ORDERS] [--yardstick] [--cache] (default 20000 orders of the engine);
+# needs valgrind and a release engine_bench. --yardstick profiles the yardstick's flow instead; --cache
+# also simulates the caches (cachegrind: data reads and writes that miss the first-level and the
+# last-level cache, per order; the memory traffic a count of instructions does not show).
+# Leaves the profile in target/profile/callgrind.out (cachegrind.out) for `callgrind_annotate`
+# (`cg_annotate`). REDIS_SERVER=path runs another redis-server build (one built from source with
+# symbols shows where the time goes by function).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-orders=${1:-20000}
+orders=20000 flow=() tool=callgrind
+for arg in "$@"; do
+  case $arg in
+    --yardstick) flow=(--yardstick) ;;
+    --cache) tool=cachegrind ;;
+    *) orders=$arg ;;
+  esac
+done
 out=target/profile
 mkdir -p "$out"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cargo build --release -q -p backend --bin engine_bench
-valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
+options=(--tool=callgrind --callgrind-out-file="$out/callgrind.out")
+[ $tool = cachegrind ] && options=(--tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out/cachegrind.out")
+valgrind "${options[@]}" \
   "${REDIS_SERVER:-redis-server}" --port "$port" --save '' --appendonly no >"$out/redis.log" 2>&1 &
 vg=$!
 trap 'kill $vg 2>/dev/null || true' EXIT
 until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.5; done
-target/release/engine_bench --flow-only "redis://127.0.0.1:$port" --orders "$orders"
+target/release/engine_bench --flow-only "redis://127.0.0.1:$port" --orders "$orders" "${flow[@]}"
 redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
 wait $vg || true
-total=$(callgrind_annotate "$out/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-echo "Redis instructions per order: $((total / orders)) ($total in all, $orders orders)"
+if [ $tool = cachegrind ]; then
+  # Events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw.
+  cg_annotate "$out/cachegrind.out" 2>/dev/null | awk -v n="$orders" '/PROGRAM TOTALS/ {
+    for (i = 1; i <= 9; i++) { v[i] = $(2 * i - 1); gsub(",", "", v[i]) } # each count has its share beside it
+    printf "Redis per order: %d instructions (%.0f miss L1), %d data reads (%.0f miss L1, %.1f miss LL), %d data writes (%.0f miss L1, %.1f miss LL)\n",
+      v[1] / n, v[2] / n, v[4] / n, v[5] / n, v[6] / n, v[7] / n, v[8] / n, v[9] / n }'
+else
+  total=$(callgrind_annotate "$out/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  echo "Redis instructions per order: $((total / orders)) ($total in all, $orders orders)"
+fi

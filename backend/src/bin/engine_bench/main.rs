@@ -5,8 +5,9 @@
 //! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH]`; with `--cluster`, the
 //! scale-out scenario instead (`cluster.rs`). (`make bench` runs it
 //! with the other scenarios; `--json` writes every figure, one value per run, for `scripts/bench.py`).
-//! `--flow-only URL [--orders N]` runs just the mixed flow once against the Redis at URL (flushed
-//! first): the quick A/B of a script change, or a profile of Redis under `valgrind --tool=callgrind`.
+//! `--flow-only URL [--orders N] [--yardstick]` runs just the mixed flow once against the Redis at URL
+//! (flushed first), through the engine or the yardstick: the quick A/B of a script change, or a profile
+//! of Redis under valgrind (`scripts/engine_profile.sh`).
 
 mod cluster;
 mod flows;
@@ -48,7 +49,8 @@ async fn main() {
         return;
     }
     if let Some(url) = backend::bench::arg("--flow-only") {
-        flow_only(&url, backend::bench::arg_or("--orders", 20_000)).await;
+        let yardstick = std::env::args().any(|a| a == "--yardstick");
+        flow_only(&url, backend::bench::arg_or("--orders", 20_000), yardstick).await;
         return;
     }
     let opts = if quick {
@@ -62,9 +64,7 @@ async fn main() {
     let markets = Arc::new(Markets::defaults());
     let engine = Engine::new(conn.clone(), markets.clone(), EngineSettings::default());
     engine.load_scripts().await.expect("scripts load");
-    let yardstick_src = std::fs::read_to_string(YARDSTICK)
-        .or_else(|_| std::fs::read_to_string(format!("../{YARDSTICK}")))
-        .expect("the yardstick script at ../shared/bench/seed_layout_match.lua");
+    let yardstick_src = yardstick_source();
     let yardstick_sha: String =
         redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
     // The ceiling no script can beat: an empty one, driven the same way.
@@ -176,21 +176,34 @@ async fn main() {
     drop(redis);
 }
 
-/// The mixed flow alone, once, against a Redis someone else started.
-async fn flow_only(url: &str, orders: usize) {
+/// The mixed flow alone, once, through the engine or the yardstick, against a Redis someone else
+/// started.
+async fn flow_only(url: &str, orders: usize, yardstick: bool) {
     let client = redis::Client::open(url).expect("a Redis URL");
     let mut conn = flows::connect(&client).await;
     flush(&mut conn).await;
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
     engine.load_scripts().await.expect("scripts load");
     let cpu_before = redis_cpu(&mut conn).await;
-    let (rate, rested) = engine_flow(&client, &engine, orders, 0, BATCH).await;
+    let (rate, rested) = if yardstick {
+        let sha: String =
+            redis::cmd("SCRIPT").arg("LOAD").arg(yardstick_source()).query_async(&mut conn).await.unwrap();
+        (yardstick_flow(&client, &sha, orders).await, f64::NAN)
+    } else {
+        engine_flow(&client, &engine, orders, 0, BATCH).await
+    };
     let cpu = redis_cpu(&mut conn).await - cpu_before;
     println!(
         "{orders} orders: {rate:.0} orders/s, {:.0}% rested, Redis CPU {:.1} us per order",
         rested * 100.0,
         cpu * 1e6 / orders as f64
     );
+}
+
+fn yardstick_source() -> String {
+    std::fs::read_to_string(YARDSTICK)
+        .or_else(|_| std::fs::read_to_string(format!("../{YARDSTICK}")))
+        .expect("the yardstick script at ../shared/bench/seed_layout_match.lua")
 }
 
 async fn flush(conn: &mut MultiplexedConnection) {
