@@ -49,14 +49,6 @@ impl MarketKeys {
     pub fn user_closed(&self, user_id: u64) -> String {
         self.key(&format!("user:{user_id}:closed"))
     }
-    /// The client order id mapping; with no client order id, a placeholder key of the market.
-    pub fn client_order_id(&self, user_id: u64, cid: &str) -> String {
-        if cid.is_empty() {
-            self.key("cid")
-        } else {
-            self.key(&format!("cid:{user_id}:{cid}"))
-        }
-    }
     /// The Pub/Sub channel every accepted command of the market is published on.
     pub fn events_channel(&self) -> String {
         self.key("events")

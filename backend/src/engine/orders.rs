@@ -108,9 +108,6 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(s.max_open_orders_per_user)
             .arg(s.history_per_user);
         for b in batch {
-            inv.key(k.user_open(b.user_id))
-                .key(k.user_closed(b.user_id))
-                .key(k.client_order_id(b.user_id, &b.order.client_order_id));
             inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
         }
         inv
