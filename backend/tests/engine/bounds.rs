@@ -104,3 +104,18 @@ async fn the_librarys_memo_of_names_is_bounded_and_the_engine_stays_exact() {
     eprintln!("function library memory: {functions_memory} bytes");
     assert!(functions_memory < 5 << 20, "the function library holds {functions_memory} bytes");
 }
+
+/// A closed hash is a hash table from its first close (its window marker's value is too long for a
+/// listpack): as a listpack, every close scanned the whole hash for its new field.
+#[tokio::test]
+async fn closed_orders_live_in_a_hash_table_from_the_first_close() {
+    let mut t = spawn_engine().await;
+    limit(Sell, "1", "100").by(&t, 1).await.unwrap();
+    limit(Buy, "1", "100").by(&t, 2).await.unwrap();
+    let k = backend::engine::MarketKeys::new(&common::Symbol::parse(SYMBOL).unwrap());
+    for user in [1, 2] {
+        let encoding: String =
+            redis::cmd("OBJECT").arg("ENCODING").arg(k.user_closed(user)).query_async(&mut t.conn).await.unwrap();
+        assert_eq!(encoding, "hashtable", "user {user}'s closed orders");
+    }
+}
