@@ -91,12 +91,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 
     /// The script call for a batch, for callers that pipeline many of them (load the scripts first).
-    pub fn place_invocation(
-        &self,
-        market: &Market,
-        batch: &[BatchOrder<'_>],
-        now: u64,
-    ) -> Invocation {
+    pub fn place_invocation(&self, market: &Market, batch: &[BatchOrder<'_>], now: u64) -> Invocation {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let mut inv = scripts::PLACE_ORDERS.prepare_invoke();

@@ -1,9 +1,9 @@
 //! Each script called directly with invalid arguments, or refused by a rule, leaves every key
 //! byte-identical (compared with `DUMP`): all checks happen before the first write.
 
+use backend::engine::scripts::Function;
 use backend::engine::{scripts, MarketKeys};
 use common::{Side::*, Symbol};
-use backend::engine::scripts::Function;
 
 use crate::helpers::*;
 
