@@ -327,7 +327,7 @@ end
 -- (every resting order has something left) and is removed. Returns the level's new total.
 local function reduce_level(side, price, lots)
   local price_text, key = price_names(side, price)
-  local total = call('DECRBY', key, fmt(lots))
+  local total = call('DECRBY', key, format('%d', lots))
   if total == 0 then
     call('DEL', key)
     call('ZREM', BOOK[side], price_text)

@@ -113,7 +113,7 @@ local function place(n)
   local cid = #packed > 28 and sub(packed, 29) or ''
   local open_key, closed_key = user_keys(uid)
   local cid_key = cid ~= '' and P .. ':cid:' .. fmt(uid) .. ':' .. cid
-  local id_text = fmt(id)
+  local id_text = format('%d', id) -- (format, not fmt: a Lua call less on the hot path)
   local may_rest = otype == 0 and tif == 0
   if cid ~= '' then
     local existing = call('GET', cid_key)
@@ -233,7 +233,7 @@ local function place(n)
     -- The rest of a gtc limit order joins the back of its level.
     flags = flags + (filled > 0 and PARTIAL or OPEN) * 32
     local price_text, level_total_key, list_key = price_names(side, price)
-    local lots = fmt(remaining)
+    local lots = format('%d', remaining)
     local total = call('INCRBY', level_total_key, lots)
     if total > MAX_INT then
       -- Level totals stay below 2^53. Only an order that traded nothing can get here (a crossing
