@@ -145,10 +145,13 @@ local function place(n)
   end
   local flags = side + otype * 2 + tif * 4 + post_only * 16
   local filled, nlo, nhi, touched = 0, 0, 0, 0
-  -- The event's parts when it trades: order entries (the order's own first), trades, levels.
+  -- The event's parts when it trades: order entries (the order's own first), trades, levels, and how
+  -- many of each. The tables are made with room for the usual one maker (a table that grows is
+  -- rebuilt at each power of two), so their counts are kept here rather than read with `#`.
   local entries, trades, levels
+  local ne, nt, nl = 1, 0, 0
   if crossing then
-    entries, trades, levels = { false }, {}, {}
+    entries, trades, levels = { false, false }, { false }, { false, false }
   end
 
   while crossing and filled < qty and touched < max_touch do
@@ -184,7 +187,8 @@ local function place(n)
           local fill = min(left, qty - filled)
           mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
           filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
-          trades[#trades + 1] = pack(TRADE, id * 1024 + #trades, level_price, fill, mid, id, muid, uid)
+          trades[nt + 1] = pack(TRADE, id * 1024 + nt, level_price, fill, mid, id, muid, uid)
+          nt = nt + 1
           status = mfilled == mqty and FILLED or PARTIAL
           reduce = reduce + fill
         end
@@ -195,7 +199,8 @@ local function place(n)
         else
           call('HSET', mbucket, field, record .. mcid)
         end
-        entries[#entries + 1] = entry
+        ne = ne + 1
+        entries[ne] = entry
       end
     end
     local total = 0
@@ -213,7 +218,8 @@ local function place(n)
     if total == 0 then
       BEST[opp] = nil
     end
-    levels[#levels + 1] = pack(LEVEL, opp, level_price, total)
+    nl = nl + 1
+    levels[nl] = pack(LEVEL, opp, level_price, total)
     if total > 0 then
       break
     end
@@ -221,9 +227,9 @@ local function place(n)
     crossing = member and crosses(side, otype, price, level_price)
   end
   local trades_text
-  if trades and #trades > 0 then
-    trades_text = concat(trades)
-    streamed[#streamed + 1] = pack(TRADE_GROUP, side, seq, now, #trades)
+  if nt > 0 then
+    trades_text = concat(trades, '', 1, nt)
+    streamed[#streamed + 1] = pack(TRADE_GROUP, side, seq, now, nt)
     streamed[#streamed + 1] = trades_text
   end
 
@@ -277,8 +283,12 @@ local function place(n)
     return 'ok', pack(EVENT, seq, book_changed and 1 or 0, now, 1, 0, 0) .. entry
   end
   entries[1] = entry
-  levels[#levels + 1] = level
-  return 'ok', pack(EVENT, seq, 1, now, #entries, #trades, #levels) .. concat(levels) .. concat(entries) .. (trades_text or '')
+  if level then
+    nl = nl + 1
+    levels[nl] = level
+  end
+  return 'ok', pack(EVENT, seq, 1, now, ne, nt, nl) .. concat(levels, '', 1, nl) .. concat(entries, '', 1, ne)
+    .. (trades_text or '')
 end
 
 -- Step 2: each order in turn.
