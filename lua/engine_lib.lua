@@ -144,6 +144,11 @@ local function user_keys(uid)
   return keys[1], keys[2]
 end
 
+-- The key mapping a user's client order id to its order id.
+local function cid_key(uid, cid)
+  return P .. ':cid:' .. fmt(uid) .. ':' .. cid
+end
+
 local function level_key(side, price_text)
   return LEVEL_PREFIX[side] .. price_text
 end
@@ -310,7 +315,7 @@ local function close_record(id, id_text, uid, cid, record, now, bucket, open_key
     end
   end
   if cid ~= '' then
-    call('SET', P .. ':cid:' .. fmt(uid) .. ':' .. cid, id_text, 'PX', fmt(retention))
+    call('SET', cid_key(uid, cid), id_text, 'PX', fmt(retention))
   end
 end
 

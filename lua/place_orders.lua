@@ -112,11 +112,11 @@ local function place(n)
   local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
   local cid = #packed > 28 and sub(packed, 29) or ''
   local open_key, closed_key = user_keys(uid)
-  local cid_key = cid ~= '' and P .. ':cid:' .. fmt(uid) .. ':' .. cid
+  local cid_mapping = cid ~= '' and cid_key(uid, cid)
   local id_text = format('%d', id) -- (format, not fmt: a Lua call less on the hot path)
   local may_rest = otype == 0 and tif == 0
   if cid ~= '' then
-    local existing = call('GET', cid_key)
+    local existing = call('GET', cid_mapping)
     if existing then
       local found = load_users_order(existing, uid, now, retention)
       if found then
@@ -268,7 +268,7 @@ local function place(n)
     call('HSET', bucket_key(id), FIELD[id % 64], record .. cid)
     call('SADD', open_key, id_text)
     if cid ~= '' then
-      call('SET', cid_key, id_text)
+      call('SET', cid_mapping, id_text)
     end
     if not entries then
       return 'ok', entry

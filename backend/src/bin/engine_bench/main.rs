@@ -90,10 +90,8 @@ async fn main() {
         // the other measured the drift as much as the two.
         let slice = opts.orders / SLICES;
         let (mut engine_secs, mut yard_secs, mut engine_cpu, mut yard_cpu) = (0.0, 0.0, 0.0, 0.0);
+        let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
         for s in 0..SLICES {
-            if s == 0 {
-                let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
-            }
             let cpu_before = redis_cpu(&mut conn).await;
             let (rate, rest_share) = engine_flow(&client, &engine, slice, 0, BATCH).await;
             engine_cpu += redis_cpu(&mut conn).await - cpu_before;
