@@ -7,7 +7,8 @@
 //! with the other scenarios; `--json` writes every figure, one value per run, for `scripts/bench.py`).
 //! `--flow-only URL [--orders N] [--yardstick]` runs just the mixed flow once against the Redis at URL
 //! (flushed first), through the engine or the yardstick: the quick A/B of a script change, or a profile
-//! of Redis under valgrind (`scripts/engine_profile.sh`).
+//! of Redis under valgrind (`scripts/engine_profile.sh`); `--keep-library` leaves the library Redis
+//! has as it is (an edited copy loaded by hand: `scripts/engine_ab.sh`).
 
 mod cluster;
 mod flows;
@@ -181,7 +182,9 @@ async fn flow_only(url: &str, orders: usize, yardstick: bool) {
     let mut conn = flows::connect(&client).await;
     flush(&mut conn).await;
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
-    engine.load_scripts().await.expect("scripts load");
+    if !std::env::args().any(|a| a == "--keep-library") {
+        engine.load_scripts().await.expect("scripts load");
+    }
     let cpu_before = redis_cpu(&mut conn).await;
     let (rate, rested) = if yardstick {
         let sha: String =
