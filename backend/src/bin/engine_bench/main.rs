@@ -61,7 +61,8 @@ async fn main() {
     };
     let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
     let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    // Without a response timeout: FLUSHALL of a run's keys takes seconds on a slow day of this VM.
+    let mut conn = flows::connect(&client).await;
     let markets = Arc::new(Markets::defaults());
     let engine = Engine::new(conn.clone(), markets.clone(), EngineSettings::default());
     engine.load_scripts().await.expect("scripts load");
