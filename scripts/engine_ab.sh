@@ -25,16 +25,14 @@ cargo build --release -q -p backend --bin engine_bench
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-start_redis() { # prints the port of a new scratch redis-server
-  local port
+start_redis() { # a new scratch redis-server; sets `port` (not run in a subshell: `pids` must be kept)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   "${REDIS_SERVER:-redis-server}" --port "$port" --save '' --appendonly no >/dev/null 2>&1 &
   pids+=($!)
   until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.2; done
-  echo "$port"
 }
 # The library as this engine_bench loads it: its name carries the version the binary calls.
-port=$(start_redis)
+start_redis
 target/release/engine_bench --flow-only "redis://127.0.0.1:$port" --orders 50 >/dev/null
 redis-cli -p "$port" --raw function list libraryname 'exchange_*' withcode |
   awk 'code { print } /^library_code$/ { code = 1 }' >"$work/current.lua"
@@ -48,7 +46,7 @@ ports=()
 for lib in "${libs[@]}"; do
   # A variant dumped from an older build is renamed to the version this binary calls.
   sed "s/$(version "$lib")/$(version "$work/current.lua")/g" "$lib" >"$work/variant.lua"
-  port=$(start_redis)
+  start_redis
   redis-cli -p "$port" -x function load replace <"$work/variant.lua" >/dev/null
   ports+=("$port")
 done
