@@ -51,7 +51,8 @@ async fn main() {
     }
     if let Some(url) = backend::bench::arg("--flow-only") {
         let yardstick = std::env::args().any(|a| a == "--yardstick");
-        flow_only(&url, backend::bench::arg_or("--orders", 20_000), yardstick).await;
+        let keep_library = std::env::args().any(|a| a == "--keep-library");
+        flow_only(&url, backend::bench::arg_or("--orders", 20_000), yardstick, keep_library).await;
         return;
     }
     let opts = if quick {
@@ -177,13 +178,13 @@ async fn main() {
 }
 
 /// The mixed flow alone, once, through the engine or the yardstick, against a Redis someone else
-/// started.
-async fn flow_only(url: &str, orders: usize, yardstick: bool) {
+/// started; with `keep_library`, through the engine library that Redis already has.
+async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool) {
     let client = redis::Client::open(url).expect("a Redis URL");
     let mut conn = flows::connect(&client).await;
     flush(&mut conn).await;
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
-    if !std::env::args().any(|a| a == "--keep-library") {
+    if !keep_library {
         engine.load_scripts().await.expect("scripts load");
     }
     let cpu_before = redis_cpu(&mut conn).await;
