@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A/B of engine library variants on this noisy machine. Each variant gets a Redis of its own with the
-# variant loaded once (the library's state, its memo of key names, builds up as in a long run); each
-# round then runs the benchmark's mixed flow once on every variant's Redis, one after the other, and the
-# times of all rounds are summed per variant, so that the machine's drift (15% within seconds here)
-# meets every variant alike.
+# variant loaded once, so the library's state lives across rounds; each round then runs the benchmark's
+# mixed flow once on every variant's Redis, one after the other, and the times of all rounds are summed
+# per variant, so that the machine's drift (15% within seconds here) meets every variant alike. (Each
+# flow starts with FLUSHALL, so order ids restart at 1 every round: a memo keyed by id stays as small as
+# one round makes it, unlike in a long make bench.) It tells apart about 5% with 12 rounds here.
 # Usage: scripts/engine_ab.sh --dump FILE            writes the library as the engine loads it to FILE
 #        scripts/engine_ab.sh [--orders N] [--rounds R] LIBRARY...   (edited copies of such a file)
 # Needs a release engine_bench. REDIS_SERVER=path runs another redis-server build.
