@@ -1,6 +1,6 @@
--- The engine is one Redis Function library: this file is its shared part, and each operation's file
--- (place_orders.lua, ...) the body of one function, run with KEYS and ARGV set (see `begin`); the
--- backend assembles the library (backend/src/engine/scripts.rs). Loaded once, not run on every call:
+-- The engine is one Redis Function library: this file and matching.lua (which follows it) are its
+-- shared part, and each operation's file (place_orders.lua, ...) the body of one function, run with
+-- KEYS and ARGV set (see `begin`); the backend assembles the library (backend/src/engine/scripts.rs). Loaded once, not run on every call:
 -- the definitions below cost nothing per call.
 --
 -- Integers only: prices are ticks, quantities lots, all below 2^53 so Lua's doubles hold them exactly.

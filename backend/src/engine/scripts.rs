@@ -1,7 +1,8 @@
-//! The engine's Lua (`lua/`), loaded into Redis as one Function library: `engine_lib.lua` is its
-//! shared part and each operation's file the body of one function. A library is loaded once (`FUNCTION
-//! LOAD`, on every master of a cluster) and its shared part runs then, not on every call as a script's
-//! prelude would (that cost 4,400 Redis instructions per order at batches of 16).
+//! The engine's Lua (`lua/`), loaded into Redis as one Function library: `engine_lib.lua` and
+//! `matching.lua` are its shared part and each operation's file the body of one function. A library
+//! is loaded once (`FUNCTION LOAD`, on every master of a cluster) and its shared part runs then, not
+//! on every call as a script's prelude would (that cost 4,400 Redis instructions per order at batches
+//! of 16).
 //!
 //! The library and its functions are named with a hash of the code (`exchange_<hash>`,
 //! `place_orders_<hash>`), so backends of different versions can share a Redis. A function that is not
@@ -12,7 +13,8 @@ use std::sync::LazyLock;
 use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ToRedisArgs};
 
-const LIB: &str = include_str!("../../../lua/engine_lib.lua");
+/// The library's shared part: the parts in order, one Lua chunk.
+const LIB: [&str; 2] = [include_str!("../../../lua/engine_lib.lua"), include_str!("../../../lua/matching.lua")];
 
 /// Each function: name, body, whether it writes (a read-only one is flagged `no-writes`, so Redis
 /// still runs it when over `maxmemory`).
@@ -29,7 +31,7 @@ const BODIES: [(&str, &str, bool); 7] = [
 /// The library's version: FNV-1a (64 bits) of all its code, in hex.
 static VERSION: LazyLock<String> = LazyLock::new(|| {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in std::iter::once(LIB).chain(BODIES.iter().map(|b| b.1)) {
+    for part in LIB.into_iter().chain(BODIES.iter().map(|b| b.1)) {
         for byte in part.bytes().chain([0]) {
             hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -41,7 +43,7 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
 /// call's keys, arguments and market (`begin` in engine_lib.lua).
 pub static LIBRARY: LazyLock<String> = LazyLock::new(|| {
     let v = &*VERSION;
-    let mut code = format!("#!lua name=exchange_{v}\n{LIB}\n");
+    let mut code = format!("#!lua name=exchange_{v}\n{}\n", LIB.join("\n"));
     for (name, body, writes) in BODIES {
         let flags = if writes { "{}" } else { "{'no-writes'}" };
         code.push_str(&format!(

@@ -3,7 +3,7 @@
 //! Placements come one per script call and also in batches of several per call (as the backend sends
 //! orders that arrive together), where each order must see the book the ones before it left.
 
-use backend::engine::{check_order, BatchOrder, CheckedOrder, EngineError, EngineSettings, Event, Placed};
+use backend::engine::{check_order, BatchOrder, CheckedOrder, EngineError, EngineSettings, Event, Placed, RawOrder};
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
@@ -114,6 +114,38 @@ fn check_placement(
     }
 }
 
+/// An order as the engine stored or sent it against the model's.
+fn check_stored(raw: &RawOrder, m: &MOrder, market: &common::Market) -> Result<(), TestCaseError> {
+    prop_assert_eq!(raw.user_id(), m.user);
+    prop_assert_eq!(raw.side() == Side::Sell, m.sell);
+    prop_assert_eq!(raw.price_ticks(), m.price);
+    prop_assert_eq!(raw.quantity_lots(), m.qty);
+    prop_assert_eq!(raw.filled_lots(), m.filled);
+    prop_assert_eq!(raw.notional(), m.notional);
+    prop_assert_eq!(raw.status() as u8, m.status, "order {}", m.id);
+    prop_assert_eq!(raw.client_order_id().unwrap_or(""), m.cid.as_str());
+    let o = raw.to_order(market);
+    prop_assert_eq!(Dec(o.filled_quantity.0 + o.remaining_quantity.0), o.quantity);
+    Ok(())
+}
+
+/// An event carries every order its command changed as it is after the command, and every level it
+/// changed with its total after it (a cancel-all's event names a level once per order it took off
+/// it, the last time with that total): both as the model has them.
+fn check_event(event: &Event, model: &Model, market: &common::Market) -> Result<(), TestCaseError> {
+    for raw in &event.orders {
+        check_stored(raw, &model.orders[&raw.id()], market)?;
+    }
+    for (i, level) in event.levels.iter().enumerate() {
+        if event.levels[i + 1..].iter().any(|later| (later.0, later.1) == (level.0, level.1)) {
+            continue;
+        }
+        let total = model.levels(level.0 == 1).into_iter().find(|l| l.0 == level.1).map_or(0, |l| l.1);
+        prop_assert_eq!(level.2, total, "level {:?}", level);
+    }
+    Ok(())
+}
+
 async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
     let sym = Symbol::parse(SYMBOL).unwrap();
     let market = t.engine.market(&sym).unwrap().clone();
@@ -142,6 +174,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 for ((user, id, checked), got) in orders.iter().zip(results) {
                     let seq_before = model.seq;
                     if let Some(event) = check_placement(&mut model, *user, *id, checked, got)? {
+                        check_event(&event, &model, &market)?;
                         known.push(*id);
                         all_trades.extend(event.trades(&market));
                         // Each order of a batch has its own event, with the sequence after it.
@@ -178,6 +211,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
 
         // The sequence moves by exactly one per book change, and the event says which.
         if let Some(e) = &event {
+            check_event(e, &model, &market)?;
             prop_assert_eq!(e.book_changed, model.seq == last_seq + 1);
             prop_assert_eq!(e.seq, model.seq);
         }
@@ -205,17 +239,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
         }
         prop_assert_eq!(stored.len(), model.orders.len());
         for raw in stored {
-            let m = &model.orders[&raw.id()];
-            prop_assert_eq!(raw.user_id(), m.user);
-            prop_assert_eq!(raw.side() == Side::Sell, m.sell);
-            prop_assert_eq!(raw.price_ticks(), m.price);
-            prop_assert_eq!(raw.quantity_lots(), m.qty);
-            prop_assert_eq!(raw.filled_lots(), m.filled);
-            prop_assert_eq!(raw.notional(), m.notional);
-            prop_assert_eq!(raw.status() as u8, m.status, "order {}", m.id);
-            prop_assert_eq!(raw.client_order_id().unwrap_or(""), m.cid.as_str());
-            let o = raw.to_order(&market);
-            prop_assert_eq!(Dec(o.filled_quantity.0 + o.remaining_quantity.0), o.quantity);
+            check_stored(&raw, &model.orders[&raw.id()], &market)?;
         }
     }
     // The trades stream holds every trade (grouped by script call and taker order), newest first.
