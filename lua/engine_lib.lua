@@ -47,7 +47,7 @@ local TRADE_GROUP = '<BI7I6H'
 local LEVEL = '<BI6I7'
 local EVENT = '<I7BI6HHH'
 local ENTRY = '<I7I4BI6I7I7I3I7I6I6B'
-local REST_EVENT = '<I7BI6HHH' .. 'BI6I7' .. 'I7I4BI6I7I7I3I7I6I6B' -- EVENT, LEVEL, ENTRY
+local REST_EVENT = EVENT .. LEVEL .. ENTRY -- (each part's '<' again: struct takes it anywhere)
 -- Where the record lies in an entry, and in a REST_EVENT.
 local ENTRY_RECORD, REST_RECORD = 8, 42
 local TWO20 = 1048576

@@ -89,7 +89,7 @@ end
 -- a third of the Lua garbage such an order made. The order's checks are all done; `only_order` says
 -- that the maker is its level's only order.
 -- FILL_EVENT: EVENT, LEVEL, ENTRY .. cid (the order), ENTRY .. cid (the maker), TRADE.
-local FILL_EVENT = EVENT .. 'BI6I7' .. 'I7I4BI6I7I7I3I7I6I6Bc0' .. 'I7I4BI6I7I7I3I7I6I6Bc0' .. TRADE
+local FILL_EVENT = EVENT .. LEVEL .. ENTRY .. 'c0' .. ENTRY .. 'c0' .. TRADE
 local function fill_by_one(id, id_text, uid, flags, price, qty, cid, open_key, closed_key, side, opp, level_price,
                            level_text, level_total_key, lkey, only_order, mid, mid_text, mbucket, field, muid,
                            mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated, mcid)
