@@ -76,6 +76,7 @@ local function fok_can_fill(side, otype, price, uid, qty)
   return false
 end
 
+-- Adds the trades of one taker order (side `side`), packed and joined, to the call's stream entry.
 local function stream(side, trades_text, ntrades)
   STREAMED[nstreamed + 1] = pack(TRADE_GROUP, side, seq, now, ntrades)
   STREAMED[nstreamed + 2] = trades_text
@@ -85,8 +86,8 @@ end
 
 -- The usual crossing order: the first resting order it meets, another user's, fills all of it. Its
 -- whole event (the level, both orders, the trade) is one pack, and the records and the trade are cut
--- out of it, where the general path joins its event from five smaller packs and three tables: about
--- a third of the Lua garbage such an order made. The order's checks are all done; `only_order` says
+-- out of it, where the general path joins its event from five smaller packs and three tables (Lua
+-- garbage, which its collector pays for, and strings, each of which Redis's Lua hashes byte by byte). The order's checks are all done; `only_order` says
 -- that the maker is its level's only order.
 -- FILL_EVENT: EVENT, LEVEL, ENTRY .. cid (the order), ENTRY .. cid (the maker), TRADE.
 local FILL_EVENT = EVENT .. LEVEL .. ENTRY .. 'c0' .. ENTRY .. 'c0' .. TRADE
