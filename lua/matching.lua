@@ -84,11 +84,35 @@ local function stream(side, trades_text, ntrades)
 end
 
 
+-- Takes `taken` orders off the front of side `side`'s level at `price` (its text, total key and list
+-- key given) and `lots` off its total; `emptied` says every order the level had was taken. Returns
+-- the level's new total; a level left empty is forgotten as the best.
+local function take_from_level(side, price, level_text, total_key, list_key, taken, emptied, lots)
+  if emptied then
+    -- The level goes, list and total at once (its total is 0: every resting order has something
+    -- left), no LPOP or DECRBY needed.
+    call('DEL', total_key, list_key)
+    call('ZREM', BOOK[side], level_text)
+    BEST[side] = nil
+    return 0
+  end
+  if taken == 1 then
+    call('LPOP', list_key)
+  elseif taken > 1 then
+    call('LPOP', list_key, FIELD[taken] or fmt(taken))
+  end
+  local total = reduce_level(side, price, lots)
+  if total == 0 then
+    BEST[side] = nil
+  end
+  return total
+end
+
 -- The usual crossing order: the first resting order it meets, another user's, fills all of it. Its
 -- whole event (the level, both orders, the trade) is one pack, and the records and the trade are cut
 -- out of it, where the general path joins its event from five smaller packs and three tables (Lua
--- garbage, which its collector pays for, and strings, each of which Redis's Lua hashes byte by byte). The order's checks are all done; `only_order` says
--- that the maker is its level's only order.
+-- garbage, which its collector pays for, and strings, each of which Redis's Lua hashes byte by
+-- byte). The order's checks are all done; `only_order` says that the maker is its level's only order.
 -- FILL_EVENT: EVENT, LEVEL, ENTRY .. cid (the order), ENTRY .. cid (the maker), TRADE.
 local FILL_EVENT = EVENT .. LEVEL .. ENTRY .. 'c0' .. ENTRY .. 'c0' .. TRADE
 local function fill_by_one(id, id_text, uid, flags, price, qty, cid, open_key, closed_key, side, opp, level_price,
@@ -97,18 +121,9 @@ local function fill_by_one(id, id_text, uid, flags, price, qty, cid, open_key, c
   local mstatus = mfilled + qty == mqty and FILLED or PARTIAL
   mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, qty)
   local _, nlo, nhi = add_fill(0, 0, 0, level_price, qty)
-  local total = 0
-  if mstatus == FILLED and only_order then
-    -- The level's only order was taken: the level goes, list and total at once (see place).
-    call('DEL', level_total_key, lkey)
-    call('ZREM', BOOK[opp], level_text)
-    BEST[opp] = nil
-  else
-    if mstatus == FILLED then
-      call('LPOP', lkey)
-    end
-    total = reduce_level(opp, level_price, qty)
-  end
+  local taken = mstatus == FILLED and 1 or 0
+  local total = take_from_level(opp, level_price, level_text, level_total_key, lkey, taken,
+    taken == 1 and only_order, qty)
   local event = pack(FILL_EVENT, seq, 1, now, 2, 1, 1, opp, level_price, total,
     id, uid, flags + FILLED * 32, price, qty, qty, nlo, nhi, now, now, #cid, cid,
     mid, muid, mflags % 32 + mstatus * 32, mprice, mqty, mfilled, mnlo, mnhi, mcreated, now, #mcid, mcid,
@@ -232,21 +247,8 @@ local function place(packed)
         entries[ne] = entry
       end
     end
-    local total = 0
-    if exhausted and taken == from then
-      -- Every order of the level was taken: the level goes, list and total at once (its total is 0:
-      -- every resting order has something left), no LPOP or DECRBY needed.
-      call('DEL', level_total_key, lkey)
-      call('ZREM', BOOK[opp], level_text)
-    else
-      if taken > 0 then
-        call('LPOP', lkey, FIELD[taken] or fmt(taken))
-      end
-      total = reduce_level(opp, level_price, reduce)
-    end
-    if total == 0 then
-      BEST[opp] = nil
-    end
+    local total = take_from_level(opp, level_price, level_text, level_total_key, lkey, taken,
+      exhausted and taken == from, reduce)
     nl = nl + 1
     levels[nl] = pack(LEVEL, opp, level_price, total)
     if total > 0 then
