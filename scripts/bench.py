@@ -29,6 +29,8 @@ HEADLINES = [
     ("engine / yardstick", "engine_vs_reference_ratio", "x", ">= 1.0", lambda v: v >= 1.0),
     ("empty script, same driver: the ceiling for any call", "redis_noop_script_per_sec", "/s", "", None),
     ("engine with the deep book resting, orders/s", "engine_orders_per_sec_deep_book", "/s", "", None),
+    ("deep book / empty book (taking turns, per run)", "engine_deep_vs_empty_book_ratio", "x", ">= 0.90",
+     lambda v: v >= 0.9),
     ("Redis bytes per resting order", "redis_bytes_per_resting_order", "B", "<= 100", lambda v: v <= 100),
     ("longest engine call (market order, 1,500 makers)", "longest_call_ms", "ms", "", None),
     ("REST order placements/s (64 connections, wrk)", "rest_orders_per_sec", "/s", ">= 20,000", lambda v: v >= 20_000),
