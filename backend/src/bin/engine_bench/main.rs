@@ -8,7 +8,8 @@
 //! `--flow-only URL [--orders N] [--yardstick]` runs just the mixed flow once against the Redis at URL
 //! (flushed first), through the engine or the yardstick: the quick A/B of a script change, or a profile
 //! of Redis under valgrind (`scripts/engine_profile.sh`); `--keep-library` leaves the library Redis
-//! has as it is (an edited copy loaded by hand: `scripts/engine_ab.sh`).
+//! has as it is (an edited copy loaded by hand: `scripts/engine_ab.sh`); `--keep-data` does not flush
+//! first, so that flows run one after another build on each other's keys as the slices of a run do.
 
 mod cluster;
 mod flows;
@@ -52,7 +53,8 @@ async fn main() {
     if let Some(url) = backend::bench::arg("--flow-only") {
         let yardstick = std::env::args().any(|a| a == "--yardstick");
         let keep_library = std::env::args().any(|a| a == "--keep-library");
-        flow_only(&url, backend::bench::arg_or("--orders", 20_000), yardstick, keep_library).await;
+        let keep_data = std::env::args().any(|a| a == "--keep-data");
+        flow_only(&url, backend::bench::arg_or("--orders", 20_000), yardstick, keep_library, keep_data).await;
         return;
     }
     let opts = if quick {
@@ -192,11 +194,14 @@ async fn main() {
 }
 
 /// The mixed flow alone, once, through the engine or the yardstick, against a Redis someone else
-/// started; with `keep_library`, through the engine library that Redis already has.
-async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool) {
+/// started; with `keep_library`, through the engine library that Redis already has; with `keep_data`,
+/// on the keys the Redis has (not flushed first).
+async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool, keep_data: bool) {
     let client = redis::Client::open(url).expect("a Redis URL");
     let mut conn = flows::connect(&client).await;
-    flush(&mut conn).await;
+    if !keep_data {
+        flush(&mut conn).await;
+    }
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
     if !keep_library {
         engine.load_scripts().await.expect("scripts load");
