@@ -110,6 +110,8 @@ async fn main() {
         let slice = opts.orders / SLICES;
         let (mut engine_secs, mut yard_secs, mut engine_cpu, mut yard_cpu) = (0.0, 0.0, 0.0, 0.0);
         let mut deep_secs = 0.0;
+        // Fresh users each run on the deep book: the flow's resting orders stay there from run to run.
+        let deep_users = 2_000_000 + run as u64 * 10_000;
         let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
         for s in 0..SLICES {
             let cpu_before = redis_cpu(&mut conn).await;
@@ -123,9 +125,7 @@ async fn main() {
             let cpu_before = redis_cpu(&mut conn).await;
             yard_secs += slice as f64 / yardstick_flow(&yard_client, &yardstick_sha, slice).await;
             yard_cpu += redis_cpu(&mut conn).await - cpu_before;
-            // Fresh users each run: the flow's resting orders stay on the deep book.
-            let users = 2_000_000 + run as u64 * 10_000;
-            deep_secs += slice as f64 / engine_flow(&deep_client, &engine, slice, users, BATCH).await.0;
+            deep_secs += slice as f64 / engine_flow(&deep_client, &engine, slice, deep_users, BATCH).await.0;
         }
         let done = (slice * SLICES) as f64;
         engine_rates.push(done / engine_secs);
