@@ -193,10 +193,15 @@ local function set_status(o, status)
   o.flags = (o.flags % 32) + status * 32
 end
 
--- A filled quantity and notional (lo, hi) with a fill of `lots` at `price` ticks added.
+-- A filled quantity and notional (lo, hi) with a fill of `lots` at `price` ticks added. Exact: with
+-- price = ph·2^20 + pl and lots = lh·2^20 + ll, price × lots = (ph·ll + price·lh)·2^20 + pl·ll, where
+-- pl·ll < 2^40, ph·ll < 2^53 and price·lh <= price × lots / 2^20 < 2^53 (a market keeps max price ×
+-- max quantity below 2^73).
 local function add_fill(filled, lo, hi, price, lots)
-  local l = lo + price * (lots % TWO20)
-  return filled + lots, l % TWO20, hi + price * floor(lots / TWO20) + floor(l / TWO20)
+  local pl, ll = price % TWO20, lots % TWO20
+  local l = lo + pl * ll
+  local l_lo = l % TWO20
+  return filled + lots, l_lo, hi + (price - pl) / TWO20 * ll + price * ((lots - ll) / TWO20) + (l - l_lo) / TWO20
 end
 
 -- An open order by id (text), or nil.

@@ -30,6 +30,8 @@ pub async fn spawn_engine_with(settings: EngineSettings) -> TestEngine {
     let markets = Markets::new(vec![
         Market::from_literals("BTC/USD", "0.01", "0.00000001", "0.00000001", "10000", "10000000"),
         Market::from_literals("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
+        // Prices of up to 10^14 ticks: a fill's notional (ticks × lots) goes far past 2^53.
+        Market::from_literals("BIG/USD", "0.00000001", "1", "1", "1000000", "1000000"),
     ])
     .unwrap();
     let engine = Engine::new(conn.clone(), Arc::new(markets), settings);

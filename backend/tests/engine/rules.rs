@@ -210,6 +210,25 @@ async fn three_fills_of_one_tenth_make_exactly_three_tenths() {
 }
 
 #[tokio::test]
+async fn a_fill_worth_more_than_2_pow_53_ticks_x_lots_keeps_its_notional_exact() {
+    let t = spawn_engine().await;
+    let big = |side, qty: &str, price: &str| {
+        let mut r = limit(side, qty, price);
+        r.0.symbol = Symbol::parse("BIG/USD").unwrap();
+        r
+    };
+    // 12,345,678,901,234 ticks × 999,999 lots (about 2^63) in one fill, then one lot more, a tick higher.
+    big(Sell, "999999", "123456.78901234").by(&t, 1).await.unwrap();
+    big(Sell, "1", "123456.78901235").by(&t, 1).await.unwrap();
+    let placed = big(Buy, "1000000", "123456.78901235").by(&t, 2).await.unwrap();
+    assert_eq!(placed.order.status, OrderStatus::Filled);
+    let event = placed.event.unwrap();
+    let price: u128 = 12_345_678_901_234;
+    assert_eq!(event.orders[0].notional(), price * 999_999 + (price + 1), "the taker's notional");
+    assert_eq!(event.orders[1].notional(), price * 999_999, "the first maker's notional");
+}
+
+#[tokio::test]
 async fn cancel_all_cancels_every_open_order_of_the_user_as_one_book_change() {
     let t = spawn_engine().await;
     let a = limit(Buy, "1", "99").by(&t, 1).await.unwrap().order;
