@@ -10,11 +10,14 @@
 -- history cap and the market's sequence as it goes.
 local now, retention, max_touch, max_open, history_cap, seq
 
--- The best level of each side, kept for the whole batch: BEST[side] is its price as text, false when
--- the side is empty, nil when not known (not read yet, or its level emptied), and BEST_PRICE[side] the
--- same price as a number. Only the best level is ever emptied, and a resting order can only improve
--- on it, so the two places that change it say so.
-local BEST, BEST_PRICE = {}, {}
+-- The best levels of each side, kept for the whole batch and read TOP_READ at a time (a level emptied
+-- by a crossing order is the usual case, and a read a call): TOP[side] holds the prices of the side's
+-- first TOP_N[side] levels, best first (TOP_N[side] nil: not read yet), and TOP_ALL[side] says they
+-- are all the side has. Only the best level is ever emptied (drop_best) and a resting order may make a
+-- level anywhere (add_level puts it where it belongs, or nowhere when it falls beyond a list that is
+-- not the whole side), so the list always holds the side's first levels. Read again when it runs out.
+local TOP, TOP_N, TOP_ALL = { [0] = {}, [1] = {} }, {}, {}
+local TOP_READ = 4
 
 -- The trades of the call, for one stream entry (one XADD per call, not per order): groups and trades,
 -- `nstreamed` of them. The table is kept from call to call; only its first `nstreamed` count.
@@ -22,7 +25,7 @@ local STREAMED, nstreamed = {}, 0
 
 local function start_matching(now_, retention_, max_touch_, max_open_, history_cap_, seq_)
   now, retention, max_touch, max_open, history_cap, seq = now_, retention_, max_touch_, max_open_, history_cap_, seq_
-  BEST[0], BEST[1], BEST_PRICE[0], BEST_PRICE[1] = nil, nil, nil, nil
+  TOP_N[0], TOP_N[1] = nil, nil
   nstreamed = 0
 end
 
@@ -32,20 +35,53 @@ local function matched()
   return seq, nstreamed > 0 and concat(STREAMED, '', 1, nstreamed) or nil
 end
 
--- The best level of side `opp`: price as text and as a number, or nil.
+-- The price of side `opp`'s best level, or nil when the side is empty.
 local function best_level(opp)
-  local best = BEST[opp]
-  if best == nil then
+  local n = TOP_N[opp]
+  if not n or (n == 0 and not TOP_ALL[opp]) then
     -- A level's member is its price as text: scores are not asked for (Redis formats them as floats).
-    if opp == 1 then
-      best = call('ZRANGE', KEYS[3], '0', '0')[1] or false
-    else
-      best = call('ZREVRANGE', KEYS[2], '0', '0')[1] or false
+    local read = opp == 1 and call('ZRANGE', KEYS[3], '0', '3') or call('ZREVRANGE', KEYS[2], '0', '3')
+    local top = TOP[opp]
+    n = #read
+    for i = 1, n do
+      top[i] = price_of(read[i])
     end
-    BEST[opp], BEST_PRICE[opp] = best, best and tonumber(best)
+    TOP_N[opp], TOP_ALL[opp] = n, n < TOP_READ
   end
-  if best then
-    return best, BEST_PRICE[opp]
+  if n > 0 then
+    return TOP[opp][1]
+  end
+end
+
+-- Side `side`'s best level is gone.
+local function drop_best(side)
+  local top, n = TOP[side], TOP_N[side]
+  for i = 1, n - 1 do
+    top[i] = top[i + 1]
+  end
+  TOP_N[side] = n - 1
+end
+
+-- Side `side` has a new level at `price`.
+local function add_level(side, price)
+  local n = TOP_N[side]
+  if not n then
+    return
+  end
+  local top, at = TOP[side], n + 1
+  for i = 1, n do
+    -- (Bids best first is highest first; a new level's price is no level's yet.)
+    if (side == 0) == (price > top[i]) then
+      at = i
+      break
+    end
+  end
+  if at <= n or TOP_ALL[side] then
+    for i = n, at, -1 do
+      top[i + 1] = top[i]
+    end
+    top[at] = price
+    TOP_N[side] = n + 1
   end
 end
 
@@ -60,7 +96,7 @@ local function fok_can_fill(side, otype, price, uid, qty)
   local last = fmt(max_touch - 1)
   local levels = (opp == 1) and call('ZRANGE', KEYS[3], '0', last) or call('ZREVRANGE', KEYS[2], '0', last)
   local available, touched, i = 0, 0, 1
-  while touched < max_touch and levels[i] and crosses(side, otype, price, tonumber(levels[i])) do
+  while touched < max_touch and levels[i] and crosses(side, otype, price, price_of(levels[i])) do
     for _, mid in ipairs(call('LRANGE', level_key(opp, levels[i]), '0', fmt(max_touch - touched - 1))) do
       touched = touched + 1
       local m = load_open(mid)
@@ -93,7 +129,7 @@ local function take_from_level(side, price, level_text, total_key, list_key, tak
     -- left), no LPOP or DECRBY needed.
     call('DEL', total_key, list_key)
     call('ZREM', BOOK[side], level_text)
-    BEST[side] = nil
+    drop_best(side)
     return 0
   end
   if taken == 1 then
@@ -103,7 +139,7 @@ local function take_from_level(side, price, level_text, total_key, list_key, tak
   end
   local total = reduce_level(side, price, lots)
   if total == 0 then
-    BEST[side] = nil
+    drop_best(side)
   end
   return total
 end
@@ -143,11 +179,19 @@ local function fill_by_one(id, id_text, uid, flags, price, qty, cid, open_key, c
   return event
 end
 
--- Places one order (packed as place_orders takes it): its own checks, then its writes. Returns the
--- reply kind and payload (see place_orders).
-local function place(packed)
-  local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
-  local cid = #packed > 28 and sub(packed, 29) or ''
+-- The general path's event parts (see place), kept from order to order and call to call.
+local ENTRIES, TRADES, LEVELS, PARTS = {}, {}, {}, {}
+
+-- The orders of the call, unpacked once, by place_orders' checks: one array per field, indexed by the
+-- order's place in the batch, kept from call to call (an unpack costs about 2,000 instructions).
+local O_ID, O_UID, O_SIDE, O_TYPE, O_TIF, O_POST, O_PRICE, O_QTY, O_CID = {}, {}, {}, {}, {}, {}, {}, {}, {}
+
+-- Order `n` of the batch: its own checks, then its writes. Returns the reply kind and payload (see
+-- place_orders).
+local function place(n)
+  local id, uid, side, otype, tif, post_only, price, qty = O_ID[n], O_UID[n], O_SIDE[n], O_TYPE[n], O_TIF[n],
+    O_POST[n], O_PRICE[n], O_QTY[n]
+  local cid = O_CID[n]
   local open_key, closed_key = user_keys(uid)
   local cid_mapping = cid ~= '' and cid_key(uid, cid)
   local id_text = format('%d', id) -- (format, not fmt: a Lua call less on the hot path)
@@ -162,8 +206,8 @@ local function place(packed)
     end
   end
   local opp = 1 - side
-  local member, level_price = best_level(opp)
-  local crossing = member and crosses(side, otype, price, level_price)
+  local level_price = best_level(opp)
+  local crossing = level_price and crosses(side, otype, price, level_price)
   if post_only == 1 and crossing then
     return 'refused', 'post_only_would_cross'
   end
@@ -182,11 +226,10 @@ local function place(packed)
   end
   local flags = side + otype * 2 + tif * 4 + post_only * 16
   local filled, nlo, nhi, touched = 0, 0, 0, 0
-  -- The event's parts when it trades: order entries (the order's own first), trades, levels, and how
-  -- many of each. The tables are made at the first maker that fill_by_one does not take, with room
-  -- for one maker (a table that grows is rebuilt at each power of two), so their counts are kept here
-  -- rather than read with `#`.
-  local entries, trades, levels
+  -- The event's parts when it trades (`general`: at the first maker that fill_by_one does not take),
+  -- in tables kept from order to order: order entries (the order's own first), trades, levels, and
+  -- how many of each.
+  local general, entries, trades, levels = false, ENTRIES, TRADES, LEVELS
   local ne, nt, nl = 1, 0, 0
 
   while crossing and filled < qty and touched < max_touch do
@@ -206,7 +249,7 @@ local function place(packed)
         end
         -- The maker, unpacked into locals.
         local mid_text = ids[i]
-        local mid = tonumber(mid_text)
+        local mid = mid_text + 0
         local mbucket, field = bucket_key(mid), FIELD[mid % 64]
         local stored = call('HGET', mbucket, field)
         local muid, mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated = sunpack(REC, stored)
@@ -218,7 +261,7 @@ local function place(packed)
               level_price, level_text, level_total_key, lkey, fetched == 1, mid, mid_text, mbucket, field, muid,
               mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated, mcid)
           end
-          entries, trades, levels = { false, false }, { false }, { false, false }
+          general = true
         end
         touched = touched + 1
         local status
@@ -254,8 +297,8 @@ local function place(packed)
     if total > 0 then
       break
     end
-    member, level_price = best_level(opp)
-    crossing = member and crosses(side, otype, price, level_price)
+    level_price = best_level(opp)
+    crossing = level_price and crosses(side, otype, price, level_price)
   end
   local trades_text
   if nt > 0 then
@@ -269,7 +312,7 @@ local function place(packed)
     -- The rest of a gtc limit order joins the back of its level.
     flags = flags + (filled > 0 and PARTIAL or OPEN) * 32
     local price_text, level_total_key, list_key = price_names(side, price)
-    local lots = format('%d', remaining)
+    local lots = lots_text(remaining)
     local total = call('INCRBY', level_total_key, lots)
     if total > MAX_INT then
       -- Level totals stay below 2^53. Only an order that traded nothing can get here (a crossing
@@ -281,13 +324,10 @@ local function place(packed)
     end
     if total == remaining then
       call('ZADD', KEYS[2 + side], price_text, price_text)
-      local best = BEST[side]
-      if best == false or (best and (side == 0) == (price > BEST_PRICE[side])) then
-        BEST[side], BEST_PRICE[side] = price_text, price
-      end
+      add_level(side, price)
     end
     call('RPUSH', list_key, id_text)
-    if entries then
+    if general then
       entry, record = pack_entry(id, uid, flags, price, qty, filled, nlo, nhi, now, now, cid)
       level = pack(LEVEL, side, price, total)
     else
@@ -300,7 +340,7 @@ local function place(packed)
     if cid ~= '' then
       call('SET', cid_mapping, id_text)
     end
-    if not entries then
+    if not general then
       return 'ok', entry
     end
   else
@@ -308,7 +348,7 @@ local function place(packed)
     entry, record = pack_entry(id, uid, flags, price, qty, filled, nlo, nhi, now, now, cid)
     close_record(id, id_text, uid, cid, record, now, false, open_key, closed_key, retention, history_cap)
   end
-  if not entries then
+  if not general then
     -- (No trade and nothing rests: the order's own entry.)
     return 'ok', pack(EVENT, seq, book_changed and 1 or 0, now, 1, 0, 0) .. entry
   end
@@ -317,8 +357,21 @@ local function place(packed)
     nl = nl + 1
     levels[nl] = level
   end
-  return 'ok', pack(EVENT, seq, 1, now, ne, nt, nl) .. concat(levels, '', 1, nl) .. concat(entries, '', 1, ne)
-    .. (trades_text or '')
+  -- The event joined in one go (every string made is hashed byte by byte, so no joins of joins).
+  local parts = PARTS
+  parts[1] = pack(EVENT, seq, 1, now, ne, nt, nl)
+  for i = 1, nl do
+    parts[1 + i] = levels[i]
+  end
+  for i = 1, ne do
+    parts[1 + nl + i] = entries[i]
+  end
+  local k = 1 + nl + ne
+  if trades_text then
+    k = k + 1
+    parts[k] = trades_text
+  end
+  return 'ok', concat(parts, '', 1, k)
 end
 
 -- place_orders' reply and events, kept from call to call.

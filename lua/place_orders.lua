@@ -40,11 +40,14 @@ for n = 1, count do
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
   local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
+  local cid = #packed > 28 and sub(packed, 29) or ''
   if id < 1 or id > MAX_INT or uid < 1 or side > 1 or otype > 1 or tif > 2 or post_only > 1 or qty < 1
     or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1)
-    or (#packed > 28 and not is_cid(sub(packed, 29))) then
+    or (cid ~= '' and not is_cid(cid)) then
     error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
   end
+  O_ID[n], O_UID[n], O_SIDE[n], O_TYPE[n], O_TIF[n], O_POST[n], O_PRICE[n], O_QTY[n], O_CID[n] =
+    id, uid, side, otype, tif, post_only, price, qty, cid
 end
 
 local seq_before = tonumber(call('GET', KEYS[1]) or '0')
@@ -54,7 +57,7 @@ start_matching(now, retention, max_touch, max_open, history_cap, seq_before)
 -- call to call (Redis reads a reply up to its first nil).
 local replies, events, nevents = PLACE_REPLIES, PLACE_EVENTS, 0
 for n = 1, count do
-  local kind, payload = place(ARGV[6 + n])
+  local kind, payload = place(n)
   replies[2 * n - 1] = kind
   replies[2 * n] = payload
   if kind == 'ok' then

@@ -2,7 +2,8 @@
 //! (`../shared/bench/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
 //! Redis memory per resting order; and throughput again with 1,000,000 orders resting.
 //!
-//! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH]`; with `--cluster`, the
+//! `cargo run --release -p backend --bin engine_bench [-- --quick] [--json PATH] [--resting N]` (N orders
+//! in the deep book instead of 1,000,000: whether its presence changes the other figures); with `--cluster`, the
 //! scale-out scenario instead (`cluster.rs`). (`make bench` runs it
 //! with the other scenarios; `--json` writes every figure, one value per run, for `scripts/bench.py`).
 //! `--flow-only URL [--orders N] [--yardstick]` runs just the mixed flow once against the Redis at URL
@@ -57,11 +58,12 @@ async fn main() {
         flow_only(&url, backend::bench::arg_or("--orders", 20_000), yardstick, keep_library, keep_data).await;
         return;
     }
-    let opts = if quick {
+    let mut opts = if quick {
         Opts { orders: 20_000, resting: 50_000, runs: 1 }
     } else {
         Opts { orders: 300_000, resting: 1_000_000, runs: 3 }
     };
+    opts.resting = backend::bench::arg_or("--resting", opts.resting);
     let redis = RedisProcess::start_scratch(&[]).expect("redis-server starts");
     let client = redis::Client::open(redis.url()).unwrap();
     // The yardstick keeps its keys in a database of its own: in one keyspace with the engine's, each
