@@ -211,7 +211,10 @@ local function place(n)
   if post_only == 1 and crossing then
     return 'refused', 'post_only_would_cross'
   end
-  if may_rest and call('SCARD', open_key) >= max_open then
+  -- The open-orders cap counts against an order that would rest: one that fills completely on arrival
+  -- never does, and is not refused. An order that cannot trade is checked here; a crossing one at its
+  -- first maker, before its first write (and not at all when that maker fills it: fill_by_one).
+  if may_rest and not crossing and call('SCARD', open_key) >= max_open then
     return 'refused', 'too_many_open_orders'
   end
   if crossing and tif == 2 and not fok_can_fill(side, otype, price, uid, qty) then
@@ -260,6 +263,10 @@ local function place(n)
             return 'ok', fill_by_one(id, id_text, uid, flags, price, qty, cid, open_key, closed_key, side, opp,
               level_price, level_text, level_total_key, lkey, fetched == 1, mid, mid_text, mbucket, field, muid,
               mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated, mcid)
+          end
+          if may_rest and call('SCARD', open_key) >= max_open and not fok_can_fill(side, otype, price, uid, qty) then
+            seq = seq - 1 -- (counted above as a book change: nothing is written)
+            return 'refused', 'too_many_open_orders'
           end
           general = true
         end

@@ -89,10 +89,8 @@ impl Model {
         if o.post_only && !crossing.is_empty() {
             return Outcome::Refused("post_only_would_cross");
         }
-        if may_rest && self.open_count(o.user) >= self.max_open {
-            return Outcome::Refused("too_many_open_orders");
-        }
-        let fok_fails = o.tif == 2 && {
+        // Whether other users' orders within the fill cap fill it completely on arrival.
+        let fills = {
             let mut available = 0;
             for id in crossing.iter().take(self.max_touch) {
                 let m = &self.orders[id];
@@ -103,8 +101,13 @@ impl Model {
                     }
                 }
             }
-            available < o.qty
+            available >= o.qty
         };
+        // The open-orders cap counts against an order that would rest, not one that fills completely.
+        if may_rest && !fills && self.open_count(o.user) >= self.max_open {
+            return Outcome::Refused("too_many_open_orders");
+        }
+        let fok_fails = o.tif == 2 && !fills;
 
         let mut trades = Vec::new();
         let mut changed = false;

@@ -229,6 +229,26 @@ async fn a_fill_worth_more_than_2_pow_53_ticks_x_lots_keeps_its_notional_exact()
 }
 
 #[tokio::test]
+async fn the_open_orders_cap_refuses_an_order_that_would_rest_but_not_one_that_fills() {
+    let t = spawn_engine_with(EngineSettings { max_open_orders_per_user: 2, ..EngineSettings::default() }).await;
+    limit(Buy, "1", "99").by(&t, 1).await.unwrap();
+    limit(Buy, "1", "98").by(&t, 1).await.unwrap();
+    let ask = limit(Sell, "1", "100").by(&t, 2).await.unwrap().order;
+    let book = t.engine.book(&sym(), 10).await.unwrap();
+    // At the cap: a buy that would rest is refused, whether or not it could trade first, and writes nothing.
+    for (qty, price) in [("1", "97"), ("2", "100")] {
+        let refused = limit(Buy, qty, price).by(&t, 1).await;
+        assert!(matches!(refused, Err(EngineError::Conflict { code: "too_many_open_orders", .. })), "{qty} @ {price}");
+    }
+    let after = t.engine.book(&sym(), 10).await.unwrap();
+    assert_eq!((after.sequence, after.asks.len()), (book.sequence, 1));
+    // One that fills completely on arrival never rests, so the cap does not refuse it.
+    let taker = limit(Buy, "1", "100").by(&t, 1).await.unwrap().order;
+    assert_eq!(taker.status, OrderStatus::Filled);
+    assert_eq!(t.engine.order(2, ask.id).await.unwrap().status, OrderStatus::Filled);
+}
+
+#[tokio::test]
 async fn cancel_all_cancels_every_open_order_of_the_user_as_one_book_change() {
     let t = spawn_engine().await;
     let a = limit(Buy, "1", "99").by(&t, 1).await.unwrap().order;
