@@ -91,8 +91,13 @@ local P, BOOK, LEVEL_PREFIX, TOTAL_PREFIX
 -- again): per market, bucket keys by bucket number, a user's two keys by user id, and a price's text,
 -- level total key and level list key by side and price. Formatting a number and joining a key cost
 -- Redis's Lua far more than a table look-up. The memos are dropped, all at once, past MEMO_MAX names,
--- so the library's memory stays bounded (a few MB).
-local MEMO_MAX, memo_count = 20000, 0
+-- so the library's memory stays bounded. The bound is small on purpose: every string Lua makes is
+-- looked up in its string table and every collection walks the whole heap, and the larger the memo,
+-- the more of that misses the caches. In `make bench`'s engine scenario (2,000 users taking turns),
+-- a bound of 20,000 names made the engine 0.94x-0.95x the yardstick, 10,000 1.01x, 5,000 1.02x-1.03x,
+-- 2,500 1.00x (engine_bench --resting 2000, 2026-12-02): more formatting, but a smaller heap.
+-- A market with more than about 2,000 users trading at once formats their keys again more often.
+local MEMO_MAX, memo_count = 5000, 0
 local NAMES = {}
 local BUCKETS, USERS, PRICES, PRICE_OF
 -- Quantities as text (a level's total changes by an order's size, and sizes repeat): formatting a
