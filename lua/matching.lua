@@ -17,7 +17,7 @@ local now, retention, max_touch, max_open, history_cap, seq
 -- level anywhere (add_level puts it where it belongs, or nowhere when it falls beyond a list that is
 -- not the whole side), so the list always holds the side's first levels. Read again when it runs out.
 local TOP, TOP_N, TOP_ALL = { [0] = {}, [1] = {} }, {}, {}
-local TOP_READ = 4
+local TOP_READ, TOP_LAST = 4, '3' -- (the last index a read asks for, TOP_READ - 1, as text)
 
 -- The trades of the call, for one stream entry (one XADD per call, not per order): groups and trades,
 -- `nstreamed` of them. The table is kept from call to call; only its first `nstreamed` count.
@@ -40,7 +40,7 @@ local function best_level(opp)
   local n = TOP_N[opp]
   if not n or (n == 0 and not TOP_ALL[opp]) then
     -- A level's member is its price as text: scores are not asked for (Redis formats them as floats).
-    local read = opp == 1 and call('ZRANGE', KEYS[3], '0', '3') or call('ZREVRANGE', KEYS[2], '0', '3')
+    local read = opp == 1 and call('ZRANGE', KEYS[3], '0', TOP_LAST) or call('ZREVRANGE', KEYS[2], '0', TOP_LAST)
     local top = TOP[opp]
     n = #read
     for i = 1, n do
@@ -146,9 +146,8 @@ end
 
 -- The usual crossing order: the first resting order it meets, another user's, fills all of it. Its
 -- whole event (the level, both orders, the trade) is one pack, and the records and the trade are cut
--- out of it, where the general path joins its event from five smaller packs and three tables (Lua
--- garbage, which its collector pays for, and strings, each of which Redis's Lua hashes byte by
--- byte). The order's checks are all done; `only_order` says that the maker is its level's only order.
+-- out of it, where the general path joins its event from five smaller packs (strings, each of which
+-- Redis's Lua hashes byte by byte, and garbage, which its collector pays for). The order's checks are all done; `only_order` says that the maker is its level's only order.
 -- FILL_EVENT: EVENT, LEVEL, ENTRY .. cid (the order), ENTRY .. cid (the maker), TRADE.
 local FILL_EVENT = EVENT .. LEVEL .. ENTRY .. 'c0' .. ENTRY .. 'c0' .. TRADE
 local function fill_by_one(id, id_text, uid, flags, price, qty, cid, open_key, closed_key, side, opp, level_price,
@@ -264,6 +263,7 @@ local function place(n)
               level_price, level_text, level_total_key, lkey, fetched == 1, mid, mid_text, mbucket, field, muid,
               mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated, mcid)
           end
+          -- (The cap's second check, see above: refused unless other users' orders fill it completely.)
           if may_rest and call('SCARD', open_key) >= max_open and not fok_can_fill(side, otype, price, uid, qty) then
             seq = seq - 1 -- (counted above as a book change: nothing is written)
             return 'refused', 'too_many_open_orders'
