@@ -3,9 +3,12 @@
 
 # ---- builder: the Rust toolchain, the wasm target, trunk and the pinned wasm-bindgen-cli ----
 FROM rust:1.95-bookworm AS builder
-ARG TRUNK_VERSION=0.21.14
-ARG WASM_BINDGEN_VERSION=0.2.100
-RUN rustup target add wasm32-unknown-unknown \
+# The tools' versions as scripts/prereqs.sh reads them: toolchain.env, and wasm-bindgen's pin in the
+# frontend's manifest. Copied on their own first, so that this layer is rebuilt only when they change.
+COPY toolchain.env frontend/Cargo.toml /pins/
+RUN . /pins/toolchain.env \
+ && WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' /pins/Cargo.toml) \
+ && rustup target add wasm32-unknown-unknown \
  && cargo install trunk --version "${TRUNK_VERSION}" --locked \
  && cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --locked
 WORKDIR /src

@@ -12,25 +12,20 @@ run: prereqs ui
 
 ## The whole stack plus a demo market: a market maker and a taker trading through the public API.
 demo: prereqs ui
-	cargo build --release -p backend --bin backend --example demo_bot
+	cargo build --release -p backend -p tools --bin backend --bin demo_bot
 	scripts/demo.sh
 
-# Not run again over the cluster: tests that stop or fill the one Redis server, and tests that start
-# their own Redis deployment whatever TEST_REDIS says.
-CLUSTER_SKIPS = --skip a_redis_restart_is_recovered_transparently \
-	--skip while_redis_is_down_requests_fail_fast_with_503_and_recover_on_their_own \
-	--skip clients_are_told_when_redis_is_lost --skip a_full_redis_refuses_orders_cleanly_and_loses_nothing \
-	--skip accounts_stored_in_the_earlier_layout --skip backend_crash:: --skip durability:: \
-	--skip failover:: --skip scale_out:: --skip secrets:: --skip slow_clients:: --skip tls::
-
-## Every test: unit, integration (each against its own redis-server) and the UI build.
+## Every test: formatting, lints (Rust and the Lua library), unit and integration tests (each against
+## the Redis deployments it names: its own redis-server, Cluster or Sentinels), the browser tests, the
+## README's examples, the compose file and the benchmarks' smoke run.
 test: test-prereqs ui
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 	scripts/ui_size.sh
 	cargo test --workspace --exclude frontend
-	# The engine's and the API's tests again, unchanged, over a 3-master Redis Cluster.
-	TEST_REDIS=cluster cargo test -p backend --test engine --test api -- $(CLUSTER_SKIPS)
 	cargo test -p frontend
-	cargo build --release -p backend --bins --examples
+	cargo build --release -p backend -p tools
 	python3 scripts/readme_examples.py
 	python3 scripts/check_compose.py target/release/backend
 	python3 scripts/bench.py --quick
@@ -49,11 +44,11 @@ test-prereqs:
 ## and the WebSocket fan-out end to end; a table, target/bench/results.json and results.md.
 ## `make bench BENCH_ARGS=--quick` is the smoke run make test does.
 bench: test-prereqs
-	cargo build --release -p backend --bins --examples
+	cargo build --release -p backend -p tools
 	python3 scripts/bench.py $(BENCH_ARGS)
 
 ## Soak run (10 minutes, not part of make test): steady mixed load, memory and p99 sampled every 5 s;
 ## fails unless memory stays flat and latency stable. Figures in target/soak/results.json.
 soak: prereqs
-	cargo build --release -p backend --bins --examples
-	./target/release/examples/soak --minutes 10 --json target/soak/results.json
+	cargo build --release -p backend -p tools
+	./target/release/soak --minutes 10 --json target/soak/results.json

@@ -4,10 +4,14 @@
 Runs the benchmark scenarios one after another (each starts its own redis-server and, for REST
 and WebSocket, its own release backend), shows their progress as they go, then prints one table
 (median of the runs, their spread, the target) and writes target/bench/results.json and
-target/bench/results.md. `--quick` is the smoke run `make test` does: small sizes, one run each; it
-checks that every scenario runs and yields every figure, not how fast.
+target/bench/results.md. A full run also rewrites the README's figures table: the text between the
+markers `<!-- bench-table:start -->` and `<!-- bench-table:end -->` in README.md becomes the
+"Measured by ..." line and the headline table (the CPU breakdown stays in results.md; how each figure
+is measured: docs/performance.md). `--quick` is the smoke run `make test` does: small sizes, one run
+each; it checks that every scenario runs and yields every figure, not how fast, and never touches
+README.md.
 
-Build first: cargo build --release -p backend --bins --examples
+Build first: cargo build --release -p backend -p tools
 """
 import datetime
 import json
@@ -21,6 +25,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "target", "bench")
 RELEASE = os.path.join(ROOT, "target", "release")
+README = os.path.join(ROOT, "README.md")
+README_START, README_END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
 
 # (label, figure, unit, target text, check) in the order of the table.
 HEADLINES = [
@@ -43,7 +49,7 @@ HEADLINES = [
     ("Redis Cluster, 1 master: orders/s on 6 markets", "cluster_1_masters_orders_per_sec", "/s", "", None),
     ("Redis Cluster, 3 masters: orders/s on 6 markets", "cluster_3_masters_orders_per_sec", "/s", "", None),
     ("Redis Cluster, 3 masters: orders/s per shard", "cluster_3_masters_orders_per_sec_per_shard", "/s", "", None),
-    ("3 masters / 1 master (2 cores: CPU-bound, see README)", "cluster_3_vs_1_ratio", "x", "", None),
+    ("3 masters / 1 master (2 cores: CPU-bound, see docs/scaling.md)", "cluster_3_vs_1_ratio", "x", "", None),
 ]
 # Where the time goes: CPU per operation by process (the machine has 2 cores; everything shares them).
 BREAKDOWN = [
@@ -61,8 +67,8 @@ BREAKDOWN = [
 
 def scenarios(quick):
     engine = [os.path.join(RELEASE, "engine_bench")] + (["--quick"] if quick else [])
-    rest = [os.path.join(RELEASE, "examples", "rest_bench")] + (["--quick"] if quick else ["--runs", "3"])
-    ws = [os.path.join(RELEASE, "examples", "ws_bench")]
+    rest = [os.path.join(RELEASE, "rest_bench")] + (["--quick"] if quick else ["--runs", "3"])
+    ws = [os.path.join(RELEASE, "ws_bench")]
     ws += ["--clients", "200", "--seconds", "3", "--runs", "1"] if quick else ["--clients", "10000", "--runs", "3"]
     cluster = [os.path.join(RELEASE, "engine_bench"), "--cluster"] + (["--quick"] if quick else [])
     return [("engine", engine), ("rest", rest), ("ws", ws), ("cluster", cluster)]
@@ -122,7 +128,8 @@ def spread(values, unit):
     return f"{fmt(min(values), unit)} – {fmt(max(values), unit)} ({len(values)} runs)"
 
 
-def table(runs, quick, info):
+def headline_table(runs, quick, info):
+    """The "Measured by ..." line and the headline figures: what the README shows."""
     lines = [
         f"Measured by `make bench{' BENCH_ARGS=--quick' if quick else ''}` on {info['cores']} cores ({info['cpu']}), "
         f"{info['memory_gib']} GiB, Redis {info['redis']}, commit {info['commit']}, {info['date']}; "
@@ -135,11 +142,31 @@ def table(runs, quick, info):
         values = runs[key]
         status = "" if check is None else "smoke run" if quick else "met" if check(median(values)) else "**missed**"
         lines.append(f"| {label} | {fmt(median(values), unit)} | {spread(values, unit)} | {target} | {status} |")
-    lines += ["", "Where the time goes (CPU time per operation, by process):", "", "| | median | spread |", "|---|---|---|"]
+    return "\n".join(lines)
+
+
+def breakdown_table(runs):
+    """Where the time goes: CPU time per operation, by process."""
+    lines = ["Where the time goes (CPU time per operation, by process):", "", "| | median | spread |", "|---|---|---|"]
     for label, key, unit in BREAKDOWN:
         values = runs[key]
         lines.append(f"| {label} | {fmt(median(values), unit)} | {spread(values, unit)} |")
     return "\n".join(lines)
+
+
+def update_readme(block):
+    """Puts `block` between the README's bench-table markers; False when the markers are missing."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    start = text.find(README_START)
+    end = text.find(README_END, start + len(README_START)) if start >= 0 else -1
+    if start < 0 or end < 0:
+        return False
+    updated = text[: start + len(README_START)] + "\n" + block + "\n" + text[end:]
+    if updated != text:
+        with open(README, "w", encoding="utf-8") as f:
+            f.write(updated)
+    return True
 
 
 def main():
@@ -156,7 +183,8 @@ def main():
     if missing or broken:
         sys.exit(f"figures missing: {missing}; not finite and positive: {broken}")
     info = machine()
-    text = table(runs, quick, info)
+    headline = headline_table(runs, quick, info)
+    text = headline + "\n\n" + breakdown_table(runs)
     results = {key: median(values) for key, values in sorted(runs.items())}
     results["spread"] = {k: {"min": min(v), "max": max(v), "runs": v} for k, v in sorted(runs.items())}
     results["targets"] = {
@@ -173,6 +201,11 @@ def main():
     print()
     print(text)
     print(f"\nwritten: target/bench/results.json, target/bench/results.md ({time.time() - started:.0f} s)")
+    if not quick:
+        if update_readme(headline):
+            print("README.md: the figures table between the bench-table markers now shows this run")
+        else:
+            sys.exit(f"README.md: no {README_START} ... {README_END} block, its table was not updated")
 
 
 if __name__ == "__main__":

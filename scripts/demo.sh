@@ -7,4 +7,4 @@ port="${PORT:-8000}"
 ./target/release/backend &
 backend=$!
 trap 'kill $backend 2>/dev/null; wait $backend 2>/dev/null' EXIT INT TERM
-./target/release/examples/demo_bot "http://127.0.0.1:${port}"
+./target/release/demo_bot "http://127.0.0.1:${port}"

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$dump" ] || [ ${#libs[@]} -gt 0 ] ||
   { echo "usage: $0 [--orders N] [--rounds R] LIBRARY... | --dump FILE" >&2; exit 2; }
-cargo build --release -q -p backend --bin engine_bench
+cargo build --release -q -p tools --bin engine_bench
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 orders=${1:-50000} library=${2:-}
-cargo build --release -q -p backend --bin engine_bench
+cargo build --release -q -p tools --bin engine_bench
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --port "$port" --save '' --appendonly no >/dev/null 2>&1 &

@@ -28,7 +28,7 @@ done
 out=target/profile
 mkdir -p "$out"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cargo build --release -q -p backend --bin engine_bench
+cargo build --release -q -p tools --bin engine_bench
 options=(--tool=callgrind --callgrind-out-file="$out/callgrind.out" --instr-atstart=$([ "$warm" -gt 0 ] && echo no || echo yes))
 [ $tool = cachegrind ] && options=(--tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out/cachegrind.out")
 valgrind "${options[@]}" \

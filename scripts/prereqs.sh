@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing the exchange needs, skipping whatever is already there:
-# redis-server (Debian package), the wasm32 target, trunk and the pinned wasm-bindgen-cli.
+# redis-server (Debian package), the wasm32 target, trunk and the pinned wasm-bindgen-cli (versions in
+# toolchain.env and frontend/Cargo.toml).
 # Usage: scripts/prereqs.sh [--test]   (--test adds what only the tests need)
 set -euo pipefail
 
-TRUNK_VERSION=0.21.14
-WASM_BINDGEN_VERSION=0.2.100
+cd "$(dirname "$0")/.."
+# shellcheck source=../toolchain.env
+source toolchain.env
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' frontend/Cargo.toml)
 need_test=false
 [[ "${1:-}" == "--test" ]] && need_test=true
 
@@ -36,6 +39,7 @@ if $need_test; then
   command -v openssl >/dev/null || apt_install openssl
   command -v chromium >/dev/null || apt_install chromium
   command -v chromedriver >/dev/null || apt_install chromium-driver
+  command -v luacheck >/dev/null || apt_install lua-check
   if ! python3 -c 'import requests, websockets, jsonschema, yaml' 2>/dev/null; then
     say "installing Python packages for the README's examples and the compose file check"
     python3 -m pip install --quiet requests websockets jsonschema pyyaml 2>/dev/null ||

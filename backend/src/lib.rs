@@ -1,18 +1,22 @@
-//! The exchange's backend: the matching engine's Rust face (`engine`), the HTTP layer (`http`), the
-//! configured markets, configuration and start-up, and the plumbing to run Redis for tests,
-//! benchmarks and `make run`.
+//! The exchange's server. Its modules form layers, and every import points down them:
+//!
+//! `config`, `metrics` → `redis` → `engine` → `auth`, `feed` → `http` → `startup`
+//!
+//! - `config`: every setting, from the environment (imports nothing of the crate);
+//! - `metrics`: the Prometheus metrics every layer counts into;
+//! - `redis`: connections (one server, Cluster, Sentinel), Pub/Sub, the embedded `redis-server`;
+//! - `engine`: the matching engine's Rust face over its Lua library (`lua/`);
+//! - `auth`: accounts and sessions; `feed`: fan-out of the engine's events to WebSocket clients;
+//! - `http`: routes, WebSocket sessions, the contract's errors, the server loop;
+//! - `startup`: builds the application from its configuration.
+//!
+//! `tests/layers.rs` checks the order.
 
 pub mod auth;
-pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod feed;
 pub mod http;
-pub mod markets;
 pub mod metrics;
-pub mod redis_deployments;
-pub mod redis_pool;
-pub mod redis_process;
-pub mod redis_pubsub;
-pub mod redis_sentinel;
+pub mod redis;
 pub mod startup;

@@ -13,8 +13,7 @@ use crate::engine::Engine;
 use crate::feed::Feed;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{app, AppState, Shared};
-use crate::redis_pool::RedisPool;
-use crate::redis_process::RedisProcess;
+use crate::redis::{RedisPool, RedisServer};
 
 /// A bound, not yet serving, application.
 pub struct Application {
@@ -22,7 +21,7 @@ pub struct Application {
     state: AppState,
     config: Config,
     /// The embedded Redis, when the backend started one; stopped when the application ends.
-    _redis: Option<RedisProcess>,
+    _redis: Option<RedisServer>,
 }
 
 impl Application {
@@ -31,7 +30,7 @@ impl Application {
             RedisTarget::Embedded { data_dir } => {
                 let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
                 let dir = std::path::absolute(data_dir)?;
-                let redis = RedisProcess::start_persistent(&dir, port)?;
+                let redis = RedisServer::start_persistent(&dir, port)?;
                 tracing::info!(port, dir = %dir.display(), "started embedded redis-server (AOF on)");
                 (RedisTarget::Url(redis.url()), Some(redis))
             }
@@ -40,11 +39,7 @@ impl Application {
         let (conn, pubsub) = RedisPool::connect(&target, &config.redis_settings).await?;
         tracing::info!(redis = %target.describe(), "connected");
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
-        engine.load_scripts().await?;
-        let moved = engine.upgrade_layout().await?;
-        if moved > 0 {
-            tracing::info!(moved, "upgraded keys written by an earlier version to the current layout");
-        }
+        engine.load_library().await?;
         let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(pubsub.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));

@@ -1,5 +1,13 @@
 //! Timestamps as the contract writes them: RFC 3339 UTC with exactly three fractional digits and `Z`.
 
+/// Milliseconds since the Unix epoch, by the system clock. Not in the browser: std has no clock on
+/// wasm32-unknown-unknown (the browser app takes its times from the server).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_ms() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 /// Formats milliseconds since the Unix epoch as `2026-11-25T17:36:35.123Z`.
 pub fn format_millis(ms: u64) -> String {
     let secs = ms / 1000;

@@ -31,6 +31,9 @@ pub struct Row {
     pub cumulative: Dec,
 }
 
+/// A depth chart's curve: (price, cumulative quantity) points.
+pub type Curve = Vec<(f64, f64)>;
+
 impl Book {
     pub fn from_snapshot(s: &BookSnapshot) -> Book {
         Book {
@@ -75,11 +78,10 @@ impl Book {
         rows(self.asks.iter(), depth)
     }
 
-    /// The depth chart's two curves: (price, cumulative quantity) from the best price outwards.
-    pub fn depth_curves(&self, depth: usize) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
-        let points = |rows: Vec<Row>| -> Vec<(f64, f64)> {
-            rows.iter().map(|r| (as_f64(r.price), as_f64(r.cumulative))).collect()
-        };
+    /// The depth chart's two curves, bids then asks, from the best price outwards.
+    pub fn depth_curves(&self, depth: usize) -> (Curve, Curve) {
+        let points =
+            |rows: Vec<Row>| -> Curve { rows.iter().map(|r| (as_f64(r.price), as_f64(r.cumulative))).collect() };
         (points(self.bid_rows(depth)), points(self.ask_rows(depth)))
     }
 

@@ -1,8 +1,6 @@
 //! Accounts and sessions: argon2 password hashes, random bearer tokens kept in Redis with a TTL (only
-//! their SHA-256 is stored, so a copy of Redis holds no usable token), and the extractor that turns an
-//! `Authorization: Bearer` header into the caller's user id.
+//! their SHA-256 is stored, so a copy of Redis holds no usable token), cached per instance (`sessions`).
 
-mod extractor;
 pub mod sessions;
 
 use std::sync::{Arc, LazyLock};
@@ -16,8 +14,6 @@ use redis::Script;
 use sha2::{Digest, Sha256};
 
 pub use sessions::SessionCache;
-
-pub use extractor::AuthUser;
 
 static REGISTER_USER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../../../lua/register_user.lua")));
 
@@ -103,7 +99,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
             .key(format!("user:name:{}", username.as_str()))
             .arg(id)
             .arg(hash)
-            .arg(crate::engine::now_ms())
+            .arg(common::time::now_ms())
             .invoke_async(&mut conn)
             .await?;
         if created == 0 {
@@ -112,25 +108,13 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
         Ok(id)
     }
 
-    /// The user id and password hash of an account. Accounts made before the account became one hash
-    /// (`user:name:<name>` holding the id, `user:<id>` the rest) are still read.
+    /// The user id and password hash of an account.
     async fn account(&self, username: &str) -> Result<Option<(u64, String)>, AuthError> {
         let mut conn = self.conn.clone();
         let key = format!("user:name:{username}");
-        let fields: Result<(Option<u64>, Option<String>), _> =
-            redis::cmd("HMGET").arg(&key).arg("id").arg("password").query_async(&mut conn).await;
-        match fields {
-            Ok((Some(id), Some(hash))) => Ok(Some((id, hash))),
-            Ok(_) => Ok(None),
-            Err(e) if e.code() == Some("WRONGTYPE") => {
-                let id: Option<u64> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
-                let Some(id) = id else { return Ok(None) };
-                let hash: Option<String> =
-                    redis::cmd("HGET").arg(format!("user:{id}")).arg("password").query_async(&mut conn).await?;
-                Ok(hash.map(|h| (id, h)))
-            }
-            Err(e) => Err(e.into()),
-        }
+        let (id, hash): (Option<u64>, Option<String>) =
+            redis::cmd("HMGET").arg(&key).arg("id").arg("password").query_async(&mut conn).await?;
+        Ok(id.zip(hash))
     }
 
     /// Checks the credentials and opens a session; returns its token.

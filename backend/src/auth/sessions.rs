@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use crate::redis_pubsub::PubSubSource;
+use crate::redis::PubSubSource;
 
 /// The channel revoked session keys are published on.
 pub const REVOKED_CHANNEL: &str = "sessions:revoked";

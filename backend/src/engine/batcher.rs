@@ -10,8 +10,12 @@ use common::{NewOrder, Symbol};
 use redis::aio::ConnectionLike;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::orders::BatchOrder;
-use super::{check_order, keys, now_ms, CheckedOrder, Engine, EngineError, Placed};
+use super::check::{check_order, CheckedOrder};
+use super::error::EngineError;
+use super::handle::Engine;
+use super::keys;
+use super::orders::{BatchOrder, Placed};
+use common::time::now_ms;
 
 struct Job {
     user_id: u64,

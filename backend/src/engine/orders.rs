@@ -4,11 +4,25 @@ use common::{Market, NewOrder, Order, Symbol};
 use redis::aio::ConnectionLike;
 use redis::Value;
 
-use super::keys::MarketKeys;
-use super::scripts::{Function, Invocation};
-use super::{
-    check_order, now_ms, refusal, reply_pair, scripts, wire, CheckedOrder, Engine, EngineError, Event, Placed, RawOrder,
-};
+use super::check::{check_order, CheckedOrder};
+use super::error::EngineError;
+use super::handle::Engine;
+use super::keys::{self, MarketKeys};
+use super::library::{self, Function, Invocation};
+use super::reply::{refusal, reply_pair};
+use super::wire::{self, Event, RawOrder};
+use common::time::now_ms;
+
+/// The outcome of a placement.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    /// The order with `trades` set to the fills made on arrival.
+    pub order: Order,
+    /// False when the client_order_id named an existing order, which is returned unchanged.
+    pub created: bool,
+    /// What the command did (None for a repeated client_order_id).
+    pub event: Option<Event>,
+}
 
 /// One order of a batch: who places it, under which id.
 #[derive(Clone, Debug)]
@@ -31,10 +45,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let mut pipe = redis::pipe();
         pipe.add_command(call.cmd()).cmd("WAIT").arg(wanted).arg(self.settings().replica_wait_ms);
         let (reply, confirmed): (Vec<Value>, u32) = match pipe.query_async(&mut conn).await {
-            Err(e) if scripts::is_missing_function(&e) => {
+            Err(e) if library::is_missing_function(&e) => {
                 // Nothing ran (Redis restarted without persistence, FUNCTION FLUSH): load the library
                 // and send it again.
-                self.load_scripts().await?;
+                self.load_library().await?;
                 pipe.query_async(&mut conn).await?
             }
             other => other?,
@@ -47,7 +61,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
 
     /// Takes the next order id from the global counter.
     pub async fn next_order_id(&self) -> Result<u64, EngineError> {
-        Ok(redis::cmd("INCR").arg(super::keys::NEXT_ORDER_ID).query_async(&mut self.conn()).await?)
+        Ok(redis::cmd("INCR").arg(keys::NEXT_ORDER_ID).query_async(&mut self.conn()).await?)
     }
 
     /// Validates and places an order for `user_id`, matching it at once.
@@ -94,7 +108,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub fn place_invocation(&self, market: &Market, batch: &[BatchOrder<'_>], now: u64) -> Invocation {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
-        let mut inv = scripts::PLACE_ORDERS.prepare_invoke();
+        let mut inv = library::PLACE_ORDERS.prepare_invoke();
         inv.key(k.seq()).key(k.bids()).key(k.asks()).key(k.trades());
         inv.arg(now)
             .arg(s.retention_ms)
@@ -122,12 +136,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// Cancels one of the user's resting orders. Another user's order is `NotFound`.
     pub async fn cancel(&self, user_id: u64, order_id: u64) -> Result<(Order, Event), EngineError> {
         let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
-        let mut call = self.user_call(&scripts::CANCEL_ORDER, market, user_id);
+        let mut call = self.user_call(&library::CANCEL_ORDER, market, user_id);
         call.arg(order_id);
         let reply = self.write(&call).await?;
         match reply_pair(&reply)? {
             ("ok", payload) => {
-                let event = Event::parse(payload)?;
+                let event = wire::decode_event(payload)?;
                 let order = first_order(&event)?.to_order(market);
                 Ok((order, event))
             }
@@ -145,11 +159,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     ) -> Result<(Vec<u64>, Vec<(Symbol, Event)>), EngineError> {
         let (mut ids, mut events) = (Vec::new(), Vec::new());
         for market in self.markets_for(symbol)? {
-            let reply = self.write(&self.user_call(&scripts::CANCEL_ALL, market, user_id)).await?;
+            let reply = self.write(&self.user_call(&library::CANCEL_ALL, market, user_id)).await?;
             let ("ok", payload) = reply_pair(&reply)? else {
                 return Err(EngineError::Protocol("cancel_all refused".into()));
             };
-            let event = Event::parse(payload)?;
+            let event = wire::decode_event(payload)?;
             ids.extend(event.orders.iter().map(RawOrder::id));
             if !event.orders.is_empty() {
                 events.push((market.symbol.clone(), event));
@@ -173,7 +187,7 @@ pub fn read_placements(market: &Market, reply: &[Value]) -> Result<Vec<Result<Pl
         .map(|pair| {
             Ok(match reply_pair(pair)? {
                 ("ok", payload) => {
-                    let event = Event::parse(payload)?;
+                    let event = wire::decode_event(payload)?;
                     let mut order = first_order(&event)?.to_order(market);
                     order.trades = Some(event.trades(market));
                     Ok(Placed { order, created: true, event: Some(event) })

@@ -3,8 +3,30 @@
 use common::{time::format_millis, BookLevel, BookSnapshot, Market, Order, Side, Symbol, Trade};
 use redis::aio::ConnectionLike;
 
+use super::error::EngineError;
+use super::handle::Engine;
 use super::keys::{MarketKeys, BUCKET_IDS};
-use super::{now_ms, scripts, wire, Engine, EngineError, RawOrder, StatusFilter};
+use super::library;
+use super::wire::{self, RawOrder};
+use common::time::now_ms;
+
+/// Which of a user's orders to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    Open,
+    Closed,
+    All,
+}
+
+impl StatusFilter {
+    fn as_arg(self) -> &'static str {
+        match self {
+            StatusFilter::Open => "open",
+            StatusFilter::Closed => "closed",
+            StatusFilter::All => "all",
+        }
+    }
+}
 
 /// A stream entry as XREVRANGE returns it: its id and its field-value pairs.
 type StreamEntry = (String, Vec<(String, Vec<u8>)>);
@@ -14,7 +36,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub async fn book(&self, symbol: &Symbol, depth: u32) -> Result<BookSnapshot, EngineError> {
         let market = self.market(symbol)?;
         let k = MarketKeys::new(symbol);
-        let (seq, bids, asks): (u64, Vec<u64>, Vec<u64>) = scripts::BOOK_SNAPSHOT
+        let (seq, bids, asks): (u64, Vec<u64>, Vec<u64>) = library::BOOK_SNAPSHOT
             .key(k.seq())
             .key(k.bids())
             .key(k.asks())
@@ -94,7 +116,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let mut all = Vec::new();
         for market in self.markets_for(symbol)? {
             let k = MarketKeys::new(&market.symbol);
-            let raw: Vec<Vec<u8>> = scripts::LIST_ORDERS
+            let raw: Vec<Vec<u8>> = library::LIST_ORDERS
                 .key(k.seq())
                 .key(k.user_open(user_id))
                 .key(k.user_closed(user_id))
@@ -117,7 +139,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// Reads orders of one user in one market by id (open, or closed within the retention).
     pub async fn fetch(&self, market: &Market, user_id: u64, ids: &[u64]) -> Result<Vec<RawOrder>, EngineError> {
         let k = MarketKeys::new(&market.symbol);
-        let mut inv = scripts::GET_ORDERS.prepare_invoke();
+        let mut inv = library::GET_ORDERS.prepare_invoke();
         inv.key(k.seq()).key(k.user_closed(user_id));
         inv.arg(user_id).arg(now_ms()).arg(self.settings().retention_ms);
         for id in ids {
@@ -130,7 +152,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// Finds which market holds an order of this user: every market is asked at once (one pipeline per
     /// market, so each stays in its market's Redis Cluster slot).
     pub(super) async fn locate(&self, user_id: u64, order_id: u64) -> Result<Option<&Market>, EngineError> {
-        let asks = self.markets.all().iter().map(|m| {
+        let asks = self.markets().all().iter().map(|m| {
             let k = MarketKeys::new(&m.symbol);
             let mut pipe = redis::pipe();
             pipe.cmd("HEXISTS").arg(k.open_bucket(order_id)).arg(order_id % BUCKET_IDS);
@@ -139,6 +161,6 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             async move { pipe.query_async::<(bool, bool)>(&mut conn).await }
         });
         let found = futures_util::future::try_join_all(asks).await?;
-        Ok(found.iter().position(|&(open, closed)| open || closed).map(|i| &self.markets.all()[i]))
+        Ok(found.iter().position(|&(open, closed)| open || closed).map(|i| &self.markets().all()[i]))
     }
 }

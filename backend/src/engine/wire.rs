@@ -1,13 +1,120 @@
 //! Decoding of the scripts' binary wire format (the layouts are documented in `lua/engine_lib.lua`):
 //! little-endian unsigned integers of 1 to 7 bytes, packed with Lua's `struct.pack`.
 
-use super::event::{Event, RawLevel, RawOrder, RawTrade};
-use super::CheckedOrder;
+use common::{OrderStatus, OrderType, Side, TimeInForce};
 
-/// A reply that does not follow the wire format.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed engine reply: {0}")]
-pub struct WireError(pub &'static str);
+use super::check::CheckedOrder;
+use super::error::WireError;
+
+/// One order as the scripts store and send it (see `lua/engine_lib.lua`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawOrder {
+    pub id: u64,
+    pub user_id: u64,
+    /// side, type, time in force, post_only and status bits.
+    pub flags: u8,
+    pub price: u64,
+    pub qty: u64,
+    pub filled: u64,
+    pub notional_lo: u64,
+    pub notional_hi: u64,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    pub cid: String,
+}
+
+impl RawOrder {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    pub fn user_id(&self) -> u64 {
+        self.user_id
+    }
+    pub fn side(&self) -> Side {
+        if self.flags & 1 == 0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        }
+    }
+    pub fn order_type(&self) -> OrderType {
+        if self.flags & 2 == 0 {
+            OrderType::Limit
+        } else {
+            OrderType::Market
+        }
+    }
+    pub fn time_in_force(&self) -> TimeInForce {
+        match (self.flags >> 2) & 3 {
+            0 => TimeInForce::Gtc,
+            1 => TimeInForce::Ioc,
+            _ => TimeInForce::Fok,
+        }
+    }
+    pub fn post_only(&self) -> bool {
+        self.flags & 16 != 0
+    }
+    pub fn status(&self) -> OrderStatus {
+        match (self.flags >> 5) & 3 {
+            0 => OrderStatus::Open,
+            1 => OrderStatus::PartiallyFilled,
+            2 => OrderStatus::Filled,
+            _ => OrderStatus::Cancelled,
+        }
+    }
+    pub fn price_ticks(&self) -> u64 {
+        self.price
+    }
+    pub fn quantity_lots(&self) -> u64 {
+        self.qty
+    }
+    pub fn filled_lots(&self) -> u64 {
+        self.filled
+    }
+    /// Sum of ticks × lots over the order's fills.
+    pub fn notional(&self) -> u128 {
+        (u128::from(self.notional_hi) << 20) + u128::from(self.notional_lo)
+    }
+    pub fn created_ms(&self) -> u64 {
+        self.created_ms
+    }
+    pub fn updated_ms(&self) -> u64 {
+        self.updated_ms
+    }
+    pub fn client_order_id(&self) -> Option<&str> {
+        (!self.cid.is_empty()).then_some(self.cid.as_str())
+    }
+}
+
+/// One trade: `(id, price, qty, maker_order_id, taker_order_id, maker_user_id, taker_user_id)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawTrade(pub u64, pub u64, pub u64, pub u64, pub u64, pub u64, pub u64);
+
+impl RawTrade {
+    pub fn maker_user_id(&self) -> u64 {
+        self.5
+    }
+    pub fn taker_user_id(&self) -> u64 {
+        self.6
+    }
+}
+
+/// A level after the command: `(side (0 bids, 1 asks), price ticks, total lots)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawLevel(pub u8, pub u64, pub u64);
+
+/// Everything one accepted command did to a market.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The command's sequence: new when `book_changed`, else the market's current one.
+    pub seq: u64,
+    pub book_changed: bool,
+    pub ts: u64,
+    /// Every order the command changed; for a placement the incoming order comes first.
+    pub orders: Vec<RawOrder>,
+    pub trades: Vec<RawTrade>,
+    pub levels: Vec<RawLevel>,
+}
 
 /// Size of a packed order record.
 pub const RECORD_LEN: usize = 47;

@@ -25,10 +25,10 @@ use common::Symbol;
 use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc};
 
+use crate::config::Markets;
 use crate::engine::keys::MarketKeys;
 use crate::engine::{wire, Event};
-use crate::markets::Markets;
-use crate::redis_pubsub::PubSubSource;
+use crate::redis::PubSubSource;
 
 /// Messages a public connection may fall behind by before it is resynced.
 const PUBLIC_BUFFER: usize = 4096;

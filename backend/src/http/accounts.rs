@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ApiError;
+use super::extract::AuthUser;
 use super::json::ApiJson;
-use super::AppState;
-use crate::auth::AuthUser;
+use super::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -7,6 +7,7 @@ use axum::Json;
 use common::ErrorBody;
 
 use crate::auth::AuthError;
+use crate::config::BODY_LIMIT;
 use crate::engine::EngineError;
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +90,7 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("the body is over the limit of {} bytes", super::json::BODY_LIMIT),
+                format!("the body is over the limit of {BODY_LIMIT} bytes"),
             ),
             ApiError::TooManyRequests { retry_after_secs } => {
                 let body =

@@ -9,9 +9,6 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// Request bodies are at most this large (16 KiB).
-pub const BODY_LIMIT: usize = 16 * 1024;
-
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {

@@ -10,9 +10,8 @@ use common::{BookSnapshot, Market, Trade};
 use serde_json::json;
 
 use super::error::ApiError;
-use super::orders::listed_symbol;
 use super::query::QueryMap;
-use super::AppState;
+use super::state::AppState;
 use crate::metrics::METRICS;
 
 pub fn router() -> Router<AppState> {
@@ -40,7 +39,7 @@ pub async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
     (status = 422, description = "validation_error", body = common::ErrorBody),
 ))]
 pub async fn book(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Response, ApiError> {
-    let symbol = listed_symbol(&state, &text)?;
+    let symbol = state.listed_symbol(&text)?;
     let depth = q.bounded("depth", 10, 1000)?;
     // A snapshot taken at the market's current sequence is still exact: serve it without the script.
     let epoch = state.feed.epoch();
@@ -72,7 +71,7 @@ pub async fn trades(
     Path(text): Path<String>,
     q: QueryMap,
 ) -> Result<Json<Vec<Trade>>, ApiError> {
-    let symbol = listed_symbol(&state, &text)?;
+    let symbol = state.listed_symbol(&text)?;
     let limit = q.bounded("limit", 50, 1000)?;
     Ok(Json(state.engine.recent_trades(&symbol, limit).await?))
 }

@@ -7,7 +7,8 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, market_data, orders, AppState};
+use super::state::AppState;
+use super::{accounts, market_data, orders};
 
 #[derive(OpenApi)]
 #[openapi(

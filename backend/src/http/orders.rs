@@ -8,10 +8,10 @@ use common::{CancelAll, ClientOrderId, Dec, NewOrder, Order, OrderType, Side, Sy
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::query::QueryMap;
-use super::AppState;
-use crate::auth::AuthUser;
+use super::state::AppState;
 use crate::engine::{EngineError, StatusFilter};
 use crate::metrics::METRICS;
 
@@ -20,13 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/", get(list).post(create).delete(cancel_all))
         .route("/api/v1/orders", get(list).post(create).delete(cancel_all))
         .route("/api/v1/orders/{order_id}", get(one).delete(cancel))
-}
-
-/// A listed market, from a symbol in any accepted form; anything else is 404 `unknown_symbol`.
-pub fn listed_symbol(state: &AppState, text: &str) -> Result<Symbol, ApiError> {
-    let unknown = || ApiError::NotFound { code: "unknown_symbol", detail: "unknown symbol".into() };
-    let symbol = Symbol::parse(text).map_err(|_| unknown())?;
-    state.engine.markets().get(&symbol).map(|_| symbol).ok_or_else(unknown)
 }
 
 fn invalid(code: &'static str, detail: impl Into<String>) -> ApiError {
@@ -62,7 +55,7 @@ fn choice<T: serde::de::DeserializeOwned>(
 /// Unknown fields (a `user_id`, say) are ignored.
 fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, ApiError> {
     let symbol = match body.get("symbol") {
-        Some(Value::String(s)) => listed_symbol(state, s)?,
+        Some(Value::String(s)) => state.listed_symbol(s)?,
         Some(_) => return Err(invalid("validation_error", "symbol must be a string like BTC/USD")),
         None => return Err(invalid("validation_error", "symbol is required")),
     };
@@ -167,7 +160,7 @@ pub async fn cancel(
 
 /// `?symbol=` of the collection routes: absent, or a listed market.
 fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiError> {
-    q.0.get("symbol").filter(|s| !s.is_empty()).map(|s| listed_symbol(state, s)).transpose()
+    q.0.get("symbol").filter(|s| !s.is_empty()).map(|s| state.listed_symbol(s)).transpose()
 }
 
 /// The caller's orders, newest first.

@@ -20,21 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-/// Limits on the connections the server holds.
-#[derive(Clone, Debug)]
-pub struct HttpLimits {
-    /// Open HTTP connections at most.
-    pub max_connections: usize,
-    /// How long a client may take to send a request's headers (an idle keep-alive connection is closed
-    /// after as long).
-    pub header_read_timeout: Duration,
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        HttpLimits { max_connections: 25_000, header_read_timeout: Duration::from_secs(30) }
-    }
-}
+use crate::config::HttpLimits;
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits (up to 10 s) for the requests
 /// in flight.

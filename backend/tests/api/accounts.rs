@@ -4,134 +4,104 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn register_creates_an_account_and_login_returns_a_bearer_token() {
-    let app = spawn_app().await;
-    let creds = json!({"username": "alice", "password": "correct horse"});
-    let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
-    assert_eq!(status, 201);
-    assert_eq!(body, json!({"user_id": 1, "username": "alice"}));
-
-    let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(body["token_type"], "bearer");
-    assert_eq!(body["expires_in"], 3600);
-    assert!(body["access_token"].as_str().unwrap().len() >= 32, "at least 128 random bits");
-}
-
-#[tokio::test]
-async fn a_taken_username_is_a_conflict() {
-    let app = spawn_app().await;
-    let creds = json!({"username": "alice", "password": "correct horse"});
-    app.post_json("/api/v1/auth/register", None, &creds).await;
-    let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
-    assert_eq!(status, 409);
-    assert_error(&body, "username_taken");
-}
-
-#[tokio::test]
-async fn bad_usernames_and_passwords_are_refused() {
-    let app = spawn_app().await;
-    for creds in [
-        json!({"username": "al", "password": "correct horse"}),
-        json!({"username": "a b c", "password": "correct horse"}),
-        json!({"username": "x".repeat(33), "password": "correct horse"}),
-        json!({"username": "alice", "password": "short"}),
-        json!({"username": "alice", "password": "p".repeat(129)}),
-        json!({"username": "alice"}),
-        json!({"username": 5, "password": "correct horse"}),
-    ] {
+on_every_deployment! {
+    async fn register_creates_an_account_and_login_returns_a_bearer_token(d) {
+        let app = spawn_app(d).await;
+        let creds = json!({"username": "alice", "password": "correct horse"});
         let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
-        assert_eq!(status, 422, "{creds}");
-        assert_error(&body, "validation_error");
-    }
-}
+        assert_eq!(status, 201);
+        assert_eq!(body, json!({"user_id": 1, "username": "alice"}));
 
-#[tokio::test]
-async fn wrong_credentials_are_unauthorized() {
-    let app = spawn_app().await;
-    app.user("alice").await;
-    for creds in [
-        json!({"username": "alice", "password": "wrong password"}),
-        json!({"username": "nobody", "password": "password-of-nobody"}),
-    ] {
         let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds).await).await;
-        assert_eq!(status, 401);
-        assert_error(&body, "unauthorized");
+        assert_eq!(status, 200);
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(body["expires_in"], 3600);
+        assert!(body["access_token"].as_str().unwrap().len() >= 32, "at least 128 random bits");
     }
-}
 
-#[tokio::test]
-async fn private_endpoints_need_a_valid_token() {
-    let app = spawn_app().await;
-    for token in [None, Some("not-a-token")] {
-        let (status, body) = status_json(app.get("/api/v1/orders/", token).await).await;
-        assert_eq!(status, 401);
-        assert_error(&body, "unauthorized");
+    async fn a_taken_username_is_a_conflict(d) {
+        let app = spawn_app(d).await;
+        let creds = json!({"username": "alice", "password": "correct horse"});
+        app.post_json("/api/v1/auth/register", None, &creds).await;
+        let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
+        assert_eq!(status, 409);
+        assert_error(&body, "username_taken");
     }
-    let r = app.client.get(app.url("/api/v1/orders/")).header("Authorization", "Basic abc").send().await.unwrap();
-    assert_eq!(r.status(), 401);
-}
 
-#[tokio::test]
-async fn logout_stops_the_token_at_once() {
-    let app = spawn_app().await;
-    let token = app.user("alice").await;
-    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
-    let r = app.client.post(app.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), 204);
-    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
-}
-
-#[tokio::test]
-async fn a_logout_on_one_instance_stops_the_token_on_every_instance() {
-    let a = spawn_app().await;
-    let b = a.peer().await;
-    let token = a.user("alice").await;
-    // Give b's session cache time to subscribe to revocations, then let it cache the session.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    for _ in 0..3 {
-        assert_eq!(b.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+    async fn bad_usernames_and_passwords_are_refused(d) {
+        let app = spawn_app(d).await;
+        for creds in [
+            json!({"username": "al", "password": "correct horse"}),
+            json!({"username": "a b c", "password": "correct horse"}),
+            json!({"username": "x".repeat(33), "password": "correct horse"}),
+            json!({"username": "alice", "password": "short"}),
+            json!({"username": "alice", "password": "p".repeat(129)}),
+            json!({"username": "alice"}),
+            json!({"username": 5, "password": "correct horse"}),
+        ] {
+            let (status, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
+            assert_eq!(status, 422, "{creds}");
+            assert_error(&body, "validation_error");
+        }
     }
-    let r = a.client.post(a.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), 204);
-    // b learns of it through Redis within moments, far sooner than its cache would expire (10 s).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    while b.get("/api/v1/orders/", Some(&token)).await.status() != 401 {
-        assert!(std::time::Instant::now() < deadline, "the other instance still accepts a revoked token");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+
+    async fn wrong_credentials_are_unauthorized(d) {
+        let app = spawn_app(d).await;
+        app.user("alice").await;
+        for creds in [
+            json!({"username": "alice", "password": "wrong password"}),
+            json!({"username": "nobody", "password": "password-of-nobody"}),
+        ] {
+            let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds).await).await;
+            assert_eq!(status, 401);
+            assert_error(&body, "unauthorized");
+        }
     }
-}
 
-#[tokio::test]
-async fn a_token_expires_after_its_lifetime() {
-    let app = spawn_app_with(|c| c.token_ttl_secs = 1).await;
-    let token = app.user("alice").await;
-    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
-}
+    async fn private_endpoints_need_a_valid_token(d) {
+        let app = spawn_app(d).await;
+        for token in [None, Some("not-a-token")] {
+            let (status, body) = status_json(app.get("/api/v1/orders/", token).await).await;
+            assert_eq!(status, 401);
+            assert_error(&body, "unauthorized");
+        }
+        let r = app.client.get(app.url("/api/v1/orders/")).header("Authorization", "Basic abc").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
 
-#[tokio::test]
-async fn accounts_stored_in_the_earlier_layout_still_log_in() {
-    // That layout only ever existed on a single server.
-    let redis = backend::redis_process::RedisProcess::start_scratch(&[]).unwrap();
-    let app = spawn_app_on(&redis.url(), |_| {}).await;
-    // Before accounts became one hash: user:name:<name> held the id, user:<id> the password hash.
-    let mut conn = app.redis_nodes().await.remove(0);
-    let hash = backend::auth::hash_password("an old password");
-    let _: () = redis::cmd("SET").arg("user:name:veteran").arg(7).query_async(&mut conn).await.unwrap();
-    let _: () = redis::cmd("HSET").arg("user:7").arg("password").arg(hash).query_async(&mut conn).await.unwrap();
-    let creds = |pw: &str| serde_json::json!({"username": "veteran", "password": pw});
-    let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds("an old password")).await).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["access_token"].as_str().unwrap();
-    let (status, me) = status_json(app.get("/api/v1/orders/", Some(token)).await).await;
-    assert_eq!((status, me), (200, serde_json::json!([])));
-    let (status, body) = status_json(app.post_json("/api/v1/auth/login", None, &creds("a wrong password")).await).await;
-    assert_eq!(status, 401);
-    assert_error(&body, "unauthorized");
-    // The name stays taken.
-    let r = app.post_json("/api/v1/auth/register", None, &creds("another password")).await;
-    assert_eq!(r.status(), 409);
+    async fn logout_stops_the_token_at_once(d) {
+        let app = spawn_app(d).await;
+        let token = app.user("alice").await;
+        assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+        let r = app.client.post(app.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
+    }
+
+    async fn a_logout_on_one_instance_stops_the_token_on_every_instance(d) {
+        let a = spawn_app(d).await;
+        let b = a.peer().await;
+        let token = a.user("alice").await;
+        // Give b's session cache time to subscribe to revocations, then let it cache the session.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for _ in 0..3 {
+            assert_eq!(b.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+        }
+        let r = a.client.post(a.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        // b learns of it through Redis within moments, far sooner than its cache would expire (10 s).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while b.get("/api/v1/orders/", Some(&token)).await.status() != 401 {
+            assert!(std::time::Instant::now() < deadline, "the other instance still accepts a revoked token");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn a_token_expires_after_its_lifetime(d) {
+        let app = spawn_app_with(d, |c| c.token_ttl_secs = 1).await;
+        let token = app.user("alice").await;
+        assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
+    }
 }

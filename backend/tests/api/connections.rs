@@ -14,7 +14,7 @@ fn address(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_cut_off_at_the_header_read_timeout() {
-    let app = spawn_app_with(|c| c.http.header_read_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(Deployment::Single, |c| c.http.header_read_timeout = Duration::from_secs(1)).await;
     let mut slow = TcpStream::connect(address(&app)).await.unwrap();
     let started = Instant::now();
     slow.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
@@ -39,7 +39,7 @@ async fn a_client_trickling_its_headers_is_cut_off_at_the_header_read_timeout() 
 
 #[tokio::test]
 async fn connections_over_the_cap_are_closed_and_the_rest_served() {
-    let app = spawn_app_with(|c| c.http.max_connections = 3).await;
+    let app = spawn_app_with(Deployment::Single, |c| c.http.max_connections = 3).await;
     let mut held = Vec::new();
     for _ in 0..3 {
         held.push(TcpStream::connect(address(&app)).await.unwrap());

@@ -147,7 +147,7 @@ fn same_decimal(asked: &Value, got: &Value) -> bool {
 fn fuzzed_order_bodies_get_an_exact_order_or_a_contract_error() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (app, token) = rt.block_on(async {
-        let app = spawn_app_with(|c| c.engine.max_open_orders_per_user = 100_000).await;
+        let app = spawn_app_with(Deployment::Single, |c| c.engine.max_open_orders_per_user = 100_000).await;
         let token = app.user("fuzzer").await;
         (app, token)
     });

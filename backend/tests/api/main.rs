@@ -1,19 +1,11 @@
-//! The API's integration tests (REST and WebSocket): the whole app on port 0, each test with its own
-//! `redis-server`.
+//! The contract's tests, REST and WebSocket: the whole app on port 0 over a Redis of its own, each test
+//! on one server and on a Redis Cluster (`on_every_deployment!`).
 
 mod accounts;
-mod backend_crash;
 mod bad_input;
 mod connections;
-mod durability;
-mod failover;
 mod fuzz;
 mod helpers;
 mod market_data;
 mod orders;
-mod redis_memory;
-mod scale_out;
-mod secrets;
-mod slow_clients;
-mod tls;
 mod ws;

@@ -4,79 +4,48 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn markets_list_btc_and_eth_with_their_grids() {
-    let app = spawn_app().await;
-    let (status, markets) = status_json(app.get("/api/v1/markets", None).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(markets[0]["symbol"], "BTC/USD");
-    // Exact decimals, no exponent: compare the JSON text.
-    assert_eq!(markets[0]["tick_size"].to_string(), "0.01");
-    assert_eq!(markets[0]["lot_size"].to_string(), "0.00000001");
-    assert_eq!(markets[0]["max_price"].to_string(), "10000000.0");
-    assert_eq!(markets[1]["symbol"], "ETH/USD");
-}
-
-#[tokio::test]
-async fn book_and_trades_refuse_unknown_symbols_and_bad_bounds() {
-    let app = spawn_app().await;
-    for path in ["/api/v1/orders/book/DOGE-USD", "/api/v1/orders/trades/XYZ%2FUSD", "/api/v1/orders/book/%7D%7B"] {
-        let (status, body) = status_json(app.get(path, None).await).await;
-        assert_eq!(status, 404, "{path}");
-        assert_error(&body, "unknown_symbol");
+on_every_deployment! {
+    async fn markets_list_btc_and_eth_with_their_grids(d) {
+        let app = spawn_app(d).await;
+        let (status, markets) = status_json(app.get("/api/v1/markets", None).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(markets[0]["symbol"], "BTC/USD");
+        // Exact decimals, no exponent: compare the JSON text.
+        assert_eq!(markets[0]["tick_size"].to_string(), "0.01");
+        assert_eq!(markets[0]["lot_size"].to_string(), "0.00000001");
+        assert_eq!(markets[0]["max_price"].to_string(), "10000000.0");
+        assert_eq!(markets[1]["symbol"], "ETH/USD");
     }
-    for path in [
-        "/api/v1/orders/book/BTC-USD?depth=0",
-        "/api/v1/orders/book/BTC-USD?depth=1001",
-        "/api/v1/orders/trades/BTC-USD?limit=abc",
-    ] {
-        let (status, body) = status_json(app.get(path, None).await).await;
-        assert_eq!(status, 422, "{path}");
-        assert_error(&body, "validation_error");
-    }
-}
 
-#[tokio::test]
-async fn health_is_healthy_while_redis_answers() {
-    let app = spawn_app().await;
-    let (status, body) = status_json(app.get("/api/v1/health", None).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(body, json!({"status": "healthy", "redis": "connected"}));
-}
-
-#[tokio::test]
-async fn while_redis_is_down_requests_fail_fast_with_503_and_recover_on_their_own() {
-    let mut app = spawn_app().await;
-    let alice = app.user("alice").await;
-    app.redis().kill();
-    let started = std::time::Instant::now();
-    let (status, body) = status_json(app.get("/api/v1/health", None).await).await;
-    assert_eq!(status, 503);
-    assert_eq!(body, json!({"status": "unhealthy", "redis": "disconnected"}));
-    let (status, body) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
-    assert_eq!(status, 503);
-    assert_error(&body, "unavailable");
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "fails fast: {:?}", started.elapsed());
-
-    app.redis().restart().unwrap();
-    let mut healthy = false;
-    for _ in 0..50 {
-        if app.get("/api/v1/health", None).await.status() == 200 {
-            healthy = true;
-            break;
+    async fn book_and_trades_refuse_unknown_symbols_and_bad_bounds(d) {
+        let app = spawn_app(d).await;
+        for path in ["/api/v1/orders/book/DOGE-USD", "/api/v1/orders/trades/XYZ%2FUSD", "/api/v1/orders/book/%7D%7B"] {
+            let (status, body) = status_json(app.get(path, None).await).await;
+            assert_eq!(status, 404, "{path}");
+            assert_error(&body, "unknown_symbol");
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for path in [
+            "/api/v1/orders/book/BTC-USD?depth=0",
+            "/api/v1/orders/book/BTC-USD?depth=1001",
+            "/api/v1/orders/trades/BTC-USD?limit=abc",
+        ] {
+            let (status, body) = status_json(app.get(path, None).await).await;
+            assert_eq!(status, 422, "{path}");
+            assert_error(&body, "validation_error");
+        }
     }
-    assert!(healthy, "the service came back without a restart");
-    // The scratch Redis lost everything, sessions included: a new account trades again.
-    drop(alice);
-    let bob = app.user("bob").await;
-    assert_eq!(app.limit(&bob, "buy", "1", "100").await.status(), 201);
+
+    async fn health_is_healthy_while_redis_answers(d) {
+        let app = spawn_app(d).await;
+        let (status, body) = status_json(app.get("/api/v1/health", None).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, json!({"status": "healthy", "redis": "connected"}));
+    }
 }
 
 #[tokio::test]
 async fn the_openapi_document_covers_every_endpoint_of_the_contract() {
-    let app = spawn_app().await;
+    let app = spawn_app(Deployment::Single).await;
     let (status, doc) = status_json(app.get("/api/v1/openapi.json", None).await).await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));

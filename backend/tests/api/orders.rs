@@ -4,216 +4,208 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn a_resting_limit_order_is_created_and_shows_in_the_book() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let (status, order) = status_json(app.limit(&alice, "buy", "1.5", "50000").await).await;
-    assert_eq!(status, 201, "{order}");
-    assert_eq!(order["status"], "open");
-    assert_eq!(order["symbol"], "BTC/USD");
-    assert_eq!(order["price"], json!(50000.0));
-    assert_eq!(order["quantity"], json!(1.5));
-    assert_eq!(order["filled_quantity"], json!(0.0));
-    assert_eq!(order["remaining_quantity"], json!(1.5));
-    assert_eq!(order["average_price"], Value::Null);
-    assert_eq!(order["trades"], json!([]));
-    assert!(order["created_at"].as_str().unwrap().ends_with('Z'));
+on_every_deployment! {
+    async fn a_resting_limit_order_is_created_and_shows_in_the_book(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let (status, order) = status_json(app.limit(&alice, "buy", "1.5", "50000").await).await;
+        assert_eq!(status, 201, "{order}");
+        assert_eq!(order["status"], "open");
+        assert_eq!(order["symbol"], "BTC/USD");
+        assert_eq!(order["price"], json!(50000.0));
+        assert_eq!(order["quantity"], json!(1.5));
+        assert_eq!(order["filled_quantity"], json!(0.0));
+        assert_eq!(order["remaining_quantity"], json!(1.5));
+        assert_eq!(order["average_price"], Value::Null);
+        assert_eq!(order["trades"], json!([]));
+        assert!(order["created_at"].as_str().unwrap().ends_with('Z'));
 
-    let (status, book) = status_json(app.get("/api/v1/orders/book/BTC%2FUSD?depth=5", None).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(book["bids"], json!([{"price": 50000.0, "quantity": 1.5, "order_count": 1}]));
-    assert_eq!(book["sequence"], 1);
-}
-
-#[tokio::test]
-async fn a_crossing_order_trades_at_the_makers_price_and_both_sides_see_it() {
-    let app = spawn_app().await;
-    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    let (_, maker) = status_json(app.limit(&alice, "sell", "1", "49990.5").await).await;
-    let (status, taker) = status_json(app.limit(&bob, "buy", "0.4", "50000").await).await;
-    assert_eq!(status, 201);
-    assert_eq!(taker["status"], "filled");
-    assert_eq!(taker["average_price"], json!(49990.5));
-    let trade = &taker["trades"][0];
-    assert_eq!(trade["price"], json!(49990.5));
-    assert_eq!(trade["quantity"], json!(0.4));
-    assert_eq!(trade["maker_order_id"], maker["id"]);
-    assert_eq!(trade["taker_side"], "buy");
-
-    let (_, mine) = status_json(app.get(&format!("/api/v1/orders/{}", maker["id"]), Some(&alice)).await).await;
-    assert_eq!(mine["status"], "partially_filled");
-    assert_eq!(mine["remaining_quantity"], json!(0.6));
-    let (_, trades) = status_json(app.get("/api/v1/orders/trades/BTC-USD?limit=5", None).await).await;
-    assert_eq!(trades.as_array().unwrap().len(), 1);
-    assert_eq!(trades[0]["taker_order_id"], taker["id"]);
-}
-
-#[tokio::test]
-async fn another_users_order_is_not_found() {
-    let app = spawn_app().await;
-    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    let (_, order) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
-    let path = format!("/api/v1/orders/{}", order["id"]);
-    for r in [app.get(&path, Some(&bob)).await, app.delete(&path, Some(&bob)).await] {
-        let (status, body) = status_json(r).await;
-        assert_eq!(status, 404);
-        assert_error(&body, "not_found");
+        let (status, book) = status_json(app.get("/api/v1/orders/book/BTC%2FUSD?depth=5", None).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(book["bids"], json!([{"price": 50000.0, "quantity": 1.5, "order_count": 1}]));
+        assert_eq!(book["sequence"], 1);
     }
-    let (_, list) = status_json(app.get("/api/v1/orders/", Some(&bob)).await).await;
-    assert_eq!(list, json!([]));
-}
 
-#[tokio::test]
-async fn cancel_returns_the_cancelled_order_and_a_second_cancel_conflicts() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let (_, order) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
-    let path = format!("/api/v1/orders/{}", order["id"]);
-    let (status, cancelled) = status_json(app.delete(&path, Some(&alice)).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(cancelled["status"], "cancelled");
-    assert_eq!(cancelled["remaining_quantity"], json!(1.0));
-    let (status, body) = status_json(app.delete(&path, Some(&alice)).await).await;
-    assert_eq!(status, 409);
-    assert_error(&body, "order_not_open");
-    let (status, _) = status_json(app.delete("/api/v1/orders/999999", Some(&alice)).await).await;
-    assert_eq!(status, 404);
-}
+    async fn a_crossing_order_trades_at_the_makers_price_and_both_sides_see_it(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let (_, maker) = status_json(app.limit(&alice, "sell", "1", "49990.5").await).await;
+        let (status, taker) = status_json(app.limit(&bob, "buy", "0.4", "50000").await).await;
+        assert_eq!(status, 201);
+        assert_eq!(taker["status"], "filled");
+        assert_eq!(taker["average_price"], json!(49990.5));
+        let trade = &taker["trades"][0];
+        assert_eq!(trade["price"], json!(49990.5));
+        assert_eq!(trade["quantity"], json!(0.4));
+        assert_eq!(trade["maker_order_id"], maker["id"]);
+        assert_eq!(trade["taker_side"], "buy");
 
-#[tokio::test]
-async fn cancel_all_cancels_the_callers_open_orders_only() {
-    let app = spawn_app().await;
-    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    let (_, a1) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
-    let (_, a2) = status_json(app.limit(&alice, "sell", "1", "200").await).await;
-    app.limit(&bob, "buy", "1", "99").await;
-    let (status, body) = status_json(app.delete("/api/v1/orders/?symbol=BTC-USD", Some(&alice)).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(body, json!({"cancelled": [a1["id"], a2["id"]]}));
-    let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
-    assert_eq!(book["bids"][0]["price"], json!(99.0));
-    let (_, body) = status_json(app.delete("/api/v1/orders", Some(&alice)).await).await;
-    assert_eq!(body, json!({"cancelled": []}));
-}
-
-#[tokio::test]
-async fn listing_filters_by_status_symbol_and_limit_newest_first() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let (_, a) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
-    let (_, b) = status_json(app.limit(&alice, "buy", "1", "101").await).await;
-    app.delete(&format!("/api/v1/orders/{}", a["id"]), Some(&alice)).await;
-    let ids = |v: Value| v.as_array().unwrap().iter().map(|o| o["id"].clone()).collect::<Vec<_>>();
-    let (_, all) = status_json(app.get("/api/v1/orders/", Some(&alice)).await).await;
-    assert_eq!(ids(all), vec![b["id"].clone(), a["id"].clone()]);
-    let (_, open) = status_json(app.get("/api/v1/orders?status=open", Some(&alice)).await).await;
-    assert_eq!(ids(open), vec![b["id"].clone()]);
-    let (_, closed) = status_json(app.get("/api/v1/orders/?status=closed&symbol=BTC%2FUSD", Some(&alice)).await).await;
-    assert_eq!(ids(closed), vec![a["id"].clone()]);
-    let (_, one) = status_json(app.get("/api/v1/orders/?limit=1", Some(&alice)).await).await;
-    assert_eq!(ids(one), vec![b["id"].clone()]);
-    let (_, eth) = status_json(app.get("/api/v1/orders/?symbol=ETH-USD", Some(&alice)).await).await;
-    assert_eq!(eth, json!([]));
-    for bad in ["?status=done", "?limit=0", "?limit=1001", "?limit=x"] {
-        let (status, body) = status_json(app.get(&format!("/api/v1/orders/{bad}"), Some(&alice)).await).await;
-        assert_eq!(status, 422, "{bad}");
-        assert_error(&body, "validation_error");
+        let (_, mine) = status_json(app.get(&format!("/api/v1/orders/{}", maker["id"]), Some(&alice)).await).await;
+        assert_eq!(mine["status"], "partially_filled");
+        assert_eq!(mine["remaining_quantity"], json!(0.6));
+        let (_, trades) = status_json(app.get("/api/v1/orders/trades/BTC-USD?limit=5", None).await).await;
+        assert_eq!(trades.as_array().unwrap().len(), 1);
+        assert_eq!(trades[0]["taker_order_id"], taker["id"]);
     }
-    let (status, body) = status_json(app.get("/api/v1/orders/?symbol=DOGE-USD", Some(&alice)).await).await;
-    assert_eq!(status, 404);
-    assert_error(&body, "unknown_symbol");
-}
 
-#[tokio::test]
-async fn a_repeated_client_order_id_returns_the_first_order_with_200() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "client_order_id": "my-42"});
-    let (status, first) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
-    assert_eq!(status, 201);
-    assert_eq!(first["client_order_id"], "my-42");
-    let (status, again) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(again["id"], first["id"]);
-}
-
-#[tokio::test]
-async fn the_identity_comes_from_the_token_not_the_body() {
-    let app = spawn_app().await;
-    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    let body =
-        json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "user_id": 1});
-    let (status, order) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &body).await).await;
-    assert_eq!(status, 201);
-    assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"]), Some(&alice)).await.status(), 404);
-    assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"]), Some(&bob)).await.status(), 200);
-}
-
-#[tokio::test]
-async fn a_post_only_order_that_would_cross_conflicts() {
-    let app = spawn_app().await;
-    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    app.limit(&alice, "sell", "1", "100").await;
-    let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "post_only": true});
-    let (status, err) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &body).await).await;
-    assert_eq!(status, 409);
-    assert_error(&err, "post_only_would_cross");
-}
-
-#[tokio::test]
-async fn invalid_orders_get_their_own_error_codes() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let order = |patch: Value| {
-        let mut o = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "1", "price": "100"});
-        for (k, v) in patch.as_object().unwrap() {
-            if v.is_null() {
-                o.as_object_mut().unwrap().remove(k);
-            } else {
-                o[k] = v.clone();
-            }
+    async fn another_users_order_is_not_found(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let (_, order) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
+        let path = format!("/api/v1/orders/{}", order["id"]);
+        for r in [app.get(&path, Some(&bob)).await, app.delete(&path, Some(&bob)).await] {
+            let (status, body) = status_json(r).await;
+            assert_eq!(status, 404);
+            assert_error(&body, "not_found");
         }
-        o
-    };
-    for (patch, status, code) in [
-        (json!({"quantity": "0"}), 422, "invalid_quantity"),
-        (json!({"quantity": -1}), 422, "invalid_quantity"),
-        (json!({"quantity": "NaN"}), 422, "invalid_quantity"),
-        (json!({"quantity": "Infinity"}), 422, "invalid_quantity"),
-        (json!({"quantity": "1e3"}), 422, "invalid_quantity"),
-        (json!({"quantity": " 1"}), 422, "invalid_quantity"),
-        (json!({"quantity": "0x10"}), 422, "invalid_quantity"),
-        (json!({"quantity": "0.000000001"}), 422, "invalid_quantity"),
-        (json!({"quantity": "0.000010001"}), 422, "quantity_not_on_lot"),
-        (json!({"quantity": true}), 422, "invalid_quantity"),
-        (json!({"quantity": null}), 422, "invalid_quantity"),
-        (json!({"price": "100.001"}), 422, "price_not_on_tick"),
-        (json!({"price": 0}), 422, "invalid_price"),
-        (json!({"price": "10000000.01"}), 422, "invalid_price"),
-        (json!({"price": null}), 422, "invalid_price"),
-        (json!({"order_type": "market"}), 422, "invalid_price"),
-        (json!({"side": "up"}), 422, "validation_error"),
-        (json!({"order_type": "stop"}), 422, "validation_error"),
-        (json!({"time_in_force": "day"}), 422, "validation_error"),
-        (json!({"post_only": "yes"}), 422, "validation_error"),
-        (json!({"client_order_id": "has space"}), 422, "validation_error"),
-        (json!({"client_order_id": "x".repeat(65)}), 422, "validation_error"),
-        (json!({"symbol": "DOGE/USD"}), 404, "unknown_symbol"),
-        (json!({"symbol": "}{"}), 404, "unknown_symbol"),
-        (json!({"symbol": 7}), 422, "validation_error"),
-    ] {
-        let body = order(patch.clone());
-        let (got, err) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
-        assert_eq!((got, err["code"].as_str().unwrap_or("")), (status, code), "{patch}: {err}");
+        let (_, list) = status_json(app.get("/api/v1/orders/", Some(&bob)).await).await;
+        assert_eq!(list, json!([]));
     }
-    let (_, book) = status_json(app.get("/api/v1/orders/book/BTC%2FUSD", None).await).await;
-    assert_eq!(book["sequence"], 0, "nothing reached the book");
+
+    async fn cancel_returns_the_cancelled_order_and_a_second_cancel_conflicts(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let (_, order) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
+        let path = format!("/api/v1/orders/{}", order["id"]);
+        let (status, cancelled) = status_json(app.delete(&path, Some(&alice)).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(cancelled["status"], "cancelled");
+        assert_eq!(cancelled["remaining_quantity"], json!(1.0));
+        let (status, body) = status_json(app.delete(&path, Some(&alice)).await).await;
+        assert_eq!(status, 409);
+        assert_error(&body, "order_not_open");
+        let (status, _) = status_json(app.delete("/api/v1/orders/999999", Some(&alice)).await).await;
+        assert_eq!(status, 404);
+    }
+
+    async fn cancel_all_cancels_the_callers_open_orders_only(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let (_, a1) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
+        let (_, a2) = status_json(app.limit(&alice, "sell", "1", "200").await).await;
+        app.limit(&bob, "buy", "1", "99").await;
+        let (status, body) = status_json(app.delete("/api/v1/orders/?symbol=BTC-USD", Some(&alice)).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, json!({"cancelled": [a1["id"], a2["id"]]}));
+        let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
+        assert_eq!(book["bids"][0]["price"], json!(99.0));
+        let (_, body) = status_json(app.delete("/api/v1/orders", Some(&alice)).await).await;
+        assert_eq!(body, json!({"cancelled": []}));
+    }
+
+    async fn listing_filters_by_status_symbol_and_limit_newest_first(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let (_, a) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
+        let (_, b) = status_json(app.limit(&alice, "buy", "1", "101").await).await;
+        app.delete(&format!("/api/v1/orders/{}", a["id"]), Some(&alice)).await;
+        let ids = |v: Value| v.as_array().unwrap().iter().map(|o| o["id"].clone()).collect::<Vec<_>>();
+        let (_, all) = status_json(app.get("/api/v1/orders/", Some(&alice)).await).await;
+        assert_eq!(ids(all), vec![b["id"].clone(), a["id"].clone()]);
+        let (_, open) = status_json(app.get("/api/v1/orders?status=open", Some(&alice)).await).await;
+        assert_eq!(ids(open), vec![b["id"].clone()]);
+        let (_, closed) = status_json(app.get("/api/v1/orders/?status=closed&symbol=BTC%2FUSD", Some(&alice)).await).await;
+        assert_eq!(ids(closed), vec![a["id"].clone()]);
+        let (_, one) = status_json(app.get("/api/v1/orders/?limit=1", Some(&alice)).await).await;
+        assert_eq!(ids(one), vec![b["id"].clone()]);
+        let (_, eth) = status_json(app.get("/api/v1/orders/?symbol=ETH-USD", Some(&alice)).await).await;
+        assert_eq!(eth, json!([]));
+        for bad in ["?status=done", "?limit=0", "?limit=1001", "?limit=x"] {
+            let (status, body) = status_json(app.get(&format!("/api/v1/orders/{bad}"), Some(&alice)).await).await;
+            assert_eq!(status, 422, "{bad}");
+            assert_error(&body, "validation_error");
+        }
+        let (status, body) = status_json(app.get("/api/v1/orders/?symbol=DOGE-USD", Some(&alice)).await).await;
+        assert_eq!(status, 404);
+        assert_error(&body, "unknown_symbol");
+    }
+
+    async fn a_repeated_client_order_id_returns_the_first_order_with_200(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "client_order_id": "my-42"});
+        let (status, first) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
+        assert_eq!(status, 201);
+        assert_eq!(first["client_order_id"], "my-42");
+        let (status, again) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(again["id"], first["id"]);
+    }
+
+    async fn the_identity_comes_from_the_token_not_the_body(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let body =
+            json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "user_id": 1});
+        let (status, order) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &body).await).await;
+        assert_eq!(status, 201);
+        assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"]), Some(&alice)).await.status(), 404);
+        assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"]), Some(&bob)).await.status(), 200);
+    }
+
+    async fn a_post_only_order_that_would_cross_conflicts(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        app.limit(&alice, "sell", "1", "100").await;
+        let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100, "post_only": true});
+        let (status, err) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &body).await).await;
+        assert_eq!(status, 409);
+        assert_error(&err, "post_only_would_cross");
+    }
+
+    async fn invalid_orders_get_their_own_error_codes(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let order = |patch: Value| {
+            let mut o = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "1", "price": "100"});
+            for (k, v) in patch.as_object().unwrap() {
+                if v.is_null() {
+                    o.as_object_mut().unwrap().remove(k);
+                } else {
+                    o[k] = v.clone();
+                }
+            }
+            o
+        };
+        for (patch, status, code) in [
+            (json!({"quantity": "0"}), 422, "invalid_quantity"),
+            (json!({"quantity": -1}), 422, "invalid_quantity"),
+            (json!({"quantity": "NaN"}), 422, "invalid_quantity"),
+            (json!({"quantity": "Infinity"}), 422, "invalid_quantity"),
+            (json!({"quantity": "1e3"}), 422, "invalid_quantity"),
+            (json!({"quantity": " 1"}), 422, "invalid_quantity"),
+            (json!({"quantity": "0x10"}), 422, "invalid_quantity"),
+            (json!({"quantity": "0.000000001"}), 422, "invalid_quantity"),
+            (json!({"quantity": "0.000010001"}), 422, "quantity_not_on_lot"),
+            (json!({"quantity": true}), 422, "invalid_quantity"),
+            (json!({"quantity": null}), 422, "invalid_quantity"),
+            (json!({"price": "100.001"}), 422, "price_not_on_tick"),
+            (json!({"price": 0}), 422, "invalid_price"),
+            (json!({"price": "10000000.01"}), 422, "invalid_price"),
+            (json!({"price": null}), 422, "invalid_price"),
+            (json!({"order_type": "market"}), 422, "invalid_price"),
+            (json!({"side": "up"}), 422, "validation_error"),
+            (json!({"order_type": "stop"}), 422, "validation_error"),
+            (json!({"time_in_force": "day"}), 422, "validation_error"),
+            (json!({"post_only": "yes"}), 422, "validation_error"),
+            (json!({"client_order_id": "has space"}), 422, "validation_error"),
+            (json!({"client_order_id": "x".repeat(65)}), 422, "validation_error"),
+            (json!({"symbol": "DOGE/USD"}), 404, "unknown_symbol"),
+            (json!({"symbol": "}{"}), 404, "unknown_symbol"),
+            (json!({"symbol": 7}), 422, "validation_error"),
+        ] {
+            let body = order(patch.clone());
+            let (got, err) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
+            assert_eq!((got, err["code"].as_str().unwrap_or("")), (status, code), "{patch}: {err}");
+        }
+        let (_, book) = status_json(app.get("/api/v1/orders/book/BTC%2FUSD", None).await).await;
+        assert_eq!(book["sequence"], 0, "nothing reached the book");
+    }
 }
 
 #[tokio::test]
 async fn malformed_bodies_are_bad_requests_and_huge_ones_too_large() {
-    let app = spawn_app().await;
+    let app = spawn_app(Deployment::Single).await;
     let alice = app.user("alice").await;
     let post = |body: String, content_type: &'static str| {
         app.client
@@ -236,7 +228,7 @@ async fn malformed_bodies_are_bad_requests_and_huge_ones_too_large() {
 
 #[tokio::test]
 async fn a_user_over_the_rate_limit_gets_429_with_retry_after() {
-    let app = spawn_app_with(|c| c.rate_limit_orders_per_sec = 2).await;
+    let app = spawn_app_with(Deployment::Single, |c| c.rate_limit_orders_per_sec = 2).await;
     let (alice, bob) = (app.user("alice").await, app.user("bob").await);
     assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
     assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
@@ -252,7 +244,7 @@ async fn a_user_over_the_rate_limit_gets_429_with_retry_after() {
 
 #[tokio::test]
 async fn metrics_count_requests_orders_and_trades_in_the_prometheus_format() {
-    let app = spawn_app().await;
+    let app = spawn_app(Deployment::Single).await;
     let (alice, bob) = (app.user("alice").await, app.user("bob").await);
     app.limit(&alice, "sell", "1", "100").await;
     app.limit(&bob, "buy", "1", "100").await;
@@ -270,30 +262,31 @@ async fn metrics_count_requests_orders_and_trades_in_the_prometheus_format() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_orders_are_batched_without_losing_or_mixing_any() {
-    let app = std::sync::Arc::new(spawn_app().await);
-    let mut tokens = Vec::new();
-    for name in ["user1", "user2", "user3", "user4"] {
-        tokens.push(app.user(name).await);
+on_every_deployment! {
+    async fn concurrent_orders_are_batched_without_losing_or_mixing_any(d) {
+        let app = std::sync::Arc::new(spawn_app(d).await);
+        let mut tokens = Vec::new();
+        for name in ["user1", "user2", "user3", "user4"] {
+            tokens.push(app.user(name).await);
+        }
+        let mut tasks = Vec::new();
+        for i in 0..60u32 {
+            let (app, token) = (app.clone(), tokens[i as usize % 4].clone());
+            tasks.push(tokio::spawn(async move {
+                let (status, order) = status_json(app.limit(&token, "buy", "0.5", &format!("{}", 1000 + i)).await).await;
+                assert_eq!(status, 201, "{order}");
+                (order["id"].as_u64().unwrap(), order["price"].clone(), token)
+            }));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            let (id, price, token) = t.await.unwrap();
+            assert!(ids.insert(id), "order id {id} given twice");
+            let (_, mine) = status_json(app.get(&format!("/api/v1/orders/{id}"), Some(&token)).await).await;
+            assert_eq!(mine["price"], price, "each answer is its own order");
+        }
+        let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=100", None).await).await;
+        assert_eq!(book["bids"].as_array().unwrap().len(), 60);
+        assert_eq!(book["sequence"], 60, "one book change per order");
     }
-    let mut tasks = Vec::new();
-    for i in 0..60u32 {
-        let (app, token) = (app.clone(), tokens[i as usize % 4].clone());
-        tasks.push(tokio::spawn(async move {
-            let (status, order) = status_json(app.limit(&token, "buy", "0.5", &format!("{}", 1000 + i)).await).await;
-            assert_eq!(status, 201, "{order}");
-            (order["id"].as_u64().unwrap(), order["price"].clone(), token)
-        }));
-    }
-    let mut ids = std::collections::HashSet::new();
-    for t in tasks {
-        let (id, price, token) = t.await.unwrap();
-        assert!(ids.insert(id), "order id {id} given twice");
-        let (_, mine) = status_json(app.get(&format!("/api/v1/orders/{id}"), Some(&token)).await).await;
-        assert_eq!(mine["price"], price, "each answer is its own order");
-    }
-    let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=100", None).await).await;
-    assert_eq!(book["bids"].as_array().unwrap().len(), 60);
-    assert_eq!(book["sequence"], 60, "one book change per order");
 }

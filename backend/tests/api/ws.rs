@@ -2,299 +2,193 @@
 //! books under concurrent writers, resync after a lost subscription, limits.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::*;
 
-pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+on_every_deployment! {
+    async fn the_book_feed_sends_a_snapshot_then_every_change(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        app.limit(&alice, "buy", "1", "99").await;
+        let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        let snap = next(&mut ws).await.unwrap();
+        assert_eq!(snap["type"], "order_book_snapshot");
+        assert_eq!(snap["data"]["sequence"], 1);
+        assert_eq!(snap["data"]["bids"][0]["price"], json!(99.0));
 
-pub(crate) async fn connect(url: &str) -> Socket {
-    tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
-}
+        app.limit(&alice, "sell", "2", "101").await;
+        let update = next_of(&mut ws, "book_update").await;
+        assert_eq!(update["data"]["sequence"], 2);
+        assert_eq!(update["data"]["asks"], json!([[101.0, 2.0]]));
+        let order = next_of(&mut ws, "order_update").await;
+        assert_eq!(order["data"]["status"], "open");
+        assert!(order["data"].get("user_id").is_none(), "no identity on the public feed");
 
-/// The next JSON text message, or None when the socket closes or 5 s pass.
-pub(crate) async fn next(ws: &mut Socket) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-            _ => return None,
-        }
+        app.limit(&bob, "buy", "2", "101").await;
+        let update = next_of(&mut ws, "book_update").await;
+        assert_eq!(update["data"]["sequence"], 3);
+        assert_eq!(update["data"]["asks"], json!([[101.0, 0.0]]), "0 means the level is gone");
+        let trade = next_of(&mut ws, "trade").await;
+        assert_eq!(trade["data"]["price"], json!(101.0));
+        assert_eq!(trade["data"]["sequence"], 3);
     }
-}
 
-/// The next message of a given type, skipping others.
-pub(crate) async fn next_of(ws: &mut Socket, kind: &str) -> Value {
-    loop {
-        let m = next(ws).await.unwrap_or_else(|| panic!("no {kind} message"));
-        if m["type"] == kind {
-            return m;
+    async fn the_book_feed_answers_requests_and_survives_bad_messages(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        app.limit(&alice, "sell", "1", "100").await;
+        app.limit(&bob, "buy", "1", "100").await;
+        let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC%2FUSD")).await;
+        next_of(&mut ws, "order_book_snapshot").await;
+        say(&mut ws, json!({"type": "ping"})).await;
+        assert!(next_of(&mut ws, "pong").await["timestamp"].as_str().unwrap().ends_with('Z'));
+        say(&mut ws, json!({"type": "get_order_book", "depth": 1})).await;
+        assert_eq!(next_of(&mut ws, "order_book_snapshot").await["data"]["sequence"], 2);
+        say(&mut ws, json!({"type": "get_recent_trades", "limit": 5})).await;
+        let trades = next_of(&mut ws, "recent_trades").await;
+        assert_eq!(trades["data"].as_array().unwrap().len(), 1);
+        for bad in ["not json", "{\"type\": \"shout\"}", "{\"type\": \"get_order_book\", \"depth\": 0}", "[]"] {
+            ws.send(Message::Text(bad.into())).await.unwrap();
+            let err = next(&mut ws).await.unwrap();
+            assert_eq!(err["type"], "error", "{bad}");
+            assert!(err["data"]["message"].as_str().is_some());
         }
+        say(&mut ws, json!({"type": "ping"})).await;
+        next_of(&mut ws, "pong").await;
     }
-}
 
-pub(crate) async fn say(ws: &mut Socket, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
+    async fn the_private_feed_carries_only_the_callers_orders_and_fills(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
+        let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+        say(&mut ws, json!({"type": "auth", "token": alice})).await;
+        let auth = next(&mut ws).await.unwrap();
+        assert_eq!(auth, json!({"type": "authenticated", "user_id": 1}));
 
-/// The private feed of `app`, authenticated with `token` (the `authenticated` answer read).
-pub(crate) async fn private_feed(app: &TestApp, token: &str) -> Socket {
-    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut ws, json!({"type": "auth", "token": token})).await;
-    next_of(&mut ws, "authenticated").await;
-    ws
-}
+        app.limit(&carol, "buy", "1", "50").await; // somebody else's: never seen here
+        let (_, mine) = status_json(app.limit(&alice, "sell", "1", "100").await).await;
+        let update = next(&mut ws).await.unwrap();
+        assert_eq!(update["type"], "order_update");
+        assert_eq!(update["data"]["id"], mine["id"]);
+        assert_eq!(update["data"]["status"], "open");
+        assert!(update["data"].get("trades").is_none(), "the full order, without trades");
 
-#[tokio::test]
-async fn the_book_feed_sends_a_snapshot_then_every_change() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let bob = app.user("bob").await;
-    app.limit(&alice, "buy", "1", "99").await;
-    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    let snap = next(&mut ws).await.unwrap();
-    assert_eq!(snap["type"], "order_book_snapshot");
-    assert_eq!(snap["data"]["sequence"], 1);
-    assert_eq!(snap["data"]["bids"][0]["price"], json!(99.0));
-
-    app.limit(&alice, "sell", "2", "101").await;
-    let update = next_of(&mut ws, "book_update").await;
-    assert_eq!(update["data"]["sequence"], 2);
-    assert_eq!(update["data"]["asks"], json!([[101.0, 2.0]]));
-    let order = next_of(&mut ws, "order_update").await;
-    assert_eq!(order["data"]["status"], "open");
-    assert!(order["data"].get("user_id").is_none(), "no identity on the public feed");
-
-    app.limit(&bob, "buy", "2", "101").await;
-    let update = next_of(&mut ws, "book_update").await;
-    assert_eq!(update["data"]["sequence"], 3);
-    assert_eq!(update["data"]["asks"], json!([[101.0, 0.0]]), "0 means the level is gone");
-    let trade = next_of(&mut ws, "trade").await;
-    assert_eq!(trade["data"]["price"], json!(101.0));
-    assert_eq!(trade["data"]["sequence"], 3);
-}
-
-#[tokio::test]
-async fn the_book_feed_answers_requests_and_survives_bad_messages() {
-    let app = spawn_app().await;
-    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
-    app.limit(&alice, "sell", "1", "100").await;
-    app.limit(&bob, "buy", "1", "100").await;
-    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC%2FUSD")).await;
-    next_of(&mut ws, "order_book_snapshot").await;
-    say(&mut ws, json!({"type": "ping"})).await;
-    assert!(next_of(&mut ws, "pong").await["timestamp"].as_str().unwrap().ends_with('Z'));
-    say(&mut ws, json!({"type": "get_order_book", "depth": 1})).await;
-    assert_eq!(next_of(&mut ws, "order_book_snapshot").await["data"]["sequence"], 2);
-    say(&mut ws, json!({"type": "get_recent_trades", "limit": 5})).await;
-    let trades = next_of(&mut ws, "recent_trades").await;
-    assert_eq!(trades["data"].as_array().unwrap().len(), 1);
-    for bad in ["not json", "{\"type\": \"shout\"}", "{\"type\": \"get_order_book\", \"depth\": 0}", "[]"] {
-        ws.send(Message::Text(bad.into())).await.unwrap();
-        let err = next(&mut ws).await.unwrap();
-        assert_eq!(err["type"], "error", "{bad}");
-        assert!(err["data"]["message"].as_str().is_some());
+        app.limit(&bob, "buy", "0.25", "100").await;
+        let fill = next_of(&mut ws, "fill").await;
+        assert_eq!(fill["data"]["maker_order_id"], mine["id"]);
+        assert_eq!(fill["data"]["quantity"], json!(0.25));
+        let update = next_of(&mut ws, "order_update").await;
+        assert_eq!(update["data"]["status"], "partially_filled");
+        say(&mut ws, json!({"type": "ping"})).await;
+        assert_eq!(next(&mut ws).await.unwrap()["type"], "pong", "nothing of carol's or bob's own orders came");
     }
-    say(&mut ws, json!({"type": "ping"})).await;
-    next_of(&mut ws, "pong").await;
-}
 
-#[tokio::test]
-async fn the_private_feed_carries_only_the_callers_orders_and_fills() {
-    let app = spawn_app().await;
-    let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
-    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut ws, json!({"type": "auth", "token": alice})).await;
-    let auth = next(&mut ws).await.unwrap();
-    assert_eq!(auth, json!({"type": "authenticated", "user_id": 1}));
+    async fn the_private_feed_refuses_a_bad_token_and_closes(d) {
+        let app = spawn_app(d).await;
+        let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+        say(&mut ws, json!({"type": "auth", "token": "nope"})).await;
+        assert_eq!(next(&mut ws).await.unwrap()["type"], "error");
+        assert!(next(&mut ws).await.is_none(), "closed");
+        let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
+        say(&mut ws, json!({"type": "ping"})).await;
+        assert_eq!(next(&mut ws).await.unwrap()["type"], "error", "auth must come first");
+        assert!(next(&mut ws).await.is_none());
+    }
 
-    app.limit(&carol, "buy", "1", "50").await; // somebody else's: never seen here
-    let (_, mine) = status_json(app.limit(&alice, "sell", "1", "100").await).await;
-    let update = next(&mut ws).await.unwrap();
-    assert_eq!(update["type"], "order_update");
-    assert_eq!(update["data"]["id"], mine["id"]);
-    assert_eq!(update["data"]["status"], "open");
-    assert!(update["data"].get("trades").is_none(), "the full order, without trades");
+    async fn an_order_placed_through_one_instance_reaches_clients_of_another(d) {
+        let a = spawn_app(d).await;
+        let b = a.peer().await;
+        let alice = a.user("alice").await;
+        let mut on_b = connect(&b.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        next_of(&mut on_b, "order_book_snapshot").await;
+        let mut private_on_b = private_feed(&b, &alice).await;
+        a.limit(&alice, "buy", "1", "100").await;
+        assert_eq!(next_of(&mut on_b, "book_update").await["data"]["bids"], json!([[100.0, 1.0]]));
+        assert_eq!(next_of(&mut private_on_b, "order_update").await["data"]["status"], "open");
+    }
 
-    app.limit(&bob, "buy", "0.25", "100").await;
-    let fill = next_of(&mut ws, "fill").await;
-    assert_eq!(fill["data"]["maker_order_id"], mine["id"]);
-    assert_eq!(fill["data"]["quantity"], json!(0.25));
-    let update = next_of(&mut ws, "order_update").await;
-    assert_eq!(update["data"]["status"], "partially_filled");
-    say(&mut ws, json!({"type": "ping"})).await;
-    assert_eq!(next(&mut ws).await.unwrap()["type"], "pong", "nothing of carol's or bob's own orders came");
-}
-
-#[tokio::test]
-async fn the_private_feed_refuses_a_bad_token_and_closes() {
-    let app = spawn_app().await;
-    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut ws, json!({"type": "auth", "token": "nope"})).await;
-    assert_eq!(next(&mut ws).await.unwrap()["type"], "error");
-    assert!(next(&mut ws).await.is_none(), "closed");
-    let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut ws, json!({"type": "ping"})).await;
-    assert_eq!(next(&mut ws).await.unwrap()["type"], "error", "auth must come first");
-    assert!(next(&mut ws).await.is_none());
-}
-
-#[tokio::test]
-async fn an_order_placed_through_one_instance_reaches_clients_of_another() {
-    let a = spawn_app().await;
-    let b = a.peer().await;
-    let alice = a.user("alice").await;
-    let mut on_b = connect(&b.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    next_of(&mut on_b, "order_book_snapshot").await;
-    let mut private_on_b = private_feed(&b, &alice).await;
-    a.limit(&alice, "buy", "1", "100").await;
-    assert_eq!(next_of(&mut on_b, "book_update").await["data"]["bids"], json!([[100.0, 1.0]]));
-    assert_eq!(next_of(&mut private_on_b, "order_update").await["data"]["status"], "open");
-}
-
-/// Applies book updates to a snapshot the way a client must: in sequence, resyncing on snapshots.
-/// A client's book: bids and asks (price → quantity, as text) and its sequence.
-pub(crate) type Book = (BTreeMap<String, String>, BTreeMap<String, String>, u64);
-
-pub(crate) fn apply(book: &mut Book, msg: &Value) {
-    let levels = |v: &Value| -> BTreeMap<String, String> {
-        v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
-    };
-    match msg["type"].as_str().unwrap() {
-        "order_book_snapshot" => {
-            *book =
-                (levels(&msg["data"]["bids"]), levels(&msg["data"]["asks"]), msg["data"]["sequence"].as_u64().unwrap())
-        }
-        "book_update" => {
-            let seq = msg["data"]["sequence"].as_u64().unwrap();
-            assert_eq!(seq, book.2 + 1, "a gap in the sequence without a resync");
-            for (side, map) in [("bids", &mut book.0), ("asks", &mut book.1)] {
-                for pair in msg["data"][side].as_array().unwrap() {
-                    let (price, qty) = (pair[0].to_string(), pair[1].to_string());
-                    if pair[1].as_f64().unwrap() == 0.0 {
-                        map.remove(&price);
-                    } else {
-                        map.insert(price, qty);
+    async fn a_client_applying_updates_holds_exactly_the_rest_book_under_concurrent_writers(d) {
+        let app = std::sync::Arc::new(spawn_app(d).await);
+        let tokens = app.users("writer", 4).await;
+        let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
+        apply(&mut book, &next_of(&mut ws, "order_book_snapshot").await);
+        let mut writers = Vec::new();
+        for (w, token) in tokens.iter().enumerate() {
+            let (app, token) = (app.clone(), token.clone());
+            writers.push(tokio::spawn(async move {
+                for i in 0..40u64 {
+                    let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
+                    let price = format!("{}", 100 + (i * 7 + w as u64 * 3) % 9);
+                    app.limit(&token, side, "0.5", &price).await;
+                    if i % 10 == 9 {
+                        app.delete("/api/v1/orders/?symbol=BTC-USD", Some(&token)).await;
                     }
                 }
-            }
-            book.2 = seq;
+            }));
         }
-        _ => {}
+        for w in writers {
+            w.await.unwrap();
+        }
+        let (_, rest) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=1000", None).await).await;
+        let target = rest["sequence"].as_u64().unwrap();
+        while book.2 < target {
+            let msg = next(&mut ws).await.expect("updates up to the REST sequence");
+            apply(&mut book, &msg);
+        }
+        let levels = |v: &Value| -> BTreeMap<String, String> {
+            v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
+        };
+        assert_eq!(book.2, target);
+        assert_eq!(book.0, levels(&rest["bids"]));
+        assert_eq!(book.1, levels(&rest["asks"]));
     }
-}
 
-#[tokio::test]
-async fn a_client_applying_updates_holds_exactly_the_rest_book_under_concurrent_writers() {
-    let app = std::sync::Arc::new(spawn_app().await);
-    let tokens = app.users("writer", 4).await;
-    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
-    apply(&mut book, &next_of(&mut ws, "order_book_snapshot").await);
-    let mut writers = Vec::new();
-    for (w, token) in tokens.iter().enumerate() {
-        let (app, token) = (app.clone(), token.clone());
-        writers.push(tokio::spawn(async move {
-            for i in 0..40u64 {
-                let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
-                let price = format!("{}", 100 + (i * 7 + w as u64 * 3) % 9);
-                app.limit(&token, side, "0.5", &price).await;
-                if i % 10 == 9 {
-                    app.delete("/api/v1/orders/?symbol=BTC-USD", Some(&token)).await;
+    async fn a_lost_subscription_resyncs_clients_with_a_fresh_snapshot(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        next_of(&mut ws, "order_book_snapshot").await;
+        let mut killed = 0;
+        for mut conn in app.redis_nodes().await {
+            let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut conn).await.unwrap();
+            killed += n;
+        }
+        assert!(killed >= 1);
+        // An order placed while the instance may be unsubscribed must not be silently lost.
+        app.limit(&alice, "buy", "1", "100").await;
+        // A resync follows the loss (one when it is noticed, another once resubscribed); the order reaches
+        // the client in a snapshot or, when a resync came before it, as the update after it.
+        let mut resynced = false;
+        loop {
+            let m = next(&mut ws).await.expect("the client hears of the order");
+            match m["type"].as_str() {
+                Some("order_book_snapshot") => {
+                    resynced = true;
+                    if m["data"]["bids"][0]["price"] == json!(100.0) {
+                        break;
+                    }
                 }
-            }
-        }));
-    }
-    for w in writers {
-        w.await.unwrap();
-    }
-    let (_, rest) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=1000", None).await).await;
-    let target = rest["sequence"].as_u64().unwrap();
-    while book.2 < target {
-        let msg = next(&mut ws).await.expect("updates up to the REST sequence");
-        apply(&mut book, &msg);
-    }
-    let levels = |v: &Value| -> BTreeMap<String, String> {
-        v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
-    };
-    assert_eq!(book.2, target);
-    assert_eq!(book.0, levels(&rest["bids"]));
-    assert_eq!(book.1, levels(&rest["asks"]));
-}
-
-#[tokio::test]
-async fn a_lost_subscription_resyncs_clients_with_a_fresh_snapshot() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    next_of(&mut ws, "order_book_snapshot").await;
-    let mut killed = 0;
-    for mut conn in app.redis_nodes().await {
-        let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut conn).await.unwrap();
-        killed += n;
-    }
-    assert!(killed >= 1);
-    // An order placed while the instance may be unsubscribed must not be silently lost.
-    app.limit(&alice, "buy", "1", "100").await;
-    // A resync follows the loss (one when it is noticed, another once resubscribed); the order reaches
-    // the client in a snapshot or, when a resync came before it, as the update after it.
-    let mut resynced = false;
-    loop {
-        let m = next(&mut ws).await.expect("the client hears of the order");
-        match m["type"].as_str() {
-            Some("order_book_snapshot") => {
-                resynced = true;
-                if m["data"]["bids"][0]["price"] == json!(100.0) {
+                Some("book_update") if resynced => {
+                    assert_eq!(m["data"]["sequence"], 1, "the update follows a snapshot without a gap");
                     break;
                 }
+                _ => {}
             }
-            Some("book_update") if resynced => {
-                assert_eq!(m["data"]["sequence"], 1, "the update follows a snapshot without a gap");
-                break;
-            }
-            _ => {}
         }
+        assert!(resynced, "the lost subscription led to a fresh snapshot");
     }
-    assert!(resynced, "the lost subscription led to a fresh snapshot");
-}
-
-/// The reason of the close frame that ends the socket, skipping messages before it (None: no close
-/// frame within 5 s).
-async fn close_reason(ws: &mut Socket) -> Option<String> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-            Ok(Some(Ok(Message::Close(frame)))) => {
-                return Some(frame.map(|f| f.reason.to_string()).unwrap_or_default())
-            }
-            Ok(Some(Ok(_))) => continue,
-            _ => return None,
-        }
-    }
-}
-
-#[tokio::test]
-async fn clients_are_told_when_redis_is_lost() {
-    let mut app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let mut public = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    next_of(&mut public, "order_book_snapshot").await;
-    let mut private = private_feed(&app, &alice).await;
-
-    app.redis().kill();
-    let reason = close_reason(&mut public).await.expect("the book feed is closed with a reason");
-    assert!(reason.contains("unavailable"), "{reason}");
-    let reason = close_reason(&mut private).await.expect("the private feed is closed with a reason");
-    assert!(reason.contains("missed") && reason.contains("reload your orders"), "{reason}");
 }
 
 #[tokio::test]
 async fn unknown_symbols_foreign_origins_and_oversized_frames_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app(Deployment::Single).await;
     let err = tokio_tungstenite::connect_async(app.ws_url("/api/v1/ws/orderbook/DOGE-USD")).await.unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
     let mut req = app.ws_url("/api/v1/ws/orderbook/BTC-USD").into_client_request().unwrap();
@@ -312,7 +206,7 @@ async fn unknown_symbols_foreign_origins_and_oversized_frames_are_refused() {
 
 #[tokio::test]
 async fn a_flood_of_messages_gets_errors_then_the_connection_closes() {
-    let app = spawn_app().await;
+    let app = spawn_app(Deployment::Single).await;
     let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     next_of(&mut ws, "order_book_snapshot").await;
     for _ in 0..60 {
@@ -345,65 +239,66 @@ async fn a_flood_of_messages_gets_errors_then_the_connection_closes() {
     assert!(closed, "the flooding connection was closed");
 }
 
-/// A failover that lost the last writes, staged on the app's own Redis: the keyspace is put back to an
-/// earlier copy (as a promoted replica that lacked them would be), under the running app. Its next
-/// book changes reuse sequence numbers already sent; clients must be resynced onto the new history,
-/// and the REST book must not serve a cached snapshot of the lost one.
-#[tokio::test]
-async fn a_sequence_that_goes_back_resyncs_clients_and_is_never_served_from_cache() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
-    let mut copy = Vec::new();
-    for (n, mut conn) in app.redis_nodes().await.into_iter().enumerate() {
-        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
-        for k in keys {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(&mut conn).await.unwrap();
-            let ttl: i64 = redis::cmd("PTTL").arg(&k).query_async(&mut conn).await.unwrap();
-            copy.push((n, k, dump, ttl.max(0)));
+on_every_deployment! {
+    /// A failover that lost the last writes, staged on the app's own Redis: the keyspace is put back to an
+    /// earlier copy (as a promoted replica that lacked them would be), under the running app. Its next
+    /// book changes reuse sequence numbers already sent; clients must be resynced onto the new history,
+    /// and the REST book must not serve a cached snapshot of the lost one.
+    async fn a_sequence_that_goes_back_resyncs_clients_and_is_never_served_from_cache(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+        let mut copy = Vec::new();
+        for (n, mut conn) in app.redis_nodes().await.into_iter().enumerate() {
+            let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
+            for k in keys {
+                let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(&mut conn).await.unwrap();
+                let ttl: i64 = redis::cmd("PTTL").arg(&k).query_async(&mut conn).await.unwrap();
+                copy.push((n, k, dump, ttl.max(0)));
+            }
         }
-    }
-    let mut public = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
-    let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
-    apply(&mut book, &next_of(&mut public, "order_book_snapshot").await);
-    let mut private = private_feed(&app, &alice).await;
+        let mut public = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
+        apply(&mut book, &next_of(&mut public, "order_book_snapshot").await);
+        let mut private = private_feed(&app, &alice).await;
 
-    // Two changes the failover will lose; the client and the REST cache both see sequence 3.
-    assert_eq!(app.limit(&alice, "buy", "1", "101").await.status(), 201);
-    assert_eq!(app.limit(&alice, "buy", "1", "102").await.status(), 201);
-    while book.2 < 3 {
-        apply(&mut book, &next(&mut public).await.unwrap());
-    }
-    let (_, lost) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
-    assert_eq!((lost["sequence"].as_u64(), lost["bids"].as_array().unwrap().len()), (Some(3), 3));
+        // Two changes the failover will lose; the client and the REST cache both see sequence 3.
+        assert_eq!(app.limit(&alice, "buy", "1", "101").await.status(), 201);
+        assert_eq!(app.limit(&alice, "buy", "1", "102").await.status(), 201);
+        while book.2 < 3 {
+            apply(&mut book, &next(&mut public).await.unwrap());
+        }
+        let (_, lost) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
+        assert_eq!((lost["sequence"].as_u64(), lost["bids"].as_array().unwrap().len()), (Some(3), 3));
 
-    let mut nodes = app.redis_nodes().await;
-    for conn in &mut nodes {
-        let _: () = redis::cmd("FLUSHALL").query_async(conn).await.unwrap();
-    }
-    for (n, k, dump, ttl) in &copy {
-        let _: () =
-            redis::cmd("RESTORE").arg(k).arg(ttl).arg(dump.as_slice()).query_async(&mut nodes[*n]).await.unwrap();
-    }
-    // The new history: two changes, numbered 2 and 3 again.
-    assert_eq!(app.limit(&alice, "sell", "1", "200").await.status(), 201);
-    assert_eq!(app.limit(&alice, "sell", "1", "201").await.status(), 201);
+        let mut nodes = app.redis_nodes().await;
+        for conn in &mut nodes {
+            let _: () = redis::cmd("FLUSHALL").query_async(conn).await.unwrap();
+        }
+        for (n, k, dump, ttl) in &copy {
+            let _: () =
+                redis::cmd("RESTORE").arg(k).arg(ttl).arg(dump.as_slice()).query_async(&mut nodes[*n]).await.unwrap();
+        }
+        // The new history: two changes, numbered 2 and 3 again.
+        assert_eq!(app.limit(&alice, "sell", "1", "200").await.status(), 201);
+        assert_eq!(app.limit(&alice, "sell", "1", "201").await.status(), 201);
 
-    let levels = |v: &Value| -> BTreeMap<String, String> {
-        v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
-    };
-    let (_, rest) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
-    assert_eq!(rest["sequence"], 3);
-    assert_eq!(levels(&rest["bids"]).len(), 1, "not the cached book of the lost history: {rest}");
-    assert_eq!(levels(&rest["asks"]).len(), 2, "{rest}");
+        let levels = |v: &Value| -> BTreeMap<String, String> {
+            v.as_array().unwrap().iter().map(|l| (l["price"].to_string(), l["quantity"].to_string())).collect()
+        };
+        let (_, rest) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
+        assert_eq!(rest["sequence"], 3);
+        assert_eq!(levels(&rest["bids"]).len(), 1, "not the cached book of the lost history: {rest}");
+        assert_eq!(levels(&rest["asks"]).len(), 2, "{rest}");
 
-    let mut resynced = false;
-    while !(resynced && book.2 == 3) {
-        let msg = next(&mut public).await.expect("the client is resynced onto the new history");
-        resynced |= msg["type"] == "order_book_snapshot";
-        apply(&mut book, &msg);
+        let mut resynced = false;
+        while !(resynced && book.2 == 3) {
+            let msg = next(&mut public).await.expect("the client is resynced onto the new history");
+            resynced |= msg["type"] == "order_book_snapshot";
+            apply(&mut book, &msg);
+        }
+        assert_eq!((book.0, book.1), (levels(&rest["bids"]), levels(&rest["asks"])));
+        let reason = close_reason(&mut private).await.expect("the private feed is closed with a reason");
+        assert!(reason.contains("missed"), "{reason}");
     }
-    assert_eq!((book.0, book.1), (levels(&rest["bids"]), levels(&rest["asks"])));
-    let reason = close_reason(&mut private).await.expect("the private feed is closed with a reason");
-    assert!(reason.contains("missed"), "{reason}");
 }

@@ -5,10 +5,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use backend::config::{Config, RedisTarget};
-use backend::redis_process::RedisProcess;
-use backend::startup::Application;
 use fantoccini::{Client, ClientBuilder, Locator};
+use testkit::{free_port, Deployment, TestApp};
 
 struct Driver(Child);
 
@@ -17,10 +15,6 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start_driver() -> (Driver, u16) {
@@ -63,15 +57,11 @@ async fn browser(driver_port: u16, width: u32, height: u32) -> Client {
         .expect("a browser session")
 }
 
-async fn spawn_app() -> (String, RedisProcess) {
-    let redis = RedisProcess::start_scratch(&[]).unwrap();
-    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
-    assert!(dist.join("index.html").exists(), "build the UI first: trunk build --release");
-    let config = Config::local(RedisTarget::Url(redis.url()), dist);
-    let app = Application::build(config).await.unwrap();
-    let url = format!("http://{}/", app.local_addr());
-    tokio::spawn(app.run());
-    (url, redis)
+/// The app serving the built UI (`dist/`) over a Redis of its own; its address with a slash.
+async fn spawn_app() -> (String, TestApp) {
+    assert!(testkit::app::ui_dir().join("index.html").exists(), "build the UI first: trunk build --release");
+    let app = testkit::spawn_app(Deployment::Single).await;
+    (app.url("/"), app)
 }
 
 /// Waits until the text of the first element matching `css` satisfies `ok`; returns that text.

@@ -1,7 +1,7 @@
 //! Redis is never blocked for long: a market order against a deep book stops at the fill cap, and
 //! Redis's own SLOWLOG shows how long the call took.
 
-use backend::engine::EngineSettings;
+use backend::config::EngineSettings;
 use common::{OrderStatus, Side::*};
 
 use crate::helpers::*;
@@ -12,7 +12,7 @@ const BOUND_MICROS: i64 = 30_000;
 
 #[tokio::test]
 async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() {
-    let mut t = spawn_engine_with(EngineSettings::default()).await;
+    let mut t = spawn_engine(Deployment::Single).await;
     // 10,000 resting sells on 10 levels from 100 users (the open-orders cap is per user).
     let mut placing = Vec::new();
     for user in 1..=100u64 {
@@ -62,7 +62,7 @@ async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() 
 /// about 6 MB here without the bound, 3.5 with it).
 #[tokio::test]
 async fn the_librarys_memo_of_names_is_bounded_and_the_engine_stays_exact() {
-    let mut t = spawn_engine_with(EngineSettings::default()).await;
+    let mut t = spawn_engine(Deployment::Single).await;
     let mut placing = Vec::new();
     for user in 1..=40u64 {
         let engine = t.engine.clone();
@@ -109,7 +109,7 @@ async fn the_librarys_memo_of_names_is_bounded_and_the_engine_stays_exact() {
 /// listpack): as a listpack, every close scanned the whole hash for its new field.
 #[tokio::test]
 async fn closed_orders_live_in_a_hash_table_from_the_first_close() {
-    let mut t = spawn_engine().await;
+    let mut t = spawn_engine(Deployment::Single).await;
     limit(Sell, "1", "100").by(&t, 1).await.unwrap();
     limit(Buy, "1", "100").by(&t, 2).await.unwrap();
     let k = backend::engine::MarketKeys::new(&common::Symbol::parse(SYMBOL).unwrap());

@@ -2,29 +2,27 @@
 
 use std::sync::Arc;
 
-use backend::config::RedisSettings;
-use backend::engine::{Engine, EngineError, EngineSettings, Placed};
-use backend::markets::Markets;
-use backend::redis_deployments::TestRedis;
-use backend::redis_pool::RedisPool;
+use backend::config::{EngineSettings, Markets, RedisSettings};
+use backend::engine::{Engine, EngineError, Placed};
+use backend::redis::RedisPool;
 use common::{ClientOrderId, Dec, Market, NewOrder, OrderType, Side, Symbol, TimeInForce};
-use redis::aio::ConnectionLike;
+pub use testkit::{on_every_deployment, Deployment, KeyDump, TestRedis};
 
 pub const SYMBOL: &str = "BTC/USD";
 
 pub struct TestEngine {
     pub engine: Engine<RedisPool>,
     pub conn: RedisPool,
-    /// The test's own server (or, with `TEST_REDIS=cluster`, cluster); it lives as long as the test.
+    /// The test's own server or cluster; it lives as long as the test.
     pub redis: TestRedis,
 }
 
-pub async fn spawn_engine() -> TestEngine {
-    spawn_engine_with(EngineSettings::default()).await
+pub async fn spawn_engine(deployment: Deployment) -> TestEngine {
+    spawn_engine_with(deployment, EngineSettings::default()).await
 }
 
-pub async fn spawn_engine_with(settings: EngineSettings) -> TestEngine {
-    let redis = TestRedis::start().expect("redis-server starts");
+pub async fn spawn_engine_with(deployment: Deployment, settings: EngineSettings) -> TestEngine {
+    let redis = TestRedis::start(deployment).expect("redis starts");
     let settings_1 = RedisSettings { max_connections: 1, ..RedisSettings::default() };
     let (conn, _) = RedisPool::connect(&redis.target(), &settings_1).await.unwrap();
     let markets = Markets::new(vec![
@@ -83,15 +81,9 @@ impl Req {
     }
 }
 
-/// Every key with its `DUMP`, to prove a refused command wrote nothing.
-pub async fn dump_keyspace(conn: &mut impl ConnectionLike) -> Vec<(String, Vec<u8>)> {
-    let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(conn).await.unwrap();
-    keys.sort();
-    let mut out = Vec::new();
-    for k in keys {
-        let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(conn).await.unwrap();
-        let ttl: i64 = redis::cmd("PTTL").arg(&k).query_async(conn).await.unwrap();
-        out.push((format!("{k} ttl={}", ttl >= 0), dump));
+impl TestEngine {
+    /// Every key of the test's Redis with its `DUMP`, to prove a refused command wrote nothing.
+    pub async fn keyspace(&self) -> Vec<KeyDump> {
+        testkit::dump_keyspace(&self.redis.urls()).await
     }
-    out
 }

@@ -1,4 +1,6 @@
-//! The matching engine's tests, each against a `redis-server` it starts itself.
+//! The matching engine's tests: each rule of the contract, the reference model, bounds on one call's
+//! work, and refusals that write nothing — against a Redis the test starts itself, each on one server
+//! and on a Redis Cluster unless it says otherwise.
 
 mod bounds;
 mod helpers;
@@ -6,4 +8,3 @@ mod model;
 mod no_partial_writes;
 mod properties;
 mod rules;
-mod upgrade;

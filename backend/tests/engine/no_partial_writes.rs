@@ -1,8 +1,8 @@
 //! Each script called directly with invalid arguments, or refused by a rule, leaves every key
 //! byte-identical (compared with `DUMP`): all checks happen before the first write.
 
-use backend::engine::scripts::Function;
-use backend::engine::{scripts, MarketKeys};
+use backend::engine::library::{self, Function};
+use backend::engine::MarketKeys;
 use common::{Side::*, Symbol};
 
 use crate::helpers::*;
@@ -64,126 +64,127 @@ async fn assert_writes_nothing<A: redis::ToRedisArgs>(
     keys: &[String],
     args: &[A],
 ) {
-    let before = dump_keyspace(&mut t.conn).await;
+    let before = t.keyspace().await;
     let reply = call(t, script, keys, args).await;
     assert!(
         reply.starts_with("error") || reply.contains("refused") || reply.contains("dup"),
         "{what}: expected a refusal, got {reply}"
     );
-    assert_eq!(before, dump_keyspace(&mut t.conn).await, "{what} wrote something ({reply})");
+    assert_eq!(before, t.keyspace().await, "{what} wrote something ({reply})");
 }
 
-#[tokio::test]
-async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical() {
-    let mut t = spawn_engine().await;
-    // A book with resting orders on both sides, a partial fill and a closed order to be touched.
-    limit(Sell, "1", "101").cid("held").by(&t, 1).await.unwrap();
-    limit(Sell, "1", "102").by(&t, 2).await.unwrap();
-    limit(Buy, "1", "99").by(&t, 2).await.unwrap();
-    let filled = limit(Buy, "0.5", "101").by(&t, 3).await.unwrap().order;
-    let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
+on_every_deployment! {
+    async fn every_script_refusing_its_arguments_leaves_every_key_byte_identical(d) {
+        let mut t = spawn_engine(d).await;
+        // A book with resting orders on both sides, a partial fill and a closed order to be touched.
+        limit(Sell, "1", "101").cid("held").by(&t, 1).await.unwrap();
+        limit(Sell, "1", "102").by(&t, 2).await.unwrap();
+        limit(Buy, "1", "99").by(&t, 2).await.unwrap();
+        let filled = limit(Buy, "0.5", "101").by(&t, 3).await.unwrap().order;
+        let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
 
-    let place = &scripts::PLACE_ORDERS;
-    // A level holding nearly 2^53 lots: one more order there would pass the bound on level totals.
-    let (keys, args) = place_args(packed(800, 1, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
-    let reply = call(&mut t, place, &keys, &args).await;
-    assert!(reply.contains("ok") && !reply.contains("refused"), "{reply}");
-    let setting = |i: usize, v: &str| {
-        let (keys, mut args) = place_args(good(10_000));
-        args[i] = v.as_bytes().to_vec();
-        (keys, args)
-    };
-    let max = 1u64 << 56;
-    type Call = (Vec<String>, Vec<Vec<u8>>);
-    let cases: Vec<(&str, Call)> = vec![
-        ("order id zero", place_args(packed(0, 1, 0, 0, 0, 0, 10_000, 100, ""))),
-        ("order id above 2^53", place_args(packed(max - 1, 1, 0, 0, 0, 0, 10_000, 100, ""))),
-        ("user id zero", place_args(packed(900, 0, 0, 0, 0, 0, 10_000, 100, ""))),
-        ("side out of range", place_args(packed(900, 1, 2, 0, 0, 0, 10_000, 100, ""))),
-        ("type out of range", place_args(packed(900, 1, 0, 7, 0, 0, 10_000, 100, ""))),
-        ("tif out of range", place_args(packed(900, 1, 0, 0, 3, 0, 10_000, 100, ""))),
-        ("post_only not a flag", place_args(packed(900, 1, 0, 0, 0, 9, 10_000, 100, ""))),
-        ("limit without price", place_args(packed(900, 1, 0, 0, 0, 0, 0, 100, ""))),
-        ("market with a price", place_args(packed(900, 1, 0, 1, 1, 0, 10_000, 100, ""))),
-        ("market post_only", place_args(packed(900, 1, 0, 1, 1, 1, 0, 100, ""))),
-        ("zero quantity", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 0, ""))),
-        ("quantity above 2^53", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, max - 1, ""))),
-        ("client order id breaking keys", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "a}{b"))),
-        ("client order id too long", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, &"x".repeat(65)))),
-        ("truncated order", place_args(b"abc".to_vec())),
-        ("now not a number", setting(0, "soon")),
-        ("retention zero", setting(1, "0")),
-        ("fill cap zero", setting(2, "0")),
-        ("fill cap above the bound", setting(2, "5000")),
-        ("fractional stream length", setting(3, "2.5")),
-        ("huge history cap", setting(5, "1e300")),
-        ("no order", {
-            let (keys, args) = place_args(good(10_000));
-            (keys, args[..6].to_vec())
-        }),
-        ("keys missing", {
-            let (keys, args) = place_args(good(10_000));
-            (keys[..3].to_vec(), args)
-        }),
-        ("post_only crossing", place_args(packed(900, 1, 0, 0, 0, 1, 10_100, 100, ""))),
-        ("too many open orders", setting(4, "2")),
-        ("a level that would pass 2^53 lots", place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""))),
-        ("repeated client order id", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"))),
-        ("a batch whose second order is malformed", {
+        let place = &library::PLACE_ORDERS;
+        // A level holding nearly 2^53 lots: one more order there would pass the bound on level totals.
+        let (keys, args) = place_args(packed(800, 1, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
+        let reply = call(&mut t, place, &keys, &args).await;
+        assert!(reply.contains("ok") && !reply.contains("refused"), "{reply}");
+        let setting = |i: usize, v: &str| {
             let (keys, mut args) = place_args(good(10_000));
-            args.push(packed(901, 1, 0, 0, 0, 0, 0, 100, ""));
+            args[i] = v.as_bytes().to_vec();
             (keys, args)
-        }),
-    ];
-    for (what, (keys, args)) in &cases {
-        assert_writes_nothing(&mut t, what, place, keys, args).await;
-    }
-    // (That refusal was the level's: its check is the INCRBY's result, undone.)
-    let (keys, args) = place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""));
-    assert!(call(&mut t, place, &keys, &args).await.contains("level_full"));
+        };
+        let max = 1u64 << 56;
+        type Call = (Vec<String>, Vec<Vec<u8>>);
+        let cases: Vec<(&str, Call)> = vec![
+            ("order id zero", place_args(packed(0, 1, 0, 0, 0, 0, 10_000, 100, ""))),
+            ("order id above 2^53", place_args(packed(max - 1, 1, 0, 0, 0, 0, 10_000, 100, ""))),
+            ("user id zero", place_args(packed(900, 0, 0, 0, 0, 0, 10_000, 100, ""))),
+            ("side out of range", place_args(packed(900, 1, 2, 0, 0, 0, 10_000, 100, ""))),
+            ("type out of range", place_args(packed(900, 1, 0, 7, 0, 0, 10_000, 100, ""))),
+            ("tif out of range", place_args(packed(900, 1, 0, 0, 3, 0, 10_000, 100, ""))),
+            ("post_only not a flag", place_args(packed(900, 1, 0, 0, 0, 9, 10_000, 100, ""))),
+            ("limit without price", place_args(packed(900, 1, 0, 0, 0, 0, 0, 100, ""))),
+            ("market with a price", place_args(packed(900, 1, 0, 1, 1, 0, 10_000, 100, ""))),
+            ("market post_only", place_args(packed(900, 1, 0, 1, 1, 1, 0, 100, ""))),
+            ("zero quantity", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 0, ""))),
+            ("quantity above 2^53", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, max - 1, ""))),
+            ("client order id breaking keys", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "a}{b"))),
+            ("client order id too long", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, &"x".repeat(65)))),
+            ("truncated order", place_args(b"abc".to_vec())),
+            ("now not a number", setting(0, "soon")),
+            ("retention zero", setting(1, "0")),
+            ("fill cap zero", setting(2, "0")),
+            ("fill cap above the bound", setting(2, "5000")),
+            ("fractional stream length", setting(3, "2.5")),
+            ("huge history cap", setting(5, "1e300")),
+            ("no order", {
+                let (keys, args) = place_args(good(10_000));
+                (keys, args[..6].to_vec())
+            }),
+            ("keys missing", {
+                let (keys, args) = place_args(good(10_000));
+                (keys[..3].to_vec(), args)
+            }),
+            ("post_only crossing", place_args(packed(900, 1, 0, 0, 0, 1, 10_100, 100, ""))),
+            ("too many open orders", setting(4, "2")),
+            ("a level that would pass 2^53 lots", place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""))),
+            ("repeated client order id", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"))),
+            ("a batch whose second order is malformed", {
+                let (keys, mut args) = place_args(good(10_000));
+                args.push(packed(901, 1, 0, 0, 0, 0, 0, 100, ""));
+                (keys, args)
+            }),
+        ];
+        for (what, (keys, args)) in &cases {
+            assert_writes_nothing(&mut t, what, place, keys, args).await;
+        }
+        // (That refusal was the level's: its check is the INCRBY's result, undone.)
+        let (keys, args) = place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""));
+        assert!(call(&mut t, place, &keys, &args).await.contains("level_full"));
 
-    let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
-    let cancel = &scripts::CANCEL_ORDER;
-    let cancel_keys = |user: u64| vec![k.seq(), k.user_open(user), k.user_closed(user)];
-    let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
-    for (what, user, a) in [
-        ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "x"])),
-        ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "123456"])),
-        ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", &rid])),
-        ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", &fid])),
-        ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", &rid])),
-        ("cancel: missing arguments", 1, args(&["1", "1000"])),
-    ] {
-        assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
-    }
+        let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
+        let cancel = &library::CANCEL_ORDER;
+        let cancel_keys = |user: u64| vec![k.seq(), k.user_open(user), k.user_closed(user)];
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
+        for (what, user, a) in [
+            ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "x"])),
+            ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "123456"])),
+            ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", &rid])),
+            ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", &fid])),
+            ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", &rid])),
+            ("cancel: missing arguments", 1, args(&["1", "1000"])),
+        ] {
+            assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
+        }
 
-    let cancel_all = &scripts::CANCEL_ALL;
-    let all_keys = vec![k.seq(), k.user_open(1), k.user_closed(1)];
-    for (what, a) in [
-        ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000"])),
-        ("cancel_all: missing arguments", args(&["1"])),
-    ] {
-        assert_writes_nothing(&mut t, what, cancel_all, &all_keys, &a).await;
-    }
+        let cancel_all = &library::CANCEL_ALL;
+        let all_keys = vec![k.seq(), k.user_open(1), k.user_closed(1)];
+        for (what, a) in [
+            ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000"])),
+            ("cancel_all: missing arguments", args(&["1"])),
+        ] {
+            assert_writes_nothing(&mut t, what, cancel_all, &all_keys, &a).await;
+        }
 
-    let book_keys = vec![k.seq(), k.bids(), k.asks()];
-    assert_writes_nothing(&mut t, "snapshot: depth zero", &scripts::BOOK_SNAPSHOT, &book_keys, &args(&["0"])).await;
-    let get_keys = [k.seq(), k.user_closed(1)];
-    assert_writes_nothing(
-        &mut t,
-        "get: bad id",
-        &scripts::GET_ORDERS,
-        &get_keys,
-        &args(&["1", "1000", "60000", "1", "x"]),
-    )
-    .await;
-    assert_writes_nothing(
-        &mut t,
-        "list: bad filter",
-        &scripts::LIST_ORDERS,
-        &all_keys,
-        &args(&["some", "10", "1", "1000", "60000"]),
-    )
-    .await;
+        let book_keys = vec![k.seq(), k.bids(), k.asks()];
+        assert_writes_nothing(&mut t, "snapshot: depth zero", &library::BOOK_SNAPSHOT, &book_keys, &args(&["0"])).await;
+        let get_keys = [k.seq(), k.user_closed(1)];
+        assert_writes_nothing(
+            &mut t,
+            "get: bad id",
+            &library::GET_ORDERS,
+            &get_keys,
+            &args(&["1", "1000", "60000", "1", "x"]),
+        )
+        .await;
+        assert_writes_nothing(
+            &mut t,
+            "list: bad filter",
+            &library::LIST_ORDERS,
+            &all_keys,
+            &args(&["some", "10", "1", "1000", "60000"]),
+        )
+        .await;
+    }
 }

@@ -3,7 +3,8 @@
 //! Placements come one per script call and also in batches of several per call (as the backend sends
 //! orders that arrive together), where each order must see the book the ones before it left.
 
-use backend::engine::{check_order, BatchOrder, CheckedOrder, EngineError, EngineSettings, Event, Placed, RawOrder};
+use backend::config::EngineSettings;
+use backend::engine::{check_order, BatchOrder, CheckedOrder, EngineError, Event, Placed, RawOrder};
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
@@ -253,16 +254,26 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_redis_engine_matches_the_reference_model(cmds in prop::collection::vec(cmd(), 50..250)) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
-            let settings = EngineSettings {
-                max_fills_per_call: MAX_FILLS,
-                max_open_orders_per_user: MAX_OPEN,
-                ..EngineSettings::default()
-            };
-            let t = spawn_engine_with(settings).await;
-            run(&t, cmds).await
-        })?;
+    fn the_engine_on_one_server_matches_the_reference_model(cmds in prop::collection::vec(cmd(), 50..250)) {
+        against_the_model(Deployment::Single, cmds)?;
     }
+
+    #[test]
+    fn the_engine_on_a_cluster_matches_the_reference_model(cmds in prop::collection::vec(cmd(), 50..250)) {
+        against_the_model(Deployment::Cluster, cmds)?;
+    }
+}
+
+/// Runs the commands on a fresh engine over `deployment`, comparing with the model after each.
+fn against_the_model(deployment: Deployment, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let settings = EngineSettings {
+            max_fills_per_call: MAX_FILLS,
+            max_open_orders_per_user: MAX_OPEN,
+            ..EngineSettings::default()
+        };
+        let t = spawn_engine_with(deployment, settings).await;
+        run(&t, cmds).await
+    })
 }

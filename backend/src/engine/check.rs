@@ -1,0 +1,49 @@
+//! An order request checked against its market before Redis is called, so that the scripts only ever see
+//! integers on the market's grid.
+
+use common::{Market, NewOrder, OrderType, Side, TimeInForce, MAX_SAFE_INT};
+
+use super::error::{invalid, EngineError};
+
+/// A placement checked against its market: integers on the grid, ready for the script.
+#[derive(Clone, Debug)]
+pub struct CheckedOrder {
+    pub side: Side,
+    pub order_type: OrderType,
+    pub time_in_force: TimeInForce,
+    pub post_only: bool,
+    pub price_ticks: u64,
+    pub quantity_lots: u64,
+    pub client_order_id: String,
+}
+
+/// Checks an order against its market: price present for limit and absent for market, on the tick,
+/// quantity on the lot, both within bounds. A market order behaves as ioc (or fok when asked).
+pub fn check_order(market: &Market, req: &NewOrder) -> Result<CheckedOrder, EngineError> {
+    let price_ticks = match (req.order_type, req.price) {
+        (OrderType::Limit, None) => return Err(invalid("invalid_price", "a limit order needs a price")),
+        (OrderType::Limit, Some(p)) => market.price_to_ticks(p).map_err(|e| invalid(e.code(), e.to_string()))?,
+        (OrderType::Market, Some(_)) => {
+            return Err(invalid("invalid_price", "a market order takes no price"));
+        }
+        (OrderType::Market, None) => 0,
+    };
+    if req.order_type == OrderType::Market && req.post_only {
+        return Err(invalid("validation_error", "post_only applies to limit orders only"));
+    }
+    let quantity_lots = market.quantity_to_lots(req.quantity).map_err(|e| invalid(e.code(), e.to_string()))?;
+    debug_assert!(price_ticks <= MAX_SAFE_INT && quantity_lots <= MAX_SAFE_INT);
+    let time_in_force = match (req.order_type, req.time_in_force) {
+        (OrderType::Market, TimeInForce::Gtc) => TimeInForce::Ioc,
+        (_, tif) => tif,
+    };
+    Ok(CheckedOrder {
+        side: req.side,
+        order_type: req.order_type,
+        time_in_force,
+        post_only: req.post_only,
+        price_ticks,
+        quantity_lots,
+        client_order_id: req.client_order_id.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default(),
+    })
+}

@@ -1,0 +1,36 @@
+//! The shape of the scripts' replies: `kind, payload` pairs, and the codes a script refuses a command
+//! with, turned into the engine's errors.
+
+use redis::Value;
+
+use super::error::{invalid, EngineError};
+
+/// Splits one `kind, payload` pair of a script's reply.
+pub(super) fn reply_pair(pair: &[Value]) -> Result<(&str, &[u8]), EngineError> {
+    match pair {
+        [Value::BulkString(kind), Value::BulkString(payload)] => {
+            let kind = std::str::from_utf8(kind).map_err(|_| EngineError::Protocol("reply kind".into()))?;
+            Ok((kind, payload))
+        }
+        other => Err(EngineError::Protocol(format!("unexpected reply shape {other:?}"))),
+    }
+}
+
+pub(super) fn refusal(code: &[u8]) -> EngineError {
+    match std::str::from_utf8(code).unwrap_or("") {
+        "not_found" => EngineError::NotFound,
+        "post_only_would_cross" => EngineError::Conflict {
+            code: "post_only_would_cross",
+            detail: "the post-only order would match on arrival".into(),
+        },
+        "order_not_open" => {
+            EngineError::Conflict { code: "order_not_open", detail: "the order is already filled or cancelled".into() }
+        }
+        "too_many_open_orders" => EngineError::Conflict {
+            code: "too_many_open_orders",
+            detail: "you have reached the maximum number of open orders in this market".into(),
+        },
+        "level_full" => invalid("invalid_quantity", "the price level cannot hold more quantity"),
+        other => EngineError::Protocol(format!("unknown refusal {other}")),
+    }
+}

@@ -1,0 +1,145 @@
+//! `WS /api/v1/ws/orderbook/{symbol}`: a snapshot on connect, then every book update, trade and order
+//! update of the market; `ping`, `get_order_book` and `get_recent_trades` on request.
+//!
+//! The connection subscribes to the market's fan-out before it takes its snapshot, then forwards only
+//! updates past the snapshot's sequence. A gap in the sequence, a lost subscription or falling behind
+//! leads to a fresh snapshot, so the client's book is never silently wrong.
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use common::{ClientMessage, ServerMessage, Symbol};
+use futures_util::StreamExt;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+use super::socket::{self as ws, check_origin, Sink, Slot};
+use crate::feed::messages::text;
+use crate::feed::FeedItem;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+/// Levels per side of the snapshot sent on connect and on resync.
+const SNAPSHOT_DEPTH: u32 = 50;
+
+pub async fn orderbook_ws(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Path(symbol): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let symbol = state.listed_symbol(&symbol)?;
+    check_origin(&headers, &state.ws)?;
+    let slot = state.ws_slots.acquire(state.ws.max_connections)?;
+    let max = state.ws.max_message_bytes;
+    Ok(ws::limit(ws, max).on_upgrade(move |socket| session(socket, state, symbol, slot)))
+}
+
+/// Sends a snapshot of `depth` levels; returns its sequence.
+async fn snapshot(sink: &mut Sink, state: &AppState, symbol: &Symbol, depth: u32) -> Result<u64, ()> {
+    match state.engine.book(symbol, depth).await {
+        Ok(book) => {
+            let seq = book.sequence;
+            ws::send(sink, text(&ServerMessage::OrderBookSnapshot { data: book })).await?;
+            Ok(seq)
+        }
+        Err(e) => {
+            // Redis unreachable: say so and let the client reconnect later.
+            tracing::warn!(error = %e, "snapshot failed");
+            let _ = ws::send_error(sink, "the order book is unavailable, reconnect shortly").await;
+            ws::close(sink, "order book unavailable").await;
+            Err(())
+        }
+    }
+}
+
+async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot) {
+    let mut sink = socket;
+    let Some(mut feed) = state.feed.subscribe(&symbol) else { return };
+    let Ok(mut last) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+    let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
+    loop {
+        tokio::select! {
+            incoming = sink.next() => {
+                let text = match inbox.check(incoming, &mut sink).await {
+                    ws::Incoming::Text(t) => t,
+                    ws::Incoming::Skip => continue,
+                    ws::Incoming::Stop => return,
+                };
+                if reply(&mut sink, &state, &symbol, &text, &mut last).await.is_err() {
+                    return;
+                }
+            }
+            item = feed.recv() => {
+                // Everything already waiting goes out in one write.
+                let mut items = vec![item];
+                while items.len() < 64 {
+                    match feed.try_recv() {
+                        Ok(next) => items.push(Ok(next)),
+                        Err(TryRecvError::Lagged(n)) => items.push(Err(RecvError::Lagged(n))),
+                        Err(_) => break,
+                    }
+                }
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Ok(FeedItem::Update { seq, book_changed, messages }) => {
+                            if book_changed {
+                                if seq <= last {
+                                    continue;
+                                }
+                                if seq != last + 1 {
+                                    if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
+                                    let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+                                    last = s;
+                                    continue;
+                                }
+                                last = seq;
+                            } else if seq < last {
+                                continue;
+                            }
+                            out.extend(messages.iter().cloned());
+                        }
+                        Ok(FeedItem::Resync) | Err(RecvError::Lagged(_)) => {
+                            if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
+                            let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+                            last = s;
+                        }
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+                if !out.is_empty() && ws::send_all(&mut sink, out).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Answers one client message; Err when the client is gone.
+async fn reply(sink: &mut Sink, state: &AppState, symbol: &Symbol, text_in: &str, last: &mut u64) -> Result<(), ()> {
+    match serde_json::from_str::<ClientMessage>(text_in) {
+        Ok(ClientMessage::Ping) => ws::pong(sink).await,
+        Ok(ClientMessage::GetOrderBook { depth }) => {
+            let depth = depth.unwrap_or(10);
+            if !(1..=1000).contains(&depth) {
+                return ws::send_error(sink, "depth must be between 1 and 1000").await;
+            }
+            let seq = snapshot(sink, state, symbol, depth).await?;
+            *last = (*last).max(seq);
+            Ok(())
+        }
+        Ok(ClientMessage::GetRecentTrades { limit }) => {
+            let limit = limit.unwrap_or(50);
+            if !(1..=1000).contains(&limit) {
+                return ws::send_error(sink, "limit must be between 1 and 1000").await;
+            }
+            match state.engine.recent_trades(symbol, limit).await {
+                Ok(trades) => ws::send(sink, text(&ServerMessage::RecentTrades { data: trades })).await,
+                Err(_) => ws::send_error(sink, "recent trades are unavailable, retry shortly").await,
+            }
+        }
+        Ok(ClientMessage::Auth { .. }) => ws::send_error(sink, "auth belongs to /api/v1/ws/user").await,
+        Err(_) => ws::send_error(sink, "unknown message: send ping, get_order_book or get_recent_trades as JSON").await,
+    }
+}

@@ -1,0 +1,72 @@
+//! Redis under `maxmemory` with `noeviction`: once it is full, orders are refused cleanly (503, the
+//! contract's error shape), nothing already acknowledged is lost or changed, and placing works again
+//! as soon as there is room.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn redis_conn(app: &TestApp) -> redis::aio::MultiplexedConnection {
+    let mut nodes = app.redis_nodes().await;
+    assert_eq!(nodes.len(), 1, "this test fills one Redis server");
+    nodes.remove(0)
+}
+
+#[tokio::test]
+async fn a_full_redis_refuses_orders_cleanly_and_loses_nothing() {
+    let app = spawn_app(Deployment::Single).await;
+    let alice = app.user("alice").await;
+    let mut conn = redis_conn(&app).await;
+    let _: () =
+        redis::cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("noeviction").query_async(&mut conn).await.unwrap();
+
+    // Orders acknowledged before Redis fills up: resting bids at distinct prices.
+    let mut acknowledged = Vec::new();
+    for i in 0..20 {
+        let r = app.limit(&alice, "buy", "0.5", &format!("{}", 100 + i)).await;
+        assert_eq!(r.status(), 201);
+        acknowledged.push(r.json::<Value>().await.unwrap());
+    }
+    // Leave Redis 16 KiB of room (fewer orders than the open-orders cap), then keep placing until it is full.
+    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await.unwrap();
+    let used: u64 =
+        info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap();
+    let _: () =
+        redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(used + 16 * 1024).query_async(&mut conn).await.unwrap();
+    let mut refused = None;
+    for i in 0..20_000 {
+        let r = app.limit(&alice, "sell", "0.5", &format!("{}", 1_000 + i % 400)).await;
+        match r.status().as_u16() {
+            201 => acknowledged.push(r.json::<Value>().await.unwrap()),
+            _ => {
+                refused = Some(status_json(r).await);
+                break;
+            }
+        }
+    }
+    let (status, body) = refused.expect("Redis filled up and an order was refused");
+    assert_eq!(status, 503, "{body}");
+    assert_error(&body, "unavailable");
+
+    // Every acknowledged order is there, unchanged (reads work while Redis is full).
+    for order in &acknowledged {
+        let id = order["id"].as_u64().unwrap();
+        let (status, stored) = status_json(app.get(&format!("/api/v1/orders/{id}"), Some(&alice)).await).await;
+        assert_eq!(status, 200, "order {id} readable");
+        assert_eq!(stored["remaining_quantity"], order["remaining_quantity"], "order {id}");
+        assert_eq!(stored["status"], order["status"], "order {id}");
+    }
+    // The book holds exactly the acknowledged orders: nothing half-written by the refused call.
+    let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD?depth=1000", None).await).await;
+    let total =
+        |side: &str| -> f64 { book[side].as_array().unwrap().iter().map(|l| l["quantity"].as_f64().unwrap()).sum() };
+    let expect = |side: &str| -> f64 {
+        acknowledged.iter().filter(|o| o["side"] == side).map(|o| o["remaining_quantity"].as_f64().unwrap()).sum()
+    };
+    assert!((total("bids") - expect("buy")).abs() < 1e-9 && (total("asks") - expect("sell")).abs() < 1e-9, "{book}");
+    assert_eq!(book["sequence"].as_u64().unwrap(), acknowledged.len() as u64, "one book change per acknowledged order");
+
+    // Room again: orders go through, without restarting anything.
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(0).query_async(&mut conn).await.unwrap();
+    assert_eq!(app.limit(&alice, "sell", "0.5", "5000").await.status(), 201);
+}

@@ -1,0 +1,107 @@
+//! A small market: a market maker quoting both sides of each market around a drifting price, and a
+//! taker sending market orders into it, both through the public REST API like any client. `make demo`
+//! runs it beside the exchange so that a newcomer opens the UI to a live book with trades flowing.
+//!
+//! `cargo run --release -p tools --bin demo_bot -- [BASE_URL]` (default http://127.0.0.1:8000)
+
+use std::time::Duration;
+
+use reqwest::Client;
+use serde_json::{json, Value};
+
+struct Bot {
+    http: Client,
+    base: String,
+    token: String,
+}
+
+impl Bot {
+    /// Registers the account if needed, then logs in.
+    async fn login(http: &Client, base: &str, name: &str) -> Result<Bot, reqwest::Error> {
+        let creds = json!({"username": name, "password": format!("{name}-demo-password")});
+        http.post(format!("{base}/api/v1/auth/register")).json(&creds).send().await?;
+        let login: Value = http.post(format!("{base}/api/v1/auth/login")).json(&creds).send().await?.json().await?;
+        let token = login["access_token"].as_str().unwrap_or_default().to_string();
+        Ok(Bot { http: http.clone(), base: base.to_string(), token })
+    }
+
+    async fn order(&self, body: Value) -> Option<Value> {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/orders/", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        r.json().await.ok()
+    }
+
+    async fn cancel_all(&self, symbol: &str) {
+        let url = format!("{}/api/v1/orders/?symbol={}", self.base, symbol.replace('/', "-"));
+        let _ = self.http.delete(url).bearer_auth(&self.token).send().await;
+    }
+}
+
+/// A tiny deterministic generator (no dependency needed for a demo).
+struct Rng(u64);
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % 1_000_000) as f64 / 1_000_000.0
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let base = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:8000".into());
+    let http = Client::new();
+    let (maker, taker) = loop {
+        match (Bot::login(&http, &base, "demo-maker").await, Bot::login(&http, &base, "demo-taker").await) {
+            (Ok(m), Ok(t)) if !m.token.is_empty() && !t.token.is_empty() => break (m, t),
+            _ => {
+                eprintln!("demo: waiting for the exchange at {base} ...");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    println!("demo: a market maker and a taker are trading on {base} (Ctrl-C stops them)");
+    let mut markets = [("BTC/USD", 50_000.0_f64, 5.0), ("ETH/USD", 3_000.0, 0.5)];
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut trades = 0usize;
+    for round in 0u64.. {
+        for (symbol, mid, step) in markets.iter_mut() {
+            // The price drifts; the maker requotes five levels a side around it.
+            *mid = (*mid * (1.0 + (rng.unit() - 0.5) * 0.002)).max(*step * 20.0);
+            maker.cancel_all(symbol).await;
+            for level in 1..=5 {
+                for (side, sign) in [("buy", -1.0), ("sell", 1.0)] {
+                    let price = ((*mid + sign * *step * level as f64) / 0.01).round() * 0.01;
+                    let qty = 0.01 + (rng.unit() * 20.0).round() / 100.0;
+                    maker
+                        .order(json!({"symbol": symbol, "side": side, "order_type": "limit",
+                                       "quantity": format!("{qty:.2}"), "price": format!("{price:.2}")}))
+                        .await;
+                }
+            }
+            // The taker hits one side or the other.
+            let side = if rng.unit() < 0.5 { "buy" } else { "sell" };
+            let qty = 0.01 + (rng.unit() * 4.0).round() / 100.0;
+            if let Some(order) = taker
+                .order(json!({"symbol": symbol, "side": side, "order_type": "market", "quantity": format!("{qty:.2}")}))
+                .await
+            {
+                trades += order["trades"].as_array().map_or(0, Vec::len);
+            }
+        }
+        if round % 10 == 0 {
+            println!(
+                "demo: round {round}, {trades} trades, BTC/USD mid {:.2}, ETH/USD mid {:.2}",
+                markets[0].1, markets[1].1
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(800)).await;
+    }
+}

@@ -1,0 +1,6 @@
+//! What the benchmarks and tools share: their figures (`figures`: command-line options, medians, CPU
+//! time and memory of processes, the JSON `scripts/bench.py` merges) and the WebSocket benchmark's lean
+//! client (`feed_client`).
+
+pub mod feed_client;
+pub mod figures;
