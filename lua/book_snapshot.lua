@@ -12,15 +12,15 @@ local function side_levels(side, members)
   if #members == 0 then
     return out
   end
-  local keys = {}
+  local total_keys = {}
   for i, member in ipairs(members) do
-    keys[i] = total_key(side, member)
+    total_keys[i] = total_key_of(side, member)
   end
-  local totals = call('MGET', unpack(keys))
+  local totals = call('MGET', unpack(total_keys))
   for i, member in ipairs(members) do
     out[#out + 1] = member
     out[#out + 1] = totals[i]
-    out[#out + 1] = call('LLEN', level_key(side, member))
+    out[#out + 1] = call('LLEN', list_key_of(side, member))
   end
   return out
 end

@@ -8,8 +8,8 @@
 -- one); the sequence moves only when there was one. The work is bounded by the open-orders cap.
 
 -- Step 1: reads.
-local uid, now = int_arg(1, 1, MAX_UID), int_arg(2, 0)
-local retention, history_cap = int_arg(3, 1), int_arg(4, 1)
+local uid = int_arg(1, 1, MAX_UID)
+NOW, RETENTION, HISTORY_CAP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1)
 local found = {}
 for _, id_text in ipairs(call('SMEMBERS', KEYS[2])) do
   local o = load_open(id_text)
@@ -26,10 +26,10 @@ if #found > 0 then
 end
 local orders, levels = {}, {}
 for i, o in ipairs(found) do
-  orders[i], levels[i] = cancel_resting(o, now, retention, history_cap)
+  orders[i], levels[i] = cancel_resting(o)
 end
-local payload = event(seq, #found > 0, now, orders, {}, levels)
+local payload = command_event(seq, #found > 0, orders, {}, levels)
 if #found > 0 then
   publish({ payload })
 end
-return { 'ok', payload }
+return { REPLY_OK, payload }

@@ -9,19 +9,20 @@
 -- {'refused', 'order_not_open'} when it is filled or cancelled. A refused cancel writes nothing.
 
 -- Step 1: reads and checks.
-local uid, now = int_arg(1, 1, MAX_UID), int_arg(2, 0)
-local retention, history_cap, id = int_arg(3, 1), int_arg(4, 1), int_arg(5, 1)
-local o, is_open = load_users_order(fmt(id), uid, now, retention)
+local uid = int_arg(1, 1, MAX_UID)
+NOW, RETENTION, HISTORY_CAP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1)
+local id = int_arg(5, 1)
+local o, is_open = load_users_order(fmt(id), uid)
 if not o then
-  return { 'refused', 'not_found' }
+  return { REPLY_REFUSED, NOT_FOUND }
 end
 if not is_open then
-  return { 'refused', 'order_not_open' }
+  return { REPLY_REFUSED, ORDER_NOT_OPEN }
 end
 
 -- Step 2: writes.
 local seq = call('INCR', KEYS[1])
-local entry, level = cancel_resting(o, now, retention, history_cap)
-local payload = event(seq, true, now, { entry }, {}, { level })
+local entry, level = cancel_resting(o)
+local payload = command_event(seq, true, { entry }, {}, { level })
 publish({ payload })
-return { 'ok', payload }
+return { REPLY_OK, payload }

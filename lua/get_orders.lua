@@ -5,10 +5,11 @@
 --
 -- Returns one order entry (see engine_lib) per id found that belongs to the user; others are skipped.
 
-local uid, now, retention = int_arg(1, 1, MAX_UID), int_arg(2, 0), int_arg(3, 1)
+local uid = int_arg(1, 1, MAX_UID)
+NOW, RETENTION = int_arg(2, 0), int_arg(3, 1)
 local out = {}
 for i = 4, #ARGV do
-  local o = load_users_order(fmt(int_arg(i, 1)), uid, now, retention)
+  local o = load_users_order(fmt(int_arg(i, 1)), uid)
   if o then
     out[#out + 1] = order_entry(o)
   end

@@ -8,7 +8,8 @@
 -- the history cap.
 
 local which, limit = ARGV[1], int_arg(2, 1, 1000)
-local uid, now, retention = int_arg(3, 1, MAX_UID), int_arg(4, 0), int_arg(5, 1)
+local uid = int_arg(3, 1, MAX_UID)
+NOW, RETENTION = int_arg(4, 0), int_arg(5, 1)
 if which ~= 'open' and which ~= 'closed' and which ~= 'all' then
   error('invalid argument ARGV[1]: open, closed or all')
 end
@@ -30,7 +31,7 @@ for _, id in ipairs(ids) do
   if #out >= limit then
     break
   end
-  local o = load_users_order(fmt(id), uid, now, retention)
+  local o = load_users_order(fmt(id), uid)
   if o then
     out[#out + 1] = order_entry(o)
   end

@@ -27,51 +27,57 @@
 
 -- Step 1: every argument of every order is checked before anything is written.
 
-local now, retention = int_arg(1, 0), int_arg(2, 1)
-local max_touch, trades_maxlen = int_arg(3, 1, 1000), fmt(int_arg(4, 1))
-local max_open, history_cap = int_arg(5, 1), int_arg(6, 1)
+NOW, RETENTION = int_arg(1, 0), int_arg(2, 1)
+MAX_TOUCH = int_arg(3, 1, 1000)
+local trades_maxlen = fmt(int_arg(4, 1))
+MAX_OPEN, HISTORY_CAP = int_arg(5, 1), int_arg(6, 1)
 local count = #ARGV - 6
 if count < 1 or #KEYS ~= 4 then
   error('invalid arguments: need 6 + n ARGV for n >= 1 orders and 4 KEYS')
 end
 for n = 1, count do
   local packed = ARGV[6 + n]
-  if #packed < 28 then
+  if #packed < ORDER_ARG_LEN then
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
   local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
-  local cid = #packed > 28 and sub(packed, 29) or ''
-  if id < 1 or id > MAX_INT or uid < 1 or side > 1 or otype > 1 or tif > 2 or post_only > 1 or qty < 1
-    or qty > MAX_INT or (otype == 0) ~= (price > 0) or (otype == 1 and post_only == 1)
+  local cid = #packed > ORDER_ARG_LEN and sub(packed, ORDER_ARG_LEN + 1) or ''
+  if id < 1 or id > MAX_INT or uid < 1 or side > SELL or otype > MARKET or tif > FOK or post_only > 1 or qty < 1
+    or qty > MAX_INT or (otype == LIMIT) ~= (price > 0) or (otype == MARKET and post_only == 1)
     or (cid ~= '' and not is_cid(cid)) then
     error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
   end
-  O_ID[n], O_UID[n], O_SIDE[n], O_TYPE[n], O_TIF[n], O_POST[n], O_PRICE[n], O_QTY[n], O_CID[n] =
+  local o = ORDERS[n]
+  if not o then
+    o = {}
+    ORDERS[n] = o
+  end
+  o.id, o.uid, o.side, o.otype, o.tif, o.post_only, o.price, o.qty, o.cid =
     id, uid, side, otype, tif, post_only, price, qty, cid
 end
 
 local seq_before = tonumber(call('GET', KEYS[1]) or '0')
-start_matching(now, retention, max_touch, max_open, history_cap, seq_before)
+start_matching(seq_before)
 
 -- Step 2: each order in turn (matching.lua). The reply and the events are gathered in tables kept from
 -- call to call (Redis reads a reply up to its first nil).
 local replies, events, nevents = PLACE_REPLIES, PLACE_EVENTS, 0
 for n = 1, count do
-  local kind, payload = place(n)
+  local kind, payload = place(ORDERS[n])
   replies[2 * n - 1] = kind
   replies[2 * n] = payload
-  if kind == 'ok' then
+  if kind == REPLY_OK then
     nevents = nevents + 1
     events[nevents] = payload
   end
 end
 replies[2 * count + 1] = nil
-local seq, trades = matched()
+local seq_after, trades = matched()
 if trades then
   call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', trades)
 end
-if seq ~= seq_before then
-  call('SET', KEYS[1], fmt(seq))
+if seq_after ~= seq_before then
+  call('SET', KEYS[1], fmt(seq_after))
 end
 if nevents > 0 then
   call('PUBLISH', P .. ':events', concat(events, '', 1, nevents))

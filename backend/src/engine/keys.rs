@@ -1,13 +1,12 @@
 //! Redis key names. Every key of a market starts with its `{SYMBOL}` hash tag, so one market lives in one
-//! Redis Cluster slot. The README's key table lists them all.
+//! Redis Cluster slot. docs/architecture.md lists them all.
 
 use common::{Side, Symbol};
 
 /// The global order id counter (the only engine key outside a market).
 pub const NEXT_ORDER_ID: &str = "next_order_id";
 
-/// Open orders share a bucket hash per this many consecutive ids (see `lua/engine_lib.lua`).
-pub const BUCKET_IDS: u64 = 64;
+pub use super::wire::BUCKET_IDS;
 
 /// Key names of one market.
 #[derive(Clone, Debug)]

@@ -39,6 +39,7 @@ functions! {
     BOOK_SNAPSHOT = "book_snapshot", writes: false;
     GET_ORDERS = "get_orders", writes: false;
     LIST_ORDERS = "list_orders", writes: false;
+    ENGINE_FORMAT = "engine_format", writes: false;
 }
 
 /// The library's version: FNV-1a (64 bits) of all its code, in hex.
@@ -60,8 +61,8 @@ pub static LIBRARY: LazyLock<String> = LazyLock::new(|| {
     for &&Function { name, body, writes } in FUNCTIONS {
         let flags = if writes { "{}" } else { "{'no-writes'}" };
         code.push_str(&format!(
-            "redis.register_function{{function_name = '{name}_{v}', flags = {flags}, callback = function(keys, args)\n\
-             begin(keys, args)\n{body}\nend}}\n"
+            "redis.register_function{{\n  function_name = '{name}_{v}',\n  flags = {flags},\n  \
+             callback = function(keys, args)\nbegin(keys, args)\n{body}\nend}}\n"
         ));
     }
     code

@@ -10,7 +10,7 @@ use super::handle::Engine;
 use super::keys::{self, MarketKeys};
 use super::library::{self, Function, Invocation};
 use super::reply::{refusal, reply_pair};
-use super::wire::{self, Event, RawOrder};
+use super::wire::{self, Event, RawOrder, REPLY_DUP, REPLY_OK, REPLY_REFUSED};
 use common::time::now_ms;
 
 /// The outcome of a placement.
@@ -140,12 +140,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         call.arg(order_id);
         let reply = self.write(&call).await?;
         match reply_pair(&reply)? {
-            ("ok", payload) => {
+            (REPLY_OK, payload) => {
                 let event = wire::decode_event(payload)?;
                 let order = first_order(&event)?.to_order(market);
                 Ok((order, event))
             }
-            ("refused", code) => Err(refusal(code)),
+            (REPLY_REFUSED, code) => Err(refusal(code)),
             (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
         }
     }
@@ -160,7 +160,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let (mut ids, mut events) = (Vec::new(), Vec::new());
         for market in self.markets_for(symbol)? {
             let reply = self.write(&self.user_call(&library::CANCEL_ALL, market, user_id)).await?;
-            let ("ok", payload) = reply_pair(&reply)? else {
+            let (REPLY_OK, payload) = reply_pair(&reply)? else {
                 return Err(EngineError::Protocol("cancel_all refused".into()));
             };
             let event = wire::decode_event(payload)?;
@@ -186,18 +186,18 @@ pub fn read_placements(market: &Market, reply: &[Value]) -> Result<Vec<Result<Pl
         .chunks_exact(2)
         .map(|pair| {
             Ok(match reply_pair(pair)? {
-                ("ok", payload) => {
+                (REPLY_OK, payload) => {
                     let event = wire::decode_event(payload)?;
                     let mut order = first_order(&event)?.to_order(market);
                     order.trades = Some(event.trades(market));
                     Ok(Placed { order, created: true, event: Some(event) })
                 }
-                ("dup", payload) => {
+                (REPLY_DUP, payload) => {
                     let mut order = wire::decode_order(payload)?.to_order(market);
                     order.trades = Some(Vec::new());
                     Ok(Placed { order, created: false, event: None })
                 }
-                ("refused", code) => Err(refusal(code)),
+                (REPLY_REFUSED, code) => Err(refusal(code)),
                 (kind, _) => return Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
             })
         })

@@ -1,6 +1,6 @@
 //! Reading: book snapshots, recent trades, a user's orders.
 
-use common::{time::format_millis, BookLevel, BookSnapshot, Market, Order, Side, Symbol, Trade};
+use common::{time::format_millis, BookLevel, BookSnapshot, Market, Order, Symbol, Trade};
 use redis::aio::ConnectionLike;
 
 use super::error::EngineError;
@@ -87,7 +87,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             let Some((_, bytes)) = fields.iter().find(|(f, _)| f == "t") else { continue };
             // Groups and each order's fills come in matching order; newest first means reversed.
             for g in wire::decode_stream_trades(bytes)?.iter().rev() {
-                let side = if g.taker_side == 0 { Side::Buy } else { Side::Sell };
+                let side = g.taker_side;
                 trades.extend(g.trades.iter().rev().map(|t| t.to_trade(market, side, g.seq, g.ts)));
             }
             if trades.len() >= limit as usize {

@@ -4,6 +4,7 @@
 use redis::Value;
 
 use super::error::{invalid, EngineError};
+use super::wire::refusal;
 
 /// Splits one `kind, payload` pair of a script's reply.
 pub(super) fn reply_pair(pair: &[Value]) -> Result<(&str, &[u8]), EngineError> {
@@ -18,19 +19,19 @@ pub(super) fn reply_pair(pair: &[Value]) -> Result<(&str, &[u8]), EngineError> {
 
 pub(super) fn refusal(code: &[u8]) -> EngineError {
     match std::str::from_utf8(code).unwrap_or("") {
-        "not_found" => EngineError::NotFound,
-        "post_only_would_cross" => EngineError::Conflict {
+        refusal::NOT_FOUND => EngineError::NotFound,
+        refusal::POST_ONLY_WOULD_CROSS => EngineError::Conflict {
             code: "post_only_would_cross",
             detail: "the post-only order would match on arrival".into(),
         },
-        "order_not_open" => {
+        refusal::ORDER_NOT_OPEN => {
             EngineError::Conflict { code: "order_not_open", detail: "the order is already filled or cancelled".into() }
         }
-        "too_many_open_orders" => EngineError::Conflict {
+        refusal::TOO_MANY_OPEN_ORDERS => EngineError::Conflict {
             code: "too_many_open_orders",
             detail: "you have reached the maximum number of open orders in this market".into(),
         },
-        "level_full" => invalid("invalid_quantity", "the price level cannot hold more quantity"),
+        refusal::LEVEL_FULL => invalid("invalid_quantity", "the price level cannot hold more quantity"),
         other => EngineError::Protocol(format!("unknown refusal {other}")),
     }
 }

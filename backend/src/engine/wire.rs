@@ -1,17 +1,201 @@
-//! Decoding of the scripts' binary wire format (the layouts are documented in `lua/engine_lib.lua`):
-//! little-endian unsigned integers of 1 to 7 bytes, packed with Lua's `struct.pack`.
+//! The engine's binary formats: what the Lua library stores, answers and publishes, and the placement
+//! argument it reads. Defined once, in `lua/engine_lib.lua` ("Formats"); this file mirrors those
+//! layouts and codes, and the engine test `formats` asks the library for its own (the `engine_format`
+//! function) and fails when the two sides disagree on any layout, flag or code.
+//!
+//! Every integer is unsigned and little-endian, 1 to 7 bytes wide (`struct.pack`'s `B`, `H` and `In`):
+//! 7 bytes hold every integer below 2^53, which Lua's numbers hold exactly.
+//!
+//! Trade ids: a trade's id is its taker order's id × `TRADES_PER_ORDER` plus the trade's index among
+//! that order's trades. They are unique and grow with time, since one order makes at most the fill cap
+//! (at most 1,000) trades; they stay exact while order ids stay below 2^53 / 1,024, about 8.8 × 10^12.
 
 use common::{OrderStatus, OrderType, Side, TimeInForce};
 
 use super::check::CheckedOrder;
 use super::error::WireError;
 
-/// One order as the scripts store and send it (see `lua/engine_lib.lua`).
+/// The fields of an order record, shared by `RECORD` and `ENTRY`: user id, flags, price ticks (0 for a
+/// market order), quantity lots, filled lots, notional lo and hi (the sum of ticks × lots over the
+/// order's fills is hi × 2^20 + lo), created and updated (ms since the epoch).
+macro_rules! record_fields {
+    () => {
+        "I4BI6I7I7I3I7I6I6"
+    };
+}
+
+/// The most fields a layout has.
+const MAX_FIELDS: usize = 16;
+
+/// A packed layout as `struct.pack` writes it: `<` (little-endian), then fields `B` (1 byte), `H` (2
+/// bytes) or `In` (n bytes, 1 ≤ n ≤ 8). Its widths are read from the format at compile time.
+pub struct Layout {
+    format: &'static str,
+    widths: [u8; MAX_FIELDS],
+    count: usize,
+    size: usize,
+}
+
+impl Layout {
+    pub const fn new(format: &'static str) -> Layout {
+        let bytes = format.as_bytes();
+        assert!(!bytes.is_empty() && bytes[0] == b'<', "a layout is little-endian");
+        let (mut widths, mut count, mut size, mut i) = ([0u8; MAX_FIELDS], 0, 0, 1);
+        while i < bytes.len() {
+            let width = match bytes[i] {
+                b'B' => 1,
+                b'H' => 2,
+                b'I' => {
+                    i += 1;
+                    assert!(i < bytes.len() && bytes[i] >= b'1' && bytes[i] <= b'8', "In takes a width 1-8");
+                    bytes[i] - b'0'
+                }
+                _ => panic!("a layout's fields are B, H or In"),
+            };
+            widths[count] = width;
+            count += 1;
+            size += width as usize;
+            i += 1;
+        }
+        Layout { format, widths, count, size }
+    }
+
+    /// The format as `struct.pack` takes it.
+    pub fn format(&self) -> &'static str {
+        self.format
+    }
+
+    /// Bytes of one packed value.
+    pub const fn size(&self) -> usize {
+        self.size
+    }
+
+    fn widths(&self) -> &[u8] {
+        &self.widths[..self.count]
+    }
+
+    /// Packs one value per field, each cut to its field's width (the caller keeps them in range: the
+    /// library refuses what does not fit a rule).
+    pub fn pack(&self, values: &[u64], out: &mut Vec<u8>) {
+        assert_eq!(values.len(), self.count, "one value per field of {}", self.format);
+        for (value, &width) in values.iter().zip(self.widths()) {
+            out.extend_from_slice(&value.to_le_bytes()[..usize::from(width)]);
+        }
+    }
+}
+
+/// An order id.
+pub const ID: Layout = Layout::new("<I7");
+/// An order as the library stores it (a bucket's or a closed hash's value is a record, then the
+/// order's client order id).
+pub const RECORD: Layout = Layout::new(concat!("<", record_fields!()));
+/// An order as the library answers and publishes it: its id, its record and the length of its client
+/// order id (which follows).
+pub const ENTRY: Layout = Layout::new(concat!("<I7", record_fields!(), "B"));
+/// A placement argument: order id, user id, side, type, time in force, post_only (0 or 1), price
+/// ticks, quantity lots; the client order id follows.
+pub const ORDER_ARG: Layout = Layout::new("<I7I4BBBBI6I7");
+/// A trade: id, price ticks, quantity lots, maker order id, taker order id, maker user, taker user.
+pub const TRADE: Layout = Layout::new("<I7I6I7I7I7I4I4");
+/// The head of a trades-stream entry's group: taker side, sequence, time (ms), the number of trades
+/// (which follow).
+pub const TRADE_GROUP: Layout = Layout::new("<BI7I6H");
+/// A price level after a command: side (0 bids, 1 asks), price ticks, its new total lots.
+pub const LEVEL: Layout = Layout::new("<BI6I7");
+/// The head of a command's event: sequence, whether the book changed (0 or 1), time (ms), then the
+/// numbers of order entries, trades and levels; the levels, the entries and the trades follow.
+pub const EVENT: Layout = Layout::new("<I7BI6HHH");
+
+/// A record's flags byte is side + type × `TYPE_UNIT` + time in force × `TIF_UNIT` + post_only ×
+/// `POST_ONLY_UNIT` + status × `STATUS_UNIT`, with the codes below.
+pub const TYPE_UNIT: u8 = 2;
+pub const TIF_UNIT: u8 = 4;
+pub const POST_ONLY_UNIT: u8 = 16;
+pub const STATUS_UNIT: u8 = 32;
+
+/// The wire code of every value of the contract's enums.
+pub const SIDES: [(Side, u8); 2] = [(Side::Buy, 0), (Side::Sell, 1)];
+pub const ORDER_TYPES: [(OrderType, u8); 2] = [(OrderType::Limit, 0), (OrderType::Market, 1)];
+pub const TIMES_IN_FORCE: [(TimeInForce, u8); 3] =
+    [(TimeInForce::Gtc, 0), (TimeInForce::Ioc, 1), (TimeInForce::Fok, 2)];
+pub const STATUSES: [(OrderStatus, u8); 4] =
+    [(OrderStatus::Open, 0), (OrderStatus::PartiallyFilled, 1), (OrderStatus::Filled, 2), (OrderStatus::Cancelled, 3)];
+
+fn code_of<T: PartialEq + Copy>(table: &[(T, u8)], value: T) -> u8 {
+    table.iter().find(|(v, _)| *v == value).map(|&(_, c)| c).expect("every value has a code")
+}
+
+fn value_of<T: Copy>(table: &[(T, u8)], code: u8) -> Result<T, WireError> {
+    table.iter().find(|(_, c)| *c == code).map(|&(v, _)| v).ok_or(WireError("unknown code"))
+}
+
+/// Open orders share a bucket hash per this many consecutive ids (see `lua/engine_lib.lua`).
+pub const BUCKET_IDS: u64 = 64;
+/// Trade ids per taker order (see the module's comment).
+pub const TRADES_PER_ORDER: u64 = 1024;
+
+/// What a script answers for each command: the kind of a reply pair, then its payload.
+pub const REPLY_OK: &str = "ok";
+pub const REPLY_DUP: &str = "dup";
+pub const REPLY_REFUSED: &str = "refused";
+/// The codes a script refuses a command with (the payload of a `refused` reply).
+pub mod refusal {
+    pub const NOT_FOUND: &str = "not_found";
+    pub const ORDER_NOT_OPEN: &str = "order_not_open";
+    pub const POST_ONLY_WOULD_CROSS: &str = "post_only_would_cross";
+    pub const TOO_MANY_OPEN_ORDERS: &str = "too_many_open_orders";
+    pub const LEVEL_FULL: &str = "level_full";
+    pub const ALL: [&str; 5] = [NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS, TOO_MANY_OPEN_ORDERS, LEVEL_FULL];
+}
+
+/// This side's formats and codes by name, as the library's `engine_format` function reports its own.
+pub fn description() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = [
+        ("ID", &ID),
+        ("RECORD", &RECORD),
+        ("ENTRY", &ENTRY),
+        ("ORDER_ARG", &ORDER_ARG),
+        ("TRADE", &TRADE),
+        ("TRADE_GROUP", &TRADE_GROUP),
+        ("LEVEL", &LEVEL),
+        ("EVENT", &EVENT),
+    ]
+    .into_iter()
+    .map(|(name, layout)| (name, layout.format().to_string()))
+    .collect();
+    let codes = [
+        ("BUY", code_of(&SIDES, Side::Buy)),
+        ("SELL", code_of(&SIDES, Side::Sell)),
+        ("LIMIT", code_of(&ORDER_TYPES, OrderType::Limit)),
+        ("MARKET", code_of(&ORDER_TYPES, OrderType::Market)),
+        ("GTC", code_of(&TIMES_IN_FORCE, TimeInForce::Gtc)),
+        ("IOC", code_of(&TIMES_IN_FORCE, TimeInForce::Ioc)),
+        ("FOK", code_of(&TIMES_IN_FORCE, TimeInForce::Fok)),
+        ("OPEN", code_of(&STATUSES, OrderStatus::Open)),
+        ("PARTIALLY_FILLED", code_of(&STATUSES, OrderStatus::PartiallyFilled)),
+        ("FILLED", code_of(&STATUSES, OrderStatus::Filled)),
+        ("CANCELLED", code_of(&STATUSES, OrderStatus::Cancelled)),
+        ("TYPE_UNIT", TYPE_UNIT),
+        ("TIF_UNIT", TIF_UNIT),
+        ("POST_ONLY_UNIT", POST_ONLY_UNIT),
+        ("STATUS_UNIT", STATUS_UNIT),
+    ];
+    out.extend(codes.into_iter().map(|(name, code)| (name, code.to_string())));
+    out.push(("BUCKET_IDS", BUCKET_IDS.to_string()));
+    out.push(("TRADES_PER_ORDER", TRADES_PER_ORDER.to_string()));
+    out.push(("REPLY_OK", REPLY_OK.into()));
+    out.push(("REPLY_DUP", REPLY_DUP.into()));
+    out.push(("REPLY_REFUSED", REPLY_REFUSED.into()));
+    out.push(("REFUSALS", refusal::ALL.join(",")));
+    out
+}
+
+/// One order as the library stores and sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawOrder {
     pub id: u64,
     pub user_id: u64,
-    /// side, type, time in force, post_only and status bits.
+    /// Side, type, time in force, post_only and status (see `TYPE_UNIT` and the others).
     pub flags: u8,
     pub price: u64,
     pub qty: u64,
@@ -30,37 +214,21 @@ impl RawOrder {
     pub fn user_id(&self) -> u64 {
         self.user_id
     }
+    // The flags were checked when the order was read (`Reader::order_entry`), so each field has a code.
     pub fn side(&self) -> Side {
-        if self.flags & 1 == 0 {
-            Side::Buy
-        } else {
-            Side::Sell
-        }
+        value_of(&SIDES, self.flags % TYPE_UNIT).expect("checked flags")
     }
     pub fn order_type(&self) -> OrderType {
-        if self.flags & 2 == 0 {
-            OrderType::Limit
-        } else {
-            OrderType::Market
-        }
+        value_of(&ORDER_TYPES, self.flags / TYPE_UNIT % (TIF_UNIT / TYPE_UNIT)).expect("checked flags")
     }
     pub fn time_in_force(&self) -> TimeInForce {
-        match (self.flags >> 2) & 3 {
-            0 => TimeInForce::Gtc,
-            1 => TimeInForce::Ioc,
-            _ => TimeInForce::Fok,
-        }
+        value_of(&TIMES_IN_FORCE, self.flags / TIF_UNIT % (POST_ONLY_UNIT / TIF_UNIT)).expect("checked flags")
     }
     pub fn post_only(&self) -> bool {
-        self.flags & 16 != 0
+        !(self.flags / POST_ONLY_UNIT).is_multiple_of(STATUS_UNIT / POST_ONLY_UNIT)
     }
     pub fn status(&self) -> OrderStatus {
-        match (self.flags >> 5) & 3 {
-            0 => OrderStatus::Open,
-            1 => OrderStatus::PartiallyFilled,
-            2 => OrderStatus::Filled,
-            _ => OrderStatus::Cancelled,
-        }
+        value_of(&STATUSES, self.flags / STATUS_UNIT).expect("checked flags")
     }
     pub fn price_ticks(&self) -> u64 {
         self.price
@@ -84,9 +252,15 @@ impl RawOrder {
     pub fn client_order_id(&self) -> Option<&str> {
         (!self.cid.is_empty()).then_some(self.cid.as_str())
     }
+
+    /// Whether every field of the flags has a code.
+    fn flags_are_known(&self) -> bool {
+        value_of(&TIMES_IN_FORCE, self.flags / TIF_UNIT % (POST_ONLY_UNIT / TIF_UNIT)).is_ok()
+            && value_of(&STATUSES, self.flags / STATUS_UNIT).is_ok()
+    }
 }
 
-/// One trade: `(id, price, qty, maker_order_id, taker_order_id, maker_user_id, taker_user_id)`.
+/// One trade (`TRADE`): `(id, price, qty, maker_order_id, taker_order_id, maker_user_id, taker_user_id)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawTrade(pub u64, pub u64, pub u64, pub u64, pub u64, pub u64, pub u64);
 
@@ -99,7 +273,7 @@ impl RawTrade {
     }
 }
 
-/// A level after the command: `(side (0 bids, 1 asks), price ticks, total lots)`.
+/// A level after the command (`LEVEL`): `(side (0 bids, 1 asks), price ticks, total lots)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawLevel(pub u8, pub u64, pub u64);
 
@@ -116,8 +290,13 @@ pub struct Event {
     pub levels: Vec<RawLevel>,
 }
 
-/// Size of a packed order record.
-pub const RECORD_LEN: usize = 47;
+/// The trades of one taker order in a trades-stream entry.
+pub struct TradeGroup {
+    pub taker_side: Side,
+    pub seq: u64,
+    pub ts: u64,
+    pub trades: Vec<RawTrade>,
+}
 
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -133,44 +312,66 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn uint(&mut self, n: usize) -> Result<u64, WireError> {
-        Ok(self.take(n)?.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b)))
-    }
-
-    fn record(&mut self, id: u64) -> Result<RawOrder, WireError> {
-        Ok(RawOrder {
-            id,
-            user_id: self.uint(4)?,
-            flags: self.uint(1)? as u8,
-            price: self.uint(6)?,
-            qty: self.uint(7)?,
-            filled: self.uint(7)?,
-            notional_lo: self.uint(3)?,
-            notional_hi: self.uint(7)?,
-            created_ms: self.uint(6)?,
-            updated_ms: self.uint(6)?,
-            cid: String::new(),
-        })
+    /// One value of `layout`, field by field (`N` is its number of fields).
+    fn fields<const N: usize>(&mut self, layout: &Layout) -> Result<[u64; N], WireError> {
+        debug_assert_eq!(N, layout.count, "{}", layout.format);
+        let bytes = self.take(layout.size())?;
+        let mut out = [0u64; N];
+        let mut at = 0;
+        for (value, &width) in out.iter_mut().zip(layout.widths()) {
+            let width = usize::from(width);
+            *value = bytes[at..at + width].iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b));
+            at += width;
+        }
+        Ok(out)
     }
 
     fn order_entry(&mut self) -> Result<RawOrder, WireError> {
-        let id = self.uint(7)?;
-        let mut order = self.record(id)?;
-        let len = self.uint(1)? as usize;
-        order.cid = String::from_utf8(self.take(len)?.to_vec()).map_err(|_| WireError("client_order_id"))?;
+        let [id, user_id, flags, price, qty, filled, notional_lo, notional_hi, created_ms, updated_ms, cid_len] =
+            self.fields(&ENTRY)?;
+        let cid = self.take(cid_len as usize)?;
+        let order = RawOrder {
+            id,
+            user_id,
+            flags: flags as u8,
+            price,
+            qty,
+            filled,
+            notional_lo,
+            notional_hi,
+            created_ms,
+            updated_ms,
+            cid: String::from_utf8(cid.to_vec()).map_err(|_| WireError("client_order_id"))?,
+        };
+        if !order.flags_are_known() {
+            return Err(WireError("unknown flags"));
+        }
         Ok(order)
     }
 
     fn trade(&mut self) -> Result<RawTrade, WireError> {
-        Ok(RawTrade(
-            self.uint(7)?,
-            self.uint(6)?,
-            self.uint(7)?,
-            self.uint(7)?,
-            self.uint(7)?,
-            self.uint(4)?,
-            self.uint(4)?,
-        ))
+        let [id, price, qty, maker, taker, maker_user, taker_user] = self.fields(&TRADE)?;
+        Ok(RawTrade(id, price, qty, maker, taker, maker_user, taker_user))
+    }
+
+    fn event(&mut self) -> Result<Event, WireError> {
+        let [seq, book_changed, ts, n_orders, n_trades, n_levels] = self.fields(&EVENT)?;
+        let levels = (0..n_levels)
+            .map(|_| {
+                let [side, price, total] = self.fields(&LEVEL)?;
+                Ok(RawLevel(side as u8, price, total))
+            })
+            .collect::<Result<_, _>>()?;
+        let orders = (0..n_orders).map(|_| self.order_entry()).collect::<Result<_, _>>()?;
+        let trades = (0..n_trades).map(|_| self.trade()).collect::<Result<_, _>>()?;
+        Ok(Event { seq, book_changed: book_changed != 0, ts, orders, trades, levels })
+    }
+
+    fn trade_group(&mut self) -> Result<TradeGroup, WireError> {
+        let [side, seq, ts, count] = self.fields(&TRADE_GROUP)?;
+        let taker_side = value_of(&SIDES, side as u8)?;
+        let trades = (0..count).map(|_| self.trade()).collect::<Result<_, _>>()?;
+        Ok(TradeGroup { taker_side, seq, ts, trades })
     }
 
     fn done(&self) -> Result<(), WireError> {
@@ -182,18 +383,17 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A placement argument: id, user id, side, type, tif, post_only, price, quantity, then the client order id.
+/// A placement argument (`ORDER_ARG`, then the client order id).
 pub fn encode_order_arg(id: u64, user_id: u64, o: &CheckedOrder) -> Vec<u8> {
-    let mut out = Vec::with_capacity(28 + o.client_order_id.len());
-    let mut put = |value: u64, width: usize| out.extend_from_slice(&value.to_le_bytes()[..width]);
-    put(id, 7);
-    put(user_id, 4);
-    put(o.side as u64, 1);
-    put(o.order_type as u64, 1);
-    put(o.time_in_force as u64, 1);
-    put(u64::from(o.post_only), 1);
-    put(o.price_ticks, 6);
-    put(o.quantity_lots, 7);
+    let mut out = Vec::with_capacity(ORDER_ARG.size() + o.client_order_id.len());
+    let codes = [
+        code_of(&SIDES, o.side),
+        code_of(&ORDER_TYPES, o.order_type),
+        code_of(&TIMES_IN_FORCE, o.time_in_force),
+        u8::from(o.post_only),
+    ]
+    .map(u64::from);
+    ORDER_ARG.pack(&[id, user_id, codes[0], codes[1], codes[2], codes[3], o.price_ticks, o.quantity_lots], &mut out);
     out.extend_from_slice(o.client_order_id.as_bytes());
     out
 }
@@ -206,7 +406,7 @@ pub fn decode_order(bytes: &[u8]) -> Result<RawOrder, WireError> {
     Ok(order)
 }
 
-/// A command's event: header, levels, order entries, trades.
+/// A command's event: head, levels, order entries, trades.
 pub fn decode_event(bytes: &[u8]) -> Result<Event, WireError> {
     let mut r = Reader { bytes };
     let event = r.event()?;
@@ -224,38 +424,12 @@ pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, WireError> {
     Ok(events)
 }
 
-impl Reader<'_> {
-    fn event(&mut self) -> Result<Event, WireError> {
-        let r = self;
-        let seq = r.uint(7)?;
-        let book_changed = r.uint(1)? != 0;
-        let ts = r.uint(6)?;
-        let (n_orders, n_trades, n_levels) = (r.uint(2)?, r.uint(2)?, r.uint(2)?);
-        let levels =
-            (0..n_levels).map(|_| Ok(RawLevel(r.uint(1)? as u8, r.uint(6)?, r.uint(7)?))).collect::<Result<_, _>>()?;
-        let orders = (0..n_orders).map(|_| r.order_entry()).collect::<Result<_, _>>()?;
-        let trades = (0..n_trades).map(|_| r.trade()).collect::<Result<_, _>>()?;
-        Ok(Event { seq, book_changed, ts, orders, trades, levels })
-    }
-}
-
-/// The trades of one taker order in a trades-stream entry.
-pub struct TradeGroup {
-    /// 0 buy, 1 sell.
-    pub taker_side: u8,
-    pub seq: u64,
-    pub ts: u64,
-    pub trades: Vec<RawTrade>,
-}
-
 /// A trades-stream entry: the trades of one script call, grouped by taker order, in order.
 pub fn decode_stream_trades(bytes: &[u8]) -> Result<Vec<TradeGroup>, WireError> {
     let mut r = Reader { bytes };
     let mut groups = Vec::new();
     while !r.bytes.is_empty() {
-        let (taker_side, seq, ts, count) = (r.uint(1)? as u8, r.uint(7)?, r.uint(6)?, r.uint(2)?);
-        let trades = (0..count).map(|_| r.trade()).collect::<Result<_, _>>()?;
-        groups.push(TradeGroup { taker_side, seq, ts, trades });
+        groups.push(r.trade_group()?);
     }
     Ok(groups)
 }
@@ -265,30 +439,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn layouts_read_their_widths_from_the_format() {
+        assert_eq!(RECORD.size(), 47);
+        assert_eq!(ENTRY.size(), ID.size() + RECORD.size() + 1);
+        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (28, 42, 14, 20));
+        let mut out = Vec::new();
+        Layout::new("<BHI3").pack(&[1, 0x0302, 0x060504], &mut out);
+        assert_eq!(out, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
     fn integers_are_little_endian_of_any_width() {
         let mut r = Reader { bytes: &[0x01, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f] };
-        assert_eq!(r.uint(2).unwrap(), 0x0201);
-        assert_eq!(r.uint(7).unwrap(), (1 << 53) - 1);
-        assert!(r.uint(1).is_err());
+        assert_eq!(r.fields::<2>(&Layout::new("<BB")).unwrap(), [1, 2]);
+        assert_eq!(r.fields::<1>(&Layout::new("<I7")).unwrap(), [(1 << 53) - 1]);
+        assert!(r.fields::<1>(&Layout::new("<B")).is_err());
     }
 
     #[test]
     fn a_truncated_event_is_refused() {
         assert!(decode_event(&[0; 19]).is_err());
-        let mut header = vec![0u8; 20];
-        assert!(decode_event(&header).is_ok());
-        header.push(0);
-        assert_eq!(decode_event(&header), Err(WireError("trailing bytes")));
+        let mut head = vec![0u8; EVENT.size()];
+        assert!(decode_event(&head).is_ok());
+        head.push(0);
+        assert_eq!(decode_event(&head), Err(WireError("trailing bytes")));
+    }
+
+    #[test]
+    fn an_order_with_unknown_flags_is_refused() {
+        let mut entry = Vec::new();
+        let status_beyond_cancelled = u64::from(4 * STATUS_UNIT);
+        ENTRY.pack(&[1, 1, status_beyond_cancelled, 1, 1, 0, 0, 0, 0, 0, 0], &mut entry);
+        assert_eq!(decode_order(&entry), Err(WireError("unknown flags")));
     }
 
     #[test]
     fn a_stream_entry_holds_groups_of_trades() {
-        let group = |side: u8, seq: u8, trades: usize| {
-            let mut out = vec![side, seq, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, trades as u8, 0];
+        let group = |side: u64, seq: u64, trades: u64| {
+            let mut out = Vec::new();
+            TRADE_GROUP.pack(&[side, seq, 9, trades], &mut out);
             for i in 0..trades {
-                let mut trade = vec![0u8; 42];
-                trade[0] = i as u8 + 1;
-                out.extend(trade);
+                TRADE.pack(&[i + 1, 0, 0, 0, 0, 0, 0], &mut out);
             }
             out
         };
@@ -297,9 +488,9 @@ mod tests {
         let groups = decode_stream_trades(&entry).unwrap();
         assert_eq!(groups.len(), 2);
         let g = &groups[0];
-        assert_eq!((g.taker_side, g.seq, g.ts, g.trades.len()), (0, 7, 9, 2));
+        assert_eq!((g.taker_side, g.seq, g.ts, g.trades.len()), (Side::Buy, 7, 9, 2));
         let g = &groups[1];
-        assert_eq!((g.taker_side, g.seq, g.trades[0].0), (1, 8, 1));
+        assert_eq!((g.taker_side, g.seq, g.trades[0].0), (Side::Sell, 8, 1));
         entry.pop();
         assert!(decode_stream_trades(&entry).is_err());
     }

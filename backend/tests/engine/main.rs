@@ -3,7 +3,9 @@
 //! and on a Redis Cluster unless it says otherwise.
 
 mod bounds;
+mod formats;
 mod helpers;
+mod lua_lint;
 mod model;
 mod no_partial_writes;
 mod properties;

@@ -2,7 +2,7 @@
 //! byte-identical (compared with `DUMP`): all checks happen before the first write.
 
 use backend::engine::library::{self, Function};
-use backend::engine::MarketKeys;
+use backend::engine::{wire, MarketKeys};
 use common::{Side::*, Symbol};
 
 use crate::helpers::*;
@@ -21,9 +21,7 @@ fn packed(
     cid: &str,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    for (v, w) in [(id, 7), (user, 4), (side, 1), (otype, 1), (tif, 1), (post_only, 1), (price, 6), (qty, 7)] {
-        out.extend_from_slice(&u64::to_le_bytes(v)[..w]);
-    }
+    wire::ORDER_ARG.pack(&[id, user, side, otype, tif, post_only, price, qty], &mut out);
     out.extend_from_slice(cid.as_bytes());
     out
 }

@@ -1,0 +1,18 @@
+-- engine_format: the library's formats and codes by name, for the engine test that checks that the
+-- Rust side (backend/src/engine/wire.rs) agrees with them. Read-only.
+--
+-- KEYS[1] any market's {S}:seq (only to route the call).
+-- Returns name, value, name, value, ...: the formats as struct.pack takes them, the codes as text.
+
+return {
+  'ID', ID, 'RECORD', REC, 'ENTRY', ENTRY, 'ORDER_ARG', ORDER_ARG, 'TRADE', TRADE,
+  'TRADE_GROUP', TRADE_GROUP, 'LEVEL', LEVEL, 'EVENT', EVENT,
+  'BUY', fmt(BUY), 'SELL', fmt(SELL), 'LIMIT', fmt(LIMIT), 'MARKET', fmt(MARKET),
+  'GTC', fmt(GTC), 'IOC', fmt(IOC), 'FOK', fmt(FOK),
+  'OPEN', fmt(OPEN), 'PARTIALLY_FILLED', fmt(PARTIAL), 'FILLED', fmt(FILLED), 'CANCELLED', fmt(CANCELLED),
+  'TYPE_UNIT', fmt(TYPE_UNIT), 'TIF_UNIT', fmt(TIF_UNIT), 'POST_ONLY_UNIT', fmt(POST_ONLY_UNIT),
+  'STATUS_UNIT', fmt(STATUS_UNIT),
+  'BUCKET_IDS', fmt(BUCKET_IDS), 'TRADES_PER_ORDER', fmt(TRADES_PER_ORDER),
+  'REPLY_OK', REPLY_OK, 'REPLY_DUP', REPLY_DUP, 'REPLY_REFUSED', REPLY_REFUSED,
+  'REFUSALS', concat({ NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS, TOO_MANY_OPEN_ORDERS, LEVEL_FULL }, ','),
+}
