@@ -1,5 +1,5 @@
 //! Engine benchmark: orders per second through the scripts with pipelining, beside the yardstick
-//! (`../shared/bench/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
+//! (`tools/yardstick/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
 //! Redis memory per resting order; and throughput again with 1,000,000 orders resting.
 //!
 //! `cargo run --release -p tools --bin engine_bench [-- --quick] [--json PATH] [--resting N]` (N orders
@@ -11,6 +11,8 @@
 //! of Redis under valgrind (`scripts/engine_profile.sh`); `--keep-library` leaves the library Redis
 //! has as it is (an edited copy loaded by hand: `scripts/engine_ab.sh`); `--keep-data` does not flush
 //! first, so that flows run one after another build on each other's keys as the slices of a run do.
+//! `--yardstick-file PATH` runs another yardstick in ours' place (ours was checked against the
+//! original design's once: docs/performance.md).
 
 mod cluster;
 mod flows;
@@ -34,7 +36,8 @@ pub const PIPELINE: usize = 16;
 const SLICES: usize = 6;
 /// Orders per script call when the backend batches orders that arrive together.
 const BATCH: usize = 16;
-const YARDSTICK: &str = "../shared/bench/seed_layout_match.lua";
+/// The yardstick: a minimal matcher in the original design's layout (`tools/yardstick/`).
+const YARDSTICK: &str = include_str!("../../../yardstick/seed_layout_match.lua");
 
 struct Opts {
     orders: usize,
@@ -225,10 +228,13 @@ async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool
     );
 }
 
+/// The yardstick's code: ours, or with `--yardstick-file PATH` another (to compare ours with the one
+/// it was written after, in the same run).
 fn yardstick_source() -> String {
-    std::fs::read_to_string(YARDSTICK)
-        .or_else(|_| std::fs::read_to_string(format!("../{YARDSTICK}")))
-        .expect("the yardstick script at ../shared/bench/seed_layout_match.lua")
+    match tools::figures::arg("--yardstick-file") {
+        Some(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("the yardstick at {path}: {e}")),
+        None => YARDSTICK.to_string(),
+    }
 }
 
 /// Empties one database (the engine's, the yardstick's or the deep book's).
