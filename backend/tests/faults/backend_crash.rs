@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use common::{ClientOrderId, Dec, NewOrder, Side, Symbol};
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -35,9 +36,11 @@ async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_bac
         clients.push(tokio::spawn(async move {
             for i in 0..ORDERS {
                 let cid = format!("c{c}-{i}");
-                let side = if i % 2 == 0 { "buy" } else { "sell" };
-                let body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": "1",
-                    "price": format!("{}", 100 + (i + c) % 3), "client_order_id": cid});
+                let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+                let price = Dec::parse(&format!("{}", 100 + (i + c) % 3)).unwrap();
+                let mut body =
+                    NewOrder::limit(Symbol::parse("BTC/USD").unwrap(), side, Dec::parse("1").unwrap(), price);
+                body.client_order_id = Some(ClientOrderId::parse(&cid).unwrap());
                 loop {
                     let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&body).send().await;
                     if let Ok(r) = r {
@@ -54,9 +57,15 @@ async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_bac
         }));
     }
 
-    // Kill the backend (SIGKILL) twice while they run; start a new one on the same port each time.
-    for pause in [150u64, 250] {
-        tokio::time::sleep(Duration::from_millis(pause)).await;
+    // Kill the backend (SIGKILL) twice while they run, each time once a share of the orders is answered
+    // (by progress, not by the clock, so that a fast or a loaded machine meets the same crashes, with
+    // every client's next request in flight); start a new one on the same port each time.
+    for after in [CLIENTS * ORDERS / 4, CLIENTS * ORDERS / 2] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while answered.lock().unwrap().len() < after {
+            assert!(tokio::time::Instant::now() < deadline, "{after} orders answered within 60 s");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         drop(server);
         tokio::time::sleep(Duration::from_millis(100)).await;
         server = BackendProcess::start(env!("CARGO_BIN_EXE_backend").as_ref(), port, &vars).await;

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use common::{ClientOrderId, Dec, NewOrder, Side, Symbol};
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -45,17 +46,19 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
     let tokens = app.users("writer", WRITERS).await;
 
     let load = Load::start(&app, &tokens);
-    // The killer: SIGKILL at uneven moments while the writers run, then a restart from the AOF.
+    // The killer: SIGKILL at uneven points of the writers' progress (by acknowledged orders, not by the
+    // clock, so that a slow or busy machine meets the same kills), then a restart from the AOF and a
+    // wait until the service answers again.
     let mut kills = 0;
-    for pause in [120u64, 260, 90, 330, 170] {
-        if load.is_finished() {
+    for after in [70, 210, 300, 470, 560] {
+        if !load.wait_acknowledged(after, Duration::from_secs(60)).await {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(pause)).await;
         app.redis().kill();
         kills += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
         app.redis().restart().expect("redis-server restarts from its append-only file");
+        assert!(app.wait_healthy(Duration::from_secs(20)).await, "the service answers again after the restart");
     }
     let (acked, refused) = load.finish().await;
     eprintln!("{kills} kills, {} orders acknowledged, {refused} refused while Redis was down", acked.len());
@@ -88,11 +91,12 @@ impl Load {
                 let (mut done, mut i) = (0, 0u64);
                 while done < PER_WRITER {
                     i += 1;
-                    let side = if (i + w as u64).is_multiple_of(2) { "buy" } else { "sell" };
-                    let mut body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit",
-                    "quantity": "1", "price": format!("{}", 100 + i % 5)});
+                    let side = if (i + w as u64).is_multiple_of(2) { Side::Buy } else { Side::Sell };
+                    let price = Dec::parse(&format!("{}", 100 + i % 5)).unwrap();
+                    let mut body =
+                        NewOrder::limit(Symbol::parse("BTC/USD").unwrap(), side, Dec::parse("1").unwrap(), price);
                     if i.is_multiple_of(3) {
-                        body["client_order_id"] = json!(format!("w{w}-{i}"));
+                        body.client_order_id = Some(ClientOrderId::parse(&format!("w{w}-{i}")).unwrap());
                     }
                     let r = client.post(&url).bearer_auth(&token).json(&body).send().await;
                     match r {
@@ -114,13 +118,21 @@ impl Load {
         Load { writers, acked, refused }
     }
 
-    pub fn is_finished(&self) -> bool {
-        self.writers.iter().all(|w| w.is_finished())
-    }
-
     /// Acknowledged orders so far.
     pub fn acknowledged(&self) -> usize {
         self.acked.lock().unwrap().len()
+    }
+
+    /// Waits until `n` orders are acknowledged (true), or the writers are done or `within` passes first.
+    pub async fn wait_acknowledged(&self, n: usize, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline && !self.writers.iter().all(|w| w.is_finished()) {
+            if self.acknowledged() >= n {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
     }
 
     /// Waits for the writers; the acknowledged orders and how many attempts were refused.

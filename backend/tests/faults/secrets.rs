@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -37,10 +37,15 @@ async fn redis_auth_works_and_no_secret_is_ever_logged() {
     assert_eq!(wrong.send().await.unwrap().status(), 401);
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/api/v1/ws/user")).await.unwrap();
     ws.send(Message::Text(json!({"type": "auth", "token": token}).to_string().into())).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await;
+    assert!(matches!(&answer, Ok(Some(Ok(Message::Text(t)))) if t.contains("authenticated")), "{answer:?}");
     drop(ws);
     assert_eq!(http.post(format!("{base}/auth/logout")).bearer_auth(&token).send().await.unwrap().status(), 204);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The log has the logout's line once it is written out (bounded: a loaded machine may be slow).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.output().contains("/api/v1/auth/logout") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     let output = server.output();
     assert!(output.matches(" request").count() >= 5, "the request log is there to be searched: {output}");
