@@ -1,19 +1,25 @@
-//! The language the exchange's backend and browser app both speak: the contract's types
-//! (`../shared/API.md`) with validated newtypes. No server or browser dependencies.
+//! The language the exchange's backend, browser app, tools and tests all speak: the contract's types
+//! (`docs/api.md`) with validated newtypes. No server or browser dependencies.
 
+pub mod auth;
 pub mod book;
 pub mod decimal;
 pub mod error;
+pub mod health;
 pub mod market;
 pub mod order;
 pub mod symbol;
 pub mod time;
 pub mod ws;
 
+pub use auth::{Credentials, LoggedIn, Registered};
 pub use book::{BookLevel, BookSnapshot, BookUpdate};
 pub use decimal::{Dec, DecError};
 pub use error::ErrorBody;
+pub use health::Health;
 pub use market::{GridError, Market, MAX_SAFE_INT};
-pub use order::{CancelAll, NewOrder, Order, OrderStatus, OrderType, Side, TimeInForce, Trade};
+pub use order::{
+    CancelAll, Field, NewOrder, Order, OrderRequest, OrderStatus, OrderType, RequestError, Side, TimeInForce, Trade,
+};
 pub use symbol::{ClientOrderId, InvalidId, Password, Symbol, Username};
 pub use ws::{ClientMessage, ErrorData, OrderUpdateData, PublicOrderUpdate, ServerMessage};

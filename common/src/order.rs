@@ -1,5 +1,6 @@
 //! Orders and trades: the requests that create them and the objects the API returns.
 
+use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::Dec;
@@ -11,6 +12,19 @@ use crate::symbol::{ClientOrderId, Symbol};
 pub enum Side {
     Buy,
     Sell,
+}
+
+impl std::str::FromStr for Side {
+    type Err = RequestError;
+
+    /// `buy` or `sell`.
+    fn from_str(text: &str) -> Result<Side, RequestError> {
+        match text {
+            "buy" => Ok(Side::Buy),
+            "sell" => Ok(Side::Sell),
+            _ => Err(RequestError::new("validation_error", "side must be one of buy, sell")),
+        }
+    }
 }
 
 impl Side {
@@ -55,6 +69,16 @@ impl OrderStatus {
     pub fn is_open(self) -> bool {
         matches!(self, OrderStatus::Open | OrderStatus::PartiallyFilled)
     }
+
+    /// The contract's name: `open`, `partially_filled`, `filled`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Open => "open",
+            OrderStatus::PartiallyFilled => "partially_filled",
+            OrderStatus::Filled => "filled",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// `POST /api/v1/orders/` body. Unknown fields (a `user_id`, say) are ignored.
@@ -73,6 +97,133 @@ pub struct NewOrder {
     pub post_only: bool,
     #[serde(default)]
     pub client_order_id: Option<ClientOrderId>,
+}
+
+impl NewOrder {
+    /// A gtc limit order, not post-only, without a client order id.
+    pub fn limit(symbol: Symbol, side: Side, quantity: Dec, price: Dec) -> NewOrder {
+        NewOrder {
+            symbol,
+            side,
+            order_type: OrderType::Limit,
+            quantity,
+            price: Some(price),
+            time_in_force: TimeInForce::Gtc,
+            post_only: false,
+            client_order_id: None,
+        }
+    }
+
+    /// A market order (it behaves as ioc), without a client order id.
+    pub fn market(symbol: Symbol, side: Side, quantity: Dec) -> NewOrder {
+        NewOrder { order_type: OrderType::Market, price: None, ..NewOrder::limit(symbol, side, quantity, Dec::ZERO) }
+    }
+}
+
+/// A field of a request body as it arrived: absent (or null), a value of its type, or anything else
+/// with why it is not one. A request read into such fields cannot fail as a whole, so that each bad
+/// field gets its own error code when the request is checked (`NewOrder::try_from`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Field<T> {
+    #[default]
+    Absent,
+    Given(T),
+    Invalid(String),
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Any JSON value is a field; whether it is a T is decided from its text, where a number keeps
+        // its digits (serde_json hands a Value's number to a visitor as a binary float).
+        let value = serde_json::Value::deserialize(d)?;
+        if value.is_null() {
+            return Ok(Field::Absent);
+        }
+        Ok(serde_json::from_str::<T>(&value.to_string()).map_or_else(|e| Field::Invalid(reason(&e)), Field::Given))
+    }
+}
+
+/// What is wrong with a field's value, without the position in its own text.
+fn reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.rfind(" at line ").map_or(text.clone(), |at| text[..at].to_string())
+}
+
+/// `POST /api/v1/orders/` body as it arrives: the fields of `NewOrder`, each as given. Unknown fields
+/// (a `user_id`, say) are ignored.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OrderRequest {
+    pub symbol: Field<String>,
+    pub side: Field<Side>,
+    pub order_type: Field<OrderType>,
+    pub quantity: Field<Dec>,
+    pub price: Field<Dec>,
+    pub time_in_force: Field<TimeInForce>,
+    pub post_only: Field<bool>,
+    pub client_order_id: Field<String>,
+}
+
+/// Why a request is refused: the contract's code (`validation_error`, `invalid_quantity`,
+/// `unknown_symbol`, ...) and a sentence saying what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct RequestError {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl RequestError {
+    pub fn new(code: &'static str, detail: impl Into<String>) -> RequestError {
+        RequestError { code, detail: detail.into() }
+    }
+}
+
+/// A required field: `code` and a sentence when it is absent or not a `T` (`what` says what it must be).
+fn required<T>(field: Field<T>, name: &str, code: &'static str, what: &str) -> Result<T, RequestError> {
+    match field {
+        Field::Given(v) => Ok(v),
+        Field::Absent => Err(RequestError::new(code, format!("{name} is required"))),
+        Field::Invalid(_) => Err(RequestError::new(code, format!("{name} must be {what}"))),
+    }
+}
+
+/// An optional field: None when absent.
+fn optional<T>(field: Field<T>, name: &str, code: &'static str, what: &str) -> Result<Option<T>, RequestError> {
+    match field {
+        Field::Absent => Ok(None),
+        other => required(other, name, code, what).map(Some),
+    }
+}
+
+/// A decimal field: a JSON number or a string holding one; its error says what is wrong with the text.
+fn decimal(field: Field<Dec>, name: &str, code: &'static str) -> Result<Option<Dec>, RequestError> {
+    match field {
+        Field::Invalid(why) => Err(RequestError::new(code, format!("{name}: {why}"))),
+        other => optional(other, name, code, "a number or a string holding one"),
+    }
+}
+
+impl TryFrom<OrderRequest> for NewOrder {
+    type Error = RequestError;
+
+    /// Checks each field in the order of the contract; the first bad one is the answer.
+    fn try_from(r: OrderRequest) -> Result<NewOrder, RequestError> {
+        let symbol = required(r.symbol, "symbol", "validation_error", "a string like BTC/USD")?;
+        let symbol = Symbol::parse(&symbol).map_err(|_| RequestError::new("unknown_symbol", "unknown symbol"))?;
+        let side = required(r.side, "side", "validation_error", "one of buy, sell")?;
+        let order_type = required(r.order_type, "order_type", "validation_error", "one of limit, market")?;
+        let quantity = decimal(r.quantity, "quantity", "invalid_quantity")?
+            .ok_or_else(|| RequestError::new("invalid_quantity", "quantity is required"))?;
+        let price = decimal(r.price, "price", "invalid_price")?;
+        let time_in_force =
+            optional(r.time_in_force, "time_in_force", "validation_error", "one of gtc, ioc, fok")?.unwrap_or_default();
+        let post_only = optional(r.post_only, "post_only", "validation_error", "true or false")?.unwrap_or(false);
+        let client_order_id = optional(r.client_order_id, "client_order_id", "validation_error", "a string")?
+            .map(|text| ClientOrderId::parse(&text).map_err(|e| RequestError::new("validation_error", e.to_string())))
+            .transpose()?;
+        Ok(NewOrder { symbol, side, order_type, quantity, price, time_in_force, post_only, client_order_id })
+    }
 }
 
 /// A trade between a resting (maker) and an incoming (taker) order, at the maker's price.
@@ -119,4 +270,49 @@ pub struct Order {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CancelAll {
     pub cancelled: Vec<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: &str) -> Result<NewOrder, RequestError> {
+        NewOrder::try_from(serde_json::from_str::<OrderRequest>(body).expect("any object is a request"))
+    }
+
+    #[test]
+    fn a_request_reads_into_the_order_it_asks_for() {
+        let order = read(
+            r#"{"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": 1.5,
+                             "price": "50000.10", "user_id": 7}"#,
+        )
+        .unwrap();
+        assert_eq!(order.quantity, Dec::parse("1.5").unwrap());
+        assert_eq!(order.price, Some(Dec::parse("50000.1").unwrap()));
+        assert_eq!((order.time_in_force, order.post_only, &order.client_order_id), (TimeInForce::Gtc, false, &None));
+        // What is sent is read back the same.
+        assert_eq!(read(&serde_json::to_string(&order).unwrap()).unwrap(), order);
+    }
+
+    #[test]
+    fn each_bad_field_gets_its_own_code() {
+        let base = r#""symbol": "BTC/USD", "side": "buy", "order_type": "limit""#;
+        for (body, code) in [
+            (format!(r#"{{{base}, "quantity": "1e5"}}"#), "invalid_quantity"),
+            (format!(r#"{{{base}, "quantity": true}}"#), "invalid_quantity"),
+            (format!(r#"{{{base}}}"#), "invalid_quantity"),
+            (format!(r#"{{{base}, "quantity": 1, "price": "x"}}"#), "invalid_price"),
+            (format!(r#"{{{base}, "quantity": 1, "post_only": "yes"}}"#), "validation_error"),
+            (format!(r#"{{{base}, "quantity": 1, "client_order_id": "a b"}}"#), "validation_error"),
+            (r#"{"side": "buy", "order_type": "limit", "quantity": 1}"#.to_string(), "validation_error"),
+            (r#"{"symbol": 5, "side": "buy", "order_type": "limit", "quantity": 1}"#.to_string(), "validation_error"),
+            (r#"{"symbol": "}{", "side": "buy", "order_type": "limit", "quantity": 1}"#.to_string(), "unknown_symbol"),
+            (
+                r#"{"symbol": "BTC/USD", "side": "hold", "order_type": "limit", "quantity": 1}"#.to_string(),
+                "validation_error",
+            ),
+        ] {
+            assert_eq!(read(&body).unwrap_err().code, code, "{body}");
+        }
+    }
 }

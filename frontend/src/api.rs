@@ -1,9 +1,8 @@
 //! The backend's REST API as typed calls, with the contract's error body as a typed error.
 
-use common::{CancelAll, ErrorBody, Order};
+use common::{CancelAll, Credentials, ErrorBody, LoggedIn, NewOrder, Order, Registered};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
 
 /// A failed call: the contract's error, or a network failure.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,26 +33,30 @@ fn authed(builder: RequestBuilder, token: &str) -> RequestBuilder {
     builder.header("Authorization", &format!("Bearer {token}"))
 }
 
-pub async fn register(username: &str, password: &str) -> Result<Value, ApiError> {
-    let body = json!({"username": username, "password": password});
+fn credentials(username: &str, password: &str) -> Credentials {
+    Credentials { username: username.to_string(), password: password.to_string() }
+}
+
+pub async fn register(username: &str, password: &str) -> Result<Registered, ApiError> {
+    let body = credentials(username, password);
     let request = Request::post("/api/v1/auth/register").json(&body).map_err(ApiError::network)?;
     read(request.send().await.map_err(ApiError::network)?).await
 }
 
 /// Logs in; returns the bearer token.
 pub async fn login(username: &str, password: &str) -> Result<String, ApiError> {
-    let body = json!({"username": username, "password": password});
+    let body = credentials(username, password);
     let request = Request::post("/api/v1/auth/login").json(&body).map_err(ApiError::network)?;
-    let answer: Value = read(request.send().await.map_err(ApiError::network)?).await?;
-    Ok(answer["access_token"].as_str().unwrap_or_default().to_string())
+    let answer: LoggedIn = read(request.send().await.map_err(ApiError::network)?).await?;
+    Ok(answer.access_token)
 }
 
 pub async fn logout(token: &str) {
     let _ = authed(Request::post("/api/v1/auth/logout"), token).send().await;
 }
 
-/// Places an order from its JSON body (as the contract writes it).
-pub async fn place(token: &str, order: &Value) -> Result<Order, ApiError> {
+/// Places an order.
+pub async fn place(token: &str, order: &NewOrder) -> Result<Order, ApiError> {
     let request = authed(Request::post("/api/v1/orders/"), token).json(order).map_err(ApiError::network)?;
     read(request.send().await.map_err(ApiError::network)?).await
 }

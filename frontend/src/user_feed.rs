@@ -2,7 +2,7 @@
 //! user's orders (so that the views showing them reload) and keeps the user's latest fills; reconnects
 //! by itself.
 
-use common::{ServerMessage, Trade};
+use common::{ClientMessage, ServerMessage, Trade};
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use gloo_timers::future::TimeoutFuture;
@@ -37,7 +37,7 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>) -> UserFeed {
             while generation.get_value() == current {
                 if let Ok(socket) = WebSocket::open(&ws_url("/api/v1/ws/user")) {
                     let (mut write, mut read) = socket.split();
-                    let auth = serde_json::json!({"type": "auth", "token": token}).to_string();
+                    let auth = serde_json::to_string(&ClientMessage::Auth { token: token.clone() }).unwrap_or_default();
                     let _ = write.send(Message::Text(auth)).await;
                     while let Some(Ok(Message::Text(text))) = read.next().await {
                         if generation.get_value() != current {

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use backend::config::{Config, RedisTarget};
 use backend::startup::Application;
+use common::{Credentials, Dec, LoggedIn, NewOrder, Symbol};
 use reqwest::{Client, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::deployments::{Deployment, TestRedis};
 use crate::keyspace::connect_nodes;
@@ -97,7 +99,8 @@ impl TestApp {
         connect_nodes(&self.redis_urls()).await
     }
 
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+    /// POSTs a body (a contract type, or raw JSON for a test that sends what the contract refuses).
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Response {
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -135,23 +138,29 @@ impl TestApp {
         tokens
     }
 
-    /// Places a limit order; returns the response.
+    /// Places an order; returns the response.
+    pub async fn place(&self, token: &str, order: &NewOrder) -> Response {
+        self.post_json("/api/v1/orders/", Some(token), order).await
+    }
+
+    /// Places a BTC/USD limit order (`side` buy or sell, quantity and price as decimal text); returns
+    /// the response.
     pub async fn limit(&self, token: &str, side: &str, qty: &str, price: &str) -> Response {
-        let body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price});
-        self.post_json("/api/v1/orders/", Some(token), &body).await
+        let dec = |text: &str| Dec::parse(text).expect("a plain decimal");
+        let symbol = Symbol::parse("BTC/USD").expect("a symbol");
+        self.place(token, &NewOrder::limit(symbol, side.parse().expect("buy or sell"), dec(qty), dec(price))).await
     }
 }
 
 /// Registers `name` with `password` on the API at `base` (`http://host:port/api/v1`) and logs in;
 /// returns the token.
 pub async fn register_and_login(client: &Client, base: &str, name: &str, password: &str) -> String {
-    let creds = json!({"username": name, "password": password});
+    let creds = Credentials { username: name.into(), password: password.into() };
     let r = client.post(format!("{base}/auth/register")).json(&creds).send().await.expect("request sent");
     assert_eq!(r.status(), 201, "register {name}");
     let r = client.post(format!("{base}/auth/login")).json(&creds).send().await.expect("request sent");
     assert_eq!(r.status(), 200, "login {name}");
-    let body: Value = r.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+    r.json::<LoggedIn>().await.expect("the login answer").access_token
 }
 
 /// Status and JSON body of a response.

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
+
+use common::ClientMessage;
 
 use crate::app::TestApp;
 
@@ -44,7 +46,7 @@ pub async fn say(ws: &mut Socket, v: Value) {
 /// The private feed of `app`, authenticated with `token` (the `authenticated` answer read).
 pub async fn private_feed(app: &TestApp, token: &str) -> Socket {
     let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
-    say(&mut ws, json!({"type": "auth", "token": token})).await;
+    say(&mut ws, serde_json::to_value(ClientMessage::Auth { token: token.into() }).unwrap()).await;
     next_of(&mut ws, "authenticated").await;
     ws
 }

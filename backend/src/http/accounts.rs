@@ -2,50 +2,22 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
-use common::{Password, Username};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use axum::Json;
+use common::{Credentials, LoggedIn, Password, Registered, Username};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/register", post(register))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-}
-
-/// Username (3-32 characters of `A-Z a-z 0-9 _ -`) and password (8-128 characters).
-#[derive(Deserialize, ToSchema)]
-pub struct Credentials {
-    #[schema(example = "alice")]
-    username: String,
-    #[schema(example = "correct horse battery")]
-    password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Registered {
-    user_id: u64,
-    username: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LoggedIn {
-    access_token: String,
-    /// Always `bearer`.
-    token_type: &'static str,
-    /// Seconds the token lasts.
-    expires_in: u64,
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register)).routes(routes!(login)).routes(routes!(logout))
 }
 
 /// Creates an account.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials, responses(
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = Credentials, responses(
     (status = 201, body = Registered),
     (status = 409, description = "username_taken", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
@@ -62,7 +34,7 @@ pub async fn register(
 }
 
 /// Opens a session: its bearer token goes in `Authorization: Bearer <token>`.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials, responses(
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Credentials, responses(
     (status = 200, body = LoggedIn),
     (status = 401, description = "unauthorized: wrong username or password", body = common::ErrorBody),
 ))]
@@ -75,11 +47,11 @@ pub async fn login(
         return Err(ApiError::Unauthorized);
     }
     let token = state.accounts.login(&body.username, &body.password).await?;
-    Ok(Json(LoggedIn { access_token: token, token_type: "bearer", expires_in: state.accounts.token_ttl_secs() }))
+    Ok(Json(LoggedIn { access_token: token, token_type: "bearer".into(), expires_in: state.accounts.token_ttl_secs() }))
 }
 
 /// Ends the session: the token stops working at once.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])), responses(
     (status = 204, description = "logged out"),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
 ))]

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use common::ErrorBody;
+use common::{ErrorBody, RequestError};
 
 use crate::auth::AuthError;
 use crate::config::BODY_LIMIT;
@@ -40,6 +40,15 @@ pub enum ApiError {
 impl ApiError {
     pub fn invalid(detail: impl Into<String>) -> ApiError {
         ApiError::Unprocessable { code: "validation_error", detail: detail.into() }
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e.code {
+            "unknown_symbol" => ApiError::NotFound { code: e.code, detail: e.detail },
+            code => ApiError::Unprocessable { code, detail: e.detail },
+        }
     }
 }
 

@@ -5,32 +5,34 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use common::{BookSnapshot, Market, Trade};
-use serde_json::json;
+use axum::Json;
+use common::{BookSnapshot, Health, Market, Trade};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::query::QueryMap;
 use super::state::AppState;
 use crate::metrics::METRICS;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/markets", get(markets))
-        .route("/api/v1/markets/", get(markets))
-        .route("/api/v1/orders/book/{symbol}", get(book))
-        .route("/api/v1/orders/trades/{symbol}", get(trades))
-        .route("/api/v1/health", get(health))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(markets))
+        .routes(routes!(book))
+        .routes(routes!(trades))
+        .routes(routes!(health))
+        // With a trailing slash too (the contract takes both; documented once).
+        .route("/markets/", get(markets))
 }
 
 /// The listed markets with their tick and lot sizes and bounds.
-#[utoipa::path(get, path = "/api/v1/markets", tag = "market data", responses((status = 200, body = Vec<Market>)))]
+#[utoipa::path(get, path = "/markets", tag = "market data", responses((status = 200, body = Vec<Market>)))]
 pub async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
     Json(state.engine.markets().all().to_vec())
 }
 
 /// The order book: bids best (highest) first, asks best (lowest) first, and the sequence it reflects.
-#[utoipa::path(get, path = "/api/v1/orders/book/{symbol}", tag = "market data", params(
+#[utoipa::path(get, path = "/orders/book/{symbol}", tag = "market data", params(
     ("symbol" = String, Path, description = "BTC%2FUSD or BTC-USD"),
     ("depth" = Option<u32>, Query, description = "levels per side, 1-1000, default 10"),
 ), responses(
@@ -58,7 +60,7 @@ fn json_response(body: Bytes) -> Response {
 }
 
 /// The market's recent trades, newest first.
-#[utoipa::path(get, path = "/api/v1/orders/trades/{symbol}", tag = "market data", params(
+#[utoipa::path(get, path = "/orders/trades/{symbol}", tag = "market data", params(
     ("symbol" = String, Path, description = "BTC%2FUSD or BTC-USD"),
     ("limit" = Option<u32>, Query, description = "1-1000, default 50"),
 ), responses(
@@ -77,17 +79,17 @@ pub async fn trades(
 }
 
 /// 200 while Redis answers, 503 while it does not.
-#[utoipa::path(get, path = "/api/v1/health", tag = "market data", responses(
-    (status = 200, description = "{\"status\": \"healthy\", \"redis\": \"connected\"}"),
-    (status = 503, description = "{\"status\": \"unhealthy\", \"redis\": \"disconnected\"}"),
+#[utoipa::path(get, path = "/health", tag = "market data", responses(
+    (status = 200, description = "Redis answers", body = Health),
+    (status = 503, description = "Redis does not answer", body = Health),
 ))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let started = std::time::Instant::now();
     if state.engine.ping().await {
         METRICS.redis_roundtrip.with_label_values(&["health"]).observe(started.elapsed().as_secs_f64());
-        (StatusCode::OK, Json(json!({"status": "healthy", "redis": "connected"})))
+        (StatusCode::OK, Json(Health { status: "healthy".into(), redis: "connected".into() }))
     } else {
         METRICS.redis_errors.with_label_values(&["health"]).inc();
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unhealthy", "redis": "disconnected"})))
+        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unhealthy".into(), redis: "disconnected".into() }))
     }
 }

@@ -3,9 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
-use common::{CancelAll, ClientOrderId, Dec, NewOrder, Order, OrderType, Side, Symbol, TimeInForce};
-use serde_json::{Map, Value};
+use axum::Json;
+use common::{CancelAll, Field, NewOrder, Order, OrderRequest, Symbol};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::AuthUser;
@@ -15,76 +16,17 @@ use super::state::AppState;
 use crate::engine::{EngineError, StatusFilter};
 use crate::metrics::METRICS;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orders/", get(list).post(create).delete(cancel_all))
-        .route("/api/v1/orders", get(list).post(create).delete(cancel_all))
-        .route("/api/v1/orders/{order_id}", get(one).delete(cancel))
-}
-
-fn invalid(code: &'static str, detail: impl Into<String>) -> ApiError {
-    ApiError::Unprocessable { code, detail: detail.into() }
-}
-
-/// A decimal field: a JSON number or a string, read from its text.
-fn decimal(body: &Map<String, Value>, name: &str, code: &'static str) -> Result<Option<Dec>, ApiError> {
-    let text = match body.get(name) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(invalid(code, format!("{name} must be a number or a string holding one"))),
-    };
-    Dec::parse(&text).map(Some).map_err(|e| invalid(code, format!("{name}: {e}")))
-}
-
-/// An enum field given as one of its lower-case names.
-fn choice<T: serde::de::DeserializeOwned>(
-    body: &Map<String, Value>,
-    name: &str,
-    allowed: &str,
-) -> Result<Option<T>, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v.clone())
-            .map(Some)
-            .map_err(|_| invalid("validation_error", format!("{name} must be one of {allowed}"))),
-    }
-}
-
-/// Reads an order request field by field so that each bad value gets its own error code.
-/// Unknown fields (a `user_id`, say) are ignored.
-fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, ApiError> {
-    let symbol = match body.get("symbol") {
-        Some(Value::String(s)) => state.listed_symbol(s)?,
-        Some(_) => return Err(invalid("validation_error", "symbol must be a string like BTC/USD")),
-        None => return Err(invalid("validation_error", "symbol is required")),
-    };
-    let side: Side =
-        choice(body, "side", "buy, sell")?.ok_or_else(|| invalid("validation_error", "side is required"))?;
-    let order_type: OrderType = choice(body, "order_type", "limit, market")?
-        .ok_or_else(|| invalid("validation_error", "order_type is required"))?;
-    let quantity = decimal(body, "quantity", "invalid_quantity")?
-        .ok_or_else(|| invalid("invalid_quantity", "quantity is required"))?;
-    let price = decimal(body, "price", "invalid_price")?;
-    let time_in_force: TimeInForce = choice(body, "time_in_force", "gtc, ioc, fok")?.unwrap_or_default();
-    let post_only = match body.get("post_only") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(invalid("validation_error", "post_only must be true or false")),
-    };
-    let client_order_id = match body.get("client_order_id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => {
-            Some(ClientOrderId::parse(s).map_err(|e| invalid("validation_error", e.to_string()))?)
-        }
-        Some(_) => return Err(invalid("validation_error", "client_order_id must be a string")),
-    };
-    Ok(NewOrder { symbol, side, order_type, quantity, price, time_in_force, post_only, client_order_id })
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create, cancel_all))
+        .routes(routes!(one, cancel))
+        // The collection without its trailing slash too (the contract takes both; documented once).
+        .route("/orders", get(list).post(create).delete(cancel_all))
 }
 
 /// Places an order; it matches at once (price-time priority, at the makers' prices).
 /// A repeated `client_order_id` returns the first order with 200 and places nothing.
-#[utoipa::path(post, path = "/api/v1/orders/", tag = "orders", security(("bearer" = [])), request_body = NewOrder, responses(
+#[utoipa::path(post, path = "/orders/", tag = "orders", security(("bearer" = [])), request_body = NewOrder, responses(
     (status = 201, description = "placed; `trades` lists the fills made on arrival", body = Order),
     (status = 200, description = "the order this client_order_id already names", body = Order),
     (status = 400, description = "bad_request: malformed JSON or content type", body = common::ErrorBody),
@@ -99,10 +41,14 @@ fn new_order(state: &AppState, body: &Map<String, Value>) -> Result<NewOrder, Ap
 pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<OrderRequest>,
 ) -> Result<(StatusCode, Json<Order>), ApiError> {
     state.rate_limit.check(user.user_id)?;
-    let req = new_order(&state, &body)?;
+    // An unlisted market is the first thing a request is refused for, as it always was.
+    if let Field::Given(symbol) = &body.symbol {
+        state.listed_symbol(symbol)?;
+    }
+    let req = NewOrder::try_from(body)?;
     let market = req.symbol.as_str();
     let placed = match state.placer.place(user.user_id, &req).await {
         Ok(placed) => placed,
@@ -127,7 +73,7 @@ fn order_id(text: &str) -> Result<u64, ApiError> {
 }
 
 /// One of the caller's orders; another user's order is 404 too.
-#[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
+#[utoipa::path(get, path = "/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
     (status = 200, body = Order),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
     (status = 404, description = "not_found", body = common::ErrorBody),
@@ -141,7 +87,7 @@ pub async fn one(
 }
 
 /// Cancels one of the caller's resting orders.
-#[utoipa::path(delete, path = "/api/v1/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
+#[utoipa::path(delete, path = "/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
     (status = 200, description = "the order, now cancelled", body = Order),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
     (status = 404, description = "not_found", body = common::ErrorBody),
@@ -164,7 +110,7 @@ fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiErr
 }
 
 /// The caller's orders, newest first.
-#[utoipa::path(get, path = "/api/v1/orders/", tag = "orders", security(("bearer" = [])), params(
+#[utoipa::path(get, path = "/orders/", tag = "orders", security(("bearer" = [])), params(
     ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
     ("status" = Option<String>, Query, description = "open, closed or all (default)"),
     ("limit" = Option<u32>, Query, description = "1-1000, default 100"),
@@ -187,7 +133,7 @@ pub async fn list(State(state): State<AppState>, user: AuthUser, q: QueryMap) ->
 }
 
 /// Cancels all the caller's open orders, of one market when `symbol` is given.
-#[utoipa::path(delete, path = "/api/v1/orders/", tag = "orders", security(("bearer" = [])), params(
+#[utoipa::path(delete, path = "/orders/", tag = "orders", security(("bearer" = [])), params(
     ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
 ), responses(
     (status = 200, body = CancelAll),

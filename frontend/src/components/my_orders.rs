@@ -52,7 +52,7 @@ pub fn MyOrders(
             o.symbol.to_string(),
             o.price.map(|p| p.to_string()).unwrap_or_else(|| "market".into()),
             format!("{} / {}", o.filled_quantity, o.quantity),
-            format!("{:?}", o.status).to_lowercase(),
+            o.status.as_str().replace('_', " "),
         )
     };
     let recent = move || history.get().into_iter().take(15).collect::<Vec<_>>();

@@ -2,10 +2,9 @@
 //! force and post-only; checked against the market's tick and lot before sending; the server's answer
 //! (or error) shown under the form.
 
-use common::Market;
+use common::{Market, NewOrder, OrderType, Side, TimeInForce};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
 
 use crate::api;
 use crate::order_check::{check, Draft};
@@ -17,10 +16,10 @@ pub fn OrderForm(
     price: ReadSignal<String>,
     set_price: WriteSignal<String>,
 ) -> impl IntoView {
-    let (side, set_side) = signal("buy");
-    let (kind, set_kind) = signal("limit");
+    let (side, set_side) = signal(Side::Buy);
+    let (kind, set_kind) = signal(OrderType::Limit);
     let (quantity, set_quantity) = signal(String::new());
-    let (tif, set_tif) = signal("gtc".to_string());
+    let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -29,27 +28,31 @@ pub fn OrderForm(
             set_outcome.set(Some((false, "log in to trade".into())));
             return;
         };
-        let is_market_order = kind.get_untracked() == "market";
+        let is_market_order = kind.get_untracked() == OrderType::Market;
         let (p, q) = (price.get_untracked(), quantity.get_untracked());
-        if let Err(why) = check(&Draft { market: &market, is_market_order, price: &p, quantity: &q }) {
-            set_outcome.set(Some((false, why)));
-            return;
-        }
-        let mut body = json!({
-            "symbol": market.symbol, "side": side.get_untracked(), "order_type": kind.get_untracked(),
-            "quantity": q.trim(), "time_in_force": tif.get_untracked(), "post_only": post_only.get_untracked(),
-        });
-        if !is_market_order {
-            body["price"] = json!(p.trim());
-        }
+        let (quantity, price) = match check(&Draft { market: &market, is_market_order, price: &p, quantity: &q }) {
+            Ok(checked) => checked,
+            Err(why) => {
+                set_outcome.set(Some((false, why)));
+                return;
+            }
+        };
+        let order = NewOrder {
+            symbol: market.symbol,
+            side: side.get_untracked(),
+            order_type: kind.get_untracked(),
+            quantity,
+            price,
+            time_in_force: tif.get_untracked(),
+            post_only: post_only.get_untracked(),
+            client_order_id: None,
+        };
         spawn_local(async move {
-            match api::place(&token, &body).await {
+            match api::place(&token, &order).await {
                 Ok(order) => {
                     let filled = order.trades.as_ref().map_or(0, Vec::len);
-                    set_outcome.set(Some((
-                        true,
-                        format!("order {} {:?}, {filled} fill(s)", order.id, order.status).to_lowercase(),
-                    )));
+                    let status = order.status.as_str().replace('_', " ");
+                    set_outcome.set(Some((true, format!("order {} {status}, {filled} fill(s)", order.id))));
                 }
                 Err(e) => set_outcome.set(Some((false, e.detail))),
             }
@@ -60,30 +63,33 @@ pub fn OrderForm(
             <h2>"Place order"</h2>
             <form class="form" on:submit=submit>
                 <div class="toggle">
-                    <button type="button" name="buy" class:buy=move || side.get() == "buy" on:click=move |_| set_side.set("buy")>"Buy"</button>
-                    <button type="button" name="sell" class:sell=move || side.get() == "sell" on:click=move |_| set_side.set("sell")>"Sell"</button>
+                    <button type="button" name="buy" class:buy=move || side.get() == Side::Buy on:click=move |_| set_side.set(Side::Buy)>"Buy"</button>
+                    <button type="button" name="sell" class:sell=move || side.get() == Side::Sell on:click=move |_| set_side.set(Side::Sell)>"Sell"</button>
                 </div>
                 <div class="toggle">
-                    <button type="button" name="limit" class:active=move || kind.get() == "limit" on:click=move |_| set_kind.set("limit")>"Limit"</button>
-                    <button type="button" name="market" class:active=move || kind.get() == "market" on:click=move |_| set_kind.set("market")>"Market"</button>
+                    <button type="button" name="limit" class:active=move || kind.get() == OrderType::Limit on:click=move |_| set_kind.set(OrderType::Limit)>"Limit"</button>
+                    <button type="button" name="market" class:active=move || kind.get() == OrderType::Market on:click=move |_| set_kind.set(OrderType::Market)>"Market"</button>
                 </div>
                 <label>"Price"
-                    <input name="price" inputmode="decimal" disabled=move || kind.get() == "market"
+                    <input name="price" inputmode="decimal" disabled=move || kind.get() == OrderType::Market
                         prop:value=price on:input=move |ev| set_price.set(event_target_value(&ev)) />
                 </label>
                 <label>"Quantity"
                     <input name="quantity" inputmode="decimal" prop:value=quantity on:input=move |ev| set_quantity.set(event_target_value(&ev)) />
                 </label>
                 <label>"Time in force"
-                    <select name="tif" on:change=move |ev| set_tif.set(event_target_value(&ev))>
+                    <select name="tif" on:change=move |ev| {
+                        let chosen = serde_json::from_value(serde_json::Value::String(event_target_value(&ev)));
+                        set_tif.set(chosen.unwrap_or_default())
+                    }>
                         <option value="gtc">"GTC"</option>
                         <option value="ioc">"IOC"</option>
                         <option value="fok">"FOK"</option>
                     </select>
                 </label>
                 <label class="check"><input type="checkbox" name="post_only" on:change=move |ev| set_post_only.set(event_target_checked(&ev)) />"Post only"</label>
-                <button type="submit" name="place" class=move || format!("primary {}", side.get())>
-                    {move || format!("{} {}", if side.get() == "buy" { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default())}
+                <button type="submit" name="place" class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
+                    {move || format!("{} {}", if side.get() == Side::Buy { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default())}
                 </button>
                 <Show when=move || outcome.get().is_some()>
                     {move || outcome.get().map(|(ok, text)| view! { <p class=if ok { "ok" } else { "error" }>{text}</p> })}

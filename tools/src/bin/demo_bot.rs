@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use common::{Credentials, Dec, LoggedIn, NewOrder, Order, Side, Symbol};
 use reqwest::Client;
-use serde_json::{json, Value};
 
 struct Bot {
     http: Client,
@@ -18,27 +18,22 @@ struct Bot {
 impl Bot {
     /// Registers the account if needed, then logs in.
     async fn login(http: &Client, base: &str, name: &str) -> Result<Bot, reqwest::Error> {
-        let creds = json!({"username": name, "password": format!("{name}-demo-password")});
+        let creds = Credentials { username: name.into(), password: format!("{name}-demo-password") };
         http.post(format!("{base}/api/v1/auth/register")).json(&creds).send().await?;
-        let login: Value = http.post(format!("{base}/api/v1/auth/login")).json(&creds).send().await?.json().await?;
-        let token = login["access_token"].as_str().unwrap_or_default().to_string();
+        let login = http.post(format!("{base}/api/v1/auth/login")).json(&creds).send().await?;
+        let token = login.json::<LoggedIn>().await.map(|l| l.access_token).unwrap_or_default();
         Ok(Bot { http: http.clone(), base: base.to_string(), token })
     }
 
-    async fn order(&self, body: Value) -> Option<Value> {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/orders/", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .ok()?;
+    /// Places an order; the order as placed, or None when it was refused.
+    async fn order(&self, order: &NewOrder) -> Option<Order> {
+        let url = format!("{}/api/v1/orders/", self.base);
+        let r = self.http.post(url).bearer_auth(&self.token).json(order).send().await.ok()?;
         r.json().await.ok()
     }
 
-    async fn cancel_all(&self, symbol: &str) {
-        let url = format!("{}/api/v1/orders/?symbol={}", self.base, symbol.replace('/', "-"));
+    async fn cancel_all(&self, symbol: &Symbol) {
+        let url = format!("{}/api/v1/orders/?symbol={}", self.base, symbol.as_str().replace('/', "-"));
         let _ = self.http.delete(url).bearer_auth(&self.token).send().await;
     }
 }
@@ -68,7 +63,10 @@ async fn main() {
         }
     };
     println!("demo: a market maker and a taker are trading on {base} (Ctrl-C stops them)");
-    let mut markets = [("BTC/USD", 50_000.0_f64, 5.0), ("ETH/USD", 3_000.0, 0.5)];
+    let symbol = |s: &str| Symbol::parse(s).expect("a listed symbol");
+    let mut markets = [(symbol("BTC/USD"), 50_000.0_f64, 5.0), (symbol("ETH/USD"), 3_000.0, 0.5)];
+    // Prices and quantities with two decimals, exactly as written.
+    let dec = |v: f64| Dec::parse(&format!("{v:.2}")).expect("a plain decimal");
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut trades = 0usize;
     for round in 0u64.. {
@@ -77,23 +75,17 @@ async fn main() {
             *mid = (*mid * (1.0 + (rng.unit() - 0.5) * 0.002)).max(*step * 20.0);
             maker.cancel_all(symbol).await;
             for level in 1..=5 {
-                for (side, sign) in [("buy", -1.0), ("sell", 1.0)] {
+                for (side, sign) in [(Side::Buy, -1.0), (Side::Sell, 1.0)] {
                     let price = ((*mid + sign * *step * level as f64) / 0.01).round() * 0.01;
                     let qty = 0.01 + (rng.unit() * 20.0).round() / 100.0;
-                    maker
-                        .order(json!({"symbol": symbol, "side": side, "order_type": "limit",
-                                       "quantity": format!("{qty:.2}"), "price": format!("{price:.2}")}))
-                        .await;
+                    maker.order(&NewOrder::limit(symbol.clone(), side, dec(qty), dec(price))).await;
                 }
             }
             // The taker hits one side or the other.
-            let side = if rng.unit() < 0.5 { "buy" } else { "sell" };
+            let side = if rng.unit() < 0.5 { Side::Buy } else { Side::Sell };
             let qty = 0.01 + (rng.unit() * 4.0).round() / 100.0;
-            if let Some(order) = taker
-                .order(json!({"symbol": symbol, "side": side, "order_type": "market", "quantity": format!("{qty:.2}")}))
-                .await
-            {
-                trades += order["trades"].as_array().map_or(0, Vec::len);
+            if let Some(order) = taker.order(&NewOrder::market(symbol.clone(), side, dec(qty))).await {
+                trades += order.trades.map_or(0, |t| t.len());
             }
         }
         if round % 10 == 0 {

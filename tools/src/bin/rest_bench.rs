@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use serde_json::{json, Value};
-use testkit::BackendProcess;
+use testkit::{register_and_login, BackendProcess};
 use tools::figures::{self as bench, describe_cpu, CpuMeter, Figures};
+use tools::flow;
 
 const USERS: usize = 64;
 
@@ -175,11 +175,7 @@ fn num_cpus() -> usize {
 async fn login_users(client: &Client, base: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     for i in 0..USERS {
-        let creds = json!({"username": format!("bench{i}"), "password": "bench-password"});
-        client.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
-        let r: Value =
-            client.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
-        tokens.push(r["access_token"].as_str().unwrap().to_string());
+        tokens.push(register_and_login(client, base, &format!("bench{i}"), "bench-password").await);
     }
     tokens
 }
@@ -190,17 +186,9 @@ enum Op {
     Book,
 }
 
-/// The engine benchmark's mixed flow: random side, price in a 100-tick band, 1-5 lots of 0.01 BTC.
-fn order_body(r: u64) -> Value {
-    let side = if r.is_multiple_of(2) { "buy" } else { "sell" };
-    let price = format!("{}.00", 49_950 + (r / 2) % 100);
-    let qty = format!("0.0{}", 1 + (r / 200) % 5);
-    json!({"symbol": "BTC/USD", "side": side, "order_type": "limit", "quantity": qty, "price": price})
-}
-
 async fn one(client: &Client, base: &str, token: &str, op: Op, r: u64) -> bool {
     let sent = match op {
-        Op::Place => client.post(format!("{base}/orders/")).bearer_auth(token).json(&order_body(r)).send().await,
+        Op::Place => client.post(format!("{base}/orders/")).bearer_auth(token).json(&flow::order(r)).send().await,
         Op::Book => client.get(format!("{base}/orders/book/BTC-USD?depth=10")).send().await,
     };
     match sent {

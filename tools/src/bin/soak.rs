@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde_json::{json, Value};
-use testkit::BackendProcess;
+use testkit::{register_and_login, BackendProcess};
 use tools::figures::{self as bench, rss_mb, Figures};
+use tools::flow;
 
 const USERS: usize = 16;
 
@@ -36,10 +36,7 @@ async fn main() {
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
     let mut tokens = Vec::new();
     for i in 0..USERS {
-        let creds = json!({"username": format!("soak{i}"), "password": "soak-password"});
-        http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
-        let r: Value = http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
-        tokens.push(r["access_token"].as_str().unwrap().to_string());
+        tokens.push(register_and_login(&http, &base, &format!("soak{i}"), "soak-password").await);
     }
     let redis = redis::Client::open(format!("redis://127.0.0.1:{}/", server.redis().port())).unwrap();
     let mut redis = redis.get_multiplexed_async_connection().await.unwrap();
@@ -73,10 +70,7 @@ async fn main() {
                 let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
                 tokio::time::sleep_until(scheduled.into()).await;
                 let token = tokens[i as usize % USERS].clone();
-                let r = i.wrapping_mul(2_654_435_761) % 1_000_000;
-                let side = if r.is_multiple_of(2) { "buy" } else { "sell" };
-                let body = json!({"symbol": "BTC/USD", "side": side, "order_type": "limit",
-                    "quantity": format!("0.0{}", 1 + r % 5), "price": format!("{}.00", 49_950 + (r / 2) % 100)});
+                let body = flow::order(i.wrapping_mul(2_654_435_761) % 1_000_000);
                 let (client, url, latencies, failed) =
                     (http.clone(), format!("{base}/orders/"), latencies.clone(), failed.clone());
                 tokio::spawn(async move {

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use testkit::BackendProcess;
+use common::{Dec, NewOrder, Side, Symbol};
+use testkit::{register_and_login, BackendProcess};
 use tools::feed_client;
 use tools::figures::{self as bench, describe_cpu, rss_mb, CpuMeter, Figures};
 
@@ -63,16 +63,14 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     let server = BackendProcess::release_with_own_redis().await;
     let (port, pid, base) = (server.port, server.pid(), server.base());
     let http = reqwest::Client::new();
-    let creds = json!({"username": "writer", "password": "writer-password"});
-    http.post(format!("{base}/auth/register")).json(&creds).send().await.unwrap();
-    let login: Value = http.post(format!("{base}/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = register_and_login(&http, &base, "writer", "writer-password").await;
     let rss_idle = rss_mb(pid);
 
     // Connect the clients (the lean client of feed_client.rs: two reader threads over epoll). The writer
     // stores when it sent each order (microseconds since `epoch`, by sequence number) where every reader
     // reads it without a lock; each reader keeps its own latencies.
     let total = rate * seconds;
+    let (btc_usd, lot) = (Symbol::parse("BTC/USD").unwrap(), Dec::parse("0.01").unwrap());
     let sent: feed_client::SentTimes = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
     let epoch = Instant::now();
     let started = Instant::now();
@@ -100,7 +98,9 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     for i in 0..total {
         tokio::time::sleep_until((start + tick * i as u32).into()).await;
         sent[i as usize].store(epoch.elapsed().as_micros().max(1) as u64, Ordering::Release);
-        let body = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "0.01", "price": format!("{}", 1000 + i)});
+        // Each a bid at a new price: one new level, one book change.
+        let price = Dec::parse(&(1000 + i).to_string()).expect("an integer");
+        let body = NewOrder::limit(btc_usd.clone(), Side::Buy, lot, price);
         let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 201);
         if i % rate == 0 {
