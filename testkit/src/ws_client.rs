@@ -29,6 +29,15 @@ pub async fn next(ws: &mut Socket) -> Option<Value> {
     }
 }
 
+/// Reads every message until the socket closes or `idle` passes without one; how many there were.
+pub async fn drain(ws: &mut Socket, idle: Duration) -> usize {
+    let mut n = 0;
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(idle, ws.next()).await {
+        n += 1;
+    }
+    n
+}
+
 /// The next message of a given type, skipping others.
 pub async fn next_of(ws: &mut Socket, kind: &str) -> Value {
     loop {

@@ -16,6 +16,7 @@ pub mod rate_limit;
 mod router;
 pub mod server;
 mod state;
+mod token_bucket;
 pub mod ws;
 
 pub use router::app;

@@ -6,10 +6,11 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::error::ApiError;
+use super::token_bucket::TokenBucket;
 
 pub struct RateLimiter {
     per_sec: f64,
-    buckets: Mutex<HashMap<u64, (f64, Instant)>>,
+    buckets: Mutex<HashMap<u64, TokenBucket>>,
 }
 
 /// Idle buckets are dropped once the map holds this many, so memory stays bounded.
@@ -28,20 +29,14 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let per_sec = self.per_sec;
         if buckets.len() >= SWEEP_AT {
-            let full = self.per_sec;
-            buckets.retain(|_, (tokens, last)| *tokens + now.duration_since(*last).as_secs_f64() * full < full);
+            buckets.retain(|_, bucket| !bucket.is_full(per_sec, now));
         }
-        let (tokens, last) = buckets.entry(user_id).or_insert((self.per_sec, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_sec).min(self.per_sec);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - *tokens) / self.per_sec;
-            Err(ApiError::TooManyRequests { retry_after_secs: wait.ceil().max(1.0) as u64 })
-        }
+        let bucket = buckets.entry(user_id).or_insert_with(|| TokenBucket::full(per_sec, now));
+        bucket
+            .take(per_sec, now)
+            .map_err(|wait| ApiError::TooManyRequests { retry_after_secs: wait.ceil().max(1.0) as u64 })
     }
 }
 

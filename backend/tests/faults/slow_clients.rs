@@ -8,7 +8,7 @@ use std::time::Duration;
 use backend::config::{EngineSettings, Markets};
 use backend::engine::Engine;
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::json;
 use testkit::process::rss_mb;
 use tokio_tungstenite::tungstenite::Message;
@@ -60,13 +60,7 @@ async fn clients_that_never_read_do_not_grow_the_servers_memory() {
     }
     // One client that reads, to show the feed keeps flowing for the others.
     let (mut reader, _) = tokio_tungstenite::connect_async(format!("{ws}/orderbook/BTC-USD")).await.unwrap();
-    let received = tokio::spawn(async move {
-        let mut n = 0usize;
-        while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(5), reader.next()).await {
-            n += 1;
-        }
-        n
-    });
+    let received = tokio::spawn(async move { drain(&mut reader, Duration::from_secs(5)).await });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = server.pid();
     let before = rss_mb(pid);

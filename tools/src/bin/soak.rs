@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use testkit::ws_client::drain;
 use testkit::{register_and_login, BackendProcess};
 use tools::figures::{self as bench, rss_mb, Figures};
 use tools::flow;
@@ -49,7 +49,8 @@ async fn main() {
         tokio::spawn(async move {
             if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
                 ws_open.fetch_add(1, Ordering::Relaxed);
-                while let Some(Ok(_)) = ws.next().await {}
+                // (It reads for as long as the soak lasts: the feed is never idle for an hour.)
+                drain(&mut ws, Duration::from_secs(3600)).await;
                 ws_open.fetch_sub(1, Ordering::Relaxed);
             }
         });

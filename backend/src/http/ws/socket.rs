@@ -14,6 +14,7 @@ use futures_util::SinkExt;
 use crate::config::WsConfig;
 use crate::feed::messages::text;
 use crate::http::error::ApiError;
+use crate::http::token_bucket::TokenBucket;
 use crate::metrics::METRICS;
 
 /// Counts open connections against the limit; a slot is given back when dropped.
@@ -59,28 +60,20 @@ pub fn check_origin(headers: &HeaderMap, config: &WsConfig) -> Result<(), ApiErr
     }
 }
 
-/// Incoming messages per second of one connection, as a token bucket of one second's allowance.
+/// Incoming messages per second of one connection.
 pub struct MessageRate {
     per_sec: f64,
-    tokens: f64,
-    last: Instant,
+    bucket: TokenBucket,
 }
 
 impl MessageRate {
     pub fn new(per_sec: u32) -> MessageRate {
-        MessageRate { per_sec: f64::from(per_sec.max(1)), tokens: f64::from(per_sec.max(1)), last: Instant::now() }
+        let per_sec = f64::from(per_sec.max(1));
+        MessageRate { per_sec, bucket: TokenBucket::full(per_sec, Instant::now()) }
     }
 
     pub fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec).min(self.per_sec);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.bucket.take(self.per_sec, Instant::now()).is_ok()
     }
 }
 
