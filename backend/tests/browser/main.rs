@@ -150,16 +150,9 @@ async fn two_traders_meet_through_the_screen() {
     let started = Instant::now();
     let client = reqwest::Client::new();
     let api = url.trim_end_matches('/');
-    let login: serde_json::Value = client
-        .post(format!("{api}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "bob", "password": "bob-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let creds = common::Credentials { username: "bob".into(), password: "bob-password".into() };
+    let login = client.post(format!("{api}/api/v1/auth/login")).json(&creds).send().await.unwrap();
+    let token = login.json::<common::LoggedIn>().await.unwrap().access_token;
     for i in 0..150u32 {
         let at = started + Duration::from_millis(20 * u64::from(i));
         tokio::time::sleep_until(at.into()).await;
