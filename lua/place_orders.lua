@@ -5,8 +5,8 @@
 -- KEYS[1] {S}:seq   KEYS[2] {S}:bids   KEYS[3] {S}:asks   KEYS[4] {S}:trades
 -- Every other key (users' open sets and closed hashes, client order ids, level lists and totals,
 -- buckets) is built from the prefix of KEYS[1], the market's hash tag, and so shares its hash slot:
--- most depend on the book and cannot be known before the call, and naming the others in KEYS cost
--- Redis about 4,000 instructions per order (3% of an order) for nothing it checks.
+-- most depend on the book and cannot be known before the call, and naming the others in KEYS costs
+-- Redis work per order for nothing it checks (docs/engine-performance.md).
 --
 -- ARGV[1] now, ms since the epoch            ARGV[2] retention of closed orders, ms
 -- ARGV[3] max resting orders one order may touch (the fill cap, <= 1000)

@@ -133,13 +133,13 @@ pub enum Field<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Any JSON value is a field; whether it is a T is decided from its text, where a number keeps
-        // its digits (serde_json hands a Value's number to a visitor as a binary float).
-        let value = serde_json::Value::deserialize(d)?;
-        if value.is_null() {
+        // Any JSON value is a field, taken as its text; whether it is a T is decided from that text,
+        // where a number keeps its digits.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        if raw.get() == "null" {
             return Ok(Field::Absent);
         }
-        Ok(serde_json::from_str::<T>(&value.to_string()).map_or_else(|e| Field::Invalid(reason(&e)), Field::Given))
+        Ok(serde_json::from_str::<T>(raw.get()).map_or_else(|e| Field::Invalid(reason(&e)), Field::Given))
     }
 }
 

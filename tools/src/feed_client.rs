@@ -1,7 +1,7 @@
 //! A lean load client for the book feed: many WebSocket connections read by a couple of threads over
 //! epoll (mio), frames parsed in place, each `book_update`'s latency taken from its sequence number.
-//! A client built from one task per connection (tokio-tungstenite) spends about 10 µs of CPU per
-//! message, more than the server does, and on one machine that CPU is taken from the server; this one
+//! A client built from one task per connection (tokio-tungstenite) spends more CPU per message than
+//! the server does (docs/performance.md), and on one machine that CPU is taken from the server; this one
 //! reads what arrives in one system call per wake-up and looks only at the frame header and the
 //! sequence. Real sockets, a real handshake, every frame read: only the work around them is less.
 

@@ -1,8 +1,7 @@
 //! The engine's Lua (`lua/`), loaded into Redis as one Function library: `engine_lib.lua` and
 //! `matching.lua` are its shared part and each operation's file the body of one function. A library
 //! is loaded once (`FUNCTION LOAD`, on every master of a cluster) and its shared part runs then, not
-//! on every call as a script's prelude would (that cost 4,400 Redis instructions per order at batches
-//! of 16).
+//! on every call as a script's prelude would (what that cost: docs/engine-performance.md).
 //!
 //! The library and its functions are named with a hash of the code (`exchange_<hash>`,
 //! `place_orders_<hash>`), so backends of different versions can share a Redis. A function that is not

@@ -78,7 +78,7 @@ impl MessageRate {
 }
 
 /// The socket itself, not a split half: a split puts a lock between the two halves that every message
-/// out and every look at the socket takes (5% of the server's CPU with 10,000 clients, perf).
+/// out and every look at the socket takes, a cost that grows with the clients (docs/performance.md).
 pub type Sink = WebSocket;
 
 /// Frame and message size limits, and small socket buffers: the defaults (128 KiB each way) would

@@ -44,9 +44,9 @@ pub fn flow_order(r: u64) -> CheckedOrder {
 
 /// The next `n` orders of the flow, with the ids `last - n + 1 ..= last` (taken by one INCRBY), from
 /// the users `user_base + 1 ..= user_base + 1000`: (user id, order id, order). The user is drawn apart
-/// from the order: taken from the order's own number (`r % 1000`, until 2026-12-02), it fixed each
-/// user's side, price and size (all three follow from `r % 1000`), so that a quarter of the users held
-/// every resting order, hundreds each, and reached the open-orders cap after about 500,000 orders.
+/// from the order: taken from the order's own number, it would fix each user's side, price and size
+/// (all three follow from `r % 1000`), so that a few users would hold every resting order and reach
+/// the open-orders cap.
 pub fn flow_orders(rng: &mut Rng, n: usize, last: u64, user_base: u64) -> Vec<(u64, u64, CheckedOrder)> {
     (0..n)
         .map(|i| {

@@ -75,8 +75,8 @@ async fn main() {
     // a run, where the engine's keys are a few thousand).
     let yard_client = redis::Client::open(format!("{}1", redis.url())).unwrap();
     // The deep book lives in a database of its own too, so that its flow takes turns with the others:
-    // measured minutes later, it met another machine (this VM's speed drifts by a quarter within the
-    // hour) and its ratio to the empty book moved from 103% to 84% between two runs of one engine.
+    // measured minutes later, it would meet another machine (this VM's speed drifts within the hour;
+    // docs/performance.md).
     let deep_client = redis::Client::open(format!("{}2", redis.url())).unwrap();
     // Without a response timeout: FLUSHALL of a run's keys takes seconds on a slow day of this VM.
     let mut conn = flows::connect(&client).await;
