@@ -113,8 +113,14 @@ def check_compose_shape(compose):
     redis, exchange = compose["services"]["redis"], compose["services"]["exchange"]
     if not str(redis.get("image", "")).startswith("redis:7"):
         fail("the redis service does not run redis:7")
-    if "--appendonly" not in redis.get("command", []) or "healthcheck" not in redis:
+    command = redis.get("command", [])
+    if "--appendonly" not in command or "healthcheck" not in redis:
         fail("the redis service needs AOF (--appendonly yes) and a healthcheck")
+    for flag in ("--maxmemory", "--maxmemory-policy", "--requirepass"):
+        if flag not in command:
+            fail(f"the redis service needs {flag}: bounded memory, noeviction and a password")
+    if "--maxmemory-policy" in command and command[command.index("--maxmemory-policy") + 1] != "noeviction":
+        fail("the redis service must not evict: an evicted key is a lost order")
     volumes = [v.split(":")[0] for v in redis.get("volumes", [])]
     if not any(v in (compose.get("volumes") or {}) for v in volumes):
         fail("redis data is not on a named volume")

@@ -1,7 +1,7 @@
 //! `backend`: reads the configuration, builds the application and serves it.
 
 use backend::config::{self, Config};
-use backend::startup::Application;
+use backend::startup::{self, Application};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -22,6 +22,10 @@ async fn main() {
         }
     };
     tracing_subscriber::fmt().with_env_filter(log_filter()).init();
+    match startup::raise_open_files_limit() {
+        Ok(limit) => tracing::info!(limit, "open files"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {

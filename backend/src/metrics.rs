@@ -1,5 +1,5 @@
 //! Prometheus metrics, served at `/metrics` in the text format: HTTP requests and latency by route and
-//! status, orders by market and outcome, trades, WebSocket connections, Redis errors and round-trip time.
+//! status, orders by market and outcome, trades, WebSocket connections, Redis errors and round-trip time, refusals by limit.
 
 use std::sync::LazyLock;
 
@@ -15,6 +15,8 @@ pub struct Metrics {
     pub ws_connections: IntGauge,
     pub redis_errors: IntCounterVec,
     pub redis_roundtrip: HistogramVec,
+    /// Requests and connections a limit refused, by limit.
+    pub limited: IntCounterVec,
 }
 
 fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
@@ -70,6 +72,14 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
                 HistogramOpts::new("redis_roundtrip_seconds", "Redis round-trip time of health probes")
                     .buckets(latency_buckets),
                 &["probe"],
+            )
+            .unwrap(),
+        ),
+        limited: register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("limited_total", "Requests and connections a limit refused, by limit"),
+                &["limit"],
             )
             .unwrap(),
         ),

@@ -11,7 +11,9 @@ use crate::config::{Config, RedisTarget};
 use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
 use crate::feed::Feed;
-use crate::http::rate_limit::RateLimiter;
+use crate::http::rate_limit::{AddressLimits, RateLimiter};
+use crate::http::token_bucket::Rate;
+use crate::http::ws::socket::WsLimits;
 use crate::http::{app, AppState, Shared};
 use crate::redis::{RedisPool, RedisServer};
 
@@ -27,10 +29,10 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
         let (target, embedded) = match &config.redis {
-            RedisTarget::Embedded { data_dir } => {
+            RedisTarget::Embedded { data_dir, maxmemory } => {
                 let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
                 let dir = std::path::absolute(data_dir)?;
-                let redis = RedisServer::start_persistent(&dir, port)?;
+                let redis = RedisServer::start_persistent(&dir, port, maxmemory)?;
                 tracing::info!(port, dir = %dir.display(), "started embedded redis-server (AOF on)");
                 (RedisTarget::Url(redis.url()), Some(redis))
             }
@@ -40,19 +42,21 @@ impl Application {
         tracing::info!(redis = %target.describe(), "connected");
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_library().await?;
-        let accounts = Accounts::new(conn, config.token_ttl_secs, SessionCache::start(pubsub.clone()));
+        let accounts = Accounts::new(conn, config.auth.clone(), SessionCache::start(pubsub.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
-        let rate_limit = Arc::new(RateLimiter::new(config.rate_limit_orders_per_sec));
+        let rate_limit = Arc::new(RateLimiter::new(Rate::per_second(config.rate_limit_orders_per_sec)));
         Ok(Application {
             listener,
             state: AppState::new(Shared {
                 placer: Batcher::start(engine.clone(), 4, 32),
                 feed: Feed::start(pubsub, &config.markets).await,
                 ws: Arc::new(config.ws.clone()),
-                ws_slots: Default::default(),
+                ws_limits: WsLimits::new(Arc::new(config.ws.clone())),
+                metrics_token: config.metrics_token.clone(),
                 engine,
                 accounts,
                 rate_limit,
+                limits: AddressLimits::new(&config.http),
                 book_cache: Default::default(),
             }),
             config,
@@ -66,9 +70,26 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
-        let router = app(self.state, &self.config.static_dir);
+        let router = app(self.state, &self.config.static_dir, self.config.http.request_timeout);
         crate::http::server::serve(self.listener, router, self.config.http.clone(), shutdown_signal()).await
     }
+}
+
+/// Raises this process's limit of open files to its hard limit: every connection is a file, and the
+/// usual soft limit (1,024) would refuse connections long before `MAX_CONNECTIONS`. Returns the limit.
+pub fn raise_open_files_limit() -> std::io::Result<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // Safe: the two calls only read and write the struct they are given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max;
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(limit.rlim_cur)
 }
 
 async fn shutdown_signal() {

@@ -27,13 +27,14 @@ impl Drop for BackendProcess {
 }
 
 impl BackendProcess {
-    /// Starts the binary `exe` on `port` with these variables (and the order rate limit off unless they
-    /// set it; no Redis variable is inherited), and waits until it is healthy.
+    /// Starts the binary `exe` on `port` with these variables (and, unless they set them, the order rate
+    /// limit off and the loopback address exempt from the per-address limits: every test client is
+    /// local; no Redis variable is inherited), and waits until it is healthy.
     pub async fn start(exe: &Path, port: u16, vars: &[(&str, &str)]) -> BackendProcess {
         let log = std::env::temp_dir().join(format!("exchange-backend-{}-{}.log", std::process::id(), unique()));
         let out = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(exe);
-        cmd.env("PORT", port.to_string()).env("RATE_LIMIT_ORDERS_PER_SEC", "0");
+        cmd.env("PORT", port.to_string()).env("RATE_LIMIT_ORDERS_PER_SEC", "0").env("RATE_LIMIT_EXEMPT", "127.0.0.1");
         for var in ["REDIS_URL", "REDIS_HOST", "REDIS_PASSWORD", "REDIS_CLUSTER_NODES", "REDIS_SENTINEL_NODES"] {
             cmd.env_remove(var);
         }

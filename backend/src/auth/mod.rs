@@ -1,21 +1,34 @@
-//! Accounts and sessions: argon2 password hashes, random bearer tokens kept in Redis with a TTL (only
-//! their SHA-256 is stored, so a copy of Redis holds no usable token), cached per instance (`sessions`).
+//! Accounts and sessions: argon2 password hashes (computed a bounded number at once, `hashing`), random
+//! bearer tokens kept in Redis with a TTL (only their SHA-256 is stored, so a copy of Redis holds no
+//! usable token), cached per instance (`sessions`), at most `max_sessions_per_user` live per user.
+//! Usernames are unique regardless of case: an account is stored under its lower-case name. Failed
+//! logins of one username past a few cost a growing wait (`failed_logins`).
 
+mod error;
+pub mod failed_logins;
+pub mod hashing;
 pub mod sessions;
 
 use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use common::{Password, Username};
+use failed_logins::FailedLogins;
+use hashing::Hashing;
 use redis::aio::ConnectionLike;
 use redis::Script;
 use sha2::{Digest, Sha256};
 
+pub use error::AuthError;
 pub use sessions::SessionCache;
 
-static REGISTER_USER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../../../lua/register_user.lua")));
+use crate::config::AuthSettings;
+
+static REGISTER_USER: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../../../lua/accounts/register_user.lua")));
 
 /// Deletes a session and announces it on the revocation channel in one atomic step (a script rather
 /// than MULTI: it runs the same on one server and on a Redis Cluster).
@@ -25,18 +38,6 @@ static END_SESSION: LazyLock<Script> =
 /// A hash that no password matches, verified against when the username is unknown so that a login
 /// takes as long for a missing user as for a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("not a real password"));
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("username taken")]
-    UsernameTaken,
-    #[error("wrong username or password")]
-    WrongCredentials,
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("{0}")]
-    Internal(String),
-}
 
 /// An argon2 hash of a password, with a fresh salt.
 pub fn hash_password(password: &str) -> String {
@@ -60,7 +61,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The key a session is stored under: the SHA-256 of its token, hex.
-fn session_key(token: &str) -> String {
+pub fn session_key(token: &str) -> String {
     "session:".to_string() + &hex(&Sha256::digest(token.as_bytes()))
 }
 
@@ -70,36 +71,61 @@ fn new_token() -> String {
     hex(&bytes)
 }
 
+/// The key of an account: its username in lower case, so that `Alice` and `alice` are one account.
+fn account_key(username: &str) -> String {
+    format!("user:name:{}", username.to_lowercase())
+}
+
+/// The sorted set of a user's live sessions (session key, scored by expiry in ms).
+fn sessions_of(user_id: u64) -> String {
+    format!("sessions:user:{user_id}")
+}
+
 /// Accounts and sessions over a Redis connection, with this instance's cache of sessions.
 #[derive(Clone)]
 pub struct Accounts<C> {
     conn: C,
-    token_ttl_secs: u64,
+    settings: Arc<AuthSettings>,
     sessions: Arc<SessionCache>,
+    hashing: Arc<Hashing>,
+    failed_logins: Arc<FailedLogins>,
 }
 
 impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
-    pub fn new(conn: C, token_ttl_secs: u64, sessions: Arc<SessionCache>) -> Accounts<C> {
-        Accounts { conn, token_ttl_secs, sessions }
+    pub fn new(conn: C, settings: AuthSettings, sessions: Arc<SessionCache>) -> Accounts<C> {
+        let hashing = Arc::new(Hashing::new(settings.max_concurrent_hashes));
+        let failed_logins = Arc::new(FailedLogins::new(settings.free_failed_logins, settings.max_login_backoff));
+        Accounts { conn, settings: Arc::new(settings), sessions, hashing, failed_logins }
     }
 
     pub fn token_ttl_secs(&self) -> u64 {
-        self.token_ttl_secs
+        self.settings.token_ttl_secs
     }
 
-    /// Creates an account; the password is hashed off the async threads (argon2 is slow on purpose).
+    /// The session cache, for the feeds that close a socket when its session ends.
+    pub fn sessions(&self) -> &Arc<SessionCache> {
+        &self.sessions
+    }
+
+    /// Creates an account; the password is hashed off the async threads (argon2 is slow on purpose). A
+    /// taken name is refused before anything is hashed or any id is taken (only two registrations of
+    /// one name racing each other spend an id on the loser).
     pub async fn register(&self, username: &Username, password: &Password) -> Result<u64, AuthError> {
-        let pw = password.expose().to_string();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
         let mut conn = self.conn.clone();
+        let key = account_key(username.as_str());
+        let taken: bool = redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await?;
+        if taken {
+            return Err(AuthError::UsernameTaken);
+        }
+        let pw = password.expose().to_string();
+        let hash = self.hashing.run(move || hash_password(&pw)).await?;
         let id: u64 = redis::cmd("INCR").arg("next_user_id").query_async(&mut conn).await?;
         let created: u64 = REGISTER_USER
-            .key(format!("user:name:{}", username.as_str()))
+            .key(&key)
             .arg(id)
             .arg(hash)
             .arg(common::time::now_ms())
+            .arg(username.as_str())
             .invoke_async(&mut conn)
             .await?;
         if created == 0 {
@@ -111,32 +137,70 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
     /// The user id and password hash of an account.
     async fn account(&self, username: &str) -> Result<Option<(u64, String)>, AuthError> {
         let mut conn = self.conn.clone();
-        let key = format!("user:name:{username}");
         let (id, hash): (Option<u64>, Option<String>) =
-            redis::cmd("HMGET").arg(&key).arg("id").arg("password").query_async(&mut conn).await?;
+            redis::cmd("HMGET").arg(account_key(username)).arg("id").arg("password").query_async(&mut conn).await?;
         Ok(id.zip(hash))
     }
 
-    /// Checks the credentials and opens a session; returns its token.
+    /// Checks the credentials and opens a session; returns its token. While the username's logins are
+    /// locked after failures, nothing is checked: the answer is the wait.
     pub async fn login(&self, username: &str, password: &str) -> Result<String, AuthError> {
-        let mut conn = self.conn.clone();
+        if let Some(wait) = self.failed_logins.wait(username, Instant::now()) {
+            return Err(AuthError::LoginLocked(wait));
+        }
         let (id, hash) = self.account(username).await?.unzip();
         let known = hash.is_some();
         let (pw, hash) = (password.to_string(), hash.unwrap_or_else(|| DUMMY_HASH.clone()));
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let ok = self.hashing.run(move || verify_password(&pw, &hash)).await?;
         let (true, true, Some(id)) = (known, ok, id) else {
+            let wait = self.failed_logins.failed(username, Instant::now());
+            if !wait.is_zero() {
+                tracing::info!(wait_ms = wait.as_millis() as u64, "failed logins of one username: its logins wait");
+            }
             return Err(AuthError::WrongCredentials);
         };
+        self.failed_logins.succeeded(username);
+        self.open_session(id).await
+    }
+
+    /// A new session of `user_id`, listed in the user's sessions first (so that no session exists that
+    /// the cap does not see; a crash between the two leaves only a name that expires), then stored;
+    /// past the cap the oldest are ended.
+    async fn open_session(&self, user_id: u64) -> Result<String, AuthError> {
+        let mut conn = self.conn.clone();
         let token = new_token();
-        let _: () = redis::cmd("SET")
-            .arg(session_key(&token))
-            .arg(id)
-            .arg("EX")
-            .arg(self.token_ttl_secs)
+        let key = session_key(&token);
+        let ttl = self.settings.token_ttl_secs;
+        let now = common::time::now_ms();
+        let list = sessions_of(user_id);
+        let (live,): (u64,) = redis::pipe()
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(&list)
+            .arg("-inf")
+            .arg(now)
+            .ignore()
+            .cmd("ZADD")
+            .arg(&list)
+            .arg(now + ttl * 1000)
+            .arg(&key)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&list)
+            .arg(ttl)
+            .ignore()
+            .cmd("ZCARD")
+            .arg(&list)
             .query_async(&mut conn)
             .await?;
+        let _: () = redis::cmd("SET").arg(&key).arg(user_id).arg("EX").arg(ttl).query_async(&mut conn).await?;
+        let cap = u64::from(self.settings.max_sessions_per_user);
+        if live > cap {
+            let oldest: Vec<String> =
+                redis::cmd("ZRANGE").arg(&list).arg(0).arg(live - cap - 1).query_async(&mut conn).await?;
+            for old in oldest {
+                self.end_session(user_id, &old).await?;
+            }
+        }
         Ok(token)
     }
 
@@ -155,11 +219,28 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
         Ok(user_id)
     }
 
-    /// Ends a session at once, on every instance: deleted and announced in one atomic step.
-    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        let key = session_key(token);
-        let _: u8 = END_SESSION.key(&key).arg(sessions::REVOKED_CHANNEL).invoke_async(&mut self.conn.clone()).await?;
-        self.sessions.revoke(&key);
+    /// How long the session stored under `key` lasts, asked of Redis (not of the cache); None when it
+    /// has ended.
+    pub async fn session_left(&self, key: &str) -> Result<Option<Duration>, AuthError> {
+        let ttl_ms: i64 = redis::cmd("PTTL").arg(key).query_async(&mut self.conn.clone()).await?;
+        Ok(match ttl_ms {
+            -2 => None,
+            ms if ms < 0 => Some(Duration::MAX),
+            ms => Some(Duration::from_millis(ms as u64)),
+        })
+    }
+
+    /// Ends a session at once, on every instance.
+    pub async fn logout(&self, user_id: u64, token: &str) -> Result<(), AuthError> {
+        self.end_session(user_id, &session_key(token)).await
+    }
+
+    /// Deletes a session and announces it in one atomic step, then drops it from the user's list.
+    async fn end_session(&self, user_id: u64, key: &str) -> Result<(), AuthError> {
+        let mut conn = self.conn.clone();
+        let _: u8 = END_SESSION.key(key).arg(sessions::REVOKED_CHANNEL).invoke_async(&mut conn).await?;
+        self.sessions.revoke(key);
+        let _: () = redis::cmd("ZREM").arg(sessions_of(user_id)).arg(key).query_async(&mut conn).await?;
         Ok(())
     }
 }
@@ -167,6 +248,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_keys_ignore_case() {
+        assert_eq!(account_key("Alice"), account_key("aLICE"));
+    }
 
     #[test]
     fn session_keys_are_the_hex_sha256_of_the_token() {

@@ -6,6 +6,9 @@
 //! bypassed until the instance is subscribed again (a revocation may have been missed meanwhile). An
 //! entry never outlives its session's TTL in Redis, nor `MAX_AGE`. A lookup that raced a revocation
 //! (a revocation arrived while it was asking Redis) is not cached.
+//!
+//! Every revocation is also told to this instance's private WebSockets (`watch_revocations`), which
+//! close the ended session's sockets.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use tokio::sync::broadcast;
 
 use crate::redis::PubSubSource;
 
@@ -23,7 +27,6 @@ const MAX_AGE: Duration = Duration::from_secs(10);
 /// Sessions held at most; the cache starts afresh when full.
 const MAX_ENTRIES: usize = 100_000;
 
-#[derive(Default)]
 pub struct SessionCache {
     /// Session key → (user id, trusted until).
     entries: Mutex<HashMap<String, (u64, Instant)>>,
@@ -31,6 +34,19 @@ pub struct SessionCache {
     live: AtomicBool,
     /// Bumped on every revocation and every change of the subscription.
     epoch: AtomicU64,
+    /// Revoked session keys, as they arrive, for the private WebSockets.
+    revoked: broadcast::Sender<Arc<str>>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            entries: Mutex::default(),
+            live: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            revoked: broadcast::channel(1024).0,
+        }
+    }
 }
 
 impl SessionCache {
@@ -80,11 +96,23 @@ impl SessionCache {
         entries.insert(key, (user_id, Instant::now() + ttl));
     }
 
-    /// Forgets a session (revoked here or elsewhere).
+    /// Forgets a session (revoked here or elsewhere) and tells the WebSockets.
     pub fn revoke(&self, key: &str) {
         let mut entries = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         entries.remove(key);
+        drop(entries);
+        let _ = self.revoked.send(Arc::from(key));
+    }
+
+    /// Session keys revoked from now on (a lagging receiver must ask Redis about its session).
+    pub fn watch_revocations(&self) -> broadcast::Receiver<Arc<str>> {
+        self.revoked.subscribe()
+    }
+
+    /// Whether revocations are being received (when not, one may be missed: ask Redis).
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
     }
 
     /// Trusts the cache (subscribed) or stops trusting it (not subscribed); empties it either way.

@@ -2,6 +2,7 @@
 //! variable. The bottom layer of the crate: it owns every settings type and imports nothing of the
 //! crate, so that every other module can depend on it.
 
+mod addresses;
 mod env;
 mod markets;
 mod redis_target;
@@ -12,12 +13,13 @@ use std::path::PathBuf;
 
 use common::market::MarketConfigError;
 
+pub use addresses::AddressSet;
 use env::{load_dotenv, parsed, seconds, var};
 pub use env::{ConfigError, VARIABLES};
 pub use markets::{market_from_text, Markets};
 use redis_target::redis_target;
 pub use redis_target::{percent_encode, RedisSettings, RedisTarget, SentinelTarget};
-pub use service::{EngineSettings, HttpLimits, WsConfig, BODY_LIMIT};
+pub use service::{AuthSettings, EngineSettings, HttpLimits, WsConfig, BODY_LIMIT};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -30,10 +32,11 @@ pub struct Config {
     pub rate_limit_orders_per_sec: u32,
     pub static_dir: PathBuf,
     pub engine: EngineSettings,
-    /// How long a login token lasts, in seconds.
-    pub token_ttl_secs: u64,
+    pub auth: AuthSettings,
     pub ws: WsConfig,
     pub http: HttpLimits,
+    /// When set, `/metrics` asks for `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 /// `MARKETS`: `SYMBOL:tick:lot:min_qty:max_qty:max_price` entries separated by `;`.
@@ -43,6 +46,10 @@ fn markets() -> Result<Markets, ConfigError> {
     let list =
         text.split(';').map(str::trim).filter(|e| !e.is_empty()).map(market_from_text).collect::<Result<Vec<_>, _>>();
     Markets::new(list.map_err(fail)?).map_err(fail)
+}
+
+fn addresses(name: &'static str) -> Result<AddressSet, ConfigError> {
+    AddressSet::parse(&var(name).unwrap_or_default()).map_err(|reason| ConfigError { name, reason })
 }
 
 impl Config {
@@ -58,9 +65,10 @@ impl Config {
             rate_limit_orders_per_sec: 0,
             static_dir,
             engine: EngineSettings::default(),
-            token_ttl_secs: 3600,
+            auth: AuthSettings { token_ttl_secs: 3600, ..AuthSettings::default() },
             ws: WsConfig::default(),
             http: HttpLimits::default(),
+            metrics_token: None,
         }
     }
 
@@ -87,18 +95,45 @@ impl Config {
             markets: markets()?,
             rate_limit_orders_per_sec: parsed("RATE_LIMIT_ORDERS_PER_SEC", 100)?,
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or("dist".into())),
-            token_ttl_secs: parsed("TOKEN_TTL_SECONDS", 24 * 3600)?,
+            auth: {
+                let d = AuthSettings::default();
+                let max_concurrent_hashes = parsed("MAX_CONCURRENT_PASSWORD_HASHES", d.max_concurrent_hashes)?;
+                if max_concurrent_hashes == 0 {
+                    return Err(ConfigError {
+                        name: "MAX_CONCURRENT_PASSWORD_HASHES",
+                        reason: "must be at least 1".into(),
+                    });
+                }
+                AuthSettings {
+                    token_ttl_secs: parsed("TOKEN_TTL_SECONDS", d.token_ttl_secs)?,
+                    max_concurrent_hashes,
+                    max_sessions_per_user: parsed("MAX_SESSIONS_PER_USER", d.max_sessions_per_user)?.max(1),
+                    ..d
+                }
+            },
             http: {
                 let d = HttpLimits::default();
                 HttpLimits {
                     max_connections: parsed("MAX_CONNECTIONS", d.max_connections)?,
+                    max_connections_per_address: parsed("MAX_CONNECTIONS_PER_ADDRESS", d.max_connections_per_address)?,
                     header_read_timeout: seconds("HEADER_READ_TIMEOUT_SECONDS", d.header_read_timeout)?,
+                    request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", d.request_timeout)?,
+                    exempt: addresses("RATE_LIMIT_EXEMPT")?,
+                    trusted_proxies: addresses("TRUSTED_PROXIES")?,
+                    logins_per_minute: parsed("LOGINS_PER_MINUTE_PER_ADDRESS", d.logins_per_minute)?,
+                    registrations_per_hour: parsed("REGISTRATIONS_PER_HOUR_PER_ADDRESS", d.registrations_per_hour)?,
+                    public_reads_per_sec: parsed("PUBLIC_READS_PER_SEC_PER_ADDRESS", d.public_reads_per_sec)?,
                 }
             },
+            metrics_token: var("METRICS_TOKEN"),
             ws: {
                 let d = WsConfig::default();
                 WsConfig {
                     max_connections: parsed("WS_MAX_CONNECTIONS", d.max_connections)?,
+                    max_private_connections: parsed("WS_MAX_PRIVATE_CONNECTIONS", d.max_private_connections)?,
+                    max_per_address: parsed("WS_MAX_CONNECTIONS_PER_ADDRESS", d.max_per_address)?,
+                    max_private_per_user: parsed("WS_MAX_PRIVATE_PER_USER", d.max_private_per_user)?,
+                    ping_interval: seconds("WS_PING_INTERVAL_SECONDS", d.ping_interval)?,
                     max_message_bytes: parsed("WS_MAX_MESSAGE_BYTES", d.max_message_bytes)?,
                     messages_per_sec: parsed("WS_MESSAGES_PER_SEC", d.messages_per_sec)?,
                     allowed_origins: var("WS_ALLOWED_ORIGINS")

@@ -12,6 +12,9 @@ pub enum RedisTarget {
     Url(String),
     Embedded {
         data_dir: PathBuf,
+        /// Redis's `maxmemory` (`REDIS_MAXMEMORY`): past it, writes are refused (`noeviction`), never
+        /// evicted, and the host keeps its memory.
+        maxmemory: String,
     },
     /// Seed nodes of a Redis Cluster, as URLs (`redis://:password@host:port`); the rest is discovered.
     Cluster {
@@ -30,7 +33,9 @@ impl RedisTarget {
         };
         match self {
             RedisTarget::Url(url) => format!("redis at {}", host(url)),
-            RedisTarget::Embedded { data_dir } => format!("embedded redis-server, data in {}", data_dir.display()),
+            RedisTarget::Embedded { data_dir, maxmemory } => {
+                format!("embedded redis-server, data in {}, maxmemory {maxmemory}", data_dir.display())
+            }
             RedisTarget::Cluster { nodes } => {
                 format!("redis cluster, seed nodes {}", nodes.iter().map(|n| host(n)).collect::<Vec<_>>().join(","))
             }
@@ -124,8 +129,30 @@ pub(super) fn redis_target() -> Result<RedisTarget, ConfigError> {
             let port: u16 = parsed("REDIS_PORT", 6379)?;
             RedisTarget::Url(format!("{scheme}://{auth}{host}:{port}/{db}"))
         }
-        (None, None) => RedisTarget::Embedded { data_dir: PathBuf::from(var("DATA_DIR").unwrap_or("data".into())) },
+        (None, None) => RedisTarget::Embedded {
+            data_dir: PathBuf::from(var("DATA_DIR").unwrap_or("data".into())),
+            maxmemory: maxmemory()?,
+        },
     })
+}
+
+/// The embedded server's memory limit: bytes, or a number with `kb`, `mb` or `gb` (as Redis writes it).
+pub const DEFAULT_MAXMEMORY: &str = "1gb";
+
+fn maxmemory() -> Result<String, ConfigError> {
+    let text = var("REDIS_MAXMEMORY").unwrap_or(DEFAULT_MAXMEMORY.into()).trim().to_lowercase();
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let ok = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && digits.parse::<u64>().is_ok_and(|n| n > 0)
+        && ["", "kb", "mb", "gb"].contains(&unit);
+    match ok {
+        true => Ok(text),
+        false => {
+            Err(ConfigError { name: "REDIS_MAXMEMORY", reason: format!("`{text}` is not a size like 512mb or 2gb") })
+        }
+    }
 }
 
 /// A comma-separated list of `host:port`.

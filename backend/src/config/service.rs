@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::addresses::AddressSet;
+
 /// Request bodies are at most this large (16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
@@ -40,26 +42,64 @@ impl Default for EngineSettings {
     }
 }
 
-/// Limits on the connections the server holds.
+/// Limits on the connections the server holds and the time a request may take.
 #[derive(Clone, Debug)]
 pub struct HttpLimits {
     /// Open HTTP connections at most.
     pub max_connections: usize,
-    /// How long a client may take to send a request's headers (an idle keep-alive connection is closed
-    /// after as long).
+    /// Open HTTP connections of one client address at most (addresses in `exempt` have none).
+    pub max_connections_per_address: usize,
+    /// How long a client may take to send a request's headers, from its connection or from the last
+    /// answer (a connection that sends nothing is closed after as long).
     pub header_read_timeout: Duration,
+    /// How long a request may take as a whole, its body included (WebSocket sessions, once upgraded,
+    /// are not requests any more).
+    pub request_timeout: Duration,
+    /// Client addresses the per-address limits skip (`RATE_LIMIT_EXEMPT`): load tests, trusted gateways.
+    pub exempt: AddressSet,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`); their own connections are
+    /// not capped per address either, as they carry many clients'.
+    pub trusted_proxies: AddressSet,
+    /// Logins one client address may attempt per minute (0: no limit).
+    pub logins_per_minute: u32,
+    /// Accounts one client address may register per hour (0: no limit).
+    pub registrations_per_hour: u32,
+    /// Book and trades reads (REST, and WebSocket requests) of one client address per second (0: no
+    /// limit).
+    pub public_reads_per_sec: u32,
 }
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        HttpLimits { max_connections: 25_000, header_read_timeout: Duration::from_secs(30) }
+        HttpLimits {
+            max_connections: 25_000,
+            max_connections_per_address: 200,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            exempt: AddressSet::default(),
+            trusted_proxies: AddressSet::default(),
+            logins_per_minute: 30,
+            registrations_per_hour: 20,
+            public_reads_per_sec: 20,
+        }
     }
 }
 
 /// Limits of the WebSocket feeds.
 #[derive(Clone, Debug)]
 pub struct WsConfig {
+    /// Open book-feed (public) connections at most.
     pub max_connections: usize,
+    /// Open private-feed connections at most: a pool of their own, so that a crowd on the public feed
+    /// cannot keep traders from their orders.
+    pub max_private_connections: usize,
+    /// Open connections of one client address, both feeds together (exempt addresses have none).
+    pub max_per_address: usize,
+    /// Open private connections of one user on this instance.
+    pub max_private_per_user: usize,
+    /// A connection the client has sent nothing on for this long is sent a ping; one silent for
+    /// `PING_MISSES` times as long is closed (a half-open connection holds a slot otherwise).
+    pub ping_interval: Duration,
     pub max_message_bytes: usize,
     pub messages_per_sec: u32,
     /// Browser origins allowed besides the UI's own (same host); `*` allows any.
@@ -68,6 +108,43 @@ pub struct WsConfig {
 
 impl Default for WsConfig {
     fn default() -> Self {
-        WsConfig { max_connections: 20_000, max_message_bytes: 4096, messages_per_sec: 20, allowed_origins: Vec::new() }
+        WsConfig {
+            max_connections: 20_000,
+            max_private_connections: 10_000,
+            max_per_address: 100,
+            max_private_per_user: 10,
+            ping_interval: Duration::from_secs(30),
+            max_message_bytes: 4096,
+            messages_per_sec: 20,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// Limits of the accounts: password hashing, failed logins, sessions.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// How long a login token lasts, in seconds.
+    pub token_ttl_secs: u64,
+    /// Password hashes (argon2, 19 MiB each) computed at once; a few times as many requests wait for
+    /// one, and past that a login or registration is refused at once with 503.
+    pub max_concurrent_hashes: usize,
+    /// Live sessions of one user; a login past it revokes the oldest.
+    pub max_sessions_per_user: u32,
+    /// Failed logins of one username (on one instance) before each further one costs a wait (1 s,
+    /// doubling, at most `max_login_backoff`).
+    pub free_failed_logins: u32,
+    pub max_login_backoff: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            token_ttl_secs: 24 * 3600,
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
+            max_sessions_per_user: 20,
+            free_failed_logins: 5,
+            max_login_backoff: Duration::from_secs(60),
+        }
     }
 }

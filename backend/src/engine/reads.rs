@@ -70,31 +70,42 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 
     /// The market's most recent trades, newest first. Each stream entry holds the trades of one script
-    /// call, grouped by taker order.
+    /// call (one to thousands), so entries are read a few at a time, newest first, until there are
+    /// `limit` trades: the first page is one entry, each next one up to four times larger but never
+    /// more entries than trades still wanted. A read costs Redis about what it returns, not `limit`
+    /// whole entries.
     pub async fn recent_trades(&self, symbol: &Symbol, limit: u32) -> Result<Vec<Trade>, EngineError> {
         let market = self.market(symbol)?;
         let k = MarketKeys::new(symbol);
-        let entries: Vec<StreamEntry> = redis::cmd("XREVRANGE")
-            .arg(k.trades())
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(limit)
-            .query_async(&mut self.conn())
-            .await?;
+        let limit = limit as usize;
         let mut trades = Vec::new();
-        for (_, fields) in &entries {
-            let Some((_, bytes)) = fields.iter().find(|(f, _)| f == "t") else { continue };
-            // Groups and each order's fills come in matching order; newest first means reversed.
-            for g in wire::decode_stream_trades(bytes)?.iter().rev() {
-                let side = g.taker_side;
-                trades.extend(g.trades.iter().rev().map(|t| t.to_trade(market, side, g.seq, g.ts)));
+        let (mut from, mut page) = ("+".to_string(), 1usize);
+        while trades.len() < limit {
+            let count = page.min(limit - trades.len());
+            let entries: Vec<StreamEntry> = redis::cmd("XREVRANGE")
+                .arg(k.trades())
+                .arg(&from)
+                .arg("-")
+                .arg("COUNT")
+                .arg(count)
+                .query_async(&mut self.conn())
+                .await?;
+            for (_, fields) in &entries {
+                let Some((_, bytes)) = fields.iter().find(|(f, _)| f == "t") else { continue };
+                // Groups and each order's fills come in matching order; newest first means reversed.
+                for g in wire::decode_stream_trades(bytes)?.iter().rev() {
+                    let side = g.taker_side;
+                    trades.extend(g.trades.iter().rev().map(|t| t.to_trade(market, side, g.seq, g.ts)));
+                }
             }
-            if trades.len() >= limit as usize {
-                break;
+            match entries.last() {
+                // The next page starts just before the oldest entry read (an exclusive bound).
+                Some((id, _)) if entries.len() == count => from = format!("({id}"),
+                _ => break,
             }
+            page *= 4;
         }
-        trades.truncate(limit as usize);
+        trades.truncate(limit);
         Ok(trades)
     }
 

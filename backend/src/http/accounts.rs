@@ -7,6 +7,7 @@ use common::{Credentials, LoggedIn, Password, Registered, Username};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::client_address::ClientAddress;
 use super::error::ApiError;
 use super::extract::AuthUser;
 use super::json::ApiJson;
@@ -19,13 +20,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Creates an account.
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = Credentials, responses(
     (status = 201, body = Registered),
-    (status = 409, description = "username_taken", body = common::ErrorBody),
+    (status = 409, description = "username_taken (regardless of case)", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: too many registrations from this address", body = common::ErrorBody),
+    (status = 503, description = "unavailable: too many logins and registrations at once", body = common::ErrorBody),
 ))]
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    client.take(&state.limits.registrations)?;
     let username = Username::parse(&body.username).map_err(|e| ApiError::invalid(e.to_string()))?;
     let password = Password::parse(&body.password).map_err(|e| ApiError::invalid(e.to_string()))?;
     let user_id = state.accounts.register(&username, &password).await?;
@@ -37,13 +42,17 @@ pub async fn register(
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Credentials, responses(
     (status = 200, body = LoggedIn),
     (status = 401, description = "unauthorized: wrong username or password", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: too many logins from this address, or failed logins of this username", body = common::ErrorBody),
+    (status = 503, description = "unavailable: too many logins and registrations at once", body = common::ErrorBody),
 ))]
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<LoggedIn>, ApiError> {
-    // Over-long input cannot be a valid account: refuse it before hashing anything.
-    if body.username.len() > 32 || body.password.chars().count() > 128 {
+    client.take(&state.limits.logins)?;
+    // Input that cannot be an account's is refused before anything is hashed.
+    if Username::parse(&body.username).is_err() || body.password.chars().count() > 128 {
         return Err(ApiError::Unauthorized);
     }
     let token = state.accounts.login(&body.username, &body.password).await?;
@@ -56,6 +65,6 @@ pub async fn login(
     (status = 401, description = "unauthorized", body = common::ErrorBody),
 ))]
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
-    state.accounts.logout(&user.token).await?;
+    state.accounts.logout(user.user_id, &user.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

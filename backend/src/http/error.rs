@@ -18,6 +18,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("request body too large")]
     PayloadTooLarge,
+    #[error("the request took too long")]
+    RequestTimeout,
     #[error("rate limited")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{detail}")]
@@ -59,6 +61,10 @@ impl From<AuthError> for ApiError {
                 ApiError::Conflict { code: "username_taken", detail: "that username is taken".into() }
             }
             AuthError::WrongCredentials => ApiError::Unauthorized,
+            AuthError::LoginLocked(wait) => {
+                ApiError::TooManyRequests { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
+            }
+            AuthError::Busy => ApiError::Busy("too many logins and registrations at once; retry in a moment".into()),
             AuthError::Redis(e) => ApiError::Unavailable(e.to_string()),
             AuthError::Internal(e) => ApiError::Internal(e),
         }
@@ -101,6 +107,11 @@ impl IntoResponse for ApiError {
                 "payload_too_large",
                 format!("the body is over the limit of {BODY_LIMIT} bytes"),
             ),
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request was not received in time; send it again".into(),
+            ),
             ApiError::TooManyRequests { retry_after_secs } => {
                 let body =
                     Json(ErrorBody { detail: "too many requests, slow down".into(), code: "rate_limited".into() });
@@ -108,7 +119,11 @@ impl IntoResponse for ApiError {
                 return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
             }
             ApiError::Forbidden { code, detail } => (StatusCode::FORBIDDEN, *code, detail.clone()),
-            ApiError::Busy(detail) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail.clone()),
+            ApiError::Busy(detail) => {
+                let body = Json(ErrorBody { detail: detail.clone(), code: "unavailable".into() });
+                let retry = [(axum::http::header::RETRY_AFTER, "1")];
+                return (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
+            }
             ApiError::NotFound { code, detail } => (StatusCode::NOT_FOUND, *code, detail.clone()),
             ApiError::Unprocessable { code, detail } => (StatusCode::UNPROCESSABLE_ENTITY, *code, detail.clone()),
             ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, *code, detail.clone()),

@@ -10,6 +10,8 @@ use common::{BookSnapshot, Health, Market, Trade};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::book_reads;
+use super::client_address::ClientAddress;
 use super::error::ApiError;
 use super::query::QueryMap;
 use super::state::AppState;
@@ -39,20 +41,19 @@ pub async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
     (status = 200, body = BookSnapshot),
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: too many public reads from this address", body = common::ErrorBody),
 ))]
-pub async fn book(State(state): State<AppState>, Path(text): Path<String>, q: QueryMap) -> Result<Response, ApiError> {
+pub async fn book(
+    State(state): State<AppState>,
+    Path(text): Path<String>,
+    client: ClientAddress,
+    q: QueryMap,
+) -> Result<Response, ApiError> {
     let symbol = state.listed_symbol(&text)?;
     let depth = q.bounded("depth", 10, 1000)?;
-    // A snapshot taken at the market's current sequence is still exact: serve it without the script.
-    let epoch = state.feed.epoch();
-    let seq = state.engine.sequence(&symbol).await?;
-    if let Some(body) = state.book_cache.get(&symbol, depth, seq, epoch) {
-        return Ok(json_response(body));
-    }
-    let snapshot: BookSnapshot = state.engine.book(&symbol, depth).await?;
-    let body = Bytes::from(serde_json::to_vec(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?);
-    state.book_cache.put(&symbol, depth, snapshot.sequence, epoch, body.clone());
-    Ok(json_response(body))
+    client.take(&state.limits.public_reads)?;
+    let taken = book_reads::snapshot(&state, &symbol, depth, 0).await?;
+    Ok(json_response(taken.body(depth).map_err(|e| ApiError::Internal(e.to_string()))?))
 }
 
 fn json_response(body: Bytes) -> Response {
@@ -67,14 +68,17 @@ fn json_response(body: Bytes) -> Response {
     (status = 200, body = Vec<Trade>),
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: too many public reads from this address", body = common::ErrorBody),
 ))]
 pub async fn trades(
     State(state): State<AppState>,
     Path(text): Path<String>,
+    client: ClientAddress,
     q: QueryMap,
 ) -> Result<Json<Vec<Trade>>, ApiError> {
     let symbol = state.listed_symbol(&text)?;
     let limit = q.bounded("limit", 50, 1000)?;
+    client.take(&state.limits.public_reads)?;
     Ok(Json(state.engine.recent_trades(&symbol, limit).await?))
 }
 

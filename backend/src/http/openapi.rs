@@ -31,6 +31,9 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The API reference page: the document rendered for people.
+pub const DOCS_PAGE: &str = include_str!("docs.html");
+
 /// The document as built with the routes, as JSON.
 #[derive(Clone)]
 pub struct Document(pub Bytes);
@@ -50,5 +53,5 @@ pub fn routes() -> Router<AppState> {
                 ([(header::CONTENT_TYPE, "application/json")], doc.0).into_response()
             }),
         )
-        .route("/docs", get(|| async { Html(include_str!("docs.html")) }))
+        .route("/docs", get(|| async { Html(DOCS_PAGE) }))
 }

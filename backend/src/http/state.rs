@@ -7,8 +7,8 @@ use common::Symbol;
 
 use super::book_cache::BookCache;
 use super::error::ApiError;
-use super::rate_limit::RateLimiter;
-use super::ws::socket::Slots;
+use super::rate_limit::{AddressLimits, RateLimiter};
+use super::ws::socket::WsLimits;
 use crate::auth::Accounts;
 use crate::config::WsConfig;
 use crate::engine::batcher::Batcher;
@@ -25,6 +25,13 @@ impl AppState {
     pub fn new(shared: Shared) -> AppState {
         AppState(Arc::new(shared))
     }
+
+    /// A listed market, from a symbol in any accepted form; anything else is 404 `unknown_symbol`.
+    pub fn listed_symbol(&self, text: &str) -> Result<Symbol, ApiError> {
+        let unknown = || ApiError::NotFound { code: "unknown_symbol", detail: "unknown symbol".into() };
+        let symbol = Symbol::parse(text).map_err(|_| unknown())?;
+        self.engine.markets().get(&symbol).map(|_| symbol).ok_or_else(unknown)
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -37,21 +44,17 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub engine: Engine<RedisPool>,
     pub accounts: Accounts<RedisPool>,
-    pub rate_limit: Arc<RateLimiter>,
+    /// Orders and cancels per user.
+    pub rate_limit: Arc<RateLimiter<u64>>,
+    /// Logins and registrations per client address.
+    pub limits: AddressLimits,
     pub book_cache: Arc<BookCache>,
     /// Placements go through here, batched per market.
     pub placer: Batcher<RedisPool>,
     /// Fan-out of every market's events to this instance's WebSocket clients.
     pub feed: Arc<Feed>,
     pub ws: Arc<WsConfig>,
-    pub ws_slots: Arc<Slots>,
-}
-
-impl AppState {
-    /// A listed market, from a symbol in any accepted form; anything else is 404 `unknown_symbol`.
-    pub fn listed_symbol(&self, text: &str) -> Result<Symbol, ApiError> {
-        let unknown = || ApiError::NotFound { code: "unknown_symbol", detail: "unknown symbol".into() };
-        let symbol = Symbol::parse(text).map_err(|_| unknown())?;
-        self.engine.markets().get(&symbol).map(|_| symbol).ok_or_else(unknown)
-    }
+    pub ws_limits: WsLimits,
+    /// What `/metrics` asks for, when set.
+    pub metrics_token: Option<String>,
 }

@@ -29,11 +29,22 @@ impl RedisServer {
 
     /// Starts a persistent server (AOF on) whose data stays in `dir`. A server left running on the same
     /// directory by an earlier run that died is shut down first, so two never write the same files.
-    pub fn start_persistent(dir: &Path, port: u16) -> std::io::Result<RedisServer> {
+    pub fn start_persistent(dir: &Path, port: u16, maxmemory: &str) -> std::io::Result<RedisServer> {
         std::fs::create_dir_all(dir)?;
         stop_stale(dir);
         let pidfile = dir.join("redis.pid").display().to_string();
-        let extra = ["--appendonly", "yes", "--pidfile", &pidfile].map(String::from).to_vec();
+        let extra = [
+            "--appendonly",
+            "yes",
+            "--pidfile",
+            &pidfile,
+            "--maxmemory",
+            maxmemory,
+            "--maxmemory-policy",
+            "noeviction",
+        ]
+        .map(String::from)
+        .to_vec();
         RedisServer::start(dir, port, Vec::new(), extra)
     }
 

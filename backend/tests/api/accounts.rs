@@ -98,7 +98,7 @@ on_every_deployment! {
     }
 
     async fn a_token_expires_after_its_lifetime(d) {
-        let app = spawn_app_with(d, |c| c.token_ttl_secs = 1).await;
+        let app = spawn_app_with(d, |c| c.auth.token_ttl_secs = 1).await;
         let token = app.user("alice").await;
         assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 200);
         tokio::time::sleep(std::time::Duration::from_millis(2100)).await;

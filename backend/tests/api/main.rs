@@ -1,6 +1,7 @@
 //! The contract's tests, REST and WebSocket: the whole app on port 0 over a Redis of its own, each test
 //! on one server and on a Redis Cluster (`on_every_deployment!`).
 
+mod account_limits;
 mod accounts;
 mod bad_input;
 mod connections;
@@ -8,4 +9,7 @@ mod fuzz;
 mod helpers;
 mod market_data;
 mod orders;
+mod public_reads;
+mod security;
 mod ws;
+mod ws_limits;

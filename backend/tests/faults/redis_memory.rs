@@ -70,3 +70,35 @@ async fn a_full_redis_refuses_orders_cleanly_and_loses_nothing() {
     let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(0).query_async(&mut conn).await.unwrap();
     assert_eq!(app.limit(&alice, "sell", "0.5", "5000").await.status(), 201);
 }
+
+/// `make run`'s embedded Redis has a memory limit and refuses rather than evicts: unbounded, it would
+/// grow until the host fails, and an eviction would silently drop orders.
+#[tokio::test]
+async fn the_embedded_redis_is_bounded_and_never_evicts() {
+    let data = std::env::temp_dir().join(format!("exchange-embedded-{}", std::process::id()));
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_backend"));
+    let data_dir = data.display().to_string();
+    let vars = [("DATA_DIR", data_dir.as_str()), ("REDIS_MAXMEMORY", "64mb"), ("RUST_LOG", "info")];
+    let server = BackendProcess::start(&exe, free_port(), &vars).await;
+    // The log without its colours (`ESC [ ... m`).
+    let raw = server.output();
+    let mut parts = raw.split('\x1b');
+    let mut output = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        output.push_str(part.split_once('m').map_or(part, |(_, rest)| rest));
+    }
+    let port: u16 = output
+        .lines()
+        .find(|l| l.contains("started embedded redis-server"))
+        .and_then(|l| l.split("port=").nth(1))
+        .and_then(|p| p.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the log names the embedded server's port: {output}"));
+    let config = |name: &str| cli(port, &["CONFIG", "GET", name]).unwrap();
+    assert!(config("maxmemory").contains(&(64u64 * 1024 * 1024).to_string()), "{}", config("maxmemory"));
+    assert!(config("maxmemory-policy").contains("noeviction"), "{}", config("maxmemory-policy"));
+    // The backend is killed, not stopped: its Redis would outlive it.
+    let _ = cli(port, &["SHUTDOWN", "NOSAVE"]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}

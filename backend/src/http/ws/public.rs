@@ -13,9 +13,11 @@ use common::{ClientMessage, ServerMessage, Symbol};
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::socket::{self as ws, check_origin, Sink, Slot};
+use super::socket::{self as ws, check_origin, FeedKind, Sink, Slot};
 use crate::feed::messages::text;
 use crate::feed::FeedItem;
+use crate::http::book_reads;
+use crate::http::client_address::ClientAddress;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -26,19 +28,21 @@ pub async fn orderbook_ws(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     Path(symbol): Path<String>,
+    client: ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let symbol = state.listed_symbol(&symbol)?;
     check_origin(&headers, &state.ws)?;
-    let slot = state.ws_slots.acquire(state.ws.max_connections)?;
+    let slot = state.ws_limits.admit(FeedKind::Public, &client)?;
     let max = state.ws.max_message_bytes;
-    Ok(ws::limit(ws, max).on_upgrade(move |socket| session(socket, state, symbol, slot)))
+    Ok(ws::limit(ws, max).on_upgrade(move |socket| session(socket, state, symbol, client, slot)))
 }
 
-/// Sends a snapshot of `depth` levels; returns its sequence.
-async fn snapshot(sink: &mut Sink, state: &AppState, symbol: &Symbol, depth: u32) -> Result<u64, ()> {
-    match state.engine.book(symbol, depth).await {
-        Ok(book) => {
+/// Sends a snapshot of `depth` levels, at least at `min_seq`; returns its sequence.
+async fn snapshot(sink: &mut Sink, state: &AppState, symbol: &Symbol, depth: u32, min_seq: u64) -> Result<u64, ()> {
+    match book_reads::snapshot(state, symbol, depth, min_seq).await {
+        Ok(taken) => {
+            let book = taken.cut(depth);
             let seq = book.sequence;
             ws::send(sink, text(&ServerMessage::OrderBookSnapshot { data: book })).await?;
             Ok(seq)
@@ -53,20 +57,22 @@ async fn snapshot(sink: &mut Sink, state: &AppState, symbol: &Symbol, depth: u32
     }
 }
 
-async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot) {
+async fn session(socket: WebSocket, state: AppState, symbol: Symbol, client: ClientAddress, _slot: Slot) {
     let mut sink = socket;
     let Some(mut feed) = state.feed.subscribe(&symbol) else { return };
-    let Ok(mut last) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
-    let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
+    let Ok(mut last) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH, 0).await else { return };
+    let mut inbox = ws::Inbox::new(&state.ws);
+    let mut pinger = inbox.pinger();
     loop {
         tokio::select! {
+            _ = pinger.tick() => if inbox.keepalive(&mut sink).await.is_err() { return },
             incoming = sink.next() => {
                 let text = match inbox.check(incoming, &mut sink).await {
                     ws::Incoming::Text(t) => t,
                     ws::Incoming::Skip => continue,
                     ws::Incoming::Stop => return,
                 };
-                if reply(&mut sink, &state, &symbol, &text, &mut last).await.is_err() {
+                if reply(&mut sink, &state, &symbol, &client, &text, &mut last).await.is_err() {
                     return;
                 }
             }
@@ -90,7 +96,7 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
                                 }
                                 if seq != last + 1 {
                                     if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
-                                    let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+                                    let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH, 0).await else { return };
                                     last = s;
                                     continue;
                                 }
@@ -102,7 +108,7 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
                         }
                         Ok(FeedItem::Resync) | Err(RecvError::Lagged(_)) => {
                             if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
-                            let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH).await else { return };
+                            let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH, 0).await else { return };
                             last = s;
                         }
                         Err(RecvError::Closed) => return,
@@ -117,15 +123,29 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, _slot: Slot
 }
 
 /// Answers one client message; Err when the client is gone.
-async fn reply(sink: &mut Sink, state: &AppState, symbol: &Symbol, text_in: &str, last: &mut u64) -> Result<(), ()> {
-    match serde_json::from_str::<ClientMessage>(text_in) {
+async fn reply(
+    sink: &mut Sink,
+    state: &AppState,
+    symbol: &Symbol,
+    client: &ClientAddress,
+    text_in: &str,
+    last: &mut u64,
+) -> Result<(), ()> {
+    let message = serde_json::from_str::<ClientMessage>(text_in);
+    // Reads count against the client's public reads, as over REST.
+    if let Ok(ClientMessage::GetOrderBook { .. } | ClientMessage::GetRecentTrades { .. }) = &message {
+        if client.take(&state.limits.public_reads).is_err() {
+            return ws::send_error(sink, "too many reads from your address: slow down").await;
+        }
+    }
+    match message {
         Ok(ClientMessage::Ping) => ws::pong(sink).await,
         Ok(ClientMessage::GetOrderBook { depth }) => {
             let depth = depth.unwrap_or(10);
             if !(1..=1000).contains(&depth) {
                 return ws::send_error(sink, "depth must be between 1 and 1000").await;
             }
-            let seq = snapshot(sink, state, symbol, depth).await?;
+            let seq = snapshot(sink, state, symbol, depth, *last).await?;
             *last = (*last).max(seq);
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! What both WebSocket feeds share: the limits (message size, message rate, connection count, allowed
 //! browser origins) and small helpers to send with a deadline.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,32 +14,103 @@ use futures_util::SinkExt;
 
 use crate::config::WsConfig;
 use crate::feed::messages::text;
+use crate::http::client_address::ClientAddress;
+use crate::http::counted::{Counted, CountedSlot};
 use crate::http::error::ApiError;
-use crate::http::token_bucket::TokenBucket;
+use crate::http::token_bucket::{Rate, TokenBucket};
 use crate::metrics::METRICS;
 
-/// Counts open connections against the limit; a slot is given back when dropped.
+/// Counts one pool's open connections against its cap; a slot is given back when dropped.
 #[derive(Default)]
-pub struct Slots(AtomicUsize);
+struct Pool(AtomicUsize);
 
-pub struct Slot(Arc<Slots>);
+struct PoolSlot(Arc<Pool>);
 
-impl Slots {
-    pub fn acquire(self: &Arc<Slots>, max: usize) -> Result<Slot, ApiError> {
+impl Pool {
+    fn acquire(self: &Arc<Pool>, max: usize) -> Option<PoolSlot> {
         let taken = self.0.fetch_add(1, Ordering::AcqRel);
         if taken >= max {
             self.0.fetch_sub(1, Ordering::AcqRel);
-            return Err(ApiError::Busy("too many WebSocket connections; retry later".into()));
+            return None;
         }
         METRICS.ws_connections.inc();
-        Ok(Slot(self.clone()))
+        Some(PoolSlot(self.clone()))
     }
 }
 
-impl Drop for Slot {
+impl Drop for PoolSlot {
     fn drop(&mut self) {
         self.0 .0.fetch_sub(1, Ordering::AcqRel);
         METRICS.ws_connections.dec();
+    }
+}
+
+/// Which feed a connection is for: each has a pool of its own.
+#[derive(Clone, Copy)]
+pub enum FeedKind {
+    Public,
+    Private,
+}
+
+/// The caps on open WebSockets: a pool per feed, a count per client address (both feeds), a count of
+/// private connections per user.
+pub struct WsLimits {
+    config: Arc<WsConfig>,
+    public: Arc<Pool>,
+    private: Arc<Pool>,
+    per_address: Arc<Counted<IpAddr>>,
+    per_user: Arc<Counted<u64>>,
+}
+
+/// What one open connection holds; every count is given back when it is dropped.
+pub struct Slot {
+    _pool: PoolSlot,
+    _address: Option<CountedSlot<IpAddr>>,
+}
+
+impl WsLimits {
+    pub fn new(config: Arc<WsConfig>) -> WsLimits {
+        WsLimits {
+            public: Arc::default(),
+            private: Arc::default(),
+            per_address: Counted::new(config.max_per_address),
+            per_user: Counted::new(config.max_private_per_user),
+            config,
+        }
+    }
+
+    /// A slot for a new connection to `feed` from `client`: 503 when the feed's pool is full, 429 when
+    /// the client's address has its share.
+    pub fn admit(&self, feed: FeedKind, client: &ClientAddress) -> Result<Slot, ApiError> {
+        let (pool, max) = match feed {
+            FeedKind::Public => (&self.public, self.config.max_connections),
+            FeedKind::Private => (&self.private, self.config.max_private_connections),
+        };
+        let address = match client.exempt {
+            true => None,
+            false => Some(self.per_address.acquire(client.ip).ok_or_else(|| {
+                METRICS.limited.with_label_values(&["websockets_per_address"]).inc();
+                ApiError::TooManyRequests { retry_after_secs: 1 }
+            })?),
+        };
+        let pool = pool.acquire(max).ok_or_else(|| {
+            METRICS.limited.with_label_values(&["websockets"]).inc();
+            ApiError::Busy("too many WebSocket connections; retry later".into())
+        })?;
+        Ok(Slot { _pool: pool, _address: address })
+    }
+
+    /// A slot for one more private connection of `user_id`; None when the user has their share.
+    pub fn admit_user(&self, user_id: u64) -> Option<CountedSlot<u64>> {
+        let slot = self.per_user.acquire(user_id);
+        if slot.is_none() {
+            METRICS.limited.with_label_values(&["private_websockets_per_user"]).inc();
+        }
+        slot
+    }
+
+    pub fn max_private_per_user(&self) -> usize {
+        self.per_user.max()
     }
 }
 
@@ -62,18 +134,18 @@ pub fn check_origin(headers: &HeaderMap, config: &WsConfig) -> Result<(), ApiErr
 
 /// Incoming messages per second of one connection.
 pub struct MessageRate {
-    per_sec: f64,
+    rate: Rate,
     bucket: TokenBucket,
 }
 
 impl MessageRate {
     pub fn new(per_sec: u32) -> MessageRate {
-        let per_sec = f64::from(per_sec.max(1));
-        MessageRate { per_sec, bucket: TokenBucket::full(per_sec, Instant::now()) }
+        let rate = Rate::per_second(per_sec.max(1));
+        MessageRate { rate, bucket: TokenBucket::full(rate, Instant::now()) }
     }
 
     pub fn allow(&mut self) -> bool {
-        self.bucket.take(self.per_sec, Instant::now()).is_ok()
+        self.bucket.take(self.rate, Instant::now()).is_ok()
     }
 }
 
@@ -142,19 +214,56 @@ pub enum Incoming {
     Stop,
 }
 
+/// A connection silent for this many ping intervals is closed.
+pub const PING_MISSES: u32 = 3;
+
 /// The incoming side's rules: JSON text only, at most the message rate; a client that keeps sending
-/// over it is closed.
+/// over it is closed, and so is one that sends nothing, not even the answer to a ping, for
+/// `PING_MISSES` ping intervals.
 pub struct Inbox {
     rate: MessageRate,
     strikes: u32,
+    last_heard: Instant,
+    ping_interval: Duration,
 }
 
 impl Inbox {
-    pub fn new(per_sec: u32) -> Inbox {
-        Inbox { rate: MessageRate::new(per_sec), strikes: 0 }
+    pub fn new(config: &WsConfig) -> Inbox {
+        Inbox {
+            rate: MessageRate::new(config.messages_per_sec),
+            strikes: 0,
+            last_heard: Instant::now(),
+            ping_interval: config.ping_interval,
+        }
+    }
+
+    /// Ticks once a ping interval (the first a whole interval from now): on each, call `keepalive`.
+    pub fn pinger(&self) -> tokio::time::Interval {
+        let mut pinger = tokio::time::interval_at(tokio::time::Instant::now() + self.ping_interval, self.ping_interval);
+        pinger.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        pinger
+    }
+
+    /// Pings a client silent for a ping interval; closes one silent for `PING_MISSES` (Err then).
+    pub async fn keepalive(&self, sink: &mut Sink) -> Result<(), ()> {
+        let silent = self.last_heard.elapsed();
+        if silent >= self.ping_interval * PING_MISSES {
+            close(sink, "no answer to pings").await;
+            return Err(());
+        }
+        if silent >= self.ping_interval {
+            return match tokio::time::timeout(SEND_DEADLINE, sink.send(Message::Ping(Default::default()))).await {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(()),
+            };
+        }
+        Ok(())
     }
 
     pub async fn check(&mut self, item: Option<Result<Message, axum::Error>>, sink: &mut Sink) -> Incoming {
+        if let Some(Ok(_)) = &item {
+            self.last_heard = Instant::now();
+        }
         let text = match item {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {

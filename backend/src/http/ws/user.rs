@@ -1,5 +1,7 @@
 //! `WS /api/v1/ws/user`: after `{"type": "auth", "token": ...}`, the caller's own order updates (the full
-//! Order) and fills, in every market, and nothing of anybody else's.
+//! Order) and fills, in every market, and nothing of anybody else's, for as long as the session lasts:
+//! a logout (on any instance), the session's expiry or its replacement past the per-user cap closes the
+//! socket within a second.
 
 use std::time::Duration;
 
@@ -9,9 +11,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use common::{ClientMessage, ServerMessage};
 use futures_util::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
 
-use super::socket::{self as ws, check_origin, Sink, Slot};
+use super::socket::{self as ws, check_origin, FeedKind, Sink, Slot};
 use crate::feed::messages::text;
+use crate::http::client_address::ClientAddress;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -20,19 +24,26 @@ const PRIVATE_BUFFER: usize = 4096;
 /// How long a new connection may take to authenticate.
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
 
+/// A deadline that never comes (a session without an expiry).
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
 pub async fn user_ws(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_origin(&headers, &state.ws)?;
-    let slot = state.ws_slots.acquire(state.ws.max_connections)?;
+    let slot = state.ws_limits.admit(FeedKind::Private, &client)?;
     let max = state.ws.max_message_bytes;
     Ok(ws::limit(ws, max).on_upgrade(move |socket| session(socket, state, slot)))
 }
 
-/// Waits for the `auth` message; returns the user id, or None after telling the client why.
-async fn authenticate(sink: &mut Sink, state: &AppState) -> Option<u64> {
+/// Waits for the `auth` message; returns the user id and the token, or None after telling the client
+/// why.
+async fn authenticate(sink: &mut Sink, state: &AppState) -> Option<(u64, String)> {
     let first = tokio::time::timeout(AUTH_DEADLINE, sink.next()).await;
     let token = match first {
         Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMessage>(&t) {
@@ -52,7 +63,7 @@ async fn authenticate(sink: &mut Sink, state: &AppState) -> Option<u64> {
         _ => return None,
     };
     match state.accounts.user_of(&token).await {
-        Ok(Some(user_id)) => Some(user_id),
+        Ok(Some(user_id)) => Some((user_id, token)),
         Ok(None) => {
             let _ = ws::send_error(sink, "invalid or expired token").await;
             ws::close(sink, "invalid token").await;
@@ -66,17 +77,68 @@ async fn authenticate(sink: &mut Sink, state: &AppState) -> Option<u64> {
     }
 }
 
+/// Why a session's socket is closed when the session ends.
+const SESSION_ENDED: &str = "session ended (logged out, expired or replaced): log in again";
+
+/// Whether the session stored under `key` has ended, by Redis's word (an unreachable Redis is not an
+/// end: the feed's own checks deal with it).
+async fn has_ended(state: &AppState, key: &str) -> bool {
+    matches!(state.accounts.session_left(key).await, Ok(None))
+}
+
 async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
     let mut sink = socket;
-    let Some(user_id) = authenticate(&mut sink, &state).await else { return };
+    let Some((user_id, token)) = authenticate(&mut sink, &state).await else { return };
+    let Some(_user_slot) = state.ws_limits.admit_user(user_id) else {
+        let max = state.ws_limits.max_private_per_user();
+        let _ = ws::send_error(&mut sink, &format!("you have {max} private connections open already")).await;
+        ws::close(&mut sink, "too many private connections for this user").await;
+        return;
+    };
+    // The session's end, by revocation (logout, the cap on sessions) on any instance or by expiry,
+    // closes the socket: watched before its expiry is read, so that no revocation falls in between.
+    let key = crate::auth::session_key(&token);
+    let mut revocations = state.accounts.sessions().watch_revocations();
+    let expiry = match state.accounts.session_left(&key).await {
+        Ok(Some(left)) => tokio::time::Instant::now().checked_add(left).unwrap_or_else(far_future),
+        Ok(None) => return ws::close(&mut sink, SESSION_ENDED).await,
+        Err(_) => far_future(),
+    };
+    let expired = tokio::time::sleep_until(expiry);
+    tokio::pin!(expired);
+    // While revocations are not being received (the subscription is down), Redis is asked each second.
+    let mut recheck = tokio::time::interval(Duration::from_secs(1));
     // Registered before answering, so that nothing placed after `authenticated` is missed.
     let mut subscription = state.feed.subscribe_user(user_id, PRIVATE_BUFFER);
     if ws::send(&mut sink, text(&ServerMessage::Authenticated { user_id })).await.is_err() {
         return;
     }
-    let mut inbox = ws::Inbox::new(state.ws.messages_per_sec);
+    let mut inbox = ws::Inbox::new(&state.ws);
+    let mut pinger = inbox.pinger();
     loop {
         tokio::select! {
+            _ = pinger.tick() => if inbox.keepalive(&mut sink).await.is_err() { return },
+            revoked = revocations.recv() => {
+                let ended = match revoked {
+                    Ok(revoked) => *revoked == *key,
+                    Err(RecvError::Lagged(_)) => has_ended(&state, &key).await,
+                    Err(RecvError::Closed) => false,
+                };
+                if ended {
+                    return ws::close(&mut sink, SESSION_ENDED).await;
+                }
+            }
+            _ = &mut expired => {
+                if has_ended(&state, &key).await {
+                    return ws::close(&mut sink, SESSION_ENDED).await;
+                }
+                expired.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(1));
+            }
+            _ = recheck.tick(), if !state.accounts.sessions().is_live() => {
+                if has_ended(&state, &key).await {
+                    return ws::close(&mut sink, SESSION_ENDED).await;
+                }
+            }
             incoming = sink.next() => {
                 let text_in = match inbox.check(incoming, &mut sink).await {
                     ws::Incoming::Text(t) => t,
