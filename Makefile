@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run demo test ui prereqs test-prereqs bench soak
+.PHONY: run demo test ui prereqs test-prereqs bench soak attack
 
 ## Runs the whole stack: installs what is missing, builds the UI, starts Redis (embedded unless
 ## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
@@ -52,3 +52,10 @@ bench: test-prereqs
 soak: prereqs
 	cargo build --release -p backend -p tools
 	./target/release/soak --minutes 10 --json target/soak/results.json
+
+## Abuse run (not part of make test, about a minute): the release backend with its shipped limits under
+## every attack of issue 22 at once, while a well-behaved client places and cancels orders; prints its
+## p99 and errors before and during the attack. Figures in target/attack/results.json.
+attack: prereqs
+	cargo build --release -p backend -p tools
+	./target/release/attack --json target/attack/results.json

@@ -77,12 +77,14 @@ fn order_id(text: &str) -> Result<u64, ApiError> {
     (status = 200, body = Order),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
     (status = 404, description = "not_found", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: the per-user limit on orders and order reads", body = common::ErrorBody),
 ))]
 pub async fn one(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Order>, ApiError> {
+    state.rate_limit.check(user.user_id)?;
     Ok(Json(state.engine.order(user.user_id, order_id(&id)?).await?))
 }
 
@@ -119,8 +121,10 @@ fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiErr
     (status = 401, description = "unauthorized", body = common::ErrorBody),
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 422, description = "validation_error", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: the per-user limit on orders and order reads", body = common::ErrorBody),
 ))]
 pub async fn list(State(state): State<AppState>, user: AuthUser, q: QueryMap) -> Result<Json<Vec<Order>>, ApiError> {
+    state.rate_limit.check(user.user_id)?;
     let symbol = symbol_param(&state, &q)?;
     let filter = match q.0.get("status").map(String::as_str) {
         None | Some("") | Some("all") => StatusFilter::All,

@@ -240,6 +240,10 @@ async fn a_user_over_the_rate_limit_gets_429_with_retry_after() {
     assert_eq!(app.limit(&bob, "buy", "1", "100").await.status(), 201, "another user is not limited");
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201, "the allowance refills");
+    // Reads of one's orders draw on the same allowance: a list costs Redis more than a placement.
+    assert_eq!(app.get("/api/v1/orders/", Some(&bob)).await.status(), 200);
+    assert_eq!(app.get("/api/v1/orders/", Some(&bob)).await.status(), 429);
+    assert_eq!(app.get("/api/v1/orders/1", Some(&bob)).await.status(), 429);
 }
 
 #[tokio::test]
