@@ -98,7 +98,9 @@ fn reader(streams: Vec<TcpStream>, sent: &[AtomicU64], epoch: Instant, stop: &At
                     Ok(0) => break,
                     Ok(n) => {
                         conn.pending.extend_from_slice(&buf[..n]);
-                        let used = frames(&conn.pending, |payload| {
+                        let mut pinged = false;
+                        let used = frames(&conn.pending, |opcode, payload| {
+                            pinged |= opcode == PING;
                             if let Some(at) = book_update_sequence(payload)
                                 .and_then(|seq| sent.get(seq.wrapping_sub(1)))
                                 .map(|t| t.load(Ordering::Acquire))
@@ -108,6 +110,11 @@ fn reader(streams: Vec<TcpStream>, sent: &[AtomicU64], epoch: Instant, stop: &At
                             }
                         });
                         conn.pending.drain(..used);
+                        // A client that never answers the server's pings is closed as silent: a pong
+                        // (masked, as every client frame; six bytes always fit the socket's buffer).
+                        if pinged {
+                            let _ = conn.stream.write_all(&[0x8A, 0x80, 0, 0, 0, 0]);
+                        }
                         if n < buf.len() {
                             break;
                         }
@@ -121,9 +128,12 @@ fn reader(streams: Vec<TcpStream>, sent: &[AtomicU64], epoch: Instant, stop: &At
     }
 }
 
-/// Calls `each` with the payload of every whole server frame (unmasked, RFC 6455) in `bytes`; returns
-/// how many bytes those frames took.
-fn frames(bytes: &[u8], mut each: impl FnMut(&[u8])) -> usize {
+/// The opcode of a ping frame.
+const PING: u8 = 0x9;
+
+/// Calls `each` with the opcode and payload of every whole server frame (unmasked, RFC 6455) in
+/// `bytes`; returns how many bytes those frames took.
+fn frames(bytes: &[u8], mut each: impl FnMut(u8, &[u8])) -> usize {
     let mut at = 0;
     loop {
         let rest = &bytes[at..];
@@ -139,7 +149,7 @@ fn frames(bytes: &[u8], mut each: impl FnMut(&[u8])) -> usize {
         if rest.len() < header + len {
             return at;
         }
-        each(&rest[header..header + len]);
+        each(rest[0] & 0x0f, &rest[header..header + len]);
         at += header + len;
     }
 }
@@ -161,13 +171,13 @@ mod tests {
 
     #[test]
     fn frames_are_split_whole_and_a_partial_one_waits() {
-        let mut bytes = vec![0x81, 3, b'a', b'b', b'c', 0x81, 126, 0, 200];
+        let mut bytes = vec![0x81, 3, b'a', b'b', b'c', 0x89, 0, 0x81, 126, 0, 200];
         bytes.extend(std::iter::repeat_n(b'x', 200));
         bytes.extend([0x81, 5, b'p']);
         let mut seen = Vec::new();
-        let used = frames(&bytes, |p| seen.push(p.len()));
-        assert_eq!(seen, vec![3, 200]);
-        assert_eq!(used, 5 + 4 + 200);
+        let used = frames(&bytes, |opcode, p| seen.push((opcode, p.len())));
+        assert_eq!(seen, vec![(1, 3), (PING, 0), (1, 200)]);
+        assert_eq!(used, 5 + 2 + 4 + 200);
     }
 
     #[test]
