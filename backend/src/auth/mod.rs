@@ -76,6 +76,12 @@ fn account_key(username: &str) -> String {
     format!("user:name:{}", username.to_lowercase())
 }
 
+/// Where an account made before names were unique regardless of case may be: under its name as written.
+/// Only a name with capitals can have one; it is looked at when the lower-case key holds no account.
+fn legacy_account_key(username: &str) -> Option<String> {
+    username.chars().any(|c| c.is_ascii_uppercase()).then(|| format!("user:name:{username}"))
+}
+
 /// The sorted set of a user's live sessions (session key, scored by expiry in ms).
 fn sessions_of(user_id: u64) -> String {
     format!("sessions:user:{user_id}")
@@ -113,9 +119,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
     pub async fn register(&self, username: &Username, password: &Password) -> Result<u64, AuthError> {
         let mut conn = self.conn.clone();
         let key = account_key(username.as_str());
-        let taken: bool = redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await?;
-        if taken {
-            return Err(AuthError::UsernameTaken);
+        // (One key per EXISTS: on a Cluster the two may live in different slots.)
+        for existing in std::iter::once(key.clone()).chain(legacy_account_key(username.as_str())) {
+            let taken: bool = redis::cmd("EXISTS").arg(&existing).query_async(&mut conn).await?;
+            if taken {
+                return Err(AuthError::UsernameTaken);
+            }
         }
         let pw = password.expose().to_string();
         let hash = self.hashing.run(move || hash_password(&pw)).await?;
@@ -137,9 +146,14 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
     /// The user id and password hash of an account.
     async fn account(&self, username: &str) -> Result<Option<(u64, String)>, AuthError> {
         let mut conn = self.conn.clone();
-        let (id, hash): (Option<u64>, Option<String>) =
-            redis::cmd("HMGET").arg(account_key(username)).arg("id").arg("password").query_async(&mut conn).await?;
-        Ok(id.zip(hash))
+        for key in std::iter::once(account_key(username)).chain(legacy_account_key(username)) {
+            let (id, hash): (Option<u64>, Option<String>) =
+                redis::cmd("HMGET").arg(key).arg("id").arg("password").query_async(&mut conn).await?;
+            if let Some(account) = id.zip(hash) {
+                return Ok(Some(account));
+            }
+        }
+        Ok(None)
     }
 
     /// Checks the credentials and opens a session; returns its token. While the username's logins are
@@ -252,6 +266,8 @@ mod tests {
     #[test]
     fn account_keys_ignore_case() {
         assert_eq!(account_key("Alice"), account_key("aLICE"));
+        assert_eq!(legacy_account_key("Alice").as_deref(), Some("user:name:Alice"));
+        assert_eq!(legacy_account_key("alice"), None);
     }
 
     #[test]

@@ -43,6 +43,22 @@ on_every_deployment! {
 }
 
 #[tokio::test]
+async fn an_account_stored_under_its_name_as_written_before_still_logs_in_and_keeps_its_name() {
+    let app = spawn_app(Deployment::Single).await;
+    // As accounts were stored before names were unique regardless of case.
+    let hash = backend::auth::hash_password("password-of-bob");
+    let _: () = redis::cmd("HSET")
+        .arg("user:name:Bob")
+        .arg(&["id", "7", "password", hash.as_str(), "created_ms", "1"])
+        .query_async(&mut redis(&app).await)
+        .await
+        .unwrap();
+    assert_eq!(login(&app, "Bob", "password-of-bob").await.0, 200);
+    let creds = json!({"username": "Bob", "password": "another password"});
+    assert_eq!(app.post_json("/api/v1/auth/register", None, &creds).await.status(), 409);
+}
+
+#[tokio::test]
 async fn a_refused_registration_takes_no_user_id() {
     let app = spawn_app(Deployment::Single).await;
     app.user("alice").await;
