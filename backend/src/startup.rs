@@ -51,7 +51,7 @@ impl Application {
                 placer: Batcher::start(engine.clone(), 4, 32),
                 feed: Feed::start(pubsub, &config.markets).await,
                 ws: Arc::new(config.ws.clone()),
-                ws_limits: WsLimits::new(Arc::new(config.ws.clone())),
+                ws_limits: WsLimits::new(&config.ws),
                 metrics_token: config.metrics_token.clone(),
                 engine,
                 accounts,

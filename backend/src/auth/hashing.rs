@@ -3,8 +3,6 @@
 //! `running` hashes are computed at once; up to `WAITING_PER_SLOT` times as many requests queue for one,
 //! and one more is refused at once (`AuthError::Busy`, a 503 with `Retry-After`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use tokio::sync::Semaphore;
 
 use super::error::AuthError;
@@ -14,38 +12,23 @@ const WAITING_PER_SLOT: usize = 16;
 
 pub struct Hashing {
     running: Semaphore,
-    /// Requests holding or waiting for a slot.
-    admitted: AtomicUsize,
-    max_admitted: usize,
-}
-
-/// One admitted request; leaves the count when dropped (also when its request is dropped mid-wait).
-struct Admitted<'a>(&'a AtomicUsize);
-
-impl Drop for Admitted<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
+    /// Requests holding or waiting for a slot: a permit each, given back when the request ends (also
+    /// when it is dropped mid-wait).
+    admitted: Semaphore,
 }
 
 impl Hashing {
     pub fn new(max_running: usize) -> Hashing {
         let max_running = max_running.max(1);
-        Hashing {
-            running: Semaphore::new(max_running),
-            admitted: AtomicUsize::new(0),
-            max_admitted: max_running * (1 + WAITING_PER_SLOT),
-        }
+        Hashing { running: Semaphore::new(max_running), admitted: Semaphore::new(max_running * (1 + WAITING_PER_SLOT)) }
     }
 
     /// Runs `work` (a hash or a verification) on the blocking pool once a slot is free.
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
-        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.max_admitted {
-            self.admitted.fetch_sub(1, Ordering::AcqRel);
+        let Ok(_admitted) = self.admitted.try_acquire() else {
             crate::metrics::METRICS.limited.with_label_values(&["password_hashing"]).inc();
             return Err(AuthError::Busy);
-        }
-        let _admitted = Admitted(&self.admitted);
+        };
         let _slot = self.running.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
         tokio::task::spawn_blocking(work).await.map_err(|e| AuthError::Internal(e.to_string()))
     }

@@ -2,7 +2,6 @@
 //! browser origins) and small helpers to send with a deadline.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use axum::http::{header, HeaderMap};
 use common::time::{format_millis, now_ms};
 use common::{ErrorData, ServerMessage};
 use futures_util::SinkExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::WsConfig;
 use crate::feed::messages::text;
@@ -20,27 +20,22 @@ use crate::http::error::ApiError;
 use crate::http::token_bucket::{Rate, TokenBucket};
 use crate::metrics::METRICS;
 
-/// Counts one pool's open connections against its cap; a slot is given back when dropped.
-#[derive(Default)]
-struct Pool(AtomicUsize);
+/// One connection's place in its feed's pool (a permit of the pool's semaphore), counted in the
+/// `websocket_connections` gauge while it is held.
+struct PoolSlot {
+    _permit: OwnedSemaphorePermit,
+}
 
-struct PoolSlot(Arc<Pool>);
-
-impl Pool {
-    fn acquire(self: &Arc<Pool>, max: usize) -> Option<PoolSlot> {
-        let taken = self.0.fetch_add(1, Ordering::AcqRel);
-        if taken >= max {
-            self.0.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
+impl PoolSlot {
+    fn acquire(pool: &Arc<Semaphore>) -> Option<PoolSlot> {
+        let permit = pool.clone().try_acquire_owned().ok()?;
         METRICS.ws_connections.inc();
-        Some(PoolSlot(self.clone()))
+        Some(PoolSlot { _permit: permit })
     }
 }
 
 impl Drop for PoolSlot {
     fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, Ordering::AcqRel);
         METRICS.ws_connections.dec();
     }
 }
@@ -55,9 +50,8 @@ pub enum FeedKind {
 /// The caps on open WebSockets: a pool per feed, a count per client address (both feeds), a count of
 /// private connections per user.
 pub struct WsLimits {
-    config: Arc<WsConfig>,
-    public: Arc<Pool>,
-    private: Arc<Pool>,
+    public: Arc<Semaphore>,
+    private: Arc<Semaphore>,
     per_address: Arc<Counted<IpAddr>>,
     per_user: Arc<Counted<u64>>,
 }
@@ -69,22 +63,21 @@ pub struct Slot {
 }
 
 impl WsLimits {
-    pub fn new(config: Arc<WsConfig>) -> WsLimits {
+    pub fn new(config: &WsConfig) -> WsLimits {
         WsLimits {
-            public: Arc::default(),
-            private: Arc::default(),
+            public: Arc::new(Semaphore::new(config.max_connections)),
+            private: Arc::new(Semaphore::new(config.max_private_connections)),
             per_address: Counted::new(config.max_per_address),
             per_user: Counted::new(config.max_private_per_user),
-            config,
         }
     }
 
     /// A slot for a new connection to `feed` from `client`: 503 when the feed's pool is full, 429 when
     /// the client's address has its share.
     pub fn admit(&self, feed: FeedKind, client: &ClientAddress) -> Result<Slot, ApiError> {
-        let (pool, max) = match feed {
-            FeedKind::Public => (&self.public, self.config.max_connections),
-            FeedKind::Private => (&self.private, self.config.max_private_connections),
+        let pool = match feed {
+            FeedKind::Public => &self.public,
+            FeedKind::Private => &self.private,
         };
         let address = match client.exempt {
             true => None,
@@ -93,7 +86,7 @@ impl WsLimits {
                 ApiError::TooManyRequests { retry_after_secs: 1 }
             })?),
         };
-        let pool = pool.acquire(max).ok_or_else(|| {
+        let pool = PoolSlot::acquire(pool).ok_or_else(|| {
             METRICS.limited.with_label_values(&["websockets"]).inc();
             ApiError::Busy("too many WebSocket connections; retry later".into())
         })?;
