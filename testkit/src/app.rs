@@ -102,6 +102,13 @@ impl TestApp {
         connect_nodes(&self.redis_urls()).await
     }
 
+    /// A plain connection to the app's Redis, for tests that run on one server.
+    pub async fn redis_conn(&self) -> redis::aio::MultiplexedConnection {
+        let mut nodes = self.redis_nodes().await;
+        assert_eq!(nodes.len(), 1, "this test runs on one Redis server");
+        nodes.remove(0)
+    }
+
     /// POSTs a body (a contract type, or raw JSON for a test that sends what the contract refuses).
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Response {
         let mut req = self.client.post(self.url(path)).json(body);

@@ -15,11 +15,6 @@ async fn login(app: &TestApp, username: &str, password: &str) -> (u16, serde_jso
         .await
 }
 
-async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
-    let client = redis::Client::open(app.redis_urls()[0].as_str()).unwrap();
-    client.get_multiplexed_async_connection().await.unwrap()
-}
-
 fn retry_after(r: &reqwest::Response) -> u64 {
     r.headers()["retry-after"].to_str().unwrap().parse().unwrap()
 }
@@ -50,7 +45,7 @@ async fn an_account_stored_under_its_name_as_written_before_still_logs_in_and_ke
     let _: () = redis::cmd("HSET")
         .arg("user:name:Bob")
         .arg(&["id", "7", "password", hash.as_str(), "created_ms", "1"])
-        .query_async(&mut redis(&app).await)
+        .query_async(&mut app.redis_conn().await)
         .await
         .unwrap();
     assert_eq!(login(&app, "Bob", "password-of-bob").await.0, 200);
@@ -64,7 +59,7 @@ async fn a_refused_registration_takes_no_user_id() {
     app.user("alice").await;
     let creds = json!({"username": "alice", "password": "another password"});
     assert_eq!(app.post_json("/api/v1/auth/register", None, &creds).await.status(), 409);
-    let next: u64 = redis::cmd("GET").arg("next_user_id").query_async(&mut redis(&app).await).await.unwrap();
+    let next: u64 = redis::cmd("GET").arg("next_user_id").query_async(&mut app.redis_conn().await).await.unwrap();
     assert_eq!(next, 1);
     let creds = json!({"username": "bob", "password": "password-of-bob"});
     let (_, body) = status_json(app.post_json("/api/v1/auth/register", None, &creds).await).await;
@@ -184,11 +179,13 @@ async fn a_login_past_the_session_cap_ends_the_oldest_session() {
     for live in [&third, &fourth] {
         assert_eq!(app.get("/api/v1/orders/", Some(live)).await.status(), 200);
     }
-    let listed: u64 = redis::cmd("ZCARD").arg("sessions:user:1").query_async(&mut redis(&app).await).await.unwrap();
+    let listed: u64 =
+        redis::cmd("ZCARD").arg("sessions:user:1").query_async(&mut app.redis_conn().await).await.unwrap();
     assert_eq!(listed, 2);
     // A logout leaves the list too.
     let r = app.client.post(app.url("/api/v1/auth/logout")).bearer_auth(&third).send().await.unwrap();
     assert_eq!(r.status(), 204);
-    let listed: u64 = redis::cmd("ZCARD").arg("sessions:user:1").query_async(&mut redis(&app).await).await.unwrap();
+    let listed: u64 =
+        redis::cmd("ZCARD").arg("sessions:user:1").query_async(&mut app.redis_conn().await).await.unwrap();
     assert_eq!(listed, 1);
 }

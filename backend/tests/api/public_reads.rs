@@ -9,11 +9,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
-    let client = redis::Client::open(app.redis_urls()[0].as_str()).unwrap();
-    client.get_multiplexed_async_connection().await.unwrap()
-}
-
 /// A field of `INFO <section>`, as a number.
 async fn info(conn: &mut redis::aio::MultiplexedConnection, section: &str, field: &str) -> u64 {
     let text: String = redis::cmd("INFO").arg(section).query_async(conn).await.unwrap();
@@ -43,7 +38,7 @@ async fn any_depth_is_served_from_a_few_tiers_and_a_deep_book_once_per_instant()
     for i in 0..30 {
         assert_eq!(app.place(&alice, &order(Side::Buy, "0.1", Some(&format!("{}", 100 + i)))).await.status(), 201);
     }
-    let mut conn = redis(&app).await;
+    let mut conn = app.redis_conn().await;
     let before = fcalls(&mut conn).await;
     for depth in 1..=300 {
         let (status, body) =
@@ -86,7 +81,7 @@ async fn a_trades_read_fetches_only_the_entries_it_needs() {
         }
         assert_eq!(app.place(&taker, &order(Side::Buy, "2", None)).await.status(), 201);
     }
-    let mut conn = redis(&app).await;
+    let mut conn = app.redis_conn().await;
     let out = |conn| async move {
         let mut conn = conn;
         info(&mut conn, "stats", "total_net_output_bytes").await

@@ -6,17 +6,11 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn redis_conn(app: &TestApp) -> redis::aio::MultiplexedConnection {
-    let mut nodes = app.redis_nodes().await;
-    assert_eq!(nodes.len(), 1, "this test fills one Redis server");
-    nodes.remove(0)
-}
-
 #[tokio::test]
 async fn a_full_redis_refuses_orders_cleanly_and_loses_nothing() {
     let app = spawn_app(Deployment::Single).await;
     let alice = app.user("alice").await;
-    let mut conn = redis_conn(&app).await;
+    let mut conn = app.redis_conn().await;
     let _: () =
         redis::cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("noeviction").query_async(&mut conn).await.unwrap();
 
