@@ -20,7 +20,7 @@ local function side_levels(side, members)
   for i, member in ipairs(members) do
     out[#out + 1] = member
     out[#out + 1] = totals[i]
-    out[#out + 1] = call('LLEN', list_key_of(side, member))
+    out[#out + 1] = level_orders(list_key_of(side, member))
   end
   return out
 end

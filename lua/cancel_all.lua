@@ -2,14 +2,15 @@
 --
 -- KEYS[1] {S}:seq   KEYS[2] {S}:user:<uid>:open   KEYS[3] {S}:user:<uid>:closed
 -- ARGV[1] user id   ARGV[2] now, ms   ARGV[3] retention of closed orders, ms
--- ARGV[4] closed orders kept per user and market
+-- ARGV[4] closed orders kept per user and market   ARGV[5] the sweep's step (see engine_lib)
 --
 -- Returns {'ok', event} with the cancelled orders, oldest first (published on {S}:events when there was
--- one); the sequence moves only when there was one. The work is bounded by the open-orders cap.
+-- one); the sequence moves only when there was one. The work is bounded by the open-orders cap: each
+-- level it cancels at is swept by a step per cancel there, up to 64 steps.
 
 -- Step 1: reads.
 local uid = int_arg(1, 1, MAX_UID)
-NOW, RETENTION, HISTORY_CAP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1)
+NOW, RETENTION, HISTORY_CAP, SWEEP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1), int_arg(5, 1, 1000)
 local found = {}
 for _, id_text in ipairs(call('SMEMBERS', KEYS[2])) do
   local o = load_open(id_text)
@@ -25,8 +26,17 @@ if #found > 0 then
   seq = call('INCR', KEYS[1])
 end
 local orders, levels = {}, {}
+local cancels_at, swept = {}, {} -- (by level list key: cancels there; and the keys in order)
 for i, o in ipairs(found) do
   orders[i], levels[i] = cancel_resting(o)
+  local _, _, list_key = price_names(o.side, o.price)
+  if not cancels_at[list_key] then
+    cancels_at[list_key], swept[#swept + 1] = 0, list_key
+  end
+  cancels_at[list_key] = cancels_at[list_key] + 1
+end
+for _, list_key in ipairs(swept) do
+  sweep_level(list_key, SWEEP * min(cancels_at[list_key], 64))
 end
 local payload = command_event(seq, #found > 0, orders, {}, levels)
 if #found > 0 then

@@ -2,7 +2,8 @@
 --
 -- KEYS[1] {S}:seq   KEYS[2] {S}:user:<uid>:open   KEYS[3] {S}:user:<uid>:closed
 -- ARGV[1] user id   ARGV[2] now, ms   ARGV[3] retention of closed orders, ms
--- ARGV[4] closed orders kept per user and market   ARGV[5] order id
+-- ARGV[4] closed orders kept per user and market   ARGV[5] the sweep's step (see engine_lib)
+-- ARGV[6] order id
 --
 -- Returns {'ok', event} (the cancelled order its only entry; published on {S}:events), or
 -- {'refused', 'not_found'} when the order does not exist or belongs to another user, or
@@ -10,8 +11,8 @@
 
 -- Step 1: reads and checks.
 local uid = int_arg(1, 1, MAX_UID)
-NOW, RETENTION, HISTORY_CAP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1)
-local id = int_arg(5, 1)
+NOW, RETENTION, HISTORY_CAP, SWEEP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1), int_arg(5, 1, 1000)
+local id = int_arg(6, 1)
 local o, is_open = load_users_order(fmt(id), uid)
 if not o then
   return { REPLY_REFUSED, NOT_FOUND }
@@ -23,6 +24,8 @@ end
 -- Step 2: writes.
 local seq = call('INCR', KEYS[1])
 local entry, level = cancel_resting(o)
+local _, _, list_key = price_names(o.side, o.price)
+sweep_level(list_key, SWEEP)
 local payload = command_event(seq, true, { entry }, {}, { level })
 publish({ payload })
 return { REPLY_OK, payload }

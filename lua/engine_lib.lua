@@ -22,6 +22,9 @@
 --           retention (and at most an eighth more) after its last close; a closed order whose last
 --           update is older than the retention counts as gone.
 --   level totals: string keys `{S}:depth:bids:<price>` and `{S}:depth:asks:<price>`.
+--   level queues: lists `{S}:bids:<price>` and `{S}:asks:<price>` of order ids, oldest first, with
+--           tombstones (see "Level queues" below): the level's dead set `<list>:dead` and, while a
+--           sweep is under way, its front list `<list>:front`.
 
 -- Library functions as locals: a global is a table lookup at every use (redis.call two). They are not
 -- visible while a library loads, so `begin` binds them on the first call.
@@ -97,9 +100,10 @@ local KEYS, ARGV
 local P, BOOK, LEVEL_PREFIX, TOTAL_PREFIX
 -- the market's memos of names (see NAMES; set by `begin`);
 local BUCKETS, USERS, PRICES, PRICE_OF
--- the time (ms) and the limits its function was given: the retention of closed orders (ms) and the
--- closed orders kept per user and market (set by each function's first step, from its arguments);
-local NOW, RETENTION, HISTORY_CAP
+-- the time (ms) and the limits its function was given: the retention of closed orders (ms), the
+-- closed orders kept per user and market, and the sweep's step (see "Level queues"; set by each
+-- function's first step, from its arguments);
+local NOW, RETENTION, HISTORY_CAP, SWEEP
 -- the closing window of NOW (see closing_window; reset by `begin`, worked out on the call's first close).
 local WINDOW
 --
@@ -128,6 +132,14 @@ local function int_arg(i, lo, hi)
     error('invalid argument ARGV[' .. i .. ']: ' .. sub(tostring(ARGV[i]), 1, 40))
   end
   return v
+end
+
+-- Runs `command` on `key` with the (non-empty) list `items` as its arguments, a thousand at a time (unpack
+-- has a limit).
+local function call_in_thousands(command, key, items)
+  for from = 1, #items, 1000 do
+    call(command, key, unpack(items, from, min(from + 999, #items)))
+  end
 end
 
 -- Whether a text is a client_order_id: empty or up to MAX_CID_LEN characters of A-Z a-z 0-9 _ - (safe
@@ -376,10 +388,7 @@ local function trim_history(closed_key)
   for i = 1, #ids - HISTORY_CAP do
     oldest[i] = fmt(ids[i])
   end
-  -- A few HDELs for them all (unpack has a limit: a thousand fields each).
-  for from = 1, #oldest, 1000 do
-    call('HDEL', closed_key, unpack(oldest, from, min(from + 999, #oldest)))
-  end
+  call_in_thousands('HDEL', closed_key, oldest)
 end
 
 -- Moves order `id` (`id_text`) of user `uid` into its owner's closed hash, with its packed `record`
@@ -416,17 +425,122 @@ local function store_closed(o, was_open)
 end
 
 -- Levels.
+--
+-- Level queues. A cancel must not cost more on a long level than on a short one (a list's LREM reads
+-- the list from its front: 500 cancels at a level of 10,000 orders once took 100 ms in one call). So a
+-- cancel leaves the order's id in its level's list as a tombstone: the order is gone from its bucket
+-- and its id joins the level's dead set. Matching takes tombstones off the front with the orders it
+-- meets (their bucket has no record) and counts them as nothing; a sweep removes the others, so that
+-- a list holds few more ids than its level has orders however much is cancelled.
+--
+-- The sweep is a pass over a level's list from its front, SWEEP entries per cancel at the level: it
+-- moves the live ids to the back of the level's front list and drops the dead ones. A pass starts
+-- once the level has SWEEP tombstones, and while it is under way the list's first entry is PASS_MARK:
+-- the level's queue is then the front list, followed by the list after the mark. New orders join the
+-- list's back as always (placing pays nothing for the sweep), and matching that meets the mark reads
+-- the front list first. When the list runs out the front list takes its name and the pass is over.
+-- A pass over n entries takes n / SWEEP cancels, so the tombstones a level holds stay below about
+-- SWEEP + 2n / SWEEP (a cancel-all sweeps a step per order it cancels at a level, up to 64 steps: one
+-- that cancels k > 64 orders at a level adds k tombstones for 64 steps, so with the open-orders cap
+-- of 500, a level's tombstones stay below about a quarter of it), and a run of them that matching must
+-- skip at once is as short.
+local PASS_MARK = 'sweep'
+
+-- A level's front list and dead set, from its list's key.
+local function front_key_of(list_key)
+  return list_key .. ':front'
+end
+
+local function dead_key_of(list_key)
+  return list_key .. ':dead'
+end
+
+-- Removes a level that holds no order any more (its total is 0): its total, lists and dead set, and its
+-- place in the book.
+local function delete_level(side, price_text, total_key, list_key)
+  call('DEL', total_key, list_key, front_key_of(list_key), dead_key_of(list_key))
+  call('ZREM', BOOK[side], price_text)
+end
 
 -- Takes `lots` off the level at `price` ticks. A level whose total reaches 0 holds no order any more
 -- (every resting order has something left) and is removed. Returns the level's new total.
 local function reduce_level(side, price, lots)
-  local price_text, key = price_names(side, price)
+  local price_text, key, list_key = price_names(side, price)
   local total = call('DECRBY', key, lots_text(lots))
   if total == 0 then
-    call('DEL', key)
-    call('ZREM', BOOK[side], price_text)
+    delete_level(side, price_text, key, list_key)
   end
   return total
+end
+
+-- The number of orders at a level, from its list's key: its ids less its tombstones (and the mark,
+-- with the front list's ids, while a sweep is under way).
+local function level_orders(list_key)
+  local listed = call('LLEN', list_key)
+  if listed > 0 and call('LINDEX', list_key, '0') == PASS_MARK then
+    listed = listed - 1 + call('LLEN', front_key_of(list_key))
+  end
+  return listed - call('SCARD', dead_key_of(list_key))
+end
+
+-- The lists a level's queue is read from, in order, and where in each it starts: the list alone, or
+-- during a sweep the front list and then the list after its mark.
+local function level_queue(list_key)
+  if call('LINDEX', list_key, '0') == PASS_MARK then
+    return front_key_of(list_key), 0, list_key, 1
+  end
+  return list_key, 0
+end
+
+-- One step of the sweep at a level (its list's key): up to `budget` entries (<= 1000) from the front of
+-- the list move on, the live ones to the front list, the dead ones out of the dead set. Nothing happens
+-- unless a pass is under way or due. Returns whether the step was taken and the pass goes on.
+local function sweep_step(list_key, budget)
+  local dead_key = dead_key_of(list_key)
+  local under_way = call('LINDEX', list_key, '0') == PASS_MARK
+  if not under_way and call('SCARD', dead_key) < SWEEP then
+    return false
+  end
+  local skip = under_way and 1 or 0
+  local popped = call('LPOP', list_key, fmt(budget + skip))
+  local ids = {}
+  for i = 1 + skip, #popped do
+    ids[#ids + 1] = popped[i]
+  end
+  local front_key = front_key_of(list_key)
+  if #ids > 0 then
+    local is_dead = call('SMISMEMBER', dead_key, unpack(ids))
+    local live, gone = {}, {}
+    for i, id_text in ipairs(ids) do
+      if is_dead[i] == 1 then
+        gone[#gone + 1] = id_text
+      else
+        live[#live + 1] = id_text
+      end
+    end
+    if #gone > 0 then
+      call('SREM', dead_key, unpack(gone))
+    end
+    if #live > 0 then
+      call('RPUSH', front_key, unpack(live))
+    end
+  end
+  if call('EXISTS', list_key) == 1 then
+    call('LPUSH', list_key, PASS_MARK)
+    return true
+  end
+  if call('EXISTS', front_key) == 1 then
+    -- The pass is over: the front list is the level's queue.
+    call('RENAME', front_key, list_key)
+  end
+  return false
+end
+
+-- Sweeps a level (its list's key) by up to `budget` entries, a step of up to a thousand at a time.
+local function sweep_level(list_key, budget)
+  while budget > 0 and sweep_step(list_key, min(budget, 1000)) do
+    budget = budget - 1000
+  end
 end
 
 -- Events. The event of a command other than a placement (matching.lua packs its own): the orders it
@@ -447,12 +561,15 @@ local function publish(events)
   end
 end
 
--- Cancels a resting order (read back): off its level, into its owner's closed hash. Returns its order
--- entry and the level's packed new total.
+-- Cancels a resting order (read back): off its level, where its id stays a tombstone (see "Level
+-- queues"), into its owner's closed hash. Returns its order entry and the level's packed new total.
+-- The caller sweeps the level (sweep_level).
 local function cancel_resting(o)
-  local _, _, list_key = price_names(o.side, o.price)
-  call('LREM', list_key, '1', o.id_text)
   local total = reduce_level(o.side, o.price, o.qty - o.filled)
+  if total > 0 then
+    local _, _, list_key = price_names(o.side, o.price)
+    call('SADD', dead_key_of(list_key), o.id_text)
+  end
   o.updated = NOW
   set_status(o, CANCELLED)
   return order_entry(o, store_closed(o, true)), pack(LEVEL, o.side, o.price, total)

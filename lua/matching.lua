@@ -117,14 +117,29 @@ local function fok_can_fill(side, otype, price, uid, qty)
   local levels = (opp == SELL) and call('ZRANGE', KEYS[3], '0', last) or call('ZREVRANGE', KEYS[2], '0', last)
   local available, touched, i = 0, 0, 1
   while touched < MAX_TOUCH and levels[i] and crosses(side, otype, price, price_of(levels[i])) do
-    for _, mid in ipairs(call('LRANGE', list_key_of(opp, levels[i]), '0', fmt(MAX_TOUCH - touched - 1))) do
-      touched = touched + 1
-      local m = load_open(mid)
-      if m.uid ~= uid then
-        available = available + (m.qty - m.filled)
-        if available >= qty then
-          return true
+    -- The level's queue, one list or two (see "Level queues"), a chunk at a time; tombstones skipped.
+    local queue = { level_queue(list_key_of(opp, levels[i])) }
+    for q = 1, #queue, 2 do
+      local from = queue[q + 1]
+      while touched < MAX_TOUCH do
+        local chunk = MAX_TOUCH - touched
+        local ids = call('LRANGE', queue[q], fmt(from), fmt(from + chunk - 1))
+        for _, mid in ipairs(ids) do
+          local m = load_open(mid)
+          if m then
+            touched = touched + 1
+            if m.uid ~= uid then
+              available = available + (m.qty - m.filled)
+              if available >= qty then
+                return true
+              end
+            end
+          end
         end
+        if #ids < chunk then
+          break
+        end
+        from = from + chunk
       end
     end
     i = i + 1
@@ -132,22 +147,47 @@ local function fok_can_fill(side, otype, price, uid, qty)
   return false
 end
 
--- Takes `taken` orders off the front of side `side`'s level at `price` (its text, total key and list
--- key given) and `lots` off its total; `emptied` says every order the level had was taken. Returns
--- the level's new total; a level left empty is forgotten as the best.
-local function take_from_level(side, price, level_text, total_key, list_key, taken, emptied, lots)
+-- Matching at a level (its list's key) where a sweep is under way (one function: `place` is at Lua's
+-- limit of 60 upvalues). Not `done`: returns the front list's key and its first three ids, which
+-- matching reads first. `done`: matching has used up the front list, meeting the tombstones `dead` (or
+-- nil) there; the front list and the list's mark go.
+local function sweep_in_matching(list_key, done, dead)
+  local front_key = front_key_of(list_key)
+  if not done then
+    return front_key, call('LRANGE', front_key, '0', '2')
+  end
+  call('DEL', front_key)
+  call('LPOP', list_key)
+  if dead then
+    call_in_thousands('SREM', dead_key_of(list_key), dead)
+  end
+end
+
+-- Takes `taken` entries (orders and tombstones) off the front of side `side`'s level at `price` (its
+-- text, total key given) from the list `queue`, `lots` off its total, and the tombstones met (`dead`,
+-- ids, or nil) out of its dead set; `emptied` says every entry the level had was taken. Returns the
+-- level's new total; a level left empty is forgotten as the best.
+local function take_from_level(side, price, level_text, total_key, queue, taken, emptied, lots, dead)
   if emptied then
     -- The level goes, list and total at once (its total is 0: every resting order has something
     -- left), no LPOP or DECRBY needed.
-    call('DEL', total_key, list_key)
+    if dead then
+      call('DEL', total_key, queue, dead_key_of(queue))
+    else
+      call('DEL', total_key, queue)
+    end
     call('ZREM', BOOK[side], level_text)
     drop_best(side)
     return 0
   end
   if taken == 1 then
-    call('LPOP', list_key)
+    call('LPOP', queue)
   elseif taken > 1 then
-    call('LPOP', list_key, FIELD[taken] or fmt(taken))
+    call('LPOP', queue, FIELD[taken] or fmt(taken))
+  end
+  if dead then
+    local _, _, list_key = price_names(side, price)
+    call_in_thousands('SREM', dead_key_of(list_key), dead)
   end
   local total = reduce_level(side, price, lots)
   if total == 0 then
@@ -195,7 +235,7 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
   local _, nlo, nhi = add_fill(0, 0, 0, level_price, qty)
   local taken = mstatus == FILLED and 1 or 0
   local total = take_from_level(opp, level_price, level_text, total_key, list_key, taken, taken == 1 and only_order,
-    qty)
+    qty, nil)
   local mcid = m.cid
   local event = pack(FILL_EVENT, SEQ, 1, NOW, 2, 1, 1, opp, level_price, total,
     id, uid, o.flags + FILLED * STATUS_UNIT, o.price, qty, qty, nlo, nhi, NOW, NOW, #cid, cid,
@@ -311,11 +351,17 @@ local function place(o)
   while crossing and filled < qty and touched < MAX_TOUCH do
     -- One level: take its orders from the front, a few ids at a time.
     local level_text, total_key, list_key = price_names(opp, level_price)
-    -- `exhausted`: the level's last id has been fetched.
+    -- `queue`: the list read, the level's list or, while a sweep is under way at the level (`swept`),
+    -- its front list first (see "Level queues"); `exhausted`: its last id has been fetched; `dead`: the
+    -- tombstones met (nil: none).
+    local queue, swept, dead = list_key, false, nil
     local taken, reduce, from, exhausted = 0, 0, 0, false
     while filled < qty and touched < MAX_TOUCH and not exhausted do
       -- Most orders fill from the first one or two: three ids first, then eight at a time.
-      local ids = from == 0 and call('LRANGE', list_key, '0', '2') or call('LRANGE', list_key, fmt(from), fmt(from + 7))
+      local ids = from == 0 and call('LRANGE', queue, '0', '2') or call('LRANGE', queue, fmt(from), fmt(from + 7))
+      if from == 0 and ids[1] == PASS_MARK then
+        swept, queue, ids = true, sweep_in_matching(list_key, false)
+      end
       local fetched = #ids
       exhausted = fetched < (from == 0 and 3 or 8)
       from = from + fetched
@@ -328,53 +374,68 @@ local function place(o)
         local mid = mid_text + 0
         local mbucket, field = bucket_key(mid), FIELD[mid % BUCKET_IDS]
         local stored = call('HGET', mbucket, field)
-        local muid, mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated = sunpack(REC, stored)
-        local mcid = #stored > REC_LEN and sub(stored, CID_AT) or ''
-        local left = mqty - mfilled
-        if touched == 0 then
-          if muid ~= uid and qty <= left then
-            local m = MAKER
-            m.id, m.id_text, m.bucket, m.field, m.uid, m.flags = mid, mid_text, mbucket, field, muid, mflags
-            m.price, m.qty, m.filled, m.nlo, m.nhi, m.created, m.cid = mprice, mqty, mfilled, mnlo, mnhi, mcreated, mcid
-            o.id_text, o.flags, o.open_key, o.closed_key = id_text, flags, open_key, closed_key
-            return REPLY_OK, fill_by_one(o, m, level_price, level_text, total_key, list_key, fetched == 1)
-          end
-          -- (The cap's second check, see step 1: refused unless other users' orders fill it.)
-          if may_rest and call('SCARD', open_key) >= MAX_OPEN and not fok_can_fill(side, otype, price, uid, qty) then
-            SEQ = SEQ - 1 -- (counted above as a book change: nothing is written)
-            return REPLY_REFUSED, TOO_MANY_OPEN_ORDERS
-          end
-          general = true
-        end
-        touched = touched + 1
-        local status
-        if muid == uid then
-          -- Self-trade prevention: the resting order is cancelled, no trade.
-          status = CANCELLED
-          reduce = reduce + left
-        else
-          local fill = min(left, qty - filled)
-          mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
-          filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
-          trades[nt + 1] = pack(TRADE, id * TRADES_PER_ORDER + nt, level_price, fill, mid, id, muid, uid)
-          nt = nt + 1
-          status = mfilled == mqty and FILLED or PARTIAL
-          reduce = reduce + fill
-        end
-        local entry, record = pack_entry(mid, muid, mflags % STATUS_UNIT + status * STATUS_UNIT, mprice, mqty, mfilled,
-          mnlo, mnhi, mcreated, NOW, mcid)
-        if status >= FILLED then
+        if not stored then
+          -- A tombstone: taken off with the orders, counted as nothing.
           taken = taken + 1
-          close_record(mid, mid_text, muid, mcid, record, mbucket)
+          dead = dead or {}
+          dead[#dead + 1] = mid_text
         else
-          call('HSET', mbucket, field, record .. mcid)
+          local muid, mflags, mprice, mqty, mfilled, mnlo, mnhi, mcreated = sunpack(REC, stored)
+          local mcid = #stored > REC_LEN and sub(stored, CID_AT) or ''
+          local left = mqty - mfilled
+          if touched == 0 then
+            if muid ~= uid and qty <= left and taken == 0 then
+              local m = MAKER
+              m.id, m.id_text, m.bucket, m.field, m.uid, m.flags = mid, mid_text, mbucket, field, muid, mflags
+              m.price, m.qty, m.filled, m.nlo, m.nhi, m.created, m.cid = mprice, mqty, mfilled, mnlo, mnhi, mcreated,
+                mcid
+              o.id_text, o.flags, o.open_key, o.closed_key = id_text, flags, open_key, closed_key
+              return REPLY_OK, fill_by_one(o, m, level_price, level_text, total_key, queue, fetched == 1 and not swept)
+            end
+            -- (The cap's second check, see step 1: refused unless other users' orders fill it.)
+            if may_rest and call('SCARD', open_key) >= MAX_OPEN and not fok_can_fill(side, otype, price, uid, qty) then
+              SEQ = SEQ - 1 -- (counted above as a book change: nothing is written)
+              return REPLY_REFUSED, TOO_MANY_OPEN_ORDERS
+            end
+            general = true
+          end
+          touched = touched + 1
+          local status
+          if muid == uid then
+            -- Self-trade prevention: the resting order is cancelled, no trade.
+            status = CANCELLED
+            reduce = reduce + left
+          else
+            local fill = min(left, qty - filled)
+            mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
+            filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
+            trades[nt + 1] = pack(TRADE, id * TRADES_PER_ORDER + nt, level_price, fill, mid, id, muid, uid)
+            nt = nt + 1
+            status = mfilled == mqty and FILLED or PARTIAL
+            reduce = reduce + fill
+          end
+          local entry, record = pack_entry(mid, muid, mflags % STATUS_UNIT + status * STATUS_UNIT, mprice, mqty,
+            mfilled, mnlo, mnhi, mcreated, NOW, mcid)
+          if status >= FILLED then
+            taken = taken + 1
+            close_record(mid, mid_text, muid, mcid, record, mbucket)
+          else
+            call('HSET', mbucket, field, record .. mcid)
+          end
+          ne = ne + 1
+          entries[ne] = entry
         end
-        ne = ne + 1
-        entries[ne] = entry
+      end
+      if swept and exhausted and taken == from then
+        -- The front list is used up: the sweep ends here (its mark goes), and the level goes on in its
+        -- list.
+        sweep_in_matching(list_key, true, dead)
+        queue, swept, dead = list_key, false, nil
+        taken, from, exhausted = 0, 0, false
       end
     end
-    local total = take_from_level(opp, level_price, level_text, total_key, list_key, taken,
-      exhausted and taken == from, reduce)
+    local total = take_from_level(opp, level_price, level_text, total_key, queue, taken,
+      not swept and exhausted and taken == from, reduce, dead)
     nl = nl + 1
     levels[nl] = pack(LEVEL, opp, level_price, total)
     if total > 0 then

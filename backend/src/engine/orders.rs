@@ -123,13 +123,14 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 
     /// A call of a script that acts for one user in one market: KEYS seq, the user's open set and closed
-    /// hash; ARGV user id, now, retention, history cap (each script's own arguments follow).
+    /// hash; ARGV user id, now, retention, history cap, the sweep's step (each script's own arguments
+    /// follow).
     fn user_call(&self, script: &Function, market: &Market, user_id: u64) -> Invocation {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let mut call = script.prepare_invoke();
         call.key(k.seq()).key(k.user_open(user_id)).key(k.user_closed(user_id));
-        call.arg(user_id).arg(now_ms()).arg(s.retention_ms).arg(s.history_per_user);
+        call.arg(user_id).arg(now_ms()).arg(s.retention_ms).arg(s.history_per_user).arg(s.level_sweep);
         call
     }
 

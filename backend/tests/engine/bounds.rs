@@ -2,6 +2,8 @@
 //! Redis's own SLOWLOG shows how long the call took.
 
 use backend::config::EngineSettings;
+use backend::engine::BatchOrder;
+use common::time::now_ms;
 use common::{OrderStatus, Side::*};
 
 use crate::helpers::*;
@@ -27,19 +29,33 @@ async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() 
     for p in placing {
         p.await.unwrap();
     }
-    let _: () =
-        redis::cmd("CONFIG").arg("SET").arg("slowlog-log-slower-than").arg(0).query_async(&mut t.conn).await.unwrap();
-    let _: () = redis::cmd("SLOWLOG").arg("RESET").query_async(&mut t.conn).await.unwrap();
+    slowlog_reset(&mut t).await;
 
     let sweep = market_order(Buy, "100").by(&t, 1_000).await.unwrap().order;
 
     let cap = EngineSettings::default().max_fills_per_call as usize;
     assert_eq!(sweep.trades.as_ref().unwrap().len(), cap, "the sweep stops at the fill cap");
     assert_eq!(sweep.status, OrderStatus::Cancelled, "and its remainder is cancelled");
+    let call = slowest_function_call(&mut t).await;
+    eprintln!("the capped sweep took {call} us in Redis");
+    assert!(call < BOUND_MICROS, "one call blocked Redis for {call} us");
+    let book = t.engine.book(&common::Symbol::parse(SYMBOL).unwrap(), 20).await.unwrap();
+    let resting: rust_decimal::Decimal = book.asks.iter().map(|l| l.quantity.0).sum();
+    assert_eq!(resting, rust_decimal::Decimal::new(10_000 - cap as i64, 2), "everything not filled still rests");
+}
+
+/// Logs every command in Redis's SLOWLOG from now on, which is emptied.
+async fn slowlog_reset(t: &mut TestEngine) {
+    let _: () =
+        redis::cmd("CONFIG").arg("SET").arg("slowlog-log-slower-than").arg(0).query_async(&mut t.conn).await.unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query_async(&mut t.conn).await.unwrap();
+}
+
+/// How long the slowest function call since `slowlog_reset` took in Redis, in microseconds.
+async fn slowest_function_call(t: &mut TestEngine) -> i64 {
     // Each entry: id, timestamp, duration in microseconds, the command's arguments, client, name.
     let log: Vec<Vec<redis::Value>> = redis::cmd("SLOWLOG").arg("GET").arg(100).query_async(&mut t.conn).await.unwrap();
-    let call = log
-        .into_iter()
+    log.into_iter()
         .filter_map(|entry| {
             let micros: i64 = redis::from_redis_value(entry.get(2)?.clone()).ok()?;
             // The arguments include binary ones: only the command's name is read.
@@ -48,12 +64,83 @@ async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() 
             name.eq_ignore_ascii_case("fcall").then_some(micros)
         })
         .max()
-        .expect("the sweep's function call is in the SLOWLOG");
-    eprintln!("the capped sweep took {call} us in Redis");
-    assert!(call < BOUND_MICROS, "one call blocked Redis for {call} us");
-    let book = t.engine.book(&common::Symbol::parse(SYMBOL).unwrap(), 20).await.unwrap();
-    let resting: rust_decimal::Decimal = book.asks.iter().map(|l| l.quantity.0).sum();
-    assert_eq!(resting, rust_decimal::Decimal::new(10_000 - cap as i64, 2), "everything not filled still rests");
+        .expect("the function call is in the SLOWLOG")
+}
+
+/// A cancel costs no more at a level of 100,000 orders than at a level of one: the cancelled order's
+/// id stays in the level's list as a tombstone, swept a few at a time (lua/engine_lib.lua, "Level
+/// queues"). Before, a cancel searched the list from its front: one user's cancel-all of 1,000 orders
+/// spread over this level took about a second in one call.
+#[tokio::test]
+async fn cancels_at_a_level_of_100000_orders_stay_within_the_bound_in_slowlog() {
+    const USERS: u64 = 100;
+    const PER_USER: u64 = 1_000;
+    let settings = EngineSettings { max_open_orders_per_user: PER_USER as u32, ..EngineSettings::default() };
+    let mut t = spawn_engine_with(Deployment::Single, settings).await;
+    let sym = common::Symbol::parse(SYMBOL).unwrap();
+    let market = t.engine.market(&sym).unwrap().clone();
+    // One level, the users taking turns: each user's orders lie from its front to its back. (Ids of a
+    // range of their own: next_order_id's counter starts at 1.)
+    let sell = backend::engine::check_order(&market, &limit(Sell, "0.01", "50000").0).unwrap();
+    let base = 1_000_000_000u64;
+    for chunk in 0..(USERS * PER_USER / 1_000) {
+        let batch: Vec<BatchOrder> = (0..1_000u64)
+            .map(|i| {
+                let n = chunk * 1_000 + i;
+                BatchOrder { user_id: n % USERS + 1, id: base + n, order: &sell }
+            })
+            .collect();
+        for placed in t.engine.place_batch(&market, &batch, now_ms()).await.unwrap() {
+            placed.unwrap();
+        }
+    }
+    let level = |t: &TestEngine| {
+        let engine = t.engine.clone();
+        let sym = sym.clone();
+        async move { engine.book(&sym, 1).await.unwrap().asks[0].order_count }
+    };
+    assert_eq!(level(&t).await, USERS * PER_USER);
+
+    // One cancel, of the level's last order.
+    slowlog_reset(&mut t).await;
+    t.engine.cancel(USERS, base + USERS * PER_USER - 1).await.unwrap();
+    let one = slowest_function_call(&mut t).await;
+    // One user's cancel-all: its other 999 orders, all along the level.
+    slowlog_reset(&mut t).await;
+    let (ids, _) = t.engine.cancel_all(USERS, Some(&sym)).await.unwrap();
+    assert_eq!(ids.len() as u64, PER_USER - 1);
+    let all = slowest_function_call(&mut t).await;
+    eprintln!("at a level of 100,000 orders: one cancel took {one} us in Redis, a cancel-all of 999 {all} us");
+    assert!(one < 2_000, "one cancel blocked Redis for {one} us");
+    assert!(all < 100_000, "one cancel-all blocked Redis for {all} us");
+    assert_eq!(level(&t).await, (USERS - 1) * PER_USER, "the level counts its orders, not its tombstones");
+
+    // Half the level cancelled, user by user (users 1 to 49; 100 is gone): the sweep keeps the list near the level's length, and
+    // matching takes the live orders in time order, skipping the tombstones.
+    for user in 1..USERS / 2 {
+        t.engine.cancel_all(user, Some(&sym)).await.unwrap();
+    }
+    let live = (USERS / 2) * PER_USER;
+    assert_eq!(level(&t).await, live);
+    let k = backend::engine::MarketKeys::new(&sym);
+    let list = format!("{}:{}", k.asks(), market.price_to_ticks(dec("50000")).unwrap());
+    let listed: u64 = redis::cmd("LLEN").arg(&list).query_async(&mut t.conn).await.unwrap();
+    let front: u64 = redis::cmd("LLEN").arg(format!("{list}:front")).query_async(&mut t.conn).await.unwrap();
+    eprintln!("{live} orders at the level, {} ids listed", listed + front);
+    // (Each cancel-all cancels 1,000 orders at the level and sweeps 64 steps of 64 entries.)
+    assert!(listed + front <= live + live / 4 + 2_000, "{} ids listed for {live} orders", listed + front);
+    slowlog_reset(&mut t).await;
+    let taker = limit(Buy, "2", "50000").by(&t, 10_000).await.unwrap().order;
+    let took = slowest_function_call(&mut t).await;
+    eprintln!("a buy of 200 orders through the tombstones took {took} us in Redis");
+    let makers: Vec<u64> = taker.trades.unwrap().iter().map(|tr| tr.maker_order_id).collect();
+    let expected: Vec<u64> = (0..USERS * PER_USER)
+        .filter(|n| (USERS / 2..USERS).contains(&(n % USERS + 1)))
+        .take(200)
+        .map(|n| base + n)
+        .collect();
+    assert_eq!(makers, expected, "the oldest live orders, in time order");
+    assert_eq!(level(&t).await, live - 200);
 }
 
 /// The function library memoises names made from numbers (keys of buckets, users, price levels) across

@@ -146,11 +146,13 @@ on_every_deployment! {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
         for (what, user, a) in [
-            ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "x"])),
-            ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "123456"])),
-            ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", &rid])),
-            ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", &fid])),
-            ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", &rid])),
+            ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "64", "x"])),
+            ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "64", "123456"])),
+            ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", "64", &rid])),
+            ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", "64", &fid])),
+            ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", "64", &rid])),
+            ("cancel: sweep step zero", 1, args(&["1", "1000", "60000", "1000", "0", &rid])),
+            ("cancel: sweep step above the bound", 1, args(&["1", "1000", "60000", "1000", "1001", &rid])),
             ("cancel: missing arguments", 1, args(&["1", "1000"])),
         ] {
             assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
@@ -159,7 +161,8 @@ on_every_deployment! {
         let cancel_all = &library::CANCEL_ALL;
         let all_keys = vec![k.seq(), k.user_open(1), k.user_closed(1)];
         for (what, a) in [
-            ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000"])),
+            ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000", "64"])),
+            ("cancel_all: sweep step zero", args(&["1", "1000", "60000", "1000", "0"])),
             ("cancel_all: missing arguments", args(&["1"])),
         ] {
             assert_writes_nothing(&mut t, what, cancel_all, &all_keys, &a).await;

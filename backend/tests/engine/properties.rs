@@ -254,23 +254,32 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_engine_on_one_server_matches_the_reference_model(cmds in prop::collection::vec(cmd(), 50..250)) {
-        against_the_model(Deployment::Single, cmds)?;
+    fn the_engine_on_one_server_matches_the_reference_model(
+        cmds in prop::collection::vec(cmd(), 50..250),
+        sweep in 1..=3u32,
+    ) {
+        against_the_model(Deployment::Single, cmds, sweep)?;
     }
 
     #[test]
-    fn the_engine_on_a_cluster_matches_the_reference_model(cmds in prop::collection::vec(cmd(), 50..250)) {
-        against_the_model(Deployment::Cluster, cmds)?;
+    fn the_engine_on_a_cluster_matches_the_reference_model(
+        cmds in prop::collection::vec(cmd(), 50..250),
+        sweep in 1..=3u32,
+    ) {
+        against_the_model(Deployment::Cluster, cmds, sweep)?;
     }
 }
 
-/// Runs the commands on a fresh engine over `deployment`, comparing with the model after each.
-fn against_the_model(deployment: Deployment, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
+/// Runs the commands on a fresh engine over `deployment`, comparing with the model after each. The
+/// sweep's step is tiny (the default is 64), so that cancelled orders' tombstones are swept, and met
+/// by matching halfway through a sweep, on these small books too.
+fn against_the_model(deployment: Deployment, cmds: Vec<Cmd>, sweep: u32) -> Result<(), TestCaseError> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let settings = EngineSettings {
             max_fills_per_call: MAX_FILLS,
             max_open_orders_per_user: MAX_OPEN,
+            level_sweep: sweep,
             ..EngineSettings::default()
         };
         let t = spawn_engine_with(deployment, settings).await;
