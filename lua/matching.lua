@@ -418,7 +418,7 @@ local function place(o)
             mfilled, mnlo, mnhi, mcreated, NOW, mcid)
           if status >= FILLED then
             taken = taken + 1
-            close_record(mid, mid_text, muid, mcid, record, mbucket)
+            close_record(mid, mid_text, muid, mcid, record, mbucket, nil, nil, status == CANCELLED)
           else
             call('HSET', mbucket, field, record .. mcid)
           end

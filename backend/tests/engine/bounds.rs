@@ -2,7 +2,7 @@
 //! Redis's own SLOWLOG shows how long the call took.
 
 use backend::config::EngineSettings;
-use backend::engine::BatchOrder;
+use backend::engine::{BatchOrder, StatusFilter};
 use common::time::now_ms;
 use common::{OrderStatus, Side::*};
 
@@ -141,6 +141,30 @@ async fn cancels_at_a_level_of_100000_orders_stay_within_the_bound_in_slowlog() 
         .collect();
     assert_eq!(makers, expected, "the oldest live orders, in time order");
     assert_eq!(level(&t).await, live - 200);
+}
+
+/// An order list costs Redis about the same whatever the user's history: a user with 500 open orders
+/// and a full history (the cap, 1,000, and up to a quarter more before a trim) lists 1,000 of them.
+#[tokio::test]
+async fn an_order_list_over_a_full_history_stays_within_the_bound_in_slowlog() {
+    let mut t = spawn_engine(Deployment::Single).await;
+    let sym = common::Symbol::parse(SYMBOL).unwrap();
+    for i in 0..500u64 {
+        limit(Buy, "0.01", &format!("{}", 100 + i)).by(&t, 1).await.unwrap();
+    }
+    for _ in 0..1_300 {
+        // A market buy on an empty ask side is cancelled at once: a close.
+        market_order(Buy, "0.01").by(&t, 1).await.unwrap();
+    }
+    let closed: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
+    assert!(closed > 1_000, "{closed} closed orders");
+    slowlog_reset(&mut t).await;
+    let listed = t.engine.orders(1, Some(&sym), StatusFilter::All, 1_000).await.unwrap();
+    let took = slowest_function_call(&mut t).await;
+    eprintln!("listing 1,000 of 500 open and {} closed orders took {took} us in Redis", closed - 1);
+    assert_eq!(listed.len(), 1_000);
+    assert!(listed.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert!(took < 10_000, "one order list blocked Redis for {took} us");
 }
 
 /// The function library memoises names made from numbers (keys of buckets, users, price levels) across

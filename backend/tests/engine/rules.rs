@@ -345,6 +345,25 @@ on_every_deployment! {
         }
     }
 
+    async fn a_history_is_trimmed_whichever_ids_its_orders_get(d) {
+        // A client who sees ids coming spends the ones the golden-ratio look passes on orders refused
+        // or kept open, and closes only orders with the others: 2,000 closes here. Before, such a
+        // history was never trimmed.
+        let settings = EngineSettings { history_per_user: 20, ..EngineSettings::default() };
+        let mut t = spawn_engine_with(d, settings).await;
+        let market = t.engine.market(&sym()).unwrap().clone();
+        let buy = backend::engine::check_order(&market, &market_order(Buy, "1").0).unwrap();
+        let dodging = (1_000_000u64..).filter(|id| (*id as f64 * 0.618_033_988_749_894_9) % 1.0 >= 0.125);
+        for id in dodging.take(2_000) {
+            // A market order on an empty book is cancelled at once: a close.
+            let batch = [backend::engine::BatchOrder { user_id: 1, id, order: &buy }];
+            t.engine.place_batch(&market, &batch, common::time::now_ms()).await.unwrap()[0].as_ref().unwrap();
+        }
+        let fields: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
+        // 25 at most after a trim, and a run of unlooked closes that passes 100 once in 600,000.
+        assert!(fields - 1 <= 25 + 100, "{} of 2,000 closed orders kept with a cap of 20", fields - 1);
+    }
+
     async fn a_flushed_function_library_is_recovered_transparently(d) {
         let mut t = spawn_engine(d).await;
         limit(Sell, "1", "100").by(&t, 1).await.unwrap();
