@@ -24,6 +24,7 @@ table.sort(found, function(a, b) return a.id < b.id end)
 local seq = tonumber(call('GET', KEYS[1]) or '0')
 if #found > 0 then
   seq = call('INCR', KEYS[1])
+  call('DECRBY', resting_key(), fmt(#found))
 end
 local orders, levels = {}, {}
 local cancels_at, swept = {}, {} -- (by level list key: cancels there; and the keys in order)

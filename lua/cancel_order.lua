@@ -24,6 +24,7 @@ end
 -- Step 2: writes.
 local seq = call('INCR', KEYS[1])
 local entry, level = cancel_resting(o)
+call('DECR', resting_key())
 local _, _, list_key = price_names(o.side, o.price)
 sweep_level(list_key, SWEEP)
 local payload = command_event(seq, true, { entry }, {}, { level })

@@ -22,6 +22,8 @@
 --           retention (and at most an eighth more) after its last close; a closed order whose last
 --           update is older than the retention counts as gone.
 --   level totals: string keys `{S}:depth:bids:<price>` and `{S}:depth:asks:<price>`.
+--   resting orders: string key `{S}:resting`, their number (for the per-market cap; counted from the
+--           first call of a library that keeps it, so a market older than that counts low).
 --   level queues: lists `{S}:bids:<price>` and `{S}:asks:<price>` of order ids, oldest first, with
 --           tombstones (see "Level queues" below): the level's dead set `<list>:dead` and, while a
 --           sweep is under way, its front list `<list>:front`.
@@ -82,7 +84,7 @@ local TRADES_PER_ORDER = 1024
 local REPLY_OK, REPLY_DUP, REPLY_REFUSED = 'ok', 'dup', 'refused'
 -- The codes a command is refused with (the payload of a REPLY_REFUSED).
 local NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS = 'not_found', 'order_not_open', 'post_only_would_cross'
-local TOO_MANY_OPEN_ORDERS, LEVEL_FULL = 'too_many_open_orders', 'level_full'
+local TOO_MANY_OPEN_ORDERS, LEVEL_FULL, MARKET_FULL = 'too_many_open_orders', 'level_full', 'market_full'
 
 local TWO20 = 1048576
 local MAX_INT = 9007199254740991
@@ -429,6 +431,11 @@ local function store_cancelled(o, was_open)
   local record = pack_order(o)
   close_record(o.id, o.id_text, o.uid, o.cid, record, was_open and (o.bucket or bucket_key(o.id)), nil, nil, true)
   return record
+end
+
+-- The key counting the market's resting orders.
+local function resting_key()
+  return P .. ':resting'
 end
 
 -- Levels.

@@ -8,11 +8,14 @@
 -- use) and packs what it sends once, cutting the records it stores out of it.
 
 -- State of matching, besides the call's (engine_lib.lua). Of the call:
--- the resting orders one order may touch (fills and self-trade cancels) and the open orders a user
--- may have in the market (set by place_orders from its arguments);
-local MAX_TOUCH, MAX_OPEN
--- the market's sequence as the batch moves it (start_matching, then every order that changes the book);
-local SEQ
+-- the resting orders one order may touch (fills and self-trade cancels), the open orders a user may
+-- have in the market and the resting orders the market may hold (set by place_orders from its
+-- arguments);
+local MAX_TOUCH, MAX_OPEN, MAX_RESTING
+-- the market's sequence and its number of resting orders as the batch moves them (start_matching, then
+-- every order that changes the book: rest adds to RESTING, take_from_level and sweep_in_matching take
+-- the makers that close away);
+local SEQ, RESTING
 -- the best levels of each side, kept for the whole batch and read TOP_READ at a time (a level emptied
 -- by a crossing order is the usual case, and a read a call): TOP[side] holds the prices of the side's
 -- first TOP_N[side] levels, best first (TOP_N[side] nil: not read yet; reset by start_matching), and
@@ -33,17 +36,17 @@ local ORDERS, MAKER = {}, {}
 local ENTRIES, TRADES, LEVELS, PARTS = {}, {}, {}, {}
 local PLACE_REPLIES, PLACE_EVENTS = {}, {}
 
--- A new batch on a market whose sequence is `seq`.
-local function start_matching(seq)
-  SEQ = seq
+-- A new batch on a market whose sequence is `seq` and which holds `resting` orders.
+local function start_matching(seq, resting)
+  SEQ, RESTING = seq, resting
   TOP_N[0], TOP_N[1] = nil, nil
   nstreamed = 0
 end
 
--- The market's sequence after the orders matched so far, and their trades as one stream entry's
--- value (nil when none traded).
+-- The market's sequence and number of resting orders after the orders matched so far, and their
+-- trades as one stream entry's value (nil when none traded).
 local function matched()
-  return SEQ, nstreamed > 0 and concat(STREAMED, '', 1, nstreamed) or nil
+  return SEQ, RESTING, nstreamed > 0 and concat(STREAMED, '', 1, nstreamed) or nil
 end
 
 -- Adds the trades of one taker order (side `side`), packed and joined, to the call's stream entry.
@@ -149,13 +152,14 @@ end
 
 -- Matching at a level (its list's key) where a sweep is under way (one function: `place` is at Lua's
 -- limit of 60 upvalues). Not `done`: returns the front list's key and its first three ids, which
--- matching reads first. `done`: matching has used up the front list, meeting the tombstones `dead` (or
--- nil) there; the front list and the list's mark go.
-local function sweep_in_matching(list_key, done, dead)
+-- matching reads first. `done`: matching has used up the front list, taking `taken` entries off it,
+-- the tombstones `dead` (or nil) among them; the front list and the list's mark go.
+local function sweep_in_matching(list_key, done, dead, taken)
   local front_key = front_key_of(list_key)
   if not done then
     return front_key, call('LRANGE', front_key, '0', '2')
   end
+  RESTING = RESTING - (taken - (dead and #dead or 0))
   call('DEL', front_key)
   call('LPOP', list_key)
   if dead then
@@ -168,6 +172,7 @@ end
 -- ids, or nil) out of its dead set; `emptied` says every entry the level had was taken. Returns the
 -- level's new total; a level left empty is forgotten as the best.
 local function take_from_level(side, price, level_text, total_key, queue, taken, emptied, lots, dead)
+  RESTING = RESTING - (taken - (dead and #dead or 0))
   if emptied then
     -- The level goes, list and total at once (its total is 0: every resting order has something
     -- left), no LPOP or DECRBY needed.
@@ -263,9 +268,16 @@ end
 -- it filled and its notional given) joins the back of its level, in its bucket and its owner's open
 -- set (`open_key`), its client order id mapped (`cid_mapping`). Returns its order entry, and its level's
 -- packed new total; or, when nothing else of the order's event was gathered (`general` false), the
--- whole event alone. Returns nil and the refusal when the level is full (nothing written).
+-- whole event alone. Returns nil and the refusal when the level or the market is full (nothing
+-- written). The market's cap refuses only an order that touched nothing: one that traded (or cancelled
+-- its own orders) has written already, and rests past the cap, by as many orders as trades.
 local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, general)
   local id, side, price, qty, cid = o.id, o.side, o.price, o.qty, o.cid
+  if RESTING >= MAX_RESTING and not general then
+    SEQ = SEQ - 1
+    return nil, MARKET_FULL
+  end
+  RESTING = RESTING + 1
   local remaining = qty - filled
   local price_text, total_key, list_key = price_names(side, price)
   local lots = lots_text(remaining)
@@ -275,7 +287,7 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
     -- order's own level is empty: the book is never crossed), so this INCRBY is its first write:
     -- undone, and the order refused with nothing written (the check costs no read of the total).
     call('DECRBY', total_key, lots)
-    SEQ = SEQ - 1
+    SEQ, RESTING = SEQ - 1, RESTING - 1
     return nil, LEVEL_FULL
   end
   if total == remaining then
@@ -429,7 +441,7 @@ local function place(o)
       if swept and exhausted and taken == from then
         -- The front list is used up: the sweep ends here (its mark goes), and the level goes on in its
         -- list.
-        sweep_in_matching(list_key, true, dead)
+        sweep_in_matching(list_key, true, dead, taken)
         queue, swept, dead = list_key, false, nil
         taken, from, exhausted = 0, 0, false
       end

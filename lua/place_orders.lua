@@ -11,7 +11,7 @@
 -- ARGV[1] now, ms since the epoch            ARGV[2] retention of closed orders, ms
 -- ARGV[3] max resting orders one order may touch (the fill cap, <= 1000)
 -- ARGV[4] trades stream MAXLEN (approximate) ARGV[5] max open orders per user in this market
--- ARGV[6] closed orders kept per user and market
+-- ARGV[6] closed orders kept per user and market  ARGV[7] resting orders the market may hold
 -- ARGV[7 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
 --   (< 2^32), side (0 buy, 1 sell), type (0 limit, 1 market), tif (0 gtc, 1 ioc, 2 fok), post_only (0|1),
 --   price ticks (0 for market), quantity lots, then the client_order_id (possibly empty).
@@ -30,13 +30,13 @@
 NOW, RETENTION = int_arg(1, 0), int_arg(2, 1)
 MAX_TOUCH = int_arg(3, 1, 1000)
 local trades_maxlen = fmt(int_arg(4, 1))
-MAX_OPEN, HISTORY_CAP = int_arg(5, 1), int_arg(6, 1)
-local count = #ARGV - 6
+MAX_OPEN, HISTORY_CAP, MAX_RESTING = int_arg(5, 1), int_arg(6, 1), int_arg(7, 1)
+local count = #ARGV - 7
 if count < 1 or #KEYS ~= 4 then
-  error('invalid arguments: need 6 + n ARGV for n >= 1 orders and 4 KEYS')
+  error('invalid arguments: need 7 + n ARGV for n >= 1 orders and 4 KEYS')
 end
 for n = 1, count do
-  local packed = ARGV[6 + n]
+  local packed = ARGV[7 + n]
   if #packed < ORDER_ARG_LEN then
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
@@ -56,8 +56,9 @@ for n = 1, count do
     id, uid, side, otype, tif, post_only, price, qty, cid
 end
 
-local seq_before = tonumber(call('GET', KEYS[1]) or '0')
-start_matching(seq_before)
+local state = call('MGET', KEYS[1], resting_key())
+local seq_before = tonumber(state[1] or '0')
+start_matching(seq_before, tonumber(state[2] or '0'))
 
 -- Step 2: each order in turn (matching.lua). The reply and the events are gathered in tables kept from
 -- call to call (Redis reads a reply up to its first nil).
@@ -72,12 +73,13 @@ for n = 1, count do
   end
 end
 replies[2 * count + 1] = nil
-local seq_after, trades = matched()
+local seq_after, resting, trades = matched()
 if trades then
   call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', trades)
 end
+-- (The number of resting orders changes only with the book, and so with the sequence.)
 if seq_after ~= seq_before then
-  call('SET', KEYS[1], fmt(seq_after))
+  call('MSET', KEYS[1], fmt(seq_after), resting_key(), fmt(resting))
 end
 if nevents > 0 then
   call('PUBLISH', P .. ':events', concat(events, '', 1, nevents))

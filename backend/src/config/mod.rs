@@ -144,6 +144,10 @@ impl Config {
             engine: EngineSettings {
                 retention_ms: parsed("ORDER_RETENTION_SECONDS", defaults.retention_ms / 1000)? * 1000,
                 max_open_orders_per_user: parsed("MAX_OPEN_ORDERS_PER_USER", defaults.max_open_orders_per_user)?,
+                max_resting_orders_per_market: parsed(
+                    "MAX_RESTING_ORDERS_PER_MARKET",
+                    defaults.max_resting_orders_per_market,
+                )?,
                 replicas_to_wait: parsed("REDIS_WAIT_REPLICAS", defaults.replicas_to_wait)?,
                 replica_wait_ms: parsed("REDIS_WAIT_TIMEOUT_MS", defaults.replica_wait_ms)?,
                 ..defaults

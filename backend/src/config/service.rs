@@ -21,6 +21,9 @@ pub struct EngineSettings {
     pub max_open_orders_per_user: u32,
     /// Closed orders kept in a user's history per market (older ones drop out of listings).
     pub history_per_user: u32,
+    /// Resting orders one market may hold: past it, an order that would rest is refused (409
+    /// `market_full`), so that one market cannot fill Redis's memory.
+    pub max_resting_orders_per_market: u64,
     /// The sweep's step (`lua/engine_lib.lua`, "Level queues"): cancelled orders a price level holds as
     /// tombstones before a sweep starts, and list entries swept per cancel (1–1000).
     pub level_sweep: u32,
@@ -39,6 +42,7 @@ impl Default for EngineSettings {
             trades_stream_len: 10_000,
             max_open_orders_per_user: 500,
             history_per_user: 1000,
+            max_resting_orders_per_market: 1_000_000,
             level_sweep: 64,
             replicas_to_wait: 0,
             replica_wait_ms: 200,

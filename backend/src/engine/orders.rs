@@ -115,7 +115,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(s.max_fills_per_call)
             .arg(s.trades_stream_len)
             .arg(s.max_open_orders_per_user)
-            .arg(s.history_per_user);
+            .arg(s.history_per_user)
+            .arg(s.max_resting_orders_per_market);
         for b in batch {
             inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
         }

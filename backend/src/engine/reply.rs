@@ -31,6 +31,12 @@ pub(super) fn refusal(code: &[u8]) -> EngineError {
             code: "too_many_open_orders",
             detail: "you have reached the maximum number of open orders in this market".into(),
         },
+        refusal::MARKET_FULL => EngineError::Conflict {
+            code: "market_full",
+            detail: "this market holds the most resting orders it may; an order that would rest is refused until \
+                     others leave the book"
+                .into(),
+        },
         refusal::LEVEL_FULL => invalid("invalid_quantity", "the price level cannot hold more quantity"),
         other => EngineError::Protocol(format!("unknown refusal {other}")),
     }

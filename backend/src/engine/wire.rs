@@ -145,7 +145,9 @@ pub mod refusal {
     pub const POST_ONLY_WOULD_CROSS: &str = "post_only_would_cross";
     pub const TOO_MANY_OPEN_ORDERS: &str = "too_many_open_orders";
     pub const LEVEL_FULL: &str = "level_full";
-    pub const ALL: [&str; 5] = [NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS, TOO_MANY_OPEN_ORDERS, LEVEL_FULL];
+    pub const MARKET_FULL: &str = "market_full";
+    pub const ALL: [&str; 6] =
+        [NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS, TOO_MANY_OPEN_ORDERS, LEVEL_FULL, MARKET_FULL];
 }
 
 /// This side's formats and codes by name, as the library's `engine_format` function reports its own.

@@ -32,7 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     (status = 400, description = "bad_request: malformed JSON or content type", body = common::ErrorBody),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
-    (status = 409, description = "post_only_would_cross, too_many_open_orders", body = common::ErrorBody),
+    (status = 409, description = "post_only_would_cross, too_many_open_orders, market_full", body = common::ErrorBody),
     (status = 413, description = "body over 16 KiB", body = common::ErrorBody),
     (status = 422, description = "invalid_quantity, invalid_price, price_not_on_tick, quantity_not_on_lot, validation_error", body = common::ErrorBody),
     (status = 429, description = "rate_limited, with Retry-After", body = common::ErrorBody),

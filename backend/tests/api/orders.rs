@@ -252,6 +252,19 @@ async fn a_user_over_the_rate_limit_gets_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_full_market_answers_409_market_full_and_stores_nothing() {
+    let app = spawn_app_with(Deployment::Single, |c| c.engine.max_resting_orders_per_market = 1).await;
+    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+    assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
+    let (status, err) = status_json(app.limit(&bob, "buy", "1", "99").await).await;
+    assert_eq!(status, 409);
+    assert_error(&err, "market_full");
+    let (_, listed) = status_json(app.get("/api/v1/orders/", Some(&bob)).await).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "nothing stored: {listed}");
+    assert_eq!(app.limit(&bob, "sell", "1", "100").await.status(), 201, "an order that trades is not refused");
+}
+
+#[tokio::test]
 async fn metrics_count_requests_orders_and_trades_in_the_prometheus_format() {
     let app = spawn_app(Deployment::Single).await;
     let (alice, bob) = (app.user("alice").await, app.user("bob").await);

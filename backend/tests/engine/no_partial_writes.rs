@@ -32,7 +32,7 @@ fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let keys = vec![k.seq(), k.bids(), k.asks(), k.trades()];
     let mut args: Vec<Vec<u8>> =
-        ["1000", "60000", "1000", "1000", "500", "1000"].iter().map(|s| s.as_bytes().to_vec()).collect();
+        ["1000", "60000", "1000", "1000", "500", "1000", "1000000"].iter().map(|s| s.as_bytes().to_vec()).collect();
     args.push(order);
     (keys, args)
 }
@@ -117,7 +117,7 @@ on_every_deployment! {
             ("huge history cap", setting(5, "1e300")),
             ("no order", {
                 let (keys, args) = place_args(good(10_000));
-                (keys, args[..6].to_vec())
+                (keys, args[..7].to_vec())
             }),
             ("keys missing", {
                 let (keys, args) = place_args(good(10_000));
@@ -125,6 +125,8 @@ on_every_deployment! {
             }),
             ("post_only crossing", place_args(packed(900, 1, 0, 0, 0, 1, 10_100, 100, ""))),
             ("too many open orders", setting(4, "2")),
+            ("a full market", setting(6, "4")),
+            ("resting cap zero", setting(6, "0")),
             ("a level that would pass 2^53 lots", place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""))),
             ("repeated client order id", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"))),
             ("a batch whose second order is malformed", {

@@ -232,6 +232,11 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
         if let (Some(b), Some(a)) = (book.bids.first(), book.asks.first()) {
             prop_assert!(b.price < a.price, "crossed book");
         }
+        // The market's count of resting orders (its per-market cap's) is exact.
+        let resting: u64 = model.levels(false).iter().chain(&model.levels(true)).map(|l| l.2).sum();
+        let counted: Option<i64> =
+            redis::cmd("GET").arg(format!("{{{SYMBOL}}}:resting")).query_async(&mut t.conn.clone()).await.unwrap();
+        prop_assert_eq!(counted.unwrap_or(0), resting as i64);
 
         let mut stored = Vec::new();
         for user in 1..=3 {

@@ -364,6 +364,29 @@ on_every_deployment! {
         assert!(fields - 1 <= 25 + 100, "{} of 2,000 closed orders kept with a cap of 20", fields - 1);
     }
 
+    async fn a_full_market_refuses_an_order_that_would_rest_but_not_one_that_trades(d) {
+        let settings = EngineSettings { max_resting_orders_per_market: 3, ..EngineSettings::default() };
+        let t = spawn_engine_with(d, settings).await;
+        let first = limit(Sell, "1", "101").by(&t, 1).await.unwrap().order;
+        limit(Sell, "1", "102").by(&t, 2).await.unwrap();
+        limit(Buy, "1", "99").by(&t, 3).await.unwrap();
+        let full = limit(Buy, "1", "98").by(&t, 4).await;
+        assert!(
+            matches!(full, Err(EngineError::Conflict { code: "market_full", .. })),
+            "a fourth resting order: {full:?}"
+        );
+        // Trading is not refused: a buy that fills one sell at once, and one that takes a sell and
+        // rests its remainder (it traded, so it is not refused: the count stays at the cap).
+        assert_eq!(limit(Buy, "0.5", "101").by(&t, 4).await.unwrap().order.status, OrderStatus::Filled);
+        let rests = limit(Buy, "1", "101").by(&t, 4).await.unwrap().order;
+        assert_eq!(rests.status, OrderStatus::PartiallyFilled);
+        assert_eq!(t.engine.order(1, first.id).await.unwrap().status, OrderStatus::Filled);
+        // A cancel makes room.
+        t.engine.cancel(2, t.engine.orders(2, None, StatusFilter::Open, 10).await.unwrap()[0].id).await.unwrap();
+        assert_eq!(limit(Sell, "1", "105").by(&t, 5).await.unwrap().order.status, OrderStatus::Open);
+        assert!(matches!(limit(Sell, "1", "106").by(&t, 5).await, Err(EngineError::Conflict { code: "market_full", .. })));
+    }
+
     async fn a_flushed_function_library_is_recovered_transparently(d) {
         let mut t = spawn_engine(d).await;
         limit(Sell, "1", "100").by(&t, 1).await.unwrap();
