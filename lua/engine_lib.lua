@@ -30,7 +30,7 @@
 
 -- Library functions as locals: a global is a table lookup at every use (redis.call two). They are not
 -- visible while a library loads, so `begin` binds them on the first call.
-local call, pack, sunpack, floor, max, min, sub, char, find, format, concat
+local call, pack, sunpack, floor, max, min, sub, char, byte, find, format, concat
 local tonumber, tostring, error, ipairs, unpack, sort
 
 -- Formats: the one definition of what the engine stores, answers and publishes. Rust mirrors them in
@@ -45,7 +45,7 @@ local tonumber, tostring, error, ipairs, unpack, sort
 --   TRADE       id, price, qty, maker order id, taker order id, maker user id, taker user id.
 --   TRADE_GROUP field `t` of a {S}:trades entry is the trades of one call, a group per taker order:
 --               taker side, sequence, time ms, number of trades; then the trades.
---   LEVEL       side (0 bids, 1 asks), price, the level's new total lots.
+--   LEVEL       side (0 bids, 1 asks), price, the level's new total lots (64 bits: see "Level totals").
 --   EVENT       a command's event: sequence, book changed (0/1), time ms, numbers of order entries,
 --               trades and levels; then the levels, the entries and the trades.
 local RECORD_FIELDS = 'I4BI6I7I7I3I7I6I6'
@@ -55,7 +55,8 @@ local ENTRY = ID .. RECORD_FIELDS .. 'B'
 local ORDER_ARG = '<I7I4BBBBI6I7'
 local TRADE = '<I7I6I7I7I7I4I4'
 local TRADE_GROUP = '<BI7I6H'
-local LEVEL = '<BI6I7'
+local LEVEL_HEAD = '<BI6'
+local LEVEL = LEVEL_HEAD .. 'I8'
 local EVENT = '<I7BI6HHH'
 -- A plain resting order's whole event is one pack (every string made costs Redis's Lua a hash and an
 -- allocation); an order entry is packed in one go too, and its record cut out of it.
@@ -64,6 +65,9 @@ local REST_EVENT = EVENT .. LEVEL .. ENTRY -- (each part's '<' again: struct tak
 -- in a FILL_EVENT (matching.lua) after the order's client order id: worked out from the formats by
 -- `begin` on the first call (struct is not visible while the library loads).
 local ID_LEN, REC_LEN, ORDER_ARG_LEN, TRADE_LEN, ENTRY_RECORD, REST_RECORD, FILL_MAKER_RECORD
+-- Where the level's total lies in a REST_EVENT and a FILL_EVENT (after the event's head and the
+-- level's side and price).
+local EVENT_LEVEL_TOTAL
 -- Where a stored value's client order id starts.
 local CID_AT
 
@@ -88,6 +92,10 @@ local TOO_MANY_OPEN_ORDERS, LEVEL_FULL, MARKET_FULL = 'too_many_open_orders', 'l
 
 local TWO20 = 1048576
 local MAX_INT = 9007199254740991
+-- The most lots a level may hold: Redis counts a level's total in 64 bits, and below 2^62 one more
+-- order (<= 2^53 lots) cannot overflow it. (Thousands of times what the per-market cap of resting
+-- orders lets a level hold in the default markets.)
+local LEVEL_MAX = 4611686018427387904
 local MAX_UID = 4294967295
 local MAX_CID_LEN = 64
 -- State. Everything a call reads or changes besides its locals is here, with what sets or resets it.
@@ -156,7 +164,8 @@ local function begin(keys, args)
   if not call then
     call, pack, sunpack = redis.call, struct.pack, struct.unpack
     floor, max, min = math.floor, math.max, math.min
-    sub, char, find, format, concat = string.sub, string.char, string.find, string.format, table.concat
+    sub, char, byte, find = string.sub, string.char, string.byte, string.find
+    format, concat = string.format, table.concat
     tonumber, tostring, error, ipairs = _G.tonumber, _G.tostring, _G.error, _G.ipairs
     unpack, sort = _G.unpack, table.sort
     local size = struct.size
@@ -164,6 +173,7 @@ local function begin(keys, args)
     ENTRY_RECORD, REST_RECORD = ID_LEN + 1, size(EVENT) + size(LEVEL) + ID_LEN + 1
     -- (After the order's record: its client order id's length, the id itself, then the maker's id.)
     FILL_MAKER_RECORD = REST_RECORD + REC_LEN + 1 + ID_LEN
+    EVENT_LEVEL_TOTAL = size(EVENT) + size(LEVEL_HEAD) + 1
     CID_AT = REC_LEN + 1
   end
   KEYS, ARGV = keys, args
@@ -476,6 +486,49 @@ local function delete_level(side, price_text, total_key, list_key)
   call('ZREM', BOOK[side], price_text)
 end
 
+-- Level totals. Redis keeps a level's total exactly, in 64 bits, but a Lua number holds 53 bits exactly:
+-- a total past MAX_INT (thousands of maximum-size orders at one price) comes back from INCRBY and
+-- DECRBY rounded. The rounded value still says the total is large (and is exact enough for what the
+-- engine decides with it: whether it is 0, or the order's own), and events then carry the total read
+-- back as text and packed exactly.
+
+-- A level's total, given as decimal text below 2^64, as 8 little-endian bytes (division by 256 on
+-- the digits).
+local function total_bytes(text)
+  local digits, bytes = {}, {}
+  for i = 1, #text do
+    digits[i] = byte(text, i) - 48
+  end
+  for b = 1, 8 do
+    local rest = 0
+    for i = 1, #digits do
+      local n = rest * 10 + digits[i]
+      rest = n % 256
+      digits[i] = (n - rest) / 256
+    end
+    bytes[b] = char(rest)
+  end
+  return concat(bytes)
+end
+
+-- The packed LEVEL of side `side`'s level at `price` ticks whose new total is `total` (as INCRBY or
+-- DECRBY answered it).
+local function level_entry(side, price, total)
+  if total <= MAX_INT then
+    return pack(LEVEL, side, price, total)
+  end
+  local _, total_key = price_names(side, price)
+  return pack(LEVEL_HEAD, side, price) .. total_bytes(call('GET', total_key))
+end
+
+-- A REST_EVENT or FILL_EVENT packed with a level total past MAX_INT, with the level's total read back
+-- exactly (side `side`, `price` ticks).
+local function with_exact_total(event, side, price)
+  local _, total_key = price_names(side, price)
+  return sub(event, 1, EVENT_LEVEL_TOTAL - 1) .. total_bytes(call('GET', total_key))
+    .. sub(event, EVENT_LEVEL_TOTAL + 8)
+end
+
 -- Takes `lots` off the level at `price` ticks. A level whose total reaches 0 holds no order any more
 -- (every resting order has something left) and is removed. Returns the level's new total.
 local function reduce_level(side, price, lots)
@@ -586,5 +639,5 @@ local function cancel_resting(o)
   end
   o.updated = NOW
   set_status(o, CANCELLED)
-  return order_entry(o, store_cancelled(o, true)), pack(LEVEL, o.side, o.price, total)
+  return order_entry(o, store_cancelled(o, true)), level_entry(o.side, o.price, total)
 end

@@ -247,6 +247,9 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
     m.id, m.uid, m.flags % STATUS_UNIT + mstatus * STATUS_UNIT, m.price, m.qty, mfilled, mnlo, mnhi, m.created, NOW,
     #mcid, mcid,
     id * TRADES_PER_ORDER, level_price, qty, m.id, id, m.uid, uid)
+  if total > MAX_INT then
+    event = with_exact_total(event, opp, level_price)
+  end
   -- The order's record follows the event's head, its level and its id; the maker's follows the
   -- order's client order id and the maker's id.
   local at = FILL_MAKER_RECORD + #cid
@@ -282,8 +285,8 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
   local price_text, total_key, list_key = price_names(side, price)
   local lots = lots_text(remaining)
   local total = call('INCRBY', total_key, lots)
-  if total > MAX_INT then
-    -- Level totals stay below 2^53. Only an order that traded nothing can get here (a crossing
+  if total > LEVEL_MAX then
+    -- Level totals stay below LEVEL_MAX. Only an order that traded nothing can get here (a crossing
     -- order's own level is empty: the book is never crossed), so this INCRBY is its first write:
     -- undone, and the order refused with nothing written (the check costs no read of the total).
     call('DECRBY', total_key, lots)
@@ -298,12 +301,15 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
   local entry, record, level
   if general then
     entry, record = pack_entry(id, o.uid, flags, price, qty, filled, nlo, nhi, NOW, NOW, cid)
-    level = pack(LEVEL, side, price, total)
+    level = level_entry(side, price, total)
   else
     -- It traded nothing: its whole event is one pack (REST_EVENT), its record cut out of it.
     entry = pack(REST_EVENT, SEQ, 1, NOW, 1, 0, 1, side, price, total, id, o.uid, flags, price, qty, 0, 0, 0, NOW, NOW,
       #cid) .. cid
     record = sub(entry, REST_RECORD, REST_RECORD + REC_LEN - 1)
+    if total > MAX_INT then
+      entry = with_exact_total(entry, side, price)
+    end
   end
   call('HSET', bucket_key(id), FIELD[id % BUCKET_IDS], record .. cid)
   call('SADD', open_key, id_text)
@@ -449,7 +455,7 @@ local function place(o)
     local total = take_from_level(opp, level_price, level_text, total_key, queue, taken,
       not swept and exhausted and taken == from, reduce, dead)
     nl = nl + 1
-    levels[nl] = pack(LEVEL, opp, level_price, total)
+    levels[nl] = level_entry(opp, level_price, total)
     if total > 0 then
       break
     end

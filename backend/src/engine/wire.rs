@@ -101,7 +101,7 @@ pub const TRADE: Layout = Layout::new("<I7I6I7I7I7I4I4");
 /// (which follow).
 pub const TRADE_GROUP: Layout = Layout::new("<BI7I6H");
 /// A price level after a command: side (0 bids, 1 asks), price ticks, its new total lots.
-pub const LEVEL: Layout = Layout::new("<BI6I7");
+pub const LEVEL: Layout = Layout::new("<BI6I8");
 /// The head of a command's event: sequence, whether the book changed (0 or 1), time (ms), then the
 /// numbers of order entries, trades and levels; the levels, the entries and the trades follow.
 pub const EVENT: Layout = Layout::new("<I7BI6HHH");
@@ -444,7 +444,7 @@ mod tests {
     fn layouts_read_their_widths_from_the_format() {
         assert_eq!(RECORD.size(), 47);
         assert_eq!(ENTRY.size(), ID.size() + RECORD.size() + 1);
-        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (28, 42, 14, 20));
+        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (28, 42, 15, 20));
         let mut out = Vec::new();
         Layout::new("<BHI3").pack(&[1, 0x0302, 0x060504], &mut out);
         assert_eq!(out, [1, 2, 3, 4, 5, 6]);

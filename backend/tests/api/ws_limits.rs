@@ -125,3 +125,20 @@ async fn a_silent_connection_is_pinged_then_closed() {
     assert!(reason.is_empty() || reason.contains("no answer to pings"), "{reason}");
     assert!(closed_within(&mut live, Duration::from_millis(200)).await.is_none(), "the live one stays");
 }
+
+#[tokio::test]
+async fn a_private_socket_that_never_authenticates_is_closed_after_ten_seconds_and_frees_its_slot() {
+    let app = spawn_app_with(Deployment::Single, |c| {
+        c.http.exempt = Default::default();
+        c.ws.max_per_address = 1;
+    })
+    .await;
+    let user = app.ws_url("/api/v1/ws/user");
+    let mut silent = connect(&user).await;
+    let (reason, after) = closed_within(&mut silent, Duration::from_secs(15)).await.expect("closed");
+    assert_eq!(reason, "authentication timed out");
+    assert!(after >= Duration::from_secs(9) && after <= Duration::from_secs(12), "closed after {after:?}");
+    // The address's only slot is free again.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    connect(&user).await;
+}

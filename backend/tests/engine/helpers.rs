@@ -30,6 +30,8 @@ pub async fn spawn_engine_with(deployment: Deployment, settings: EngineSettings)
         Market::from_literals("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
         // Prices of up to 10^14 ticks: a fill's notional (ticks × lots) goes far past 2^53.
         Market::from_literals("BIG/USD", "0.00000001", "1", "1", "1000000", "1000000"),
+        // Orders of up to 2^53 - 1 lots: a few at one price take its total past 2^53.
+        Market::from_literals("HUGE/USD", "1", "1", "1", "9007199254740991", "1000"),
     ])
     .unwrap();
     let engine = Engine::new(conn.clone(), Arc::new(markets), settings);

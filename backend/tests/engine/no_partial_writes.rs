@@ -82,8 +82,12 @@ on_every_deployment! {
         let resting = limit(Buy, "1", "98").by(&t, 1).await.unwrap().order;
 
         let place = &library::PLACE_ORDERS;
-        // A level holding nearly 2^53 lots: one more order there would pass the bound on level totals.
-        let (keys, args) = place_args(packed(800, 1, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
+        // A level holding nearly 2^62 lots (512 orders of nearly 2^53, from as many users, in one call):
+        // one more order there would pass the bound on level totals.
+        let (keys, mut args) = place_args(packed(800, 1000, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
+        for n in 1..512 {
+            args.push(packed(800 + n, 1000 + n, 0, 0, 0, 0, 1, (1 << 53) - 1, ""));
+        }
         let reply = call(&mut t, place, &keys, &args).await;
         assert!(reply.contains("ok") && !reply.contains("refused"), "{reply}");
         let setting = |i: usize, v: &str| {
@@ -127,7 +131,7 @@ on_every_deployment! {
             ("too many open orders", setting(4, "2")),
             ("a full market", setting(6, "4")),
             ("resting cap zero", setting(6, "0")),
-            ("a level that would pass 2^53 lots", place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""))),
+            ("a level that would pass 2^62 lots", place_args(packed(1402, 1, 0, 0, 0, 0, 1, (1 << 53) - 1, ""))),
             ("repeated client order id", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"))),
             ("a batch whose second order is malformed", {
                 let (keys, mut args) = place_args(good(10_000));
@@ -139,7 +143,7 @@ on_every_deployment! {
             assert_writes_nothing(&mut t, what, place, keys, args).await;
         }
         // (That refusal was the level's: its check is the INCRBY's result, undone.)
-        let (keys, args) = place_args(packed(902, 1, 0, 0, 0, 0, 1, 100, ""));
+        let (keys, args) = place_args(packed(1402, 1, 0, 0, 0, 0, 1, (1 << 53) - 1, ""));
         assert!(call(&mut t, place, &keys, &args).await.contains("level_full"));
 
         let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());

@@ -387,6 +387,36 @@ on_every_deployment! {
         assert!(matches!(limit(Sell, "1", "106").by(&t, 5).await, Err(EngineError::Conflict { code: "market_full", .. })));
     }
 
+    async fn a_level_past_2_to_the_53_lots_keeps_its_total_exact(d) {
+        // Lua's numbers hold 53 bits exactly; Redis and the events hold a level's total in 64.
+        let t = spawn_engine(d).await;
+        let huge = Symbol::parse("HUGE/USD").unwrap();
+        let order = |side, qty: u64, price: &str| {
+            let mut r = limit(side, &qty.to_string(), price);
+            r.0.symbol = huge.clone();
+            r
+        };
+        let q = 9_007_199_254_740_001u64; // 2^53 - 991: three of them pass 2^53 by far
+        let level_total = |placed: &backend::engine::Placed| placed.event.as_ref().unwrap().levels[0].2;
+        let mut ids = Vec::new();
+        for user in 1..=3u64 {
+            let placed = order(Sell, q, "100").by(&t, user).await.unwrap();
+            assert_eq!(level_total(&placed), user * q, "the resting order's event");
+            ids.push(placed.order.id);
+        }
+        let book = t.engine.book(&huge, 1).await.unwrap();
+        assert_eq!(book.asks[0].quantity, dec(&(3 * q).to_string()));
+        // A buy of 1 lot (one maker fills it), then a cancel of the second order.
+        let taker = order(Buy, 1, "100").by(&t, 9).await.unwrap();
+        assert_eq!(level_total(&taker), 3 * q - 1, "the fill's event");
+        let (_, event) = t.engine.cancel(2, ids[1]).await.unwrap();
+        assert_eq!(event.levels[0].2, 2 * q - 1, "the cancel's event");
+        // A sweep of most of it: several makers, the general path.
+        let sweep = order(Buy, q + 5, "100").by(&t, 9).await.unwrap();
+        assert_eq!(level_total(&sweep), q - 6, "the sweep's event");
+        assert_eq!(t.engine.book(&huge, 1).await.unwrap().asks[0].quantity, dec(&(q - 6).to_string()));
+    }
+
     async fn a_flushed_function_library_is_recovered_transparently(d) {
         let mut t = spawn_engine(d).await;
         limit(Sell, "1", "100").by(&t, 1).await.unwrap();
