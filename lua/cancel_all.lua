@@ -29,12 +29,14 @@ end
 local orders, levels = {}, {}
 local cancels_at, swept = {}, {} -- (by level list key: cancels there; and the keys in order)
 for i, o in ipairs(found) do
-  orders[i], levels[i] = cancel_resting(o)
-  local _, _, list_key = price_names(o.side, o.price)
-  if not cancels_at[list_key] then
+  local list_key
+  orders[i], levels[i], list_key = cancel_resting(o)
+  if list_key and not cancels_at[list_key] then
     cancels_at[list_key], swept[#swept + 1] = 0, list_key
   end
-  cancels_at[list_key] = cancels_at[list_key] + 1
+  if list_key then
+    cancels_at[list_key] = cancels_at[list_key] + 1
+  end
 end
 for _, list_key in ipairs(swept) do
   sweep_level(list_key, SWEEP * min(cancels_at[list_key], 64))

@@ -23,10 +23,11 @@ end
 
 -- Step 2: writes.
 local seq = call('INCR', KEYS[1])
-local entry, level = cancel_resting(o)
+local entry, level, list_key = cancel_resting(o)
 call('DECR', resting_key())
-local _, _, list_key = price_names(o.side, o.price)
-sweep_level(list_key, SWEEP)
+if list_key then
+  sweep_level(list_key, SWEEP)
+end
 local payload = command_event(seq, true, { entry }, {}, { level })
 publish({ payload })
 return { REPLY_OK, payload }

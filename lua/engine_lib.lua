@@ -511,22 +511,25 @@ local function total_bytes(text)
   return concat(bytes)
 end
 
+-- Side `side`'s level total at `price` ticks, read back and packed exactly.
+local function exact_total(side, price)
+  local _, total_key = price_names(side, price)
+  return total_bytes(call('GET', total_key))
+end
+
 -- The packed LEVEL of side `side`'s level at `price` ticks whose new total is `total` (as INCRBY or
 -- DECRBY answered it).
 local function level_entry(side, price, total)
   if total <= MAX_INT then
     return pack(LEVEL, side, price, total)
   end
-  local _, total_key = price_names(side, price)
-  return pack(LEVEL_HEAD, side, price) .. total_bytes(call('GET', total_key))
+  return pack(LEVEL_HEAD, side, price) .. exact_total(side, price)
 end
 
 -- A REST_EVENT or FILL_EVENT packed with a level total past MAX_INT, with the level's total read back
 -- exactly (side `side`, `price` ticks).
 local function with_exact_total(event, side, price)
-  local _, total_key = price_names(side, price)
-  return sub(event, 1, EVENT_LEVEL_TOTAL - 1) .. total_bytes(call('GET', total_key))
-    .. sub(event, EVENT_LEVEL_TOTAL + 8)
+  return sub(event, 1, EVENT_LEVEL_TOTAL - 1) .. exact_total(side, price) .. sub(event, EVENT_LEVEL_TOTAL + 8)
 end
 
 -- Takes `lots` off the level at `price` ticks. A level whose total reaches 0 holds no order any more
@@ -629,15 +632,17 @@ local function publish(events)
 end
 
 -- Cancels a resting order (read back): off its level, where its id stays a tombstone (see "Level
--- queues"), into its owner's closed hash. Returns its order entry and the level's packed new total.
--- The caller sweeps the level (sweep_level).
+-- queues"), into its owner's closed hash. Returns its order entry, the level's packed new total and,
+-- unless the level went with it, the level's list key, for the caller to sweep (sweep_level).
 local function cancel_resting(o)
   local total = reduce_level(o.side, o.price, o.qty - o.filled)
+  local list_key
   if total > 0 then
-    local _, _, list_key = price_names(o.side, o.price)
-    call('SADD', dead_key_of(list_key), o.id_text)
+    local _, _, key = price_names(o.side, o.price)
+    call('SADD', dead_key_of(key), o.id_text)
+    list_key = key
   end
   o.updated = NOW
   set_status(o, CANCELLED)
-  return order_entry(o, store_cancelled(o, true)), level_entry(o.side, o.price, total)
+  return order_entry(o, store_cancelled(o, true)), level_entry(o.side, o.price, total), list_key
 end
