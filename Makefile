@@ -8,7 +8,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
 run: prereqs ui
 	cargo build --release -p backend
-	./target/release/backend
+	FAUCET=$${FAUCET:-true} ./target/release/backend
 
 ## The whole stack plus a demo market: a market maker and a taker trading through the public API.
 demo: prereqs ui

@@ -158,23 +158,36 @@ local function is_cid(v)
   return #v <= MAX_CID_LEN and not find(v, '[^%w_%-]')
 end
 
--- Starts serving a call: its keys, arguments and market. On the library's first call it binds the
--- library functions and works out the sizes of the formats.
+-- Binds the library functions and works out the sizes of the formats: on the library's first call
+-- (neither is visible while a library loads).
+local function bind()
+  call, pack, sunpack = redis.call, struct.pack, struct.unpack
+  floor, max, min = math.floor, math.max, math.min
+  sub, char, byte, find = string.sub, string.char, string.byte, string.find
+  format, concat = string.format, table.concat
+  tonumber, tostring, error, ipairs = _G.tonumber, _G.tostring, _G.error, _G.ipairs
+  unpack, sort = _G.unpack, table.sort
+  local size = struct.size
+  ID_LEN, REC_LEN, ORDER_ARG_LEN, TRADE_LEN = size(ID), size(REC), size(ORDER_ARG), size(TRADE)
+  ENTRY_RECORD, REST_RECORD = ID_LEN + 1, size(EVENT) + size(LEVEL) + ID_LEN + 1
+  -- (After the order's record: its client order id's length, the id itself, then the maker's id.)
+  FILL_MAKER_RECORD = REST_RECORD + REC_LEN + 1 + ID_LEN
+  EVENT_LEVEL_TOTAL = size(EVENT) + size(LEVEL_HEAD) + 1
+  CID_AT = REC_LEN + 1
+end
+
+-- Starts serving a call of a user's keys (funds.lua): its keys and arguments.
+local function begin_user(keys, args)
+  if not call then
+    bind()
+  end
+  KEYS, ARGV = keys, args
+end
+
+-- Starts serving a call on a market: its keys, arguments and market.
 local function begin(keys, args)
   if not call then
-    call, pack, sunpack = redis.call, struct.pack, struct.unpack
-    floor, max, min = math.floor, math.max, math.min
-    sub, char, byte, find = string.sub, string.char, string.byte, string.find
-    format, concat = string.format, table.concat
-    tonumber, tostring, error, ipairs = _G.tonumber, _G.tostring, _G.error, _G.ipairs
-    unpack, sort = _G.unpack, table.sort
-    local size = struct.size
-    ID_LEN, REC_LEN, ORDER_ARG_LEN, TRADE_LEN = size(ID), size(REC), size(ORDER_ARG), size(TRADE)
-    ENTRY_RECORD, REST_RECORD = ID_LEN + 1, size(EVENT) + size(LEVEL) + ID_LEN + 1
-    -- (After the order's record: its client order id's length, the id itself, then the maker's id.)
-    FILL_MAKER_RECORD = REST_RECORD + REC_LEN + 1 + ID_LEN
-    EVENT_LEVEL_TOTAL = size(EVENT) + size(LEVEL_HEAD) + 1
-    CID_AT = REC_LEN + 1
+    bind()
   end
   KEYS, ARGV = keys, args
   P = sub(keys[1], 1, -5)

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${PORT:-8000}"
-./target/release/backend &
+# The faucet is on: visitors of the demo take test funds from the screen.
+FAUCET="${FAUCET:-true}" ./target/release/backend &
 backend=$!
 trap 'kill $backend 2>/dev/null; wait $backend 2>/dev/null' EXIT INT TERM
 ./target/release/demo_bot "http://127.0.0.1:${port}"

@@ -11,6 +11,7 @@ use crate::config::{Config, RedisTarget};
 use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
 use crate::feed::Feed;
+use crate::funds::Funds;
 use crate::http::rate_limit::{AddressLimits, RateLimiter};
 use crate::http::token_bucket::Rate;
 use crate::http::ws::socket::WsLimits;
@@ -53,6 +54,7 @@ impl Application {
                 ws: Arc::new(config.ws.clone()),
                 ws_limits: WsLimits::new(&config.ws),
                 metrics_token: config.metrics_token.clone(),
+                funds: Funds::new(engine.clone(), config.funds.clone()),
                 engine,
                 accounts,
                 rate_limit,

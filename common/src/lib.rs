@@ -1,10 +1,12 @@
 //! The language the exchange's backend, browser app, tools and tests all speak: the contract's types
 //! (`docs/api.md`) with validated newtypes. No server or browser dependencies.
 
+pub mod asset;
 pub mod auth;
 pub mod book;
 pub mod decimal;
 pub mod error;
+pub mod funds;
 pub mod health;
 pub mod market;
 pub mod order;
@@ -12,10 +14,12 @@ pub mod symbol;
 pub mod time;
 pub mod ws;
 
+pub use asset::{AmountError, Asset, MarketUnits, MAX_AMOUNT};
 pub use auth::{Credentials, LoggedIn, Registered};
 pub use book::{BookLevel, BookSnapshot, BookUpdate};
 pub use decimal::{Dec, DecError};
 pub use error::ErrorBody;
+pub use funds::{Balance, DepositRequest, FeeAmount, LedgerEntry, LedgerKind, WithdrawalRequest};
 pub use health::Health;
 pub use market::{GridError, Market, MAX_SAFE_INT};
 pub use order::{

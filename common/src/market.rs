@@ -22,7 +22,18 @@ pub struct Market {
     pub min_quantity: Dec,
     pub max_quantity: Dec,
     pub max_price: Dec,
+    /// The fee rate of a fill's resting side (negative: a rebate) and of its incoming side
+    /// (docs/funds.md, "Fees"), charged in the asset the party receives.
+    pub maker_fee: Dec,
+    pub taker_fee: Dec,
 }
+
+/// The fee rates of a market configured without any: 0.1 % for the maker, 0.2 % for the taker.
+pub const DEFAULT_MAKER_FEE: &str = "0.001";
+pub const DEFAULT_TAKER_FEE: &str = "0.002";
+
+/// The most decimal places a fee rate may have (the engine divides by 10^this, exactly).
+pub const FEE_RATE_PLACES: u32 = 6;
 
 /// Why a price or quantity is refused; each maps to one contract error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,7 +90,14 @@ impl Market {
             min_quantity: d(min_qty),
             max_quantity: d(max_qty),
             max_price: d(max_price),
+            maker_fee: d(DEFAULT_MAKER_FEE),
+            taker_fee: d(DEFAULT_TAKER_FEE),
         }
+    }
+
+    /// The market with these fee rates.
+    pub fn with_fees(self, maker_fee: Dec, taker_fee: Dec) -> Market {
+        Market { maker_fee, taker_fee, ..self }
     }
 
     /// The markets listed when none are configured: BTC/USD and ETH/USD.
@@ -110,6 +128,13 @@ impl Market {
                 Some(_) => return fail(&format!("{what} is more than 2^53 steps")),
                 None => return fail(&format!("{what} is not a multiple of its step")),
             }
+        }
+        let (maker, taker) = (self.maker_fee.0, self.taker_fee.0);
+        if [maker, taker].iter().any(|r| r.normalize().scale() > FEE_RATE_PLACES || r.abs() >= Decimal::ONE) {
+            return fail(&format!("fee rates must lie between -1 and 1 with at most {FEE_RATE_PLACES} decimal places"));
+        }
+        if taker.is_sign_negative() || maker + taker < Decimal::ZERO {
+            return fail("taker_fee must not be negative, nor a maker rebate larger than the taker fee");
         }
         // The engine keeps an order's traded notional (ticks × lots) as hi·2^20 + lo, each below 2^53.
         let steps = |v: Dec, s: Dec| units(v, s).map(u128::from).unwrap_or(u128::MAX);
@@ -217,5 +242,16 @@ mod tests {
         let mut m = btc();
         m.lot_size = Dec::parse("0.0000000000001").unwrap();
         assert!(m.check().is_err());
+    }
+
+    #[test]
+    fn fee_rates_are_bounded_and_a_rebate_never_exceeds_the_taker_fee() {
+        let d = |s: &str| Dec::parse(s).unwrap();
+        assert!(btc().with_fees(d("-0.0001"), d("0.0002")).check().is_ok());
+        assert!(btc().with_fees(d("0"), d("0")).check().is_ok());
+        assert!(btc().with_fees(d("-0.0003"), d("0.0002")).check().is_err());
+        assert!(btc().with_fees(d("0.001"), d("-0.001")).check().is_err());
+        assert!(btc().with_fees(d("0.0000001"), d("0.001")).check().is_err(), "seven places");
+        assert!(btc().with_fees(d("0.001"), d("1")).check().is_err());
     }
 }

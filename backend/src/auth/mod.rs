@@ -156,6 +156,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Accounts<C> {
         Ok(None)
     }
 
+    /// The id of the account with this username (any case), if there is one.
+    pub async fn user_id_of(&self, username: &str) -> Result<Option<u64>, AuthError> {
+        Ok(self.account(username).await?.map(|(id, _)| id))
+    }
+
     /// Checks the credentials and opens a session; returns its token. While the username's logins are
     /// locked after failures, nothing is checked: the answer is the wait.
     pub async fn login(&self, username: &str, password: &str) -> Result<String, AuthError> {

@@ -2,13 +2,18 @@
 
 use std::collections::HashMap;
 
-use common::{market::MarketConfigError, Dec, Market, Symbol};
+use common::asset::assets_of;
+use common::market::{MarketConfigError, DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE};
+use common::{Asset, Dec, Market, MarketUnits, Symbol};
 
-/// The configured markets, in listing order.
+/// The configured markets, in listing order, and the assets they trade.
 #[derive(Clone, Debug)]
 pub struct Markets {
     list: Vec<Market>,
+    /// Each market's units of its assets, in the order of `list`.
+    units: Vec<MarketUnits>,
     by_symbol: HashMap<Symbol, usize>,
+    assets: Vec<Asset>,
 }
 
 impl Markets {
@@ -20,7 +25,9 @@ impl Markets {
                 return Err(MarketConfigError { symbol: m.symbol.to_string(), reason: "listed twice".into() });
             }
         }
-        Ok(Markets { list, by_symbol })
+        let assets = assets_of(&list)?;
+        let units = list.iter().map(|m| MarketUnits::new(m, &assets)).collect::<Result<_, _>>()?;
+        Ok(Markets { list, units, by_symbol, assets })
     }
 
     /// BTC/USD and ETH/USD.
@@ -35,15 +42,32 @@ impl Markets {
     pub fn all(&self) -> &[Market] {
         &self.list
     }
+
+    /// How a listed market's lots and notionals become amounts of its assets.
+    pub fn units(&self, symbol: &Symbol) -> Option<MarketUnits> {
+        self.by_symbol.get(symbol).map(|&i| self.units[i])
+    }
+
+    /// The assets the markets trade, each with its scale.
+    pub fn assets(&self) -> &[Asset] {
+        &self.assets
+    }
+
+    pub fn asset(&self, name: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.asset == name)
+    }
 }
 
-/// A market from `SYMBOL:tick:lot:min_qty:max_qty:max_price` (the `MARKETS` variable's entries).
+/// A market from `SYMBOL:tick:lot:min_qty:max_qty:max_price[:maker_fee:taker_fee]` (the `MARKETS`
+/// variable's entries; without fees, the defaults).
 pub fn market_from_text(entry: &str) -> Result<Market, MarketConfigError> {
     let fail =
         |reason: &str| MarketConfigError { symbol: entry.chars().take(40).collect(), reason: reason.to_string() };
     let parts: Vec<&str> = entry.split(':').map(str::trim).collect();
-    let [symbol, tick, lot, min_qty, max_qty, max_price] = parts[..] else {
-        return Err(fail("expected SYMBOL:tick:lot:min_qty:max_qty:max_price"));
+    let (symbol, tick, lot, min_qty, max_qty, max_price, maker_fee, taker_fee) = match parts[..] {
+        [s, t, l, min, max, p] => (s, t, l, min, max, p, DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE),
+        [s, t, l, min, max, p, maker, taker] => (s, t, l, min, max, p, maker, taker),
+        _ => return Err(fail("expected SYMBOL:tick:lot:min_qty:max_qty:max_price[:maker_fee:taker_fee]")),
     };
     let symbol = Symbol::parse(symbol).map_err(|e| fail(&e.to_string()))?;
     let d = |s: &str| Dec::parse(s).map_err(|e| fail(&e.to_string()));
@@ -56,6 +80,8 @@ pub fn market_from_text(entry: &str) -> Result<Market, MarketConfigError> {
         min_quantity: d(min_qty)?,
         max_quantity: d(max_qty)?,
         max_price: d(max_price)?,
+        maker_fee: d(maker_fee)?,
+        taker_fee: d(taker_fee)?,
     })
 }
 
@@ -71,6 +97,19 @@ mod tests {
         assert!(Markets::new(vec![m.clone()]).is_ok());
         assert!(market_from_text("SOL/USDT:0.001").is_err());
         assert!(market_from_text("sol:0.001:0.01:0.1:100000:100000").is_err());
+        assert_eq!(m.maker_fee.to_string(), DEFAULT_MAKER_FEE);
         assert!(Markets::new(vec![m.clone(), m]).is_err(), "listed twice");
+    }
+
+    #[test]
+    fn fees_may_follow_a_market_and_its_assets_come_with_it() {
+        let m = market_from_text("SOL/USDT:0.001:0.01:0.1:100000:100000:-0.0001:0.0005").unwrap();
+        assert_eq!((m.maker_fee.to_string().as_str(), m.taker_fee.to_string().as_str()), ("-0.0001", "0.0005"));
+        let markets = Markets::new(vec![m]).unwrap();
+        assert_eq!(markets.asset("USDT").map(|a| a.scale), Some(5));
+        assert!(market_from_text("SOL/USDT:0.001:0.01:0.1:100000:100000:0.001").is_err());
+        assert!(
+            Markets::new(vec![market_from_text("SOL/USDT:0.001:0.01:0.1:100000:100000:0.5:-0.1").unwrap()]).is_err()
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 mod addresses;
 mod env;
+mod funds;
 mod markets;
 mod redis_target;
 mod service;
@@ -16,6 +17,8 @@ use common::market::MarketConfigError;
 pub use addresses::AddressSet;
 use env::{load_dotenv, parsed, seconds, var};
 pub use env::{ConfigError, VARIABLES};
+use funds::parse_faucet_amounts;
+pub use funds::FundsSettings;
 pub use markets::{market_from_text, Markets};
 use redis_target::redis_target;
 pub use redis_target::{percent_encode, RedisSettings, RedisTarget, SentinelTarget};
@@ -37,6 +40,7 @@ pub struct Config {
     pub http: HttpLimits,
     /// When set, `/metrics` asks for `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    pub funds: FundsSettings,
 }
 
 /// `MARKETS`: `SYMBOL:tick:lot:min_qty:max_qty:max_price` entries separated by `;`.
@@ -69,6 +73,7 @@ impl Config {
             ws: WsConfig::default(),
             http: HttpLimits::default(),
             metrics_token: None,
+            funds: FundsSettings::default(),
         }
     }
 
@@ -126,6 +131,18 @@ impl Config {
                 }
             },
             metrics_token: var("METRICS_TOKEN"),
+            funds: {
+                let d = FundsSettings::default();
+                FundsSettings {
+                    admin_token: var("ADMIN_TOKEN").filter(|t| !t.is_empty()),
+                    faucet: parsed("FAUCET", d.faucet)?,
+                    faucet_amounts: match var("FAUCET_AMOUNTS") {
+                        Some(text) => parse_faucet_amounts(&text)?,
+                        None => d.faucet_amounts,
+                    },
+                    ..d
+                }
+            },
             ws: {
                 let d = WsConfig::default();
                 WsConfig {

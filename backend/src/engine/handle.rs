@@ -44,7 +44,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         }
     }
 
-    pub(super) fn conn(&self) -> C {
+    pub fn conn(&self) -> C {
         self.conn.clone()
     }
 

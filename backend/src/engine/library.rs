@@ -13,32 +13,58 @@ use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ToRedisArgs};
 
 /// The library's shared part: the parts in order, one Lua chunk.
-const LIB: [&str; 2] = [include_str!("../../../lua/engine_lib.lua"), include_str!("../../../lua/matching.lua")];
+const LIB: [&str; 4] = [
+    include_str!("../../../lua/engine_lib.lua"),
+    include_str!("../../../lua/amounts.lua"),
+    include_str!("../../../lua/funds.lua"),
+    include_str!("../../../lua/matching.lua"),
+];
 
-/// The library's functions, each defined once: a `Function` static with its name, its body and
-/// whether it writes (a read-only one is flagged `no-writes`, so Redis still runs it when over
-/// `maxmemory`), and its place in `FUNCTIONS`, the list the library is made of.
+/// The library's functions, each defined once: a `Function` static with its name, its body, whether
+/// it writes (a read-only one is flagged `no-writes`, so Redis still runs it when over `maxmemory`)
+/// and whose keys it serves (a market's: `begin`; a user's: `begin_user`, engine_lib.lua), and its
+/// place in `FUNCTIONS`, the list the library is made of.
 macro_rules! functions {
-    ($($static:ident = $name:literal, writes: $writes:literal;)*) => {
+    ($($static:ident = $name:literal, writes: $writes:literal, on: $on:ident;)*) => {
         $(
             pub static $static: Function = Function {
                 name: $name,
                 body: include_str!(concat!("../../../lua/", $name, ".lua")),
                 writes: $writes,
+                prelude: Serves::$on.prelude(),
             };
         )*
         const FUNCTIONS: &[&Function] = &[$(&$static),*];
     };
 }
 
+/// Whose keys a function serves.
+enum Serves {
+    Market,
+    User,
+}
+
+impl Serves {
+    const fn prelude(self) -> &'static str {
+        match self {
+            Serves::Market => "begin",
+            Serves::User => "begin_user",
+        }
+    }
+}
+
 functions! {
-    PLACE_ORDERS = "place_orders", writes: true;
-    CANCEL_ORDER = "cancel_order", writes: true;
-    CANCEL_ALL = "cancel_all", writes: true;
-    BOOK_SNAPSHOT = "book_snapshot", writes: false;
-    GET_ORDERS = "get_orders", writes: false;
-    LIST_ORDERS = "list_orders", writes: false;
-    ENGINE_FORMAT = "engine_format", writes: false;
+    PLACE_ORDERS = "place_orders", writes: true, on: Market;
+    CANCEL_ORDER = "cancel_order", writes: true, on: Market;
+    CANCEL_ALL = "cancel_all", writes: true, on: Market;
+    BOOK_SNAPSHOT = "book_snapshot", writes: false, on: Market;
+    GET_ORDERS = "get_orders", writes: false, on: Market;
+    LIST_ORDERS = "list_orders", writes: false, on: Market;
+    ENGINE_FORMAT = "engine_format", writes: false, on: Market;
+    DEPOSIT = "deposit", writes: true, on: User;
+    WITHDRAW = "withdraw", writes: true, on: User;
+    FAUCET = "faucet", writes: true, on: User;
+    AMOUNT_CHECK = "amount_check", writes: false, on: User;
 }
 
 /// The library's version: FNV-1a (64 bits) of all its code, in hex.
@@ -57,11 +83,11 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
 pub static LIBRARY: LazyLock<String> = LazyLock::new(|| {
     let v = &*VERSION;
     let mut code = format!("#!lua name=exchange_{v}\n{}\n", LIB.join("\n"));
-    for &&Function { name, body, writes } in FUNCTIONS {
+    for &&Function { name, body, writes, prelude } in FUNCTIONS {
         let flags = if writes { "{}" } else { "{'no-writes'}" };
         code.push_str(&format!(
             "redis.register_function{{\n  function_name = '{name}_{v}',\n  flags = {flags},\n  \
-             callback = function(keys, args)\nbegin(keys, args)\n{body}\nend}}\n"
+             callback = function(keys, args)\n{prelude}(keys, args)\n{body}\nend}}\n"
         ));
     }
     code
@@ -72,6 +98,7 @@ pub struct Function {
     name: &'static str,
     body: &'static str,
     writes: bool,
+    prelude: &'static str,
 }
 
 impl Function {

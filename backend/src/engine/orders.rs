@@ -36,7 +36,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// Runs a script that writes. With `replicas_to_wait`, a `WAIT` follows it in the same pipeline (so on
     /// the same connection: `WAIT` counts that connection's writes) and the write is only acknowledged
     /// once that many replicas have it.
-    async fn write(&self, call: &Invocation) -> Result<Vec<Value>, EngineError> {
+    pub async fn write(&self, call: &Invocation) -> Result<Vec<Value>, EngineError> {
         let mut conn = self.conn();
         let wanted = self.settings().replicas_to_wait;
         if wanted == 0 {

@@ -9,6 +9,7 @@ use common::{ErrorBody, RequestError};
 use crate::auth::AuthError;
 use crate::config::BODY_LIMIT;
 use crate::engine::EngineError;
+use crate::funds::FundsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -91,6 +92,16 @@ impl From<EngineError> for ApiError {
                 )
             }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<FundsError> for ApiError {
+    fn from(e: FundsError) -> Self {
+        match e {
+            FundsError::Refused { code, detail } => ApiError::Unprocessable { code, detail },
+            FundsError::FaucetResting(ms) => ApiError::TooManyRequests { retry_after_secs: ms.div_ceil(1000).max(1) },
+            FundsError::Engine(e) => e.into(),
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
-use common::{BookSnapshot, Health, Market, Trade};
+use common::{Asset, BookSnapshot, Health, Market, Trade};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,6 +20,7 @@ use crate::metrics::METRICS;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(markets))
+        .routes(routes!(assets))
         .routes(routes!(book))
         .routes(routes!(trades))
         .routes(routes!(health))
@@ -27,10 +28,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route("/markets/", get(markets))
 }
 
-/// The listed markets with their tick and lot sizes and bounds.
+/// The listed markets with their tick and lot sizes, bounds and fee rates.
 #[utoipa::path(get, path = "/markets", tag = "market data", responses((status = 200, body = Vec<Market>)))]
 pub async fn markets(State(state): State<AppState>) -> Json<Vec<Market>> {
     Json(state.engine.markets().all().to_vec())
+}
+
+/// The assets the markets trade, each with its scale: the decimal places its amounts carry.
+#[utoipa::path(get, path = "/assets", tag = "market data", responses((status = 200, body = Vec<Asset>)))]
+pub async fn assets(State(state): State<AppState>) -> Json<Vec<Asset>> {
+    Json(state.engine.markets().assets().to_vec())
 }
 
 /// The order book: bids best (highest) first, asks best (lowest) first, and the sequence it reflects.

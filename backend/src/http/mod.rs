@@ -10,6 +10,7 @@ pub mod client_address;
 mod counted;
 pub mod error;
 pub mod extract;
+mod funds;
 pub mod json;
 mod market_data;
 mod observe;

@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::openapi::ApiDoc;
 use super::security_headers::{self, SecurityHeaders};
 use super::state::AppState;
-use super::{accounts, market_data, observe, openapi, orders, timeout, ws};
+use super::{accounts, funds, market_data, observe, openapi, orders, timeout, ws};
 use crate::config::BODY_LIMIT;
 
 /// Where the API lives.
@@ -48,8 +48,11 @@ pub fn app(state: AppState, static_dir: &Path, request_timeout: Duration) -> Rou
     let index = static_dir.join("index.html");
     let security = SecurityHeaders::new(index.clone(), &[openapi::DOCS_PAGE]);
     let ui = ServeDir::new(static_dir).fallback(ServeFile::new(index));
-    let documented =
-        OpenApiRouter::new().merge(accounts::routes()).merge(orders::routes()).merge(market_data::routes());
+    let documented = OpenApiRouter::new()
+        .merge(accounts::routes())
+        .merge(orders::routes())
+        .merge(market_data::routes())
+        .merge(funds::routes());
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_BASE, documented).split_for_parts();
     let undocumented = Router::new()
         .merge(openapi::routes())

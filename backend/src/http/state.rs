@@ -14,6 +14,7 @@ use crate::config::WsConfig;
 use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
 use crate::feed::Feed;
+use crate::funds::Funds;
 use crate::redis::RedisPool;
 
 /// What every handler can reach, behind one `Arc`: axum clones the state for every request (and every
@@ -44,6 +45,7 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub engine: Engine<RedisPool>,
     pub accounts: Accounts<RedisPool>,
+    pub funds: Funds<RedisPool>,
     /// Orders and cancels per user.
     pub rate_limit: Arc<RateLimiter<u64>>,
     /// Logins and registrations per client address.

@@ -5,6 +5,7 @@ mod account_limits;
 mod accounts;
 mod bad_input;
 mod connections;
+mod funds;
 mod fuzz;
 mod helpers;
 mod market_data;

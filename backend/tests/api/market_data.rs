@@ -16,7 +16,16 @@ on_every_deployment! {
         assert_eq!(markets[0]["tick_size"].to_string(), "0.01");
         assert_eq!(markets[0]["lot_size"].to_string(), "0.00000001");
         assert_eq!(markets[0]["max_price"].to_string(), "10000000.0");
+        assert_eq!(markets[0]["maker_fee"].to_string(), "0.001");
+        assert_eq!(markets[0]["taker_fee"].to_string(), "0.002");
         assert_eq!(markets[1]["symbol"], "ETH/USD");
+    }
+
+    async fn assets_carry_the_scales_every_notional_needs(d) {
+        let app = spawn_app(d).await;
+        let (status, assets) = status_json(app.get("/api/v1/assets", None).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(assets, json!([{"asset": "BTC", "scale": 8}, {"asset": "USD", "scale": 10}, {"asset": "ETH", "scale": 8}]));
     }
 
     async fn book_and_trades_refuse_unknown_symbols_and_bad_bounds(d) {

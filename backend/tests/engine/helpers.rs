@@ -28,8 +28,8 @@ pub async fn spawn_engine_with(deployment: Deployment, settings: EngineSettings)
     let markets = Markets::new(vec![
         Market::from_literals("BTC/USD", "0.01", "0.00000001", "0.00000001", "10000", "10000000"),
         Market::from_literals("ETH/USD", "0.01", "0.001", "0.001", "100000", "1000000"),
-        // Prices of up to 10^14 ticks: a fill's notional (ticks × lots) goes far past 2^53.
-        Market::from_literals("BIG/USD", "0.00000001", "1", "1", "1000000", "1000000"),
+        // Prices of up to 10^13 ticks: a fill's notional (ticks × lots) goes far past 2^53.
+        Market::from_literals("BIG/USD", "0.00000001", "1", "1", "1000000", "100000"),
         // Orders of up to 2^53 - 1 lots: a few at one price take its total past 2^53.
         Market::from_literals("HUGE/USD", "1", "1", "1", "9007199254740991", "1000"),
     ])

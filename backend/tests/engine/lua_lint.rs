@@ -12,7 +12,8 @@ fn root() -> PathBuf {
 /// `library.lua:<line>` as `lua/<file>.lua:<line>`: each source file appears verbatim in the library.
 fn source_line(library: &str, line: usize) -> String {
     let lua = root().join("lua");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&lua).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&lua).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
     files.sort();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();

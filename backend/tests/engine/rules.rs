@@ -204,13 +204,13 @@ on_every_deployment! {
             r.0.symbol = Symbol::parse("BIG/USD").unwrap();
             r
         };
-        // 12,345,678,901,234 ticks × 999,999 lots (about 2^63) in one fill, then one lot more, a tick higher.
-        big(Sell, "999999", "123456.78901234").by(&t, 1).await.unwrap();
-        big(Sell, "1", "123456.78901235").by(&t, 1).await.unwrap();
-        let placed = big(Buy, "1000000", "123456.78901235").by(&t, 2).await.unwrap();
+        // 1,234,567,890,123 ticks × 999,999 lots (about 2^60) in one fill, then one lot more, a tick higher.
+        big(Sell, "999999", "12345.67890123").by(&t, 1).await.unwrap();
+        big(Sell, "1", "12345.67890124").by(&t, 1).await.unwrap();
+        let placed = big(Buy, "1000000", "12345.67890124").by(&t, 2).await.unwrap();
         assert_eq!(placed.order.status, OrderStatus::Filled);
         let event = placed.event.unwrap();
-        let price: u128 = 12_345_678_901_234;
+        let price: u128 = 1_234_567_890_123;
         assert_eq!(event.orders[0].notional(), price * 999_999 + (price + 1), "the taker's notional");
         assert_eq!(event.orders[1].notional(), price * 999_999, "the first maker's notional");
     }

@@ -1,0 +1,170 @@
+//! Funds: the caller's balances, ledger, withdrawals and demo faucet; the admin's deposits
+//! (docs/api.md, "Funds").
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use common::funds::is_reference;
+use common::{Asset, Balance, DepositRequest, LedgerEntry, WithdrawalRequest};
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ApiError;
+use super::extract::AuthUser;
+use super::json::ApiJson;
+use super::query::QueryMap;
+use super::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(balances))
+        .routes(routes!(ledger))
+        .routes(routes!(withdraw))
+        .routes(routes!(faucet))
+        .routes(routes!(deposit))
+}
+
+/// A 201 for a new entry, a 200 for the one the reference made before.
+fn created_or_first<T>(created: bool, body: T) -> (StatusCode, Json<T>) {
+    (if created { StatusCode::CREATED } else { StatusCode::OK }, Json(body))
+}
+
+/// A listed asset, or 422 `unknown_asset`.
+fn listed_asset<'a>(state: &'a AppState, name: &str) -> Result<&'a Asset, ApiError> {
+    state.funds.asset(name).ok_or_else(|| ApiError::Unprocessable {
+        code: "unknown_asset",
+        detail: format!("unknown asset {}", name.chars().take(32).collect::<String>()),
+    })
+}
+
+/// `amount` in whole units of `asset`: 422 `invalid_amount` or `amount_too_large` otherwise.
+fn units(asset: &Asset, amount: common::Dec) -> Result<u64, ApiError> {
+    asset.units_of(amount).map_err(|e| ApiError::Unprocessable { code: e.code(), detail: e.to_string() })
+}
+
+fn reference(name: &str, text: &str) -> Result<(), ApiError> {
+    if is_reference(text) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!("{name} must be 1-64 characters of A-Z a-z 0-9 _ - . :")))
+    }
+}
+
+/// The caller's balance of every asset: free (usable), locked (held for open orders) and their total.
+#[utoipa::path(get, path = "/account/balances", tag = "funds", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<Balance>),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+))]
+pub async fn balances(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<Balance>>, ApiError> {
+    Ok(Json(state.funds.balances(user.user_id).await?))
+}
+
+/// The caller's balance changes, newest first.
+#[utoipa::path(get, path = "/account/ledger", tag = "funds", security(("bearer" = [])), params(
+    ("asset" = Option<String>, Query, description = "only this asset's entries"),
+    ("limit" = Option<u32>, Query, description = "1-1000, default 100"),
+    ("before" = Option<u64>, Query, description = "only entries with a smaller id (the next page)"),
+), responses(
+    (status = 200, body = Vec<LedgerEntry>),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 422, description = "validation_error, unknown_asset", body = common::ErrorBody),
+))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    user: AuthUser,
+    query: QueryMap,
+) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
+    let limit = query.bounded("limit", 100, 1000)?;
+    let asset = query.0.get("asset").map(|a| listed_asset(&state, a)).transpose()?;
+    let before = match query.0.get("before") {
+        None => None,
+        Some(b) => Some(b.parse::<u64>().map_err(|_| ApiError::invalid("before must be a ledger entry id"))?),
+    };
+    let entries = state.funds.ledger(user.user_id, asset.map(|a| a.asset.as_str()), limit as usize, before).await?;
+    Ok(Json(entries))
+}
+
+/// Withdraws from the caller's free balance, once per `client_withdrawal_id`.
+#[utoipa::path(post, path = "/account/withdrawals", tag = "funds", security(("bearer" = [])),
+    request_body = WithdrawalRequest, responses(
+    (status = 201, description = "withdrawn: the ledger entry", body = LedgerEntry),
+    (status = 200, description = "the entry this client_withdrawal_id made before; nothing debited", body = LedgerEntry),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 422, description = "insufficient_funds, invalid_amount, amount_too_large, unknown_asset, validation_error", body = common::ErrorBody),
+))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<WithdrawalRequest>,
+) -> Result<(StatusCode, Json<LedgerEntry>), ApiError> {
+    let asset = listed_asset(&state, &body.asset)?;
+    let units = units(asset, body.amount)?;
+    reference("client_withdrawal_id", &body.client_withdrawal_id)?;
+    let (entry, created) = state.funds.withdraw(user.user_id, asset, units, &body.client_withdrawal_id).await?;
+    Ok(created_or_first(created, entry))
+}
+
+/// Credits the caller the demo amount of every asset, at most once a minute (only with `FAUCET=true`).
+#[utoipa::path(post, path = "/account/faucet", tag = "funds", security(("bearer" = [])), responses(
+    (status = 201, description = "credited: one ledger entry per asset", body = Vec<LedgerEntry>),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "not_found: the faucet is off", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: once a minute, with Retry-After", body = common::ErrorBody),
+))]
+pub async fn faucet(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<(StatusCode, Json<Vec<LedgerEntry>>), ApiError> {
+    if !state.funds.settings().faucet {
+        return Err(ApiError::NotFound {
+            code: "not_found",
+            detail: "the faucet is off (FAUCET=true turns it on)".into(),
+        });
+    }
+    Ok((StatusCode::CREATED, Json(state.funds.faucet(user.user_id).await?)))
+}
+
+/// Checks the admin's bearer token: without `ADMIN_TOKEN` configured the admin endpoints do not exist
+/// (404); a missing or wrong token is 401.
+fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.funds.settings().admin_token else {
+        return Err(ApiError::NotFound { code: "not_found", detail: "no such endpoint".into() });
+    };
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
+    // Compared by digest, so the comparison's time says nothing of the token.
+    let digest = |t: &str| Sha256::digest(t.as_bytes());
+    match given {
+        Some(g) if digest(g) == digest(expected) => Ok(()),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// Credits a user (admin only), once per `reference` across the exchange.
+#[utoipa::path(post, path = "/admin/deposits", tag = "admin", security(("admin" = [])),
+    request_body = DepositRequest, responses(
+    (status = 201, description = "credited: the ledger entry", body = LedgerEntry),
+    (status = 200, description = "the entry this reference made before; nothing credited", body = LedgerEntry),
+    (status = 401, description = "unauthorized: no or a wrong admin token", body = common::ErrorBody),
+    (status = 404, description = "not_found: no such user, or no ADMIN_TOKEN configured", body = common::ErrorBody),
+    (status = 422, description = "invalid_amount, amount_too_large, unknown_asset, validation_error", body = common::ErrorBody),
+))]
+pub async fn deposit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<DepositRequest>,
+) -> Result<(StatusCode, Json<LedgerEntry>), ApiError> {
+    admin(&state, &headers)?;
+    let asset = listed_asset(&state, &body.asset)?;
+    let units = units(asset, body.amount)?;
+    reference("reference", &body.reference)?;
+    let unknown = || ApiError::NotFound { code: "not_found", detail: "no such user".into() };
+    if body.username.len() > 64 {
+        return Err(unknown());
+    }
+    let user_id = state.accounts.user_id_of(&body.username).await?.ok_or_else(unknown)?;
+    let (entry, created) = state.funds.deposit(user_id, asset, units, &body.reference).await?;
+    tracing::info!(user_id, asset = %asset.asset, created, "deposit");
+    Ok(created_or_first(created, entry))
+}

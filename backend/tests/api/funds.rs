@@ -1,0 +1,173 @@
+//! Funds over the API (docs/api.md, "Funds"): deposits by the admin, once per reference; withdrawals,
+//! once per id; the faucet; balances and the ledger; and every bad request refused with its code and
+//! nothing written.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const ADMIN: &str = "admin-secret-token";
+
+async fn funded_app(d: Deployment) -> TestApp {
+    spawn_app_with(d, |c| {
+        c.funds.admin_token = Some(ADMIN.into());
+        c.funds.faucet = true;
+    })
+    .await
+}
+
+async fn deposit(app: &TestApp, username: &str, asset: &str, amount: &str, reference: &str) -> (u16, Value) {
+    let body = json!({"username": username, "asset": asset, "amount": amount, "reference": reference});
+    status_json(app.post_json("/api/v1/admin/deposits", Some(ADMIN), &body).await).await
+}
+
+async fn balance(app: &TestApp, token: &str, asset: &str) -> Value {
+    let (status, all) = status_json(app.get("/api/v1/account/balances", Some(token)).await).await;
+    assert_eq!(status, 200);
+    all.as_array().unwrap().iter().find(|b| b["asset"] == asset).cloned().unwrap()
+}
+
+on_every_deployment! {
+    async fn a_deposit_credits_once_per_reference_and_a_withdrawal_once_per_id(d) {
+        let app = funded_app(d).await;
+        let alice = app.user("alice").await;
+        let (status, entry) = deposit(&app, "alice", "USD", "1000.5", "bank-tx-1").await;
+        assert_eq!(status, 201, "{entry}");
+        assert_eq!((entry["kind"].as_str(), entry["amount"].to_string(), entry["reference"].as_str()),
+            (Some("deposit"), "1000.5".into(), Some("bank-tx-1")));
+        // The same reference again, even for another amount or user: the first entry, nothing credited.
+        let _bob = app.user("bob").await;
+        for (user, amount) in [("alice", "1000.5"), ("bob", "7")] {
+            let (status, again) = deposit(&app, user, "USD", amount, "bank-tx-1").await;
+            assert_eq!((status, &again), (200, &entry));
+        }
+        assert_eq!(balance(&app, &alice, "USD").await, json!({"asset": "USD", "free": 1000.5, "locked": 0.0, "total": 1000.5}));
+        assert_eq!(balance(&app, &alice, "BTC").await["total"].to_string(), "0.0", "every asset, zeros included");
+
+        let w = json!({"asset": "USD", "amount": "0.5", "client_withdrawal_id": "w-1"});
+        let (status, first) = status_json(app.post_json("/api/v1/account/withdrawals", Some(&alice), &w).await).await;
+        assert_eq!(status, 201, "{first}");
+        assert_eq!(first["amount"].to_string(), "-0.5");
+        let (status, again) = status_json(app.post_json("/api/v1/account/withdrawals", Some(&alice), &w).await).await;
+        assert_eq!((status, &again), (200, &first));
+        assert_eq!(balance(&app, &alice, "USD").await["free"].to_string(), "1000.0");
+
+        let too_much = json!({"asset": "USD", "amount": "1000.0000000001", "client_withdrawal_id": "w-2"});
+        let (status, body) = status_json(app.post_json("/api/v1/account/withdrawals", Some(&alice), &too_much).await).await;
+        assert_eq!(status, 422);
+        assert_error(&body, "insufficient_funds");
+
+        // The ledger: newest first, summing to the total; paged by `before`.
+        let (status, ledger) = status_json(app.get("/api/v1/account/ledger?asset=USD", Some(&alice)).await).await;
+        assert_eq!(status, 200);
+        let kinds: Vec<&str> = ledger.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["withdrawal", "deposit"]);
+        let before = ledger[0]["id"].as_u64().unwrap();
+        let (_, older) = status_json(app.get(&format!("/api/v1/account/ledger?limit=1&before={before}"), Some(&alice)).await).await;
+        assert_eq!(older, json!([ledger[1]]));
+    }
+
+    async fn the_faucet_gives_every_asset_once_a_minute(d) {
+        let app = funded_app(d).await;
+        let carol = app.user("carol").await;
+        let (status, entries) = status_json(app.post_json("/api/v1/account/faucet", Some(&carol), &json!({})).await).await;
+        assert_eq!(status, 201, "{entries}");
+        assert_eq!(entries.as_array().unwrap().len(), 3, "BTC, USD and ETH");
+        assert_eq!(balance(&app, &carol, "BTC").await["free"].to_string(), "1.0");
+        assert_eq!(balance(&app, &carol, "USD").await["free"].to_string(), "100000.0");
+        let r = app.post_json("/api/v1/account/faucet", Some(&carol), &json!({})).await;
+        assert_eq!(r.status(), 429);
+        assert!(r.headers().get("retry-after").is_some());
+        assert_eq!(balance(&app, &carol, "ETH").await["free"].to_string(), "10.0", "credited once");
+    }
+
+    async fn admin_endpoints_want_the_admin_token_and_vanish_without_one(d) {
+        let app = funded_app(d).await;
+        let dave = app.user("dave").await;
+        let body = json!({"username": "dave", "asset": "USD", "amount": "1", "reference": "r-1"});
+        for token in [None, Some("wrong"), Some(dave.as_str())] {
+            let (status, e) = status_json(app.post_json("/api/v1/admin/deposits", token, &body).await).await;
+            assert_eq!(status, 401, "{token:?}");
+            assert_error(&e, "unauthorized");
+        }
+        let (status, e) = deposit(&app, "nobody", "USD", "1", "r-2").await;
+        assert_eq!(status, 404);
+        assert_error(&e, "not_found");
+
+        let plain = spawn_app(d).await;
+        let (status, e) = status_json(plain.post_json("/api/v1/admin/deposits", Some(ADMIN), &body).await).await;
+        assert_eq!(status, 404, "no ADMIN_TOKEN: no admin endpoints");
+        assert_error(&e, "not_found");
+        let erin = plain.user("erin").await;
+        let r = plain.post_json("/api/v1/account/faucet", Some(&erin), &json!({})).await;
+        assert_eq!(r.status(), 404, "FAUCET off: no faucet");
+    }
+
+    async fn bad_amounts_assets_and_references_are_refused_with_nothing_written(d) {
+        let app = funded_app(d).await;
+        let frank = app.user("frank").await;
+        assert_eq!(deposit(&app, "frank", "USD", "5", "seed").await.0, 201);
+        let before = testkit::keyspace::dump_keyspace(&app.redis_urls()).await;
+        for (amount, code) in [
+            (json!("-1"), "invalid_amount"),
+            (json!("0"), "invalid_amount"),
+            (json!("0.00000000001"), "invalid_amount"),
+            (json!("461168602"), "amount_too_large"),
+            (json!("1e3"), "validation_error"),
+        ] {
+            let d = json!({"username": "frank", "asset": "USD", "amount": amount, "reference": "r-bad"});
+            let (status, e) = status_json(app.post_json("/api/v1/admin/deposits", Some(ADMIN), &d).await).await;
+            assert_eq!(status, 422, "{amount}: {e}");
+            assert_error(&e, code);
+            let w = json!({"asset": "USD", "amount": amount, "client_withdrawal_id": "w-bad"});
+            let (status, e) = status_json(app.post_json("/api/v1/account/withdrawals", Some(&frank), &w).await).await;
+            assert_eq!(status, 422, "{amount}: {e}");
+            assert_error(&e, code);
+        }
+        // Just past the largest balance, from a balance of 5.
+        let (status, e) = deposit(&app, "frank", "USD", "461168601.69", "r-big").await;
+        assert_eq!(status, 422);
+        assert_error(&e, "amount_too_large");
+        for (asset, reference, code) in [("DOGE", "r-3", "unknown_asset"), ("USD", "", "validation_error"), ("USD", "a b", "validation_error")] {
+            let (status, e) = deposit(&app, "frank", asset, "1", reference).await;
+            assert_eq!(status, 422, "{asset} {reference}");
+            assert_error(&e, code);
+        }
+        let w = json!({"asset": "USD", "amount": "6", "client_withdrawal_id": "w-3"});
+        let (status, e) = status_json(app.post_json("/api/v1/account/withdrawals", Some(&frank), &w).await).await;
+        assert_eq!(status, 422);
+        assert_error(&e, "insufficient_funds");
+        let (status, e) = status_json(app.get("/api/v1/account/ledger?asset=DOGE", Some(&frank)).await).await;
+        assert_eq!(status, 422);
+        assert_error(&e, "unknown_asset");
+        assert_eq!(testkit::keyspace::dump_keyspace(&app.redis_urls()).await, before, "nothing written");
+    }
+}
+
+/// (On one server: the test writes the claim itself, as the crash would leave it.)
+#[tokio::test]
+async fn a_deposit_cut_short_after_its_claim_is_finished_by_its_retry() {
+    let app = funded_app(Deployment::Single).await;
+    let grace = app.user("grace").await;
+    let user_id = {
+        let (_, e) = deposit(&app, "grace", "BTC", "0.1", "first").await;
+        assert_eq!(e["kind"], "deposit");
+        let mut conn = app.redis_conn().await;
+        let id: u64 = redis::cmd("HGET").arg("user:name:grace").arg("id").query_async(&mut conn).await.unwrap();
+        id
+    };
+    // As if the backend died between the claim of the reference and the credit.
+    let mut conn = app.redis_conn().await;
+    let _: () = redis::cmd("SET")
+        .arg("deposit:crash-1")
+        .arg(format!("{user_id}|BTC|25000000"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(balance(&app, &grace, "BTC").await["total"].to_string(), "0.1");
+    let (status, entry) = deposit(&app, "grace", "BTC", "0.25", "crash-1").await;
+    assert_eq!(status, 200, "the claim's own deposit, finished: {entry}");
+    assert_eq!(entry["amount"].to_string(), "0.25");
+    assert_eq!(deposit(&app, "grace", "BTC", "0.25", "crash-1").await, (200, entry));
+    assert_eq!(balance(&app, &grace, "BTC").await["total"].to_string(), "0.35");
+}
