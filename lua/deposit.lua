@@ -1,7 +1,7 @@
 -- deposit: credits a user's wallet once per reference (funds.lua). The exchange-wide claim of the
 -- reference (a key of its own slot) is made before, by the backend.
 --
--- KEYS[1] {u:<uid>}:wallet   KEYS[2] {u:<uid>}:ledger   KEYS[3] {u:<uid>}:refs
+-- KEYS[1] {u:<uid>}:wallet   KEYS[2] {u:<uid>}:ledger   KEYS[3] {u:<uid>}:refs   KEYS[4] {u:<uid>}:xfer
 -- ARGV[1] now, ms   ARGV[2] the entry id   ARGV[3] asset   ARGV[4] units, decimal text (> 0)
 -- ARGV[5] reference   ARGV[6] ledger entries kept   ARGV[7] kind ('deposit')
 --
@@ -19,8 +19,7 @@ local first = call('HGET', KEYS[3], ref_field)
 if first then
   return { REPLY_DUP, first }
 end
-local flo, fhi = wallet_free(asset)
-local nlo, nhi = amount_add(flo, fhi, lo, hi)
+local nlo, nhi = wallet_credit(KEYS[4], asset, lo, hi)
 if not nlo then
   return { REPLY_REFUSED, AMOUNT_TOO_LARGE }
 end

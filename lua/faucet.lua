@@ -1,7 +1,7 @@
 -- faucet: credits a user's wallet the demo amount of every asset, at most once per rest period
 -- (funds.lua).
 --
--- KEYS[1] {u:<uid>}:wallet   KEYS[2] {u:<uid>}:ledger   KEYS[3] {u:<uid>}:faucet
+-- KEYS[1] {u:<uid>}:wallet   KEYS[2] {u:<uid>}:ledger   KEYS[3] {u:<uid>}:faucet   KEYS[4] {u:<uid>}:xfer
 -- ARGV[1] now, ms   ARGV[2] the first entry id (each asset's entry takes the next)   ARGV[3] the rest
 -- period, ms   ARGV[4] ledger entries kept   ARGV[5..] asset, units (decimal text), asset, units, ...
 --
@@ -24,8 +24,7 @@ for i = 5, #ARGV, 2 do
   if not lo then
     error('invalid arguments: see faucet.lua')
   end
-  local flo, fhi = wallet_free(ARGV[i])
-  local nlo, nhi = amount_add(flo, fhi, lo, hi)
+  local nlo, nhi = wallet_credit(KEYS[4], ARGV[i], lo, hi)
   if not nlo then
     return { REPLY_REFUSED, AMOUNT_TOO_LARGE }
   end

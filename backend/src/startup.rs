@@ -54,7 +54,13 @@ impl Application {
                 ws: Arc::new(config.ws.clone()),
                 ws_limits: WsLimits::new(&config.ws),
                 metrics_token: config.metrics_token.clone(),
-                funds: Funds::new(engine.clone(), config.funds.clone()),
+                funds: {
+                    let funds = Funds::new(engine.clone(), config.funds.clone());
+                    // Finishes transfers cut short (by a crash of this or another instance): every
+                    // instance runs it; racing each other applies nothing twice.
+                    funds.start_reconciler(std::time::Duration::from_secs(1));
+                    funds
+                },
                 engine,
                 accounts,
                 rate_limit,

@@ -48,6 +48,10 @@ impl MarketKeys {
     pub fn user_closed(&self, user_id: u64) -> String {
         self.key(&format!("user:{user_id}:closed"))
     }
+    /// Users' sub-accounts in the market (a hash: user id → `wire::ACCOUNT`).
+    pub fn accounts(&self) -> String {
+        self.key("accounts")
+    }
     /// The Pub/Sub channel every accepted command of the market is published on.
     pub fn events_channel(&self) -> String {
         self.key("events")

@@ -13,10 +13,11 @@ use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ToRedisArgs};
 
 /// The library's shared part: the parts in order, one Lua chunk.
-const LIB: [&str; 4] = [
+const LIB: [&str; 5] = [
     include_str!("../../../lua/engine_lib.lua"),
     include_str!("../../../lua/amounts.lua"),
     include_str!("../../../lua/funds.lua"),
+    include_str!("../../../lua/subaccounts.lua"),
     include_str!("../../../lua/matching.lua"),
 ];
 
@@ -64,6 +65,10 @@ functions! {
     DEPOSIT = "deposit", writes: true, on: User;
     WITHDRAW = "withdraw", writes: true, on: User;
     FAUCET = "faucet", writes: true, on: User;
+    TRANSFER_START = "transfer_start", writes: true, on: User;
+    MOVE_FUNDS = "move_funds", writes: true, on: Market;
+    TRANSFER_FINISH = "transfer_finish", writes: true, on: User;
+    TRANSFER_UNMARK = "transfer_unmark", writes: true, on: User;
     AMOUNT_CHECK = "amount_check", writes: false, on: User;
 }
 

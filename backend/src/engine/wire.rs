@@ -106,6 +106,10 @@ pub const LEVEL: Layout = Layout::new("<BI6I8");
 /// numbers of order entries, trades and levels; the levels, the entries and the trades follow.
 pub const EVENT: Layout = Layout::new("<I7BI6HHH");
 
+/// A user's sub-account in a market (`lua/subaccounts.lua`): base free, base locked, quote free, quote
+/// locked (each an amount's low 32 bits, then its high bits), the last transfer's id and what it moved.
+pub const ACCOUNT: Layout = Layout::new("<I4I7I4I7I4I7I4I7I7I4I7");
+
 /// A record's flags byte is side + type × `TYPE_UNIT` + time in force × `TIF_UNIT` + post_only ×
 /// `POST_ONLY_UNIT` + status × `STATUS_UNIT`, with the codes below.
 pub const TYPE_UNIT: u8 = 2;
@@ -161,6 +165,7 @@ pub fn description() -> Vec<(&'static str, String)> {
         ("TRADE_GROUP", &TRADE_GROUP),
         ("LEVEL", &LEVEL),
         ("EVENT", &EVENT),
+        ("ACCOUNT", &ACCOUNT),
     ]
     .into_iter()
     .map(|(name, layout)| (name, layout.format().to_string()))
@@ -383,6 +388,34 @@ impl<'a> Reader<'a> {
             Err(WireError("trailing bytes"))
         }
     }
+}
+
+/// A user's funds in one market.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SubAccount {
+    pub base_free: u128,
+    pub base_locked: u128,
+    pub quote_free: u128,
+    pub quote_locked: u128,
+    /// The last transfer applied to it, and the units it moved.
+    pub last_transfer: u64,
+    pub last_moved: u128,
+}
+
+/// A packed `ACCOUNT`.
+pub fn decode_account(bytes: &[u8]) -> Result<SubAccount, WireError> {
+    let mut r = Reader { bytes };
+    let [bfl, bfh, bll, blh, qfl, qfh, qll, qlh, last, ml, mh] = r.fields(&ACCOUNT)?;
+    r.done()?;
+    let amount = |lo: u64, hi: u64| (u128::from(hi) << 32) | u128::from(lo);
+    Ok(SubAccount {
+        base_free: amount(bfl, bfh),
+        base_locked: amount(bll, blh),
+        quote_free: amount(qfl, qfh),
+        quote_locked: amount(qll, qlh),
+        last_transfer: last,
+        last_moved: amount(ml, mh),
+    })
 }
 
 /// A placement argument (`ORDER_ARG`, then the client order id).

@@ -14,6 +14,8 @@ pub struct UserKeys {
     pub ledger: String,
     pub refs: String,
     pub faucet: String,
+    /// The user's transfer under way between the wallet and a market, if any.
+    pub xfer: String,
 }
 
 impl UserKeys {
@@ -24,9 +26,14 @@ impl UserKeys {
             ledger: format!("{tag}:ledger"),
             refs: format!("{tag}:refs"),
             faucet: format!("{tag}:faucet"),
+            xfer: format!("{tag}:xfer"),
         }
     }
 }
+
+/// Users who may have a transfer under way, scored by the start (ms) of their latest: what the
+/// reconciler looks through.
+pub const TRANSFERS_PENDING: &str = "transfers:pending";
 
 /// The exchange-wide claim of a deposit reference.
 pub fn deposit_claim_key(reference: &str) -> String {

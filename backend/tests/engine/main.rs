@@ -11,3 +11,4 @@ mod model;
 mod no_partial_writes;
 mod properties;
 mod rules;
+mod transfers;
