@@ -2,7 +2,7 @@
 --
 -- KEYS[1] {S}:seq  KEYS[2] {S}:user:<uid>:open  KEYS[3] {S}:user:<uid>:closed
 -- ARGV[1] which: 'open' | 'closed' | 'all'   ARGV[2] limit (1-1000)   ARGV[3] user id
--- ARGV[4] now, ms   ARGV[5] retention, ms
+-- ARGV[4] now, ms   ARGV[5] retention, ms   ARGV[6] only orders with a smaller id (0: all), to page back
 --
 -- Returns up to `limit` order entries (see engine_lib). The work is bounded by the open-orders cap and
 -- the history cap (a closed hash holds about a quarter more at most: trim_history): 2.4 ms of Redis to
@@ -11,6 +11,7 @@
 local which, limit = ARGV[1], int_arg(2, 1, 1000)
 int_arg(3, 1, MAX_UID) -- (the user's keys are KEYS[2] and KEYS[3])
 NOW, RETENTION = int_arg(4, 0), int_arg(5, 1)
+local before = int_arg(6, 0)
 if which ~= 'open' and which ~= 'closed' and which ~= 'all' then
   error('invalid argument ARGV[1]: open, closed or all')
 end
@@ -35,6 +36,9 @@ table.sort(ids)
 -- retention counts as gone): the chunk's closed orders read at once, its entries made from the stored
 -- values as they are.
 local out, i = {}, #ids
+while before > 0 and i >= 1 and ids[i] >= before do
+  i = i - 1
+end
 while #out < limit and i >= 1 do
   local chunk, closed_ids = {}, {}
   while #chunk < limit - #out and i >= 1 do

@@ -43,7 +43,8 @@ def main():
         sys.exit("no examples found in README.md")
     port, data = free_port(), tempfile.mkdtemp(prefix="readme-examples-")
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PORT=str(port), DATA_DIR=data, RUST_LOG="warn")
+    # As `make run` does: the demo faucet on, so the examples can take test funds.
+    env = dict(os.environ, PORT=str(port), DATA_DIR=data, RUST_LOG="warn", FAUCET="true")
     for var in ("REDIS_URL", "REDIS_HOST"):
         env.pop(var, None)
     server = subprocess.Popen([os.path.join(ROOT, "target/release/backend")], cwd=ROOT, env=env)

@@ -1,6 +1,6 @@
 //! The backend's REST API as typed calls, with the contract's error body as a typed error.
 
-use common::{CancelAll, Credentials, ErrorBody, LoggedIn, NewOrder, Order, Registered};
+use common::{Balance, CancelAll, Credentials, ErrorBody, LedgerEntry, LoggedIn, NewOrder, Order, Registered};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
@@ -74,4 +74,14 @@ pub async fn cancel(token: &str, id: u64) -> Result<Order, ApiError> {
 
 pub async fn cancel_all(token: &str) -> Result<CancelAll, ApiError> {
     read(authed(Request::delete("/api/v1/orders/"), token).send().await.map_err(ApiError::network)?).await
+}
+
+/// The caller's balance of every asset.
+pub async fn balances(token: &str) -> Result<Vec<Balance>, ApiError> {
+    read(authed(Request::get("/api/v1/account/balances"), token).send().await.map_err(ApiError::network)?).await
+}
+
+/// Takes the demo faucet's test funds (404 when the exchange has no faucet).
+pub async fn faucet(token: &str) -> Result<Vec<LedgerEntry>, ApiError> {
+    read(authed(Request::post("/api/v1/account/faucet"), token).send().await.map_err(ApiError::network)?).await
 }

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    account::Account, depth_chart::DepthChart, header::Header, my_orders::MyOrders, order_book::OrderBook,
-    order_form::OrderForm, trades_tape::TradesTape,
+    account::Account, balances::Balances, depth_chart::DepthChart, header::Header, my_orders::MyOrders,
+    order_book::OrderBook, order_form::OrderForm, trades_tape::TradesTape,
 };
 use crate::format::Places;
 use crate::market_feed::use_market_feed;
@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
             <TradesTape trades=feed.trades places />
             <div class="side">
                 <Account token set_token />
+                <Balances token changes=user_feed.changes />
                 <OrderForm market token price set_price />
             </div>
             <MyOrders token changes=user_feed.changes fills=user_feed.fills />

@@ -48,6 +48,10 @@ impl MarketKeys {
     pub fn user_closed(&self, user_id: u64) -> String {
         self.key(&format!("user:{user_id}:closed"))
     }
+    /// The order id a user's client order id names (`lua/engine_lib.lua`, cid_key).
+    pub fn client_order_id(&self, user_id: u64, client_order_id: &str) -> String {
+        self.key(&format!("cid:{user_id}:{client_order_id}"))
+    }
     /// Users' sub-accounts in the market (a hash: user id → `wire::ACCOUNT`).
     pub fn accounts(&self) -> String {
         self.key("accounts")

@@ -1,6 +1,6 @@
 //! Reading: book snapshots, recent trades, a user's orders.
 
-use common::{time::format_millis, BookLevel, BookSnapshot, Market, Order, Symbol, Trade};
+use common::{time::format_millis, BookLevel, BookSnapshot, ClientOrderId, Market, Order, Symbol, Trade};
 use redis::aio::ConnectionLike;
 
 use super::error::EngineError;
@@ -109,6 +109,26 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         Ok(trades)
     }
 
+    /// The caller's order named by its client order id: in one market, or the newest of all markets.
+    pub async fn order_by_client_id(
+        &self,
+        user_id: u64,
+        client_order_id: &ClientOrderId,
+        symbol: Option<&Symbol>,
+    ) -> Result<Order, EngineError> {
+        let mut found: Option<(u64, &Market)> = None;
+        for market in self.markets_for(symbol)? {
+            let key = MarketKeys::new(&market.symbol).client_order_id(user_id, client_order_id.as_str());
+            let id: Option<u64> = redis::cmd("GET").arg(key).query_async(&mut self.conn()).await?;
+            if let Some(id) = id.filter(|&id| found.is_none_or(|(newest, _)| id > newest)) {
+                found = Some((id, market));
+            }
+        }
+        let (id, market) = found.ok_or(EngineError::NotFound)?;
+        let raw = self.fetch(market, user_id, &[id]).await?;
+        raw.first().map(|o| o.to_order(market)).ok_or(EngineError::NotFound)
+    }
+
     /// The user's order with this id; `NotFound` when it does not exist or is someone else's.
     pub async fn order(&self, user_id: u64, order_id: u64) -> Result<Order, EngineError> {
         let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
@@ -123,6 +143,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         symbol: Option<&Symbol>,
         filter: StatusFilter,
         limit: u32,
+        before: Option<u64>,
     ) -> Result<Vec<Order>, EngineError> {
         let mut all = Vec::new();
         for market in self.markets_for(symbol)? {
@@ -136,6 +157,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
                 .arg(user_id)
                 .arg(now_ms())
                 .arg(self.settings().retention_ms)
+                .arg(before.unwrap_or(0))
                 .invoke_async(&mut self.conn())
                 .await?;
             for entry in raw {

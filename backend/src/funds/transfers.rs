@@ -163,21 +163,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
                     self.unmark(user_id, started).await?;
                     return Ok(moved);
                 }
-                "pending" => {
-                    let fields: Vec<String> = reply[1..].iter().filter_map(text).collect();
-                    let [id, market, _asset, side, direction, units] = &fields[..] else {
-                        return Err(protocol("pending transfer"));
-                    };
-                    let id = id.parse().map_err(|_| protocol("pending transfer id"))?;
-                    let pending = Pending {
-                        id,
-                        market: market.clone(),
-                        side: side.clone(),
-                        direction: direction.clone(),
-                        units: units.clone(),
-                    };
-                    self.finish(user_id, &pending).await?;
-                }
+                // Another transfer of the user's is under way: finished first (read again from its hash).
+                "pending" => self.finish_pending(user_id).await?,
                 k if k == REPLY_REFUSED => {
                     self.unmark(user_id, started).await?;
                     return match reply.get(1).and_then(text).as_deref() {

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Json;
-use common::{CancelAll, Field, NewOrder, Order, OrderRequest, Symbol};
+use common::{CancelAll, ClientOrderId, Field, NewOrder, Order, OrderRequest, Symbol};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create, cancel_all))
         .routes(routes!(one, cancel))
+        .routes(routes!(by_client_id))
         // The collection without its trailing slash too (the contract takes both; documented once).
         .route("/orders", get(list).post(create).delete(cancel_all))
 }
@@ -88,6 +89,29 @@ pub async fn one(
     Ok(Json(state.engine.order(user.user_id, order_id(&id)?).await?))
 }
 
+/// The caller's order with this client order id: in the market given, or the newest of all markets.
+#[utoipa::path(get, path = "/orders/by-client-id/{client_order_id}", tag = "orders", security(("bearer" = [])), params(
+    ("client_order_id" = String, Path),
+    ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
+), responses(
+    (status = 200, body = Order),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "not_found (also for a malformed id), unknown_symbol", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: the per-user limit on orders and order reads", body = common::ErrorBody),
+))]
+pub async fn by_client_id(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(cid): Path<String>,
+    q: QueryMap,
+) -> Result<Json<Order>, ApiError> {
+    state.rate_limit.check(user.user_id)?;
+    let symbol = symbol_param(&state, &q)?;
+    let not_found = || ApiError::NotFound { code: "not_found", detail: "order not found".into() };
+    let cid = ClientOrderId::parse(&cid).map_err(|_| not_found())?;
+    Ok(Json(state.engine.order_by_client_id(user.user_id, &cid, symbol.as_ref()).await?))
+}
+
 /// Cancels one of the caller's resting orders.
 #[utoipa::path(delete, path = "/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), responses(
     (status = 200, description = "the order, now cancelled", body = Order),
@@ -116,6 +140,7 @@ fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiErr
     ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
     ("status" = Option<String>, Query, description = "open, closed or all (default)"),
     ("limit" = Option<u32>, Query, description = "1-1000, default 100"),
+    ("before" = Option<u64>, Query, description = "only orders with a smaller id (older): the next page"),
 ), responses(
     (status = 200, body = Vec<Order>),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
@@ -133,7 +158,11 @@ pub async fn list(State(state): State<AppState>, user: AuthUser, q: QueryMap) ->
         Some(_) => return Err(ApiError::invalid("status must be open, closed or all")),
     };
     let limit = q.bounded("limit", 100, 1000)?;
-    Ok(Json(state.engine.orders(user.user_id, symbol.as_ref(), filter, limit).await?))
+    let before = match q.0.get("before").filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => Some(b.parse::<u64>().map_err(|_| ApiError::invalid("before must be an order id"))?),
+    };
+    Ok(Json(state.engine.orders(user.user_id, symbol.as_ref(), filter, limit, before).await?))
 }
 
 /// Cancels all the caller's open orders, of one market when `symbol` is given.

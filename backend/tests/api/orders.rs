@@ -5,6 +5,44 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 on_every_deployment! {
+    async fn orders_page_back_with_before_and_are_found_by_client_order_id(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let mut ids = Vec::new();
+        for (symbol, cid, price) in [("BTC/USD", "a-1", "100"), ("ETH/USD", "a-1", "10"), ("BTC/USD", "a-2", "101")] {
+            let body = json!({"symbol": symbol, "side": "buy", "order_type": "limit", "quantity": "1", "price": price, "client_order_id": cid});
+            let (status, order) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
+            assert_eq!(status, 201, "{order}");
+            ids.push(order["id"].as_u64().unwrap());
+        }
+        let page = |query: String| {
+            let (app, alice) = (&app, &alice);
+            async move {
+                let (status, orders) = status_json(app.get(&format!("/api/v1/orders/?{query}"), Some(alice)).await).await;
+                assert_eq!(status, 200, "{orders}");
+                orders.as_array().unwrap().iter().map(|o| o["id"].as_u64().unwrap()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(page("limit=2".into()).await, [ids[2], ids[1]]);
+        assert_eq!(page(format!("limit=2&before={}", ids[1])).await, [ids[0]]);
+        assert_eq!(page(format!("symbol=BTC-USD&before={}", ids[2])).await, [ids[0]]);
+        let (status, body) = status_json(app.get("/api/v1/orders/?before=x", Some(&alice)).await).await;
+        assert_eq!(status, 422);
+        assert_error(&body, "validation_error");
+
+        // By client order id: the newest of all markets, or the one of the market named.
+        for (query, expected) in [("a-1", ids[1]), ("a-1?symbol=BTC-USD", ids[0]), ("a-2", ids[2])] {
+            let (status, order) = status_json(app.get(&format!("/api/v1/orders/by-client-id/{query}"), Some(&alice)).await).await;
+            assert_eq!((status, order["id"].as_u64()), (200, Some(expected)), "{query}");
+        }
+        let bob = app.user("bob").await;
+        for (query, token) in [("a-2?symbol=ETH-USD", &alice), ("nope", &alice), ("a%20b", &alice), ("a-1", &bob)] {
+            let (status, body) = status_json(app.get(&format!("/api/v1/orders/by-client-id/{query}"), Some(token)).await).await;
+            assert_eq!(status, 404, "{query}");
+            assert_error(&body, "not_found");
+        }
+    }
+
     async fn a_resting_limit_order_is_created_and_shows_in_the_book(d) {
         let app = spawn_app(d).await;
         let alice = app.user("alice").await;

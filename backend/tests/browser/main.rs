@@ -60,7 +60,7 @@ async fn browser(driver_port: u16, width: u32, height: u32) -> Client {
 /// The app serving the built UI (`dist/`) over a Redis of its own; its address with a slash.
 async fn spawn_app() -> (String, TestApp) {
     assert!(testkit::app::ui_dir().join("index.html").exists(), "build the UI first: trunk build --release");
-    let app = testkit::spawn_app(Deployment::Single).await;
+    let app = testkit::spawn_app_with(Deployment::Single, |c| c.funds.faucet = true).await;
     (app.url("/"), app)
 }
 
@@ -116,6 +116,11 @@ async fn two_traders_meet_through_the_screen() {
     let bob = browser(port, 1280, 900).await;
 
     sign_up(&alice, &url, "alice").await;
+    // Test funds from the faucet show in the balances panel.
+    wait_text(&alice, ".balances", |t| t.contains("USD")).await;
+    click(&alice, "button[name=faucet]").await;
+    wait_text(&alice, ".balances .ok", |t| t.contains("credited")).await;
+    wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "100000").await;
     place(&alice, "sell", "50000.00", "0.5").await;
     wait_text(&alice, ".entry .ok", |t| t.contains("open")).await;
     wait_text(&alice, ".ladder.asks", |t| t.contains("50000.00")).await;

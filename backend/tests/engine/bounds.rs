@@ -159,7 +159,7 @@ async fn an_order_list_over_a_full_history_stays_within_the_bound_in_slowlog() {
     let closed: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
     assert!(closed > 1_000, "{closed} closed orders");
     slowlog_reset(&mut t).await;
-    let listed = t.engine.orders(1, Some(&sym), StatusFilter::All, 1_000).await.unwrap();
+    let listed = t.engine.orders(1, Some(&sym), StatusFilter::All, 1_000, None).await.unwrap();
     let took = slowest_function_call(&mut t).await;
     eprintln!("listing 1,000 of 500 open and {} closed orders took {took} us in Redis", closed - 1);
     assert_eq!(listed.len(), 1_000);

@@ -119,7 +119,7 @@ on_every_deployment! {
         assert_eq!(placed.order.price, None);
         assert_eq!(placed.order.time_in_force, TimeInForce::Ioc);
         assert_eq!(t.engine.book(&sym(), 10).await.unwrap().sequence, seq);
-        let history = t.engine.orders(2, None, StatusFilter::Closed, 10).await.unwrap();
+        let history = t.engine.orders(2, None, StatusFilter::Closed, 10, None).await.unwrap();
         assert_eq!(history.len(), 1, "an order that never rested is still in the caller's history");
     }
 
@@ -278,7 +278,7 @@ on_every_deployment! {
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;
         assert!(matches!(t.engine.order(1, maker.id).await, Err(EngineError::NotFound)));
         assert_eq!(t.engine.order(1, open.id).await.unwrap().status, OrderStatus::Open, "open orders never expire");
-        let listed = t.engine.orders(1, None, StatusFilter::All, 100).await.unwrap();
+        let listed = t.engine.orders(1, None, StatusFilter::All, 100, None).await.unwrap();
         assert_eq!(listed.iter().map(|o| o.id).collect::<Vec<_>>(), vec![open.id]);
         // The client_order_id is free again once its order expired.
         assert!(limit(Sell, "1", "110").cid("gone").by(&t, 1).await.unwrap().created);
@@ -322,7 +322,7 @@ on_every_deployment! {
         let fields: usize = redis::cmd("HLEN").arg("{BTC/USD}:user:1:closed").query_async(&mut t.conn).await.unwrap();
         let kept = fields - 1;
         assert!((20..=25 + 16).contains(&kept), "{kept} closed orders kept");
-        let listed = t.engine.orders(1, None, StatusFilter::Closed, 100).await.unwrap();
+        let listed = t.engine.orders(1, None, StatusFilter::Closed, 100, None).await.unwrap();
         let listed: Vec<u64> = listed.iter().map(|o| o.id).collect();
         let newest: Vec<u64> = ids.iter().rev().take(kept).copied().collect();
         assert_eq!(listed, newest, "the newest closed orders are the ones kept, newest first");
@@ -382,7 +382,7 @@ on_every_deployment! {
         assert_eq!(rests.status, OrderStatus::PartiallyFilled);
         assert_eq!(t.engine.order(1, first.id).await.unwrap().status, OrderStatus::Filled);
         // A cancel makes room.
-        t.engine.cancel(2, t.engine.orders(2, None, StatusFilter::Open, 10).await.unwrap()[0].id).await.unwrap();
+        t.engine.cancel(2, t.engine.orders(2, None, StatusFilter::Open, 10, None).await.unwrap()[0].id).await.unwrap();
         assert_eq!(limit(Sell, "1", "105").by(&t, 5).await.unwrap().order.status, OrderStatus::Open);
         assert!(matches!(limit(Sell, "1", "106").by(&t, 5).await, Err(EngineError::Conflict { code: "market_full", .. })));
     }
@@ -434,12 +434,12 @@ on_every_deployment! {
         eth.0.symbol = Symbol::parse("ETH/USD").unwrap();
         let c = eth.by(&t, 1).await.unwrap().order;
         let ids = |v: Vec<common::Order>| v.into_iter().map(|o| o.id).collect::<Vec<_>>();
-        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::All, 100).await.unwrap()), vec![c.id, b.id, a.id]);
-        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::Open, 100).await.unwrap()), vec![c.id, a.id]);
-        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::Closed, 100).await.unwrap()), vec![b.id]);
-        assert_eq!(ids(t.engine.orders(1, Some(&sym()), StatusFilter::All, 100).await.unwrap()), vec![b.id, a.id]);
-        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::All, 1).await.unwrap()), vec![c.id]);
-        assert!(t.engine.orders(2, None, StatusFilter::All, 100).await.unwrap().is_empty());
+        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::All, 100, None).await.unwrap()), vec![c.id, b.id, a.id]);
+        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::Open, 100, None).await.unwrap()), vec![c.id, a.id]);
+        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::Closed, 100, None).await.unwrap()), vec![b.id]);
+        assert_eq!(ids(t.engine.orders(1, Some(&sym()), StatusFilter::All, 100, None).await.unwrap()), vec![b.id, a.id]);
+        assert_eq!(ids(t.engine.orders(1, None, StatusFilter::All, 1, None).await.unwrap()), vec![c.id]);
+        assert!(t.engine.orders(2, None, StatusFilter::All, 100, None).await.unwrap().is_empty());
     }
 
     async fn off_grid_and_malformed_orders_are_refused_before_redis(d) {

@@ -1,6 +1,7 @@
 //! The screen's parts, one per file.
 
 pub mod account;
+pub mod balances;
 pub mod depth_chart;
 pub mod header;
 pub mod my_orders;

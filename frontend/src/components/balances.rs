@@ -1,0 +1,63 @@
+//! The signed-in user's balances, free and locked per asset, and (on a demo exchange) the faucet's
+//! "get test funds". Reloaded on every change the private feed reports and after the faucet.
+
+use common::Balance;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+
+#[component]
+pub fn Balances(token: ReadSignal<Option<String>>, changes: ReadSignal<u64>) -> impl IntoView {
+    let (balances, set_balances) = signal(Vec::<Balance>::new());
+    let (reloads, set_reloads) = signal(0u64);
+    let (message, set_message) = signal(None::<Result<String, String>>);
+    Effect::new(move |_| {
+        changes.track();
+        reloads.track();
+        let Some(t) = token.get() else {
+            set_balances.set(Vec::new());
+            set_message.set(None);
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(list) = api::balances(&t).await {
+                set_balances.set(list);
+            }
+        });
+    });
+    let faucet = move |_| {
+        let Some(t) = token.get_untracked() else { return };
+        spawn_local(async move {
+            set_message.set(Some(match api::faucet(&t).await {
+                Ok(_) => Ok("Test funds credited".to_string()),
+                Err(e) if e.status == 404 => Err("This exchange gives no test funds".to_string()),
+                Err(e) => Err(e.detail),
+            }));
+            set_reloads.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <Show when=move || token.get().is_some()>
+            <section class="panel balances">
+                <h2>"Balances" <button class="small" name="faucet" on:click=faucet>"Get test funds"</button></h2>
+                <div class="row head"><span>"Asset"</span><span>"Free"</span><span>"Locked"</span></div>
+                <For
+                    each=move || balances.get()
+                    key=|b| (b.asset.clone(), b.free, b.locked)
+                    children=|b| view! {
+                        <div class="row balance" data-asset=b.asset.clone()>
+                            <span>{b.asset.clone()}</span>
+                            <span class="free">{b.free.to_string()}</span>
+                            <span>{b.locked.to_string()}</span>
+                        </div>
+                    }
+                />
+                {move || message.get().map(|m| match m {
+                    Ok(text) => view! { <p class="ok">{text}</p> }.into_any(),
+                    Err(text) => view! { <p class="error">{text}</p> }.into_any(),
+                })}
+            </section>
+        </Show>
+    }
+}
