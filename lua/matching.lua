@@ -113,12 +113,17 @@ local function crosses(side, otype, price, level_price)
   return otype == MARKET or (side == BUY and level_price <= price) or (side == SELL and level_price >= price)
 end
 
--- Whether other users' orders within the fill cap can fill all of a fok order.
+-- Whether other users' orders within the fill cap can fill all of a fok order (a market buy: and its
+-- owner's free quote pays for it all).
 local function fok_can_fill(side, otype, price, uid, qty)
   local opp = 1 - side
   local last = fmt(MAX_TOUCH - 1)
   local levels = (opp == SELL) and call('ZRANGE', KEYS[3], '0', last) or call('ZREVRANGE', KEYS[2], '0', last)
   local available, touched, i = 0, 0, 1
+  local budget_lo, budget_hi
+  if otype == MARKET and side == BUY then
+    budget_lo, budget_hi = FUNDS.budget(uid)
+  end
   while touched < MAX_TOUCH and levels[i] and crosses(side, otype, price, price_of(levels[i])) do
     -- The level's queue, one list or two (see "Level queues"), a chunk at a time; tombstones skipped.
     local queue = { level_queue(list_key_of(opp, levels[i])) }
@@ -132,7 +137,14 @@ local function fok_can_fill(side, otype, price, uid, qty)
           if m then
             touched = touched + 1
             if m.uid ~= uid then
-              available = available + (m.qty - m.filled)
+              local take = min(m.qty - m.filled, qty - available)
+              if budget_lo then
+                budget_lo, budget_hi = FUNDS.spend(budget_lo, budget_hi, m.price, take)
+                if not budget_lo then
+                  return false
+                end
+              end
+              available = available + take
               if available >= qty then
                 return true
               end
@@ -238,6 +250,7 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
   local mfilled, mnlo, mnhi = add_fill(m.filled, m.nlo, m.nhi, level_price, qty)
   local mstatus = mfilled == m.qty and FILLED or PARTIAL
   local _, nlo, nhi = add_fill(0, 0, 0, level_price, qty)
+  FUNDS.fill(o.side, uid, m.uid, level_price, qty)
   local taken = mstatus == FILLED and 1 or 0
   local total = take_from_level(opp, level_price, level_text, total_key, list_key, taken, taken == 1 and only_order,
     qty, nil)
@@ -319,17 +332,16 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
   return entry, level
 end
 
--- Order `o` of the batch: its own checks, then its writes. Returns the reply kind and payload (see
--- place_orders).
-local function place(o)
-  -- 1. Checks: nothing is written for an order refused here.
-  local id, uid, side, otype, tif, price, qty, cid = o.id, o.uid, o.side, o.otype, o.tif, o.price, o.qty, o.cid
-  local open_key, closed_key = user_keys(uid)
+-- Step 1 of placing order `o`: its checks, nothing written. Returns the reply (kind, payload) of an
+-- order refused or repeated; or nil, then whether it crosses the book, the price of the best level on
+-- the other side, whether it may rest, and its client order id's key (false: none). (A function of its
+-- own: `place` is at Lua's limit of 60 upvalues.)
+local function admit(o)
+  local uid, side, otype, tif, cid = o.uid, o.side, o.otype, o.tif, o.cid
   local cid_mapping = cid ~= '' and cid_key(uid, cid)
   local may_rest = otype == LIMIT and tif == GTC
-  local opp = 1 - side
-  local level_price = best_level(opp)
-  local crossing = level_price and crosses(side, otype, price, level_price)
+  local level_price = best_level(1 - side)
+  local crossing = level_price and crosses(side, otype, o.price, level_price)
   -- A client order id given before names its order, which is the answer.
   if cid_mapping then
     local existing = call('GET', cid_mapping)
@@ -343,16 +355,34 @@ local function place(o)
   if o.post_only == 1 and crossing then
     return REPLY_REFUSED, POST_ONLY_WOULD_CROSS
   end
+  if not FUNDS.covers(o, side == BUY and level_price) then
+    return REPLY_REFUSED, INSUFFICIENT_FUNDS
+  end
   -- The open-orders cap counts against an order that would rest: one that fills completely on arrival
   -- never does, and is not refused. An order that cannot trade is checked here; a crossing one at its
   -- first maker, before its first write (and not at all when that maker fills it: fill_by_one).
-  if may_rest and not crossing and call('SCARD', open_key) >= MAX_OPEN then
+  if may_rest and not crossing and call('SCARD', (user_keys(uid))) >= MAX_OPEN then
     return REPLY_REFUSED, TOO_MANY_OPEN_ORDERS
   end
-  if crossing and tif == FOK and not fok_can_fill(side, otype, price, uid, qty) then
+  if crossing and tif == FOK and not fok_can_fill(side, otype, o.price, uid, o.qty) then
     crossing = false
     may_rest = false
   end
+  return nil, crossing, level_price, may_rest, cid_mapping
+end
+
+-- Order `o` of the batch: its checks (admit), then its writes. Returns the reply kind and payload (see
+-- place_orders).
+local function place(o)
+  local kind, crossing, level_price, may_rest, cid_mapping = admit(o)
+  if kind then
+    return kind, crossing
+  end
+  local id, uid, side, otype, price, qty, cid = o.id, o.uid, o.side, o.otype, o.price, o.qty, o.cid
+  local open_key, closed_key = user_keys(uid)
+  local opp = 1 - side
+  -- A market buy fills while its owner's free quote lasts: at each level, up to what it pays for.
+  local market_buy = otype == MARKET and side == BUY
 
   -- 2. Matching. The book changes exactly when the order trades or cancels something, or rests.
   local book_changed = crossing or may_rest
@@ -360,21 +390,28 @@ local function place(o)
     SEQ = SEQ + 1
   end
   local id_text = format('%d', id) -- (format, not fmt: a Lua call less on the hot path)
-  local flags = side + otype * TYPE_UNIT + tif * TIF_UNIT + o.post_only * POST_ONLY_UNIT
+  local flags = side + otype * TYPE_UNIT + o.tif * TIF_UNIT + o.post_only * POST_ONLY_UNIT
   local filled, nlo, nhi, touched = 0, 0, 0, 0
   -- The event's parts when it trades (`general`: at the first maker that fill_by_one does not take):
   -- order entries (the order's own first), trades, levels, and how many of each.
   local general, entries, trades, levels = false, ENTRIES, TRADES, LEVELS
   local ne, nt, nl = 1, 0, 0
   while crossing and filled < qty and touched < MAX_TOUCH do
-    -- One level: take its orders from the front, a few ids at a time.
+    -- One level: take its orders from the front, a few ids at a time, up to `want` lots in all.
+    local want = qty
+    if market_buy then
+      want = filled + FUNDS.affordable(uid, level_price, qty - filled)
+      if want == filled then
+        break
+      end
+    end
     local level_text, total_key, list_key = price_names(opp, level_price)
     -- `queue`: the list read, the level's list or, while a sweep is under way at the level (`swept`),
     -- its front list first (see "Level queues"); `exhausted`: its last id has been fetched; `dead`: the
     -- tombstones met (nil: none).
     local queue, swept, dead = list_key, false, nil
     local taken, reduce, from, exhausted = 0, 0, 0, false
-    while filled < qty and touched < MAX_TOUCH and not exhausted do
+    while filled < want and touched < MAX_TOUCH and not exhausted do
       -- Most orders fill from the first one or two: three ids first, then eight at a time.
       local ids = from == 0 and call('LRANGE', queue, '0', '2') or call('LRANGE', queue, fmt(from), fmt(from + 7))
       if from == 0 and ids[1] == PASS_MARK then
@@ -384,7 +421,7 @@ local function place(o)
       exhausted = fetched < (from == 0 and 3 or 8)
       from = from + fetched
       for i = 1, fetched do
-        if filled == qty or touched == MAX_TOUCH then
+        if filled == want or touched == MAX_TOUCH then
           break
         end
         -- The maker, unpacked into locals (and into MAKER for fill_by_one).
@@ -402,7 +439,7 @@ local function place(o)
           local mcid = #stored > REC_LEN and sub(stored, CID_AT) or ''
           local left = mqty - mfilled
           if touched == 0 then
-            if muid ~= uid and qty <= left and taken == 0 then
+            if muid ~= uid and qty <= left and taken == 0 and want == qty then
               local m = MAKER
               m.id, m.id_text, m.bucket, m.field, m.uid, m.flags = mid, mid_text, mbucket, field, muid, mflags
               m.price, m.qty, m.filled, m.nlo, m.nhi, m.created, m.cid = mprice, mqty, mfilled, mnlo, mnhi, mcreated,
@@ -423,10 +460,12 @@ local function place(o)
             -- Self-trade prevention: the resting order is cancelled, no trade.
             status = CANCELLED
             reduce = reduce + left
+            FUNDS.release(opp, muid, level_price, left)
           else
-            local fill = min(left, qty - filled)
+            local fill = min(left, want - filled)
             mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
             filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
+            FUNDS.fill(side, uid, muid, level_price, fill)
             trades[nt + 1] = pack(TRADE, id * TRADES_PER_ORDER + nt, level_price, fill, mid, id, muid, uid)
             nt = nt + 1
             status = mfilled == mqty and FILLED or PARTIAL
@@ -479,6 +518,7 @@ local function place(o)
     if not entry then
       return REPLY_REFUSED, level
     end
+    FUNDS.rest(side, uid, price, remaining)
     if not general then
       return REPLY_OK, entry
     end

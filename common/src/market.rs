@@ -95,6 +95,16 @@ impl Market {
         }
     }
 
+    /// The fee rates (maker, taker) in millionths, as the engine computes with them: exact, since a
+    /// checked rate has at most `FEE_RATE_PLACES` decimal places and lies below 1 in size.
+    pub fn fee_rates_in_millionths(&self) -> (i64, i64) {
+        let millionths = |rate: Dec| {
+            let scaled = (rate.0 * Decimal::from(10i64.pow(FEE_RATE_PLACES))).trunc();
+            i64::try_from(scaled).unwrap_or(0)
+        };
+        (millionths(self.maker_fee), millionths(self.taker_fee))
+    }
+
     /// The market with these fee rates.
     pub fn with_fees(self, maker_fee: Dec, taker_fee: Dec) -> Market {
         Market { maker_fee, taker_fee, ..self }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use backend::config::{Config, RedisTarget};
 use backend::startup::Application;
-use common::{Credentials, Dec, LoggedIn, NewOrder, Symbol};
+use common::{Credentials, Dec, DepositRequest, LoggedIn, NewOrder, Symbol};
 use reqwest::{Client, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -13,6 +13,12 @@ use serde_json::Value;
 use crate::deployments::{Deployment, TestRedis};
 use crate::keyspace::connect_nodes;
 use crate::redis_server::RedisProcess;
+
+/// The admin token of every test app (unless a test takes it away).
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// What `TestApp::user` deposits of every asset: far more than any test's orders need.
+pub const TEST_FUNDS: &str = "10000000";
 
 pub struct TestApp {
     pub address: String,
@@ -50,6 +56,8 @@ pub async fn spawn_app_at(target: RedisTarget, tweak: impl FnOnce(&mut Config)) 
     // Every test client is local: the per-address limits would count them all as one client. The
     // tests of those limits take the exemption away.
     config.http.exempt = backend::config::AddressSet::parse("127.0.0.0/8, ::1").expect("loopback addresses");
+    // Test users are funded by the admin's deposits (`TestApp::user`).
+    config.funds.admin_token = Some(ADMIN_TOKEN.into());
     tweak(&mut config);
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
@@ -134,8 +142,16 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
-    /// Registers `name` (password `password-of-<name>`) and logs in; returns the token.
+    /// Registers `name` (password `password-of-<name>`), logs in and deposits `TEST_FUNDS` of every
+    /// asset for them (by the admin's deposits: the app must keep its admin token); returns the token.
     pub async fn user(&self, name: &str) -> String {
+        let token = self.unfunded_user(name).await;
+        fund(&self.client, &self.url("/api/v1"), name).await;
+        token
+    }
+
+    /// Registers `name` (password `password-of-<name>`) and logs in, with no funds; returns the token.
+    pub async fn unfunded_user(&self, name: &str) -> String {
         register_and_login(&self.client, &self.url("/api/v1"), name, &format!("password-of-{name}")).await
     }
 
@@ -171,6 +187,31 @@ pub async fn register_and_login(client: &Client, base: &str, name: &str, passwor
     let r = client.post(format!("{base}/auth/login")).json(&creds).send().await.expect("request sent");
     assert_eq!(r.status(), 200, "login {name}");
     r.json::<LoggedIn>().await.expect("the login answer").access_token
+}
+
+/// Deposits `TEST_FUNDS` of every asset for user `name` through the admin endpoint of the API at `base`
+/// (`http://host:port/api/v1`; its admin token must be `ADMIN_TOKEN`). Once per user: the deposits'
+/// references name the user.
+pub async fn fund(client: &Client, base: &str, name: &str) {
+    let assets: Vec<Value> =
+        client.get(format!("{base}/assets")).send().await.expect("request sent").json().await.expect("the assets");
+    for asset in assets {
+        let asset = asset["asset"].as_str().expect("an asset's name");
+        let deposit = DepositRequest {
+            username: name.into(),
+            asset: asset.into(),
+            amount: Dec::parse(TEST_FUNDS).expect("a plain decimal"),
+            reference: format!("testkit-{name}-{asset}"),
+        };
+        let r = client
+            .post(format!("{base}/admin/deposits"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&deposit)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(r.status(), 201, "the test deposit of {asset} for {name}");
+    }
 }
 
 /// Status and JSON body of a response.

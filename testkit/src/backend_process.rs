@@ -28,13 +28,15 @@ impl Drop for BackendProcess {
 
 impl BackendProcess {
     /// Starts the binary `exe` on `port` with these variables (and, unless they set them, the order rate
-    /// limit off and the loopback address exempt from the per-address limits: every test client is
-    /// local; no Redis variable is inherited), and waits until it is healthy.
+    /// limit off, the loopback address exempt from the per-address limits: every test client is local,
+    /// and the test admin token; no Redis variable is inherited), and waits until it is healthy.
     pub async fn start(exe: &Path, port: u16, vars: &[(&str, &str)]) -> BackendProcess {
         let log = std::env::temp_dir().join(format!("exchange-backend-{}-{}.log", std::process::id(), unique()));
         let out = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(exe);
         cmd.env("PORT", port.to_string()).env("RATE_LIMIT_ORDERS_PER_SEC", "0").env("RATE_LIMIT_EXEMPT", "127.0.0.1");
+        // Test users are funded by the admin's deposits (`app::fund`).
+        cmd.env("ADMIN_TOKEN", crate::app::ADMIN_TOKEN);
         for var in ["REDIS_URL", "REDIS_HOST", "REDIS_PASSWORD", "REDIS_CLUSTER_NODES", "REDIS_SENTINEL_NODES"] {
             cmd.env_remove(var);
         }

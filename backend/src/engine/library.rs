@@ -13,11 +13,12 @@ use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ToRedisArgs};
 
 /// The library's shared part: the parts in order, one Lua chunk.
-const LIB: [&str; 5] = [
+const LIB: [&str; 6] = [
     include_str!("../../../lua/engine_lib.lua"),
     include_str!("../../../lua/amounts.lua"),
     include_str!("../../../lua/funds.lua"),
     include_str!("../../../lua/subaccounts.lua"),
+    include_str!("../../../lua/settlement.lua"),
     include_str!("../../../lua/matching.lua"),
 ];
 

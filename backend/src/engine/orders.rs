@@ -1,6 +1,6 @@
 //! Placing and cancelling: the engine's writes.
 
-use common::{Market, NewOrder, Order, Symbol};
+use common::{Market, MarketUnits, NewOrder, Order, Symbol};
 use redis::aio::ConnectionLike;
 use redis::Value;
 
@@ -100,14 +100,21 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         {
             return Err(EngineError::Protocol("user ids must be 1..2^32 and order ids 1..2^53".into()));
         }
-        let reply = self.write(&self.place_invocation(market, batch, now)).await?;
+        let reply = self.write(&self.place_invocation(market, batch, now)?).await?;
         read_placements(market, &reply)
     }
 
     /// The script call for a batch, for callers that pipeline many of them (load the scripts first).
-    pub fn place_invocation(&self, market: &Market, batch: &[BatchOrder<'_>], now: u64) -> Invocation {
+    pub fn place_invocation(
+        &self,
+        market: &Market,
+        batch: &[BatchOrder<'_>],
+        now: u64,
+    ) -> Result<Invocation, EngineError> {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
+        let units = self.units(market)?;
+        let (maker_fee, taker_fee) = market.fee_rates_in_millionths();
         let mut inv = library::PLACE_ORDERS.prepare_invoke();
         inv.key(k.seq()).key(k.bids()).key(k.asks()).key(k.trades());
         inv.arg(now)
@@ -116,11 +123,20 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(s.trades_stream_len)
             .arg(s.max_open_orders_per_user)
             .arg(s.history_per_user)
-            .arg(s.max_resting_orders_per_market);
+            .arg(s.max_resting_orders_per_market)
+            .arg(units.base_per_lot)
+            .arg(units.quote_per_notional)
+            .arg(maker_fee)
+            .arg(taker_fee);
         for b in batch {
             inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
         }
-        inv
+        Ok(inv)
+    }
+
+    /// How a listed market's lots and notionals become units of its assets.
+    fn units(&self, market: &Market) -> Result<MarketUnits, EngineError> {
+        self.markets().units(&market.symbol).ok_or_else(|| EngineError::UnknownSymbol(market.symbol.to_string()))
     }
 
     /// A call of a script that acts for one user in one market: KEYS seq, the user's open set and closed
@@ -135,11 +151,13 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         call
     }
 
-    /// Cancels one of the user's resting orders. Another user's order is `NotFound`.
+    /// Cancels one of the user's resting orders (its lock back in the user's free funds). Another user's
+    /// order is `NotFound`.
     pub async fn cancel(&self, user_id: u64, order_id: u64) -> Result<(Order, Event), EngineError> {
         let market = self.locate(user_id, order_id).await?.ok_or(EngineError::NotFound)?;
+        let units = self.units(market)?;
         let mut call = self.user_call(&library::CANCEL_ORDER, market, user_id);
-        call.arg(order_id);
+        call.arg(order_id).arg(units.base_per_lot).arg(units.quote_per_notional);
         let reply = self.write(&call).await?;
         match reply_pair(&reply)? {
             (REPLY_OK, payload) => {
@@ -161,7 +179,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     ) -> Result<(Vec<u64>, Vec<(Symbol, Event)>), EngineError> {
         let (mut ids, mut events) = (Vec::new(), Vec::new());
         for market in self.markets_for(symbol)? {
-            let reply = self.write(&self.user_call(&library::CANCEL_ALL, market, user_id)).await?;
+            let units = self.units(market)?;
+            let mut call = self.user_call(&library::CANCEL_ALL, market, user_id);
+            call.arg(units.base_per_lot).arg(units.quote_per_notional);
+            let reply = self.write(&call).await?;
             let (REPLY_OK, payload) = reply_pair(&reply)? else {
                 return Err(EngineError::Protocol("cancel_all refused".into()));
             };

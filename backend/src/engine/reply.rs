@@ -38,6 +38,7 @@ pub(super) fn refusal(code: &[u8]) -> EngineError {
                 .into(),
         },
         refusal::LEVEL_FULL => invalid("invalid_quantity", "the price level cannot hold more quantity"),
+        refusal::INSUFFICIENT_FUNDS => invalid("insufficient_funds", "your free balance does not cover this order"),
         other => EngineError::Protocol(format!("unknown refusal {other}")),
     }
 }

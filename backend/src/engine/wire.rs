@@ -109,6 +109,9 @@ pub const EVENT: Layout = Layout::new("<I7BI6HHH");
 /// A user's sub-account in a market (`lua/subaccounts.lua`): base free, base locked, quote free, quote
 /// locked (each an amount's low 32 bits, then its high bits), the last transfer's id and what it moved.
 pub const ACCOUNT: Layout = Layout::new("<I4I7I4I7I4I7I4I7I7I4I7");
+/// A market's fee account (`lua/settlement.lua`): base fees collected, base rebates paid, quote fees
+/// collected, quote rebates paid (each an amount's low 32 bits, then its high bits).
+pub const FEES: Layout = Layout::new("<I4I7I4I7I4I7I4I7");
 
 /// A record's flags byte is side + type × `TYPE_UNIT` + time in force × `TIF_UNIT` + post_only ×
 /// `POST_ONLY_UNIT` + status × `STATUS_UNIT`, with the codes below.
@@ -150,8 +153,16 @@ pub mod refusal {
     pub const TOO_MANY_OPEN_ORDERS: &str = "too_many_open_orders";
     pub const LEVEL_FULL: &str = "level_full";
     pub const MARKET_FULL: &str = "market_full";
-    pub const ALL: [&str; 6] =
-        [NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS, TOO_MANY_OPEN_ORDERS, LEVEL_FULL, MARKET_FULL];
+    pub const INSUFFICIENT_FUNDS: &str = "insufficient_funds";
+    pub const ALL: [&str; 7] = [
+        NOT_FOUND,
+        ORDER_NOT_OPEN,
+        POST_ONLY_WOULD_CROSS,
+        TOO_MANY_OPEN_ORDERS,
+        LEVEL_FULL,
+        MARKET_FULL,
+        INSUFFICIENT_FUNDS,
+    ];
 }
 
 /// This side's formats and codes by name, as the library's `engine_format` function reports its own.
@@ -166,6 +177,7 @@ pub fn description() -> Vec<(&'static str, String)> {
         ("LEVEL", &LEVEL),
         ("EVENT", &EVENT),
         ("ACCOUNT", &ACCOUNT),
+        ("FEES", &FEES),
     ]
     .into_iter()
     .map(|(name, layout)| (name, layout.format().to_string()))
@@ -415,6 +427,29 @@ pub fn decode_account(bytes: &[u8]) -> Result<SubAccount, WireError> {
         quote_locked: amount(qll, qlh),
         last_transfer: last,
         last_moved: amount(ml, mh),
+    })
+}
+
+/// A market's fee account: per asset, the fees collected and the rebates paid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeeAccount {
+    pub base_collected: u128,
+    pub base_rebated: u128,
+    pub quote_collected: u128,
+    pub quote_rebated: u128,
+}
+
+/// A packed `FEES`.
+pub fn decode_fees(bytes: &[u8]) -> Result<FeeAccount, WireError> {
+    let mut r = Reader { bytes };
+    let [bcl, bch, brl, brh, qcl, qch, qrl, qrh] = r.fields(&FEES)?;
+    r.done()?;
+    let amount = |lo: u64, hi: u64| (u128::from(hi) << 32) | u128::from(lo);
+    Ok(FeeAccount {
+        base_collected: amount(bcl, bch),
+        base_rebated: amount(brl, brh),
+        quote_collected: amount(qcl, qch),
+        quote_rebated: amount(qrl, qrh),
     })
 }
 

@@ -1,9 +1,11 @@
 //! Funds (docs/funds.md): each user's wallet in the user's own slot (`wallet`), their sub-accounts in
-//! the markets' slots and the transfers between the two (`transfers`), the keys and ledger entries
-//! (`ledger`), and why a change did not happen (`error`).
+//! the markets' slots and the transfers between the two (`transfers`), moving funds to where an order
+//! needs them (`cover`), the keys and ledger entries (`ledger`), and why a change did not happen
+//! (`error`).
 //!
-//! Within the module, imports point one way: `error`, `ledger` → `wallet` → `transfers`.
+//! Within the module, imports point one way: `error`, `ledger` → `wallet` → `transfers` → `cover`.
 
+mod cover;
 mod error;
 mod ledger;
 mod transfers;

@@ -203,7 +203,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     }
 
     /// Finishes the user's transfer under way, if there is one.
-    async fn finish_pending(&self, user_id: u64) -> Result<(), FundsError> {
+    pub(super) async fn finish_pending(&self, user_id: u64) -> Result<(), FundsError> {
         let keys = UserKeys::new(user_id);
         let fields: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(&keys.xfer)

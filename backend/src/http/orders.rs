@@ -13,7 +13,7 @@ use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::query::QueryMap;
 use super::state::AppState;
-use crate::engine::{EngineError, StatusFilter};
+use crate::engine::{check_order, EngineError, StatusFilter};
 use crate::metrics::METRICS;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -35,7 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     (status = 404, description = "unknown_symbol", body = common::ErrorBody),
     (status = 409, description = "post_only_would_cross, too_many_open_orders, market_full", body = common::ErrorBody),
     (status = 413, description = "body over 16 KiB", body = common::ErrorBody),
-    (status = 422, description = "invalid_quantity, invalid_price, price_not_on_tick, quantity_not_on_lot, validation_error", body = common::ErrorBody),
+    (status = 422, description = "invalid_quantity, invalid_price, price_not_on_tick, quantity_not_on_lot, validation_error, insufficient_funds", body = common::ErrorBody),
     (status = 429, description = "rate_limited, with Retry-After", body = common::ErrorBody),
     (status = 503, description = "unavailable: Redis unreachable", body = common::ErrorBody),
 ))]
@@ -52,6 +52,14 @@ pub async fn create(
     let req = NewOrder::try_from(body)?;
     let market = req.symbol.as_str();
     let placed = match state.placer.place(user.user_id, &req).await {
+        // Funds follow orders: the user's free funds elsewhere are moved into the market, and the order
+        // is sent once more (funds::cover).
+        Err(EngineError::Invalid { code: "insufficient_funds", .. }) if cover(&state, user.user_id, &req).await? => {
+            state.placer.place(user.user_id, &req).await
+        }
+        other => other,
+    };
+    let placed = match placed {
         Ok(placed) => placed,
         Err(e) => {
             if matches!(e, EngineError::Invalid { .. } | EngineError::Conflict { .. }) {
@@ -67,6 +75,13 @@ pub async fn create(
     }
     let status = if placed.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(placed.order)))
+}
+
+/// Moves the caller's free funds into the order's market (see `funds::cover`); whether anything moved.
+async fn cover(state: &AppState, user_id: u64, req: &NewOrder) -> Result<bool, ApiError> {
+    let market = state.engine.market(&req.symbol)?;
+    let order = check_order(market, req)?;
+    Ok(state.funds.cover(user_id, market, &order).await?)
 }
 
 fn order_id(text: &str) -> Result<u64, ApiError> {

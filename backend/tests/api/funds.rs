@@ -30,13 +30,13 @@ async fn balance(app: &TestApp, token: &str, asset: &str) -> Value {
 on_every_deployment! {
     async fn a_deposit_credits_once_per_reference_and_a_withdrawal_once_per_id(d) {
         let app = funded_app(d).await;
-        let alice = app.user("alice").await;
+        let alice = app.unfunded_user("alice").await;
         let (status, entry) = deposit(&app, "alice", "USD", "1000.5", "bank-tx-1").await;
         assert_eq!(status, 201, "{entry}");
         assert_eq!((entry["kind"].as_str(), entry["amount"].to_string(), entry["reference"].as_str()),
             (Some("deposit"), "1000.5".into(), Some("bank-tx-1")));
         // The same reference again, even for another amount or user: the first entry, nothing credited.
-        let _bob = app.user("bob").await;
+        let _bob = app.unfunded_user("bob").await;
         for (user, amount) in [("alice", "1000.5"), ("bob", "7")] {
             let (status, again) = deposit(&app, user, "USD", amount, "bank-tx-1").await;
             assert_eq!((status, &again), (200, &entry));
@@ -67,9 +67,62 @@ on_every_deployment! {
         assert_eq!(older, json!([ledger[1]]));
     }
 
+    async fn orders_lock_and_settle_funds_which_follow_them_from_market_to_market(d) {
+        let app = funded_app(d).await;
+        let alice = app.unfunded_user("alice").await;
+        let bob = app.unfunded_user("bob").await;
+        let order = |symbol: &str, side: &str, qty: &str, price: &str| {
+            json!({"symbol": symbol, "side": side, "order_type": "limit", "quantity": qty, "price": price})
+        };
+        let place = |token: &str, body: Value| {
+            let (app, token) = (&app, token.to_string());
+            async move { status_json(app.post_json("/api/v1/orders/", Some(&token), &body).await).await }
+        };
+        let usd = |token: &str| {
+            let (app, token) = (&app, token.to_string());
+            async move {
+                let b = balance(app, &token, "USD").await;
+                (b["free"].to_string(), b["locked"].to_string())
+            }
+        };
+
+        // No funds: refused, nothing rests.
+        let (status, e) = place(&bob, order("BTC/USD", "sell", "0.01", "49000")).await;
+        assert_eq!(status, 422, "{e}");
+        assert_error(&e, "insufficient_funds");
+
+        // A buy locks price × quantity, moved from the wallet into the market on the way.
+        assert_eq!(deposit(&app, "alice", "USD", "1000", "a-usd").await.0, 201);
+        let (status, bid) = place(&alice, order("BTC/USD", "buy", "0.01", "50000")).await;
+        assert_eq!(status, 201, "{bid}");
+        assert_eq!(usd(&alice).await, ("500.0".into(), "500.0".into()));
+        // ETH/USD wants 600 and only 500 is free (now in BTC/USD): refused; 300 is covered from there.
+        let (status, e) = place(&alice, order("ETH/USD", "buy", "1", "600")).await;
+        assert_eq!(status, 422, "{e}");
+        assert_error(&e, "insufficient_funds");
+        let (status, eth) = place(&alice, order("ETH/USD", "buy", "0.5", "600")).await;
+        assert_eq!(status, 201, "{eth}");
+        assert_eq!(usd(&alice).await, ("200.0".into(), "800.0".into()));
+
+        // Bob sells into alice's bid: the trade is at her 50,000; he pays the taker's 0.2 % out of the
+        // 500 USD he receives, she the maker's 0.1 % out of the 0.01 BTC.
+        assert_eq!(deposit(&app, "bob", "BTC", "1", "b-btc").await.0, 201);
+        let (status, sold) = place(&bob, order("BTC/USD", "sell", "0.01", "49000")).await;
+        assert_eq!((status, sold["status"].as_str()), (201, Some("filled")), "{sold}");
+        assert_eq!(usd(&bob).await, ("499.0".into(), "0.0".into()));
+        assert_eq!(balance(&app, &bob, "BTC").await["free"].to_string(), "0.99");
+        assert_eq!(balance(&app, &alice, "BTC").await["free"].to_string(), "0.00999");
+        assert_eq!(usd(&alice).await, ("200.0".into(), "300.0".into()));
+
+        // Cancelling gives the lock back.
+        let (status, _) = status_json(app.delete("/api/v1/orders/", Some(&alice)).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(usd(&alice).await, ("500.0".into(), "0.0".into()));
+    }
+
     async fn the_faucet_gives_every_asset_once_a_minute(d) {
         let app = funded_app(d).await;
-        let carol = app.user("carol").await;
+        let carol = app.unfunded_user("carol").await;
         let (status, entries) = status_json(app.post_json("/api/v1/account/faucet", Some(&carol), &json!({})).await).await;
         assert_eq!(status, 201, "{entries}");
         assert_eq!(entries.as_array().unwrap().len(), 3, "BTC, USD and ETH");
@@ -83,7 +136,7 @@ on_every_deployment! {
 
     async fn admin_endpoints_want_the_admin_token_and_vanish_without_one(d) {
         let app = funded_app(d).await;
-        let dave = app.user("dave").await;
+        let dave = app.unfunded_user("dave").await;
         let body = json!({"username": "dave", "asset": "USD", "amount": "1", "reference": "r-1"});
         for token in [None, Some("wrong"), Some(dave.as_str())] {
             let (status, e) = status_json(app.post_json("/api/v1/admin/deposits", token, &body).await).await;
@@ -94,18 +147,18 @@ on_every_deployment! {
         assert_eq!(status, 404);
         assert_error(&e, "not_found");
 
-        let plain = spawn_app(d).await;
+        let plain = spawn_app_with(d, |c| c.funds.admin_token = None).await;
         let (status, e) = status_json(plain.post_json("/api/v1/admin/deposits", Some(ADMIN), &body).await).await;
         assert_eq!(status, 404, "no ADMIN_TOKEN: no admin endpoints");
         assert_error(&e, "not_found");
-        let erin = plain.user("erin").await;
+        let erin = plain.unfunded_user("erin").await;
         let r = plain.post_json("/api/v1/account/faucet", Some(&erin), &json!({})).await;
         assert_eq!(r.status(), 404, "FAUCET off: no faucet");
     }
 
     async fn bad_amounts_assets_and_references_are_refused_with_nothing_written(d) {
         let app = funded_app(d).await;
-        let frank = app.user("frank").await;
+        let frank = app.unfunded_user("frank").await;
         assert_eq!(deposit(&app, "frank", "USD", "5", "seed").await.0, 201);
         let before = testkit::keyspace::dump_keyspace(&app.redis_urls()).await;
         for (amount, code) in [
@@ -148,7 +201,7 @@ on_every_deployment! {
 #[tokio::test]
 async fn a_deposit_cut_short_after_its_claim_is_finished_by_its_retry() {
     let app = funded_app(Deployment::Single).await;
-    let grace = app.user("grace").await;
+    let grace = app.unfunded_user("grace").await;
     let user_id = {
         let (_, e) = deposit(&app, "grace", "BTC", "0.1", "first").await;
         assert_eq!(e["kind"], "deposit");

@@ -128,11 +128,16 @@ async fn two_traders_meet_through_the_screen() {
 
     // Bob crosses it through his own form; Alice sees the trade and her order filled, without reloading.
     sign_up(&bob, &url, "bob").await;
+    click(&bob, "button[name=faucet]").await;
+    wait_text(&bob, ".balances [data-asset=USD] .free", |t| t == "100000").await;
     wait_text(&bob, ".ladder.asks", |t| t.contains("50000.00")).await;
     place(&bob, "buy", "50000.00", "0.5").await;
     wait_text(&bob, ".entry .ok", |t| t.contains("filled")).await;
     wait_text(&alice, ".tape", |t| t.contains("50000.00")).await;
     wait_text(&alice, ".mine", |t| t.contains("filled")).await;
+    // Both balances settled: alice got 25,000 USD less the maker's 0.1 %, bob 0.5 BTC less the taker's 0.2 %.
+    wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "124975").await;
+    wait_text(&bob, ".balances [data-asset=BTC] .free", |t| t == "1.499").await;
 
     // Cancel from "my orders".
     place(&alice, "sell", "51000.00", "0.1").await;

@@ -79,7 +79,7 @@ proptest! {
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let mut t = spawn_engine(Deployment::Single).await;
+            let mut t = spawn_bare_engine(Deployment::Single, EngineSettings::default()).await;
             for (a, b, x, y, num, places) in batch {
                 // A rate's numerator is below its denominator.
                 let num = num % 10i64.pow(places).max(1);
@@ -94,7 +94,7 @@ proptest! {
 
 #[tokio::test]
 async fn amounts_at_the_edges_are_exact() {
-    let mut t = spawn_engine(Deployment::Single).await;
+    let mut t = spawn_bare_engine(Deployment::Single, EngineSettings::default()).await;
     let max53 = (1u64 << 53) - 1;
     let edges = [0, 1, 999_999_999, 1_000_000_000, (1 << 32) - 1, 1 << 32, max53, 1 << 62, (1 << 62) - 1];
     for &x in &edges {

@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn the_lua_library_and_the_rust_side_agree_on_every_format_and_code() {
-    let mut t = spawn_engine(Deployment::Single).await;
+    let mut t = spawn_bare_engine(Deployment::Single, EngineSettings::default()).await;
     let seq_key = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap()).seq();
     let pairs: Vec<String> = library::ENGINE_FORMAT.key(seq_key).invoke_async(&mut t.conn).await.unwrap();
     assert!(pairs.len().is_multiple_of(2), "name, value pairs: {pairs:?}");

@@ -11,4 +11,5 @@ mod model;
 mod no_partial_writes;
 mod properties;
 mod rules;
+mod settlement;
 mod transfers;

@@ -1,5 +1,8 @@
 //! A small in-memory matching engine written straight from the contract's rules: the reference the
-//! Redis engine is checked against. Integers only (ticks and lots), no Redis, no cleverness.
+//! Redis engine is checked against. Integers only (ticks, lots, units of assets), no Redis, no
+//! cleverness. Funds follow the contract's Funds section: an order must be covered by its owner's free
+//! funds, rests with its lock, settles each fill at the maker's price less each side's fee, and gives
+//! its lock back when it leaves the book.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -31,6 +34,46 @@ pub enum Outcome {
     Done { trades: Vec<MTrade> },
 }
 
+/// A user's funds in the market: base and quote, free and locked (units of each asset).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MAccount {
+    pub base_free: u128,
+    pub base_locked: u128,
+    pub quote_free: u128,
+    pub quote_locked: u128,
+}
+
+/// The market's fee account: fees collected and rebates paid, per asset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MFees {
+    pub base_collected: u128,
+    pub base_rebated: u128,
+    pub quote_collected: u128,
+    pub quote_rebated: u128,
+}
+
+/// How the market's lots and notionals become units, and its fee rates in millionths.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MUnits {
+    pub base_per_lot: u128,
+    pub quote_per_notional: u128,
+    pub maker_fee: i64,
+    pub taker_fee: i64,
+}
+
+/// The most units an amount may hold.
+const MAX_AMOUNT: u128 = (1 << 62) - 1;
+
+/// The fee on `amount` at `rate` millionths: a fee rounded up, a rebate (negative rate) rounded down.
+fn fee(amount: u128, rate: i64) -> (u128, bool) {
+    let r = u128::from(rate.unsigned_abs());
+    if rate >= 0 {
+        ((amount * r).div_ceil(1_000_000), false)
+    } else {
+        (amount * r / 1_000_000, true)
+    }
+}
+
 #[derive(Default)]
 pub struct Model {
     pub orders: BTreeMap<u64, MOrder>,
@@ -41,11 +84,108 @@ pub struct Model {
     cids: HashMap<(u64, String), u64>,
     pub max_touch: usize,
     pub max_open: usize,
+    pub units: MUnits,
+    pub accounts: BTreeMap<u64, MAccount>,
+    pub fees: MFees,
+    /// What was credited to the accounts from outside (transfers in), per asset: base, quote.
+    pub funded: (u128, u128),
 }
 
 impl Model {
-    pub fn new(max_touch: usize, max_open: usize) -> Model {
-        Model { max_touch, max_open, ..Model::default() }
+    pub fn new(max_touch: usize, max_open: usize, units: MUnits) -> Model {
+        Model { max_touch, max_open, units, ..Model::default() }
+    }
+
+    /// Credits a user's account from outside (a transfer into the market).
+    pub fn fund(&mut self, user: u64, base: u128, quote: u128) {
+        let a = self.accounts.entry(user).or_default();
+        a.base_free += base;
+        a.quote_free += quote;
+        self.funded.0 += base;
+        self.funded.1 += quote;
+    }
+
+    /// What `lots` lots of an order at `price` ticks hold: (whether in quote, units).
+    fn held(&self, sell: bool, price: u64, lots: u64) -> (bool, u128) {
+        if sell {
+            (false, u128::from(lots) * self.units.base_per_lot)
+        } else {
+            (true, u128::from(price) * u128::from(lots) * self.units.quote_per_notional)
+        }
+    }
+
+    /// Moves what `lots` lots of an order hold between free and locked (`lock`: into locked).
+    fn shift(&mut self, user: u64, sell: bool, price: u64, lots: u64, lock: bool) {
+        let (quote, units) = self.held(sell, price, lots);
+        let a = self.accounts.entry(user).or_default();
+        let (free, locked) =
+            if quote { (&mut a.quote_free, &mut a.quote_locked) } else { (&mut a.base_free, &mut a.base_locked) };
+        if lock {
+            *free = free.checked_sub(units).expect("a lock within the free funds");
+            *locked += units;
+        } else {
+            *locked = locked.checked_sub(units).expect("a release within the lock");
+            *free += units;
+        }
+    }
+
+    /// How many of `lots` lots at `price` ticks a quote amount pays for.
+    fn lots_for(&self, quote: u128, price: u64, lots: u64) -> u64 {
+        let unit = u128::from(price) * self.units.quote_per_notional;
+        (quote / unit).min(u128::from(lots)) as u64
+    }
+
+    /// Settles a fill of `lots` at `price` between a taker (side `taker_sells`) and a maker.
+    fn settle(&mut self, taker: u64, maker: u64, taker_sells: bool, price: u64, lots: u64) {
+        let base = u128::from(lots) * self.units.base_per_lot;
+        let quote = u128::from(price) * u128::from(lots) * self.units.quote_per_notional;
+        let (buyer, seller, buyer_rate, seller_rate) = if taker_sells {
+            (maker, taker, self.units.maker_fee, self.units.taker_fee)
+        } else {
+            (taker, maker, self.units.taker_fee, self.units.maker_fee)
+        };
+        {
+            let b = self.accounts.entry(buyer).or_default();
+            let from = if buyer == taker { &mut b.quote_free } else { &mut b.quote_locked };
+            *from = from.checked_sub(quote).expect("the buyer pays from what it has");
+        }
+        {
+            let s = self.accounts.entry(seller).or_default();
+            let from = if seller == taker { &mut s.base_free } else { &mut s.base_locked };
+            *from = from.checked_sub(base).expect("the seller delivers from what it has");
+        }
+        let (bfee, brebate) = fee(base, buyer_rate);
+        let (qfee, qrebate) = fee(quote, seller_rate);
+        let b = self.accounts.get_mut(&buyer).unwrap();
+        if brebate {
+            b.base_free += base + bfee;
+            self.fees.base_rebated += bfee;
+        } else {
+            b.base_free += base - bfee;
+            self.fees.base_collected += bfee;
+        }
+        let s = self.accounts.get_mut(&seller).unwrap();
+        if qrebate {
+            s.quote_free += quote + qfee;
+            self.fees.quote_rebated += qfee;
+        } else {
+            s.quote_free += quote - qfee;
+            self.fees.quote_collected += qfee;
+        }
+    }
+
+    /// Whether the owner's free funds cover order `o` (a market buy: one lot at the best ask, or any
+    /// free quote when there is no ask).
+    fn covers(&self, o: &MOrder) -> bool {
+        let a = self.accounts.get(&o.user).copied().unwrap_or_default();
+        if o.market && !o.sell {
+            return match self.asks.keys().next() {
+                Some(&ask) => self.lots_for(a.quote_free, ask, 1) == 1,
+                None => a.quote_free > 0,
+            };
+        }
+        let (quote, need) = self.held(o.sell, o.price, o.qty);
+        need <= MAX_AMOUNT && need <= if quote { a.quote_free } else { a.base_free }
     }
 
     fn book(&self, sell: bool) -> &BTreeMap<u64, VecDeque<u64>> {
@@ -89,19 +229,35 @@ impl Model {
         if o.post_only && !crossing.is_empty() {
             return Outcome::Refused("post_only_would_cross");
         }
-        // Whether other users' orders within the fill cap fill it completely on arrival.
+        if !self.covers(&o) {
+            return Outcome::Refused("insufficient_funds");
+        }
+        let market_buy = o.market && !o.sell;
+        // Whether other users' orders within the fill cap fill it completely on arrival (a market buy:
+        // and its owner's free quote pays for it all).
         let fills = {
             let mut available = 0;
+            let mut budget = self.accounts.get(&o.user).map_or(0, |a| a.quote_free);
+            let mut paid = true;
             for id in crossing.iter().take(self.max_touch) {
                 let m = &self.orders[id];
                 if m.user != o.user {
-                    available += m.qty - m.filled;
+                    let take = (m.qty - m.filled).min(o.qty - available);
+                    if market_buy {
+                        let cost = u128::from(m.price) * u128::from(take) * self.units.quote_per_notional;
+                        if cost > budget {
+                            paid = false;
+                            break;
+                        }
+                        budget -= cost;
+                    }
+                    available += take;
                     if available >= o.qty {
                         break;
                     }
                 }
             }
-            available >= o.qty
+            paid && available >= o.qty
         };
         // The open-orders cap counts against an order that would rest, not one that fills completely.
         if may_rest && !fills && self.open_count(o.user) >= self.max_open {
@@ -118,22 +274,34 @@ impl Model {
                 if o.filled == o.qty || touched == self.max_touch {
                     break;
                 }
+                // A market buy fills while its owner's free quote lasts.
+                let mut want = o.qty - o.filled;
+                if market_buy {
+                    let free = self.accounts.get(&o.user).map_or(0, |a| a.quote_free);
+                    want = self.lots_for(free, self.orders[&mid].price, want);
+                    if want == 0 {
+                        break;
+                    }
+                }
                 touched += 1;
                 changed = true;
                 let m = self.orders.get_mut(&mid).unwrap();
-                let (price, sell) = (m.price, m.sell);
+                let (price, sell, maker, left) = (m.price, m.sell, m.user, m.qty - m.filled);
                 let gone = if m.user == o.user {
                     m.status = 3;
+                    self.shift(maker, sell, price, left, false);
                     true
                 } else {
-                    let fill = (m.qty - m.filled).min(o.qty - o.filled);
+                    let fill = left.min(want);
                     m.filled += fill;
                     m.notional += u128::from(price) * u128::from(fill);
                     o.filled += fill;
                     o.notional += u128::from(price) * u128::from(fill);
                     trades.push((o.id * 1024 + trades.len() as u64, price, fill, mid, o.id));
                     m.status = if m.filled == m.qty { 2 } else { 1 };
-                    m.filled == m.qty
+                    let gone = m.filled == m.qty;
+                    self.settle(o.user, maker, o.sell, price, fill);
+                    gone
                 };
                 let _ = next_seq;
                 if gone {
@@ -148,6 +316,7 @@ impl Model {
         if o.filled < o.qty && may_rest && touched < self.max_touch && !fok_fails {
             o.status = if o.filled > 0 { 1 } else { 0 };
             self.book_mut(o.sell).entry(o.price).or_default().push_back(o.id);
+            self.shift(o.user, o.sell, o.price, o.qty - o.filled, true);
             changed = true;
         } else {
             o.status = if o.filled == o.qty { 2 } else { 3 };
@@ -164,6 +333,8 @@ impl Model {
 
     fn remove_resting(&mut self, id: u64) {
         let (sell, price) = (self.orders[&id].sell, self.orders[&id].price);
+        let (user, left) = (self.orders[&id].user, self.orders[&id].qty - self.orders[&id].filled);
+        self.shift(user, sell, price, left, false);
         let level = self.book_mut(sell).get_mut(&price).unwrap();
         level.retain(|&x| x != id);
         if level.is_empty() {
@@ -207,5 +378,20 @@ impl Model {
         } else {
             self.book(false).iter().rev().map(level).collect()
         }
+    }
+
+    /// What each account's open orders hold: (base, quote) per user.
+    pub fn held_by_open_orders(&self) -> BTreeMap<u64, (u128, u128)> {
+        let mut out: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
+        for o in self.orders.values().filter(|o| o.status < 2) {
+            let (quote, units) = self.held(o.sell, o.price, o.qty - o.filled);
+            let e = out.entry(o.user).or_default();
+            if quote {
+                e.1 += units;
+            } else {
+                e.0 += units;
+            }
+        }
+        out
     }
 }

@@ -27,12 +27,15 @@ fn packed(
 }
 
 /// A valid one-order placement's keys and arguments (settings, then one packed order); each case below
-/// spoils one thing. Settings: now, retention, fill cap, stream length, max open, history cap.
+/// spoils one thing. Settings: now, retention, fill cap, stream length, max open, history cap, resting
+/// cap, units per lot and per tick x lot, maker and taker fee rates (millionths).
 fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let keys = vec![k.seq(), k.bids(), k.asks(), k.trades()];
-    let mut args: Vec<Vec<u8>> =
-        ["1000", "60000", "1000", "1000", "500", "1000", "1000000"].iter().map(|s| s.as_bytes().to_vec()).collect();
+    let mut args: Vec<Vec<u8>> = ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
     args.push(order);
     (keys, args)
 }
@@ -83,7 +86,10 @@ on_every_deployment! {
 
         let place = &library::PLACE_ORDERS;
         // A level holding nearly 2^62 lots (512 orders of nearly 2^53, from as many users, in one call):
-        // one more order there would pass the bound on level totals.
+        // one more order there would pass the bound on level totals. (Each buy holds about 2^53 units of
+        // quote.)
+        let sym = Symbol::parse(SYMBOL).unwrap();
+        t.fund_many(&sym, &(1001..1512).collect::<Vec<_>>(), 0, 1 << 54).await;
         let (keys, mut args) = place_args(packed(800, 1000, 0, 0, 0, 0, 1, (1 << 53) - 60, ""));
         for n in 1..512 {
             args.push(packed(800 + n, 1000 + n, 0, 0, 0, 0, 1, (1 << 53) - 1, ""));
@@ -119,9 +125,13 @@ on_every_deployment! {
             ("fill cap above the bound", setting(2, "5000")),
             ("fractional stream length", setting(3, "2.5")),
             ("huge history cap", setting(5, "1e300")),
+            ("no units per lot", setting(7, "0")),
+            ("no units per tick x lot", setting(8, "")),
+            ("a maker fee rate of -100 %", setting(9, "-1000000")),
+            ("a negative taker fee rate", setting(10, "-1")),
             ("no order", {
                 let (keys, args) = place_args(good(10_000));
-                (keys, args[..7].to_vec())
+                (keys, args[..11].to_vec())
             }),
             ("keys missing", {
                 let (keys, args) = place_args(good(10_000));
@@ -133,6 +143,9 @@ on_every_deployment! {
             ("resting cap zero", setting(6, "0")),
             ("a level that would pass 2^62 lots", place_args(packed(1402, 1, 0, 0, 0, 0, 1, (1 << 53) - 1, ""))),
             ("repeated client order id", place_args(packed(900, 1, 0, 0, 0, 0, 10_000, 100, "held"))),
+            ("a buy its owner cannot pay for", place_args(packed(900, 777, 0, 0, 0, 0, 10_000, 100, ""))),
+            ("a sell of more than its owner has", place_args(packed(900, 777, 1, 0, 0, 0, 10_000, 100, ""))),
+            ("a market buy with no quote", place_args(packed(900, 777, 0, 1, 1, 0, 0, 100, ""))),
             ("a batch whose second order is malformed", {
                 let (keys, mut args) = place_args(good(10_000));
                 args.push(packed(901, 1, 0, 0, 0, 0, 0, 100, ""));
@@ -152,13 +165,14 @@ on_every_deployment! {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let (rid, fid) = (resting.id.to_string(), filled.id.to_string());
         for (what, user, a) in [
-            ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "64", "x"])),
-            ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "64", "123456"])),
-            ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", "64", &rid])),
-            ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", "64", &fid])),
-            ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", "64", &rid])),
-            ("cancel: sweep step zero", 1, args(&["1", "1000", "60000", "1000", "0", &rid])),
-            ("cancel: sweep step above the bound", 1, args(&["1", "1000", "60000", "1000", "1001", &rid])),
+            ("cancel: id not a number", 1, args(&["1", "1000", "60000", "1000", "64", "x", "1", "1"])),
+            ("cancel: no such order", 1, args(&["1", "1000", "60000", "1000", "64", "123456", "1", "1"])),
+            ("cancel: someone else's order", 2, args(&["2", "1000", "60000", "1000", "64", &rid, "1", "1"])),
+            ("cancel: filled order", 3, args(&["3", "1000", "60000", "1000", "64", &fid, "1", "1"])),
+            ("cancel: retention zero", 1, args(&["1", "1000", "0", "1000", "64", &rid, "1", "1"])),
+            ("cancel: sweep step zero", 1, args(&["1", "1000", "60000", "1000", "0", &rid, "1", "1"])),
+            ("cancel: sweep step above the bound", 1, args(&["1", "1000", "60000", "1000", "1001", &rid, "1", "1"])),
+            ("cancel: no units", 1, args(&["1", "1000", "60000", "1000", "64", &rid])),
             ("cancel: missing arguments", 1, args(&["1", "1000"])),
         ] {
             assert_writes_nothing(&mut t, what, cancel, &cancel_keys(user), &a).await;
@@ -167,8 +181,9 @@ on_every_deployment! {
         let cancel_all = &library::CANCEL_ALL;
         let all_keys = vec![k.seq(), k.user_open(1), k.user_closed(1)];
         for (what, a) in [
-            ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000", "64"])),
-            ("cancel_all: sweep step zero", args(&["1", "1000", "60000", "1000", "0"])),
+            ("cancel_all: user not a number", args(&["one", "1000", "60000", "1000", "64", "1", "1"])),
+            ("cancel_all: sweep step zero", args(&["1", "1000", "60000", "1000", "0", "1", "1"])),
+            ("cancel_all: no units", args(&["1", "1000", "60000", "1000", "64"])),
             ("cancel_all: missing arguments", args(&["1"])),
         ] {
             assert_writes_nothing(&mut t, what, cancel_all, &all_keys, &a).await;

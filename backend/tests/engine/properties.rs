@@ -1,5 +1,7 @@
 //! Property test: random command streams from several users, applied to the Redis engine and to the
-//! in-memory reference model; after every command orders, trades, book and sequence must be identical.
+//! in-memory reference model; after every command orders, trades, book, sequence, every user's funds
+//! and the fee account must be identical, each account's lock what its open orders may spend, and
+//! every asset conserved (what the accounts and the fee account hold is what was funded).
 //! Placements come one per script call and also in batches of several per call (as the backend sends
 //! orders that arrive together), where each order must see the book the ones before it left.
 
@@ -9,7 +11,7 @@ use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
 use crate::helpers::*;
-use crate::model::{MOrder, Model, Outcome};
+use crate::model::{MOrder, MUnits, Model, Outcome};
 
 const MAX_FILLS: u32 = 4;
 const MAX_OPEN: u32 = 8;
@@ -35,6 +37,12 @@ enum Cmd {
     CancelAll {
         user: u64,
     },
+    /// Funds moved into a user's account (units of base and quote).
+    Fund {
+        user: u64,
+        base: u64,
+        quote: u64,
+    },
 }
 
 fn place() -> impl Strategy<Value = Place> {
@@ -48,7 +56,14 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         2 => prop::collection::vec(place(), 2..8).prop_map(Cmd::Place),
         2 => (1..=3u64, any::<usize>()).prop_map(|(user, pick)| Cmd::Cancel { user, pick }),
         1 => (1..=3u64).prop_map(|user| Cmd::CancelAll { user }),
+        1 => fund().prop_map(|(user, base, quote)| Cmd::Fund { user, base, quote }),
     ]
+}
+
+/// A user and amounts of base and quote: a few orders' worth (an order is up to 20 lots of one unit of
+/// base, at about 10,000 units of quote each), so that orders are refused for want of funds now and then.
+fn fund() -> impl Strategy<Value = (u64, u64, u64)> {
+    (1..=3u64, 0..=60u64, 0..=600_000u64)
 }
 
 /// kind: 0 limit gtc, 1 limit ioc, 2 limit fok, 3 market, 4 market fok, 5 limit gtc post_only.
@@ -96,7 +111,10 @@ fn check_placement(
         cid: checked.client_order_id.clone(),
     });
     match (expected, got) {
-        (Outcome::Refused(code), Err(EngineError::Conflict { code: got, .. })) => {
+        (
+            Outcome::Refused(code),
+            Err(EngineError::Conflict { code: got, .. } | EngineError::Invalid { code: got, .. }),
+        ) => {
             prop_assert_eq!(code, got);
             Ok(None)
         }
@@ -147,10 +165,49 @@ fn check_event(event: &Event, model: &Model, market: &common::Market) -> Result<
     Ok(())
 }
 
+/// Every user's account and the fee account as the model has them; each account's lock what its open
+/// orders may spend; and each asset conserved.
+async fn check_funds(t: &TestEngine, model: &Model, sym: &Symbol) -> Result<(), TestCaseError> {
+    let held = model.held_by_open_orders();
+    let (mut base, mut quote) = (0u128, 0u128);
+    for user in 1..=3u64 {
+        let got = t.account(sym, user).await;
+        let want = model.accounts.get(&user).copied().unwrap_or_default();
+        let got_four = (got.base_free, got.base_locked, got.quote_free, got.quote_locked);
+        prop_assert_eq!(
+            got_four,
+            (want.base_free, want.base_locked, want.quote_free, want.quote_locked),
+            "user {}",
+            user
+        );
+        let (base_held, quote_held) = held.get(&user).copied().unwrap_or_default();
+        prop_assert_eq!((got.base_locked, got.quote_locked), (base_held, quote_held), "user {}'s lock", user);
+        base += got.base_free + got.base_locked;
+        quote += got.quote_free + got.quote_locked;
+    }
+    let fees = t.fees(sym).await;
+    let m = model.fees;
+    prop_assert_eq!(
+        (fees.base_collected, fees.base_rebated, fees.quote_collected, fees.quote_rebated),
+        (m.base_collected, m.base_rebated, m.quote_collected, m.quote_rebated)
+    );
+    prop_assert_eq!(base + fees.base_collected - fees.base_rebated, model.funded.0, "base conserved");
+    prop_assert_eq!(quote + fees.quote_collected - fees.quote_rebated, model.funded.1, "quote conserved");
+    Ok(())
+}
+
 async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
     let sym = Symbol::parse(SYMBOL).unwrap();
     let market = t.engine.market(&sym).unwrap().clone();
-    let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize);
+    let units = t.engine.markets().units(&sym).unwrap();
+    let (maker_fee, taker_fee) = market.fee_rates_in_millionths();
+    let units = MUnits {
+        base_per_lot: units.base_per_lot.into(),
+        quote_per_notional: units.quote_per_notional.into(),
+        maker_fee,
+        taker_fee,
+    };
+    let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize, units);
     let mut known: Vec<u64> = Vec::new();
     let mut last_seq = 0;
     let mut all_trades = Vec::new();
@@ -208,6 +265,11 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 prop_assert_eq!(ids, expected);
                 events.into_iter().next().map(|(_, e)| e)
             }
+            Cmd::Fund { user, base, quote } => {
+                model.fund(user, base.into(), quote.into());
+                t.fund_many(&sym, &[user], base, quote).await;
+                None
+            }
         };
 
         // The sequence moves by exactly one per book change, and the event says which.
@@ -238,6 +300,8 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
             redis::cmd("GET").arg(format!("{{{SYMBOL}}}:resting")).query_async(&mut t.conn.clone()).await.unwrap();
         prop_assert_eq!(counted.unwrap_or(0), resting as i64);
 
+        check_funds(t, &model, &sym).await?;
+
         let mut stored = Vec::new();
         for user in 1..=3 {
             let ids: Vec<u64> = model.orders.values().filter(|o| o.user == user).map(|o| o.id).collect();
@@ -262,23 +326,42 @@ proptest! {
     fn the_engine_on_one_server_matches_the_reference_model(
         cmds in prop::collection::vec(cmd(), 50..250),
         sweep in 1..=3u32,
+        fees in fee_rates(),
     ) {
-        against_the_model(Deployment::Single, cmds, sweep)?;
+        against_the_model(Deployment::Single, cmds, sweep, fees)?;
     }
 
     #[test]
     fn the_engine_on_a_cluster_matches_the_reference_model(
         cmds in prop::collection::vec(cmd(), 50..250),
         sweep in 1..=3u32,
+        fees in fee_rates(),
     ) {
-        against_the_model(Deployment::Cluster, cmds, sweep)?;
+        against_the_model(Deployment::Cluster, cmds, sweep, fees)?;
     }
+}
+
+/// The market's (maker, taker) fee rates: the defaults, none, a maker rebate, odd rates that round.
+fn fee_rates() -> impl Strategy<Value = (&'static str, &'static str)> {
+    prop::sample::select(vec![("0.001", "0.002"), ("0", "0"), ("-0.0002", "0.0007"), ("0.000333", "0.012345")])
+}
+
+/// Each user starts with some funds (more come with `Cmd::Fund`).
+fn with_starting_funds(mut cmds: Vec<Cmd>) -> Vec<Cmd> {
+    let start = (1..=3u64).map(|user| Cmd::Fund { user, base: 40 * user, quote: 400_000 * user });
+    cmds.splice(0..0, start);
+    cmds
 }
 
 /// Runs the commands on a fresh engine over `deployment`, comparing with the model after each. The
 /// sweep's step is tiny (the default is 64), so that cancelled orders' tombstones are swept, and met
 /// by matching halfway through a sweep, on these small books too.
-fn against_the_model(deployment: Deployment, cmds: Vec<Cmd>, sweep: u32) -> Result<(), TestCaseError> {
+fn against_the_model(
+    deployment: Deployment,
+    cmds: Vec<Cmd>,
+    sweep: u32,
+    (maker_fee, taker_fee): (&str, &str),
+) -> Result<(), TestCaseError> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let settings = EngineSettings {
@@ -287,7 +370,7 @@ fn against_the_model(deployment: Deployment, cmds: Vec<Cmd>, sweep: u32) -> Resu
             level_sweep: sweep,
             ..EngineSettings::default()
         };
-        let t = spawn_engine_with(deployment, settings).await;
-        run(&t, cmds).await
+        let t = spawn_bare_engine_with_fees(deployment, settings, (dec(maker_fee), dec(taker_fee))).await;
+        run(&t, with_starting_funds(cmds)).await
     })
 }

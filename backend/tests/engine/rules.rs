@@ -201,7 +201,7 @@ on_every_deployment! {
         let t = spawn_engine(d).await;
         let big = |side, qty: &str, price: &str| {
             let mut r = limit(side, qty, price);
-            r.0.symbol = Symbol::parse("BIG/USD").unwrap();
+            r.0.symbol = Symbol::parse("BIG/BQ").unwrap();
             r
         };
         // 1,234,567,890,123 ticks × 999,999 lots (about 2^60) in one fill, then one lot more, a tick higher.
@@ -390,7 +390,7 @@ on_every_deployment! {
     async fn a_level_past_2_to_the_53_lots_keeps_its_total_exact(d) {
         // Lua's numbers hold 53 bits exactly; Redis and the events hold a level's total in 64.
         let t = spawn_engine(d).await;
-        let huge = Symbol::parse("HUGE/USD").unwrap();
+        let huge = Symbol::parse("HUGE/HQ").unwrap();
         let order = |side, qty: u64, price: &str| {
             let mut r = limit(side, &qty.to_string(), price);
             r.0.symbol = huge.clone();

@@ -45,7 +45,7 @@ async fn usd(f: &Funds<RedisPool>, user: u64, amount: &str) {
 
 on_every_deployment! {
     async fn transfers_move_funds_and_balances_count_them_once(d) {
-        let t = spawn_engine(d).await;
+        let t = spawn_bare_engine(d, EngineSettings::default()).await;
         let f = funds(&t);
         let (btc, eth) = (market(&t, "BTC/USD"), market(&t, "ETH/USD"));
         let usd_asset = f.asset("USD").unwrap().clone();
@@ -69,7 +69,7 @@ on_every_deployment! {
     }
 
     async fn a_transfer_cut_short_after_any_step_is_finished_once_by_racing_reconcilers(d) {
-        let t = spawn_engine(d).await;
+        let t = spawn_bare_engine(d, EngineSettings::default()).await;
         let (f1, f2) = (funds(&t), funds(&t));
         let btc = market(&t, "BTC/USD");
         let seq = MarketKeys::new(&btc.symbol).seq();

@@ -25,6 +25,7 @@ async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_bac
     let mut tokens = Vec::new();
     for c in 0..CLIENTS {
         tokens.push(register_and_login(&http, &base, &format!("client{c}"), "password-of-client").await);
+        fund(&http, &base, &format!("client{c}")).await;
     }
 
     // Each client places its orders one after another, retrying each (same body, same id) until answered.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend::config::Markets;
-use backend::engine::Engine;
+use backend::engine::{wire, Engine};
 use common::{Dec, NewOrder, OrderStatus, OrderType, Side, Symbol, TimeInForce};
 use serde_json::json;
 
@@ -24,15 +24,26 @@ fn sell(price: &str) -> NewOrder {
     }
 }
 
+/// Gives user 1 a sub-account in BTC/USD holding 100 BTC, written straight into Redis (not through the
+/// library, whose reload on the first placement is what the test is about).
+async fn fund_user_1(url: &str) {
+    let mut conn = redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut account = Vec::new();
+    wire::ACCOUNT.pack(&[10_000_000_000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &mut account);
+    let _: () = redis::cmd("HSET").arg("{BTC/USD}:accounts").arg(1).arg(account).query_async(&mut conn).await.unwrap();
+}
+
 #[tokio::test]
 async fn the_engine_recovers_from_a_redis_restart_transparently() {
     let mut redis = RedisProcess::start(&[]).unwrap();
     let client = redis::Client::open(redis.url()).unwrap();
     let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
     let engine = Engine::new(manager, Arc::new(Markets::defaults()), Default::default());
+    fund_user_1(&redis.url()).await;
     engine.place(1, &sell("100")).await.unwrap();
     // A scratch server keeps nothing: after the restart both the data and the function library are gone.
     redis.restart().unwrap();
+    fund_user_1(&redis.url()).await;
     let mut placed = engine.place(1, &sell("101")).await;
     for _ in 0..20 {
         if placed.is_ok() {

@@ -32,6 +32,7 @@ async fn three_instances_over_a_cluster_serve_any_request_and_every_feed_is_gap_
         let (status, body) = status_json(login_on.post_json("/api/v1/auth/login", None, &creds).await).await;
         assert_eq!(status, 200);
         tokens.push(body["access_token"].as_str().unwrap().to_string());
+        testkit::fund(&on.client, &on.url("/api/v1"), &format!("trader{u}")).await;
     }
 
     // A book feed of each market on each instance, and each user's private feed on some instance.

@@ -30,6 +30,7 @@ async fn redis_auth_works_and_no_secret_is_ever_logged() {
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let http = reqwest::Client::new();
     let token = register_and_login(&http, &base, "alice", USER_PASSWORD).await;
+    fund(&http, &base, "alice").await;
     let order = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "1", "price": "100"});
     let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&order).send().await.unwrap();
     assert_eq!(r.status(), 201, "orders go through a password-protected Redis");

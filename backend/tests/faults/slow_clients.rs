@@ -68,6 +68,8 @@ async fn clients_that_never_read_do_not_grow_the_servers_memory() {
     // The flow, straight into the engine from 8 writers, with the server's memory sampled throughout.
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
     engine.load_library().await.unwrap();
+    let btc_usd = common::Symbol::parse("BTC/USD").unwrap();
+    testkit::fund_subaccounts(&mut conn.clone(), &btc_usd, [alice, alice + 1], 1 << 60, 1 << 60).await;
     const ORDERS: usize = 40_000;
     let mut writers = Vec::new();
     for w in 0..8 {

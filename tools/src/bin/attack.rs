@@ -24,7 +24,7 @@ use common::{NewOrder, Side, Symbol};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Client;
 use serde_json::{json, Value};
-use testkit::{free_port, register_and_login, BackendProcess, RedisProcess};
+use testkit::{free_port, fund, register_and_login, BackendProcess, RedisProcess};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpSocket;
 use tools::figures::{self as bench, Figures};
@@ -101,6 +101,7 @@ async fn main() {
 
     // Set-up, unhurried: the well-behaved user, the long level, the long history.
     let good = register_and_login(&client_from(GOOD), &base, "good", "password-of-good").await;
+    fund(&client_from(GOOD), &base, "good").await;
     // The level's holders place their orders side by side (each as fast as its rate limit lets it).
     let holders = (0..LEVEL_USERS).map(|i| {
         let base = base.clone();
@@ -108,6 +109,7 @@ async fn main() {
             // 20 registrations an hour per address: one address per user.
             let from = client_from(40 + i as u8);
             let token = register_and_login(&from, &base, &format!("level{i}"), "password-of-level").await;
+            fund(&from, &base, &format!("level{i}")).await;
             // One short of the open-orders cap: the attack places one more and cancels it.
             for _ in 0..LEVEL_ORDERS - 1 {
                 while post(&from, &format!("{base}/orders/"), Some(&token), &limit(Side::Buy, "0.001", "100")).await
@@ -122,6 +124,7 @@ async fn main() {
     let level_tokens = futures_util::future::join_all(holders).await;
     let historian_client = client_from(30);
     let historian = register_and_login(&historian_client, &base, "historian", "password-of-historian").await;
+    fund(&historian_client, &base, "historian").await;
     for _ in 0..HISTORY {
         let id = loop {
             let r = historian_client

@@ -32,6 +32,13 @@ impl Bot {
         r.json().await.ok()
     }
 
+    /// Takes the demo faucet's test funds (the exchange gives them once a minute; `make demo` turns the
+    /// faucet on). Without funds the bots' orders are refused like anyone's.
+    async fn faucet(&self) {
+        let url = format!("{}/api/v1/account/faucet", self.base);
+        let _ = self.http.post(url).bearer_auth(&self.token).send().await;
+    }
+
     async fn cancel_all(&self, symbol: &Symbol) {
         let url = format!("{}/api/v1/orders/?symbol={}", self.base, symbol.as_str().replace('/', "-"));
         let _ = self.http.delete(url).bearer_auth(&self.token).send().await;
@@ -70,6 +77,11 @@ async fn main() {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut trades = 0usize;
     for round in 0u64.. {
+        // About once a minute (a round takes a little over 0.8 s): the faucet tops the bots up.
+        if round % 70 == 0 {
+            maker.faucet().await;
+            taker.faucet().await;
+        }
         for (symbol, mid, step) in markets.iter_mut() {
             // The price drifts; the maker requotes five levels a side around it.
             *mid = (*mid * (1.0 + (rng.unit() - 0.5) * 0.002)).max(*step * 20.0);
@@ -77,7 +89,7 @@ async fn main() {
             for level in 1..=5 {
                 for (side, sign) in [(Side::Buy, -1.0), (Side::Sell, 1.0)] {
                     let price = ((*mid + sign * *step * level as f64) / 0.01).round() * 0.01;
-                    let qty = 0.01 + (rng.unit() * 20.0).round() / 100.0;
+                    let qty = 0.01 + (rng.unit() * 10.0).round() / 100.0;
                     maker.order(&NewOrder::limit(symbol.clone(), side, dec(qty), dec(price))).await;
                 }
             }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use testkit::{register_and_login, BackendProcess};
+use testkit::{fund, register_and_login, BackendProcess};
 use tools::figures::{self as bench, describe_cpu, CpuMeter, Figures};
 use tools::flow;
 
@@ -176,6 +176,7 @@ async fn login_users(client: &Client, base: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     for i in 0..USERS {
         tokens.push(register_and_login(client, base, &format!("bench{i}"), "bench-password").await);
+        fund(client, base, &format!("bench{i}")).await;
     }
     tokens
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use testkit::ws_client::drain;
-use testkit::{register_and_login, BackendProcess};
+use testkit::{fund, register_and_login, BackendProcess};
 use tools::figures::{self as bench, rss_mb, Figures};
 use tools::flow;
 
@@ -37,6 +37,7 @@ async fn main() {
     let mut tokens = Vec::new();
     for i in 0..USERS {
         tokens.push(register_and_login(&http, &base, &format!("soak{i}"), "soak-password").await);
+        fund(&http, &base, &format!("soak{i}")).await;
     }
     let redis = redis::Client::open(format!("redis://127.0.0.1:{}/", server.redis().port())).unwrap();
     let mut redis = redis.get_multiplexed_async_connection().await.unwrap();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Dec, NewOrder, Side, Symbol};
-use testkit::{register_and_login, BackendProcess};
+use testkit::{fund, register_and_login, BackendProcess};
 use tools::feed_client;
 use tools::figures::{self as bench, describe_cpu, rss_mb, CpuMeter, Figures};
 
@@ -64,6 +64,7 @@ async fn one_run(clients: usize, rate: u64, seconds: u64) -> RunFigures {
     let (port, pid, base) = (server.port, server.pid(), server.base());
     let http = reqwest::Client::new();
     let token = register_and_login(&http, &base, "writer", "writer-password").await;
+    fund(&http, &base, "writer").await;
     let rss_idle = rss_mb(pid);
 
     // Connect the clients (the lean client of feed_client.rs: two reader threads over epoll). The writer

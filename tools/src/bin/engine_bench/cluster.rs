@@ -19,7 +19,7 @@ use tools::figures::{cpu_seconds, Figures};
 
 use common::time::now_ms;
 
-use crate::flows::{flow_orders, Rng};
+use crate::flows::{flow_orders, fund_users, Rng};
 use crate::stats::redis_cpu;
 
 /// Two markets on each master of a 3-master cluster (by their hash slots).
@@ -104,6 +104,11 @@ async fn measure(masters: usize, orders: usize) -> Outcome {
         node_conns.push((node.port(), node.pid().expect("running"), conn));
     }
     let shard_of: Vec<u16> = MARKETS.iter().map(|s| cluster.port_of(&format!("{{{s}}}")).unwrap()).collect();
+    for (m, symbol) in MARKETS.iter().enumerate() {
+        let callers = (m * CALLERS_PER_MARKET) as u64..((m + 1) * CALLERS_PER_MARKET) as u64;
+        let users = callers.flat_map(|seed| seed * 1000 + 1..=seed * 1000 + 1000);
+        fund_users(&mut pool.clone(), &Symbol::parse(symbol).unwrap(), users).await;
+    }
     let mut redis_before = Vec::new();
     for (_, _, conn) in &mut node_conns {
         redis_before.push(redis_cpu(conn).await);
@@ -157,8 +162,12 @@ async fn caller(engine: &Engine<RedisPool>, mut conn: RedisPool, market: &Market
         let orders = flow_orders(&mut rng, n, last, seed * 1000);
         let batch: Vec<BatchOrder> =
             orders.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
-        let reply: Vec<redis::Value> =
-            engine.place_invocation(market, &batch, now_ms()).invoke_async(&mut conn).await.unwrap();
+        let reply: Vec<redis::Value> = engine
+            .place_invocation(market, &batch, now_ms())
+            .expect("a listed market")
+            .invoke_async(&mut conn)
+            .await
+            .unwrap();
         for placed in read_placements(market, &reply).expect("a placement reply") {
             placed.expect("accepted");
         }

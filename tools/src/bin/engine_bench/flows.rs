@@ -7,10 +7,25 @@ use std::time::{Duration, Instant};
 use backend::engine::{read_placements, BatchOrder, CheckedOrder, Engine};
 use common::time::now_ms;
 use common::{OrderType, Side, Symbol, TimeInForce};
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 
 use crate::stats::{redis_cpu, used_memory};
 use crate::{CONNECTIONS, PIPELINE};
+
+/// What each user of the benchmark holds of each asset in a market (units): far more than its orders
+/// spend, so that every order of the flow is covered and the engine settles every fill.
+const BENCH_UNITS: u64 = 100_000_000_000_000_000;
+/// Funds the users of the flow `engine_flow` runs with `user_base` (in the database `client` names),
+/// in BTC/USD: outside the measured time and CPU.
+pub async fn fund_flow_users(client: &redis::Client, user_base: u64) {
+    let symbol = Symbol::parse("BTC/USD").unwrap();
+    fund_users(&mut connect(client).await, &symbol, user_base + 1..=user_base + 1000).await;
+}
+
+/// Credits each user's sub-account in the market with `BENCH_UNITS` of its base and quote.
+pub async fn fund_users<C: ConnectionLike>(conn: &mut C, symbol: &Symbol, users: impl IntoIterator<Item = u64>) {
+    testkit::fund_subaccounts(conn, symbol, users, BENCH_UNITS, BENCH_UNITS).await;
+}
 
 /// A deterministic pseudo-random stream (xorshift), so every run offers the same flow.
 pub struct Rng(u64);
@@ -58,7 +73,8 @@ pub fn flow_orders(rng: &mut Rng, n: usize, last: u64, user_base: u64) -> Vec<(u
 }
 
 /// Runs `total` orders of the mixed flow over CONNECTIONS connections, PIPELINE orders per round trip
-/// in script calls of `batch` orders. Returns orders per second and the share that rested.
+/// in script calls of `batch` orders (its users funded first: `fund_flow_users`). Returns orders per
+/// second and the share that rested.
 pub async fn engine_flow(
     client: &redis::Client,
     engine: &Engine<MultiplexedConnection>,
@@ -93,7 +109,7 @@ pub async fn engine_flow(
                     })
                     .collect();
                 for call in &calls {
-                    pipe.add_command(engine.place_invocation(&market, call, now_ms()).cmd());
+                    pipe.add_command(engine.place_invocation(&market, call, now_ms()).expect("a listed market").cmd());
                 }
                 let replies: Vec<Vec<redis::Value>> = pipe.query_async(&mut conn).await.unwrap();
                 for reply in &replies {
@@ -155,6 +171,7 @@ pub async fn yardstick_flow(client: &redis::Client, sha: &str, total: usize) -> 
 pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedConnection>, count: usize) -> f64 {
     let market = engine.market(&Symbol::parse("BTC/USD").unwrap()).unwrap().clone();
     let mut conn = connect(client).await;
+    fund_users(&mut conn, &market.symbol, 1_000_000..=1_000_000 + count as u64 / 500).await;
     let before = used_memory(&mut conn).await;
     let cpu_before = redis_cpu(&mut conn).await;
     let started = Instant::now();
@@ -179,7 +196,8 @@ pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedCon
         for chunk in orders.chunks(50) {
             let call: Vec<BatchOrder> =
                 chunk.iter().map(|(user_id, id, order)| BatchOrder { user_id: *user_id, id: *id, order }).collect();
-            pipe.add_command(engine.place_invocation(&market, &call, now_ms()).cmd()).ignore();
+            pipe.add_command(engine.place_invocation(&market, &call, now_ms()).expect("a listed market").cmd())
+                .ignore();
         }
         let _: () = pipe.query_async(&mut conn).await.unwrap();
         placed += n;
@@ -207,11 +225,16 @@ pub async fn sweep_bound(client: &redis::Client, engine: &Engine<MultiplexedConn
     let first: u64 = redis::cmd("INCRBY").arg("next_order_id").arg(makers + 1).query_async(&mut conn).await.unwrap();
     let sell = CheckedOrder { side: Side::Sell, price_ticks: 5_000_000, quantity_lots: 1_000_000, ..flow_order(0) };
     let rest: Vec<(u64, u64)> = (0..makers).map(|i| (5_000_000 + i, first - makers + i)).collect();
+    fund_users(&mut conn, &market.symbol, 4_999_999..5_000_000 + makers).await;
     for chunk in rest.chunks(50) {
         let call: Vec<BatchOrder> =
             chunk.iter().map(|&(user_id, id)| BatchOrder { user_id, id, order: &sell }).collect();
-        let reply: Vec<redis::Value> =
-            engine.place_invocation(&market, &call, now_ms()).invoke_async(&mut conn).await.unwrap();
+        let reply: Vec<redis::Value> = engine
+            .place_invocation(&market, &call, now_ms())
+            .expect("a listed market")
+            .invoke_async(&mut conn)
+            .await
+            .unwrap();
         read_placements(&market, &reply).unwrap();
     }
     let sweep = CheckedOrder {
@@ -224,8 +247,12 @@ pub async fn sweep_bound(client: &redis::Client, engine: &Engine<MultiplexedConn
     };
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
     let call = [BatchOrder { user_id: 4_999_999, id: first, order: &sweep }];
-    let reply: Vec<redis::Value> =
-        engine.place_invocation(&market, &call, now_ms()).invoke_async(&mut conn).await.unwrap();
+    let reply: Vec<redis::Value> = engine
+        .place_invocation(&market, &call, now_ms())
+        .expect("a listed market")
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
     let placed = read_placements(&market, &reply).unwrap().pop().unwrap().unwrap();
     let fills = placed.order.trades.map(|t| t.len()).unwrap_or(0);
     let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await.unwrap();

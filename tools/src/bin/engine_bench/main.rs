@@ -27,7 +27,7 @@ use redis::aio::MultiplexedConnection;
 use testkit::RedisProcess;
 use tools::figures::{median, Figures};
 
-use flows::{engine_flow, fill_resting, sweep_bound, yardstick_flow, yardstick_redis_benchmark};
+use flows::{engine_flow, fill_resting, fund_flow_users, sweep_bound, yardstick_flow, yardstick_redis_benchmark};
 use stats::{print_breakdown, redis_cpu};
 
 pub const CONNECTIONS: usize = 50;
@@ -105,9 +105,11 @@ async fn main() {
     let mut rested = 0.0;
     for run in 1..=opts.runs {
         flush_db(&client).await;
+        fund_flow_users(&client, 0).await;
         let (single, _) = engine_flow(&client, &engine, opts.orders, 0, 1).await;
         single_rates.push(single);
         flush_db(&client).await;
+        fund_flow_users(&client, 0).await;
         flush_db(&yard_client).await;
         let _: String = redis::cmd("SCRIPT").arg("LOAD").arg(&yardstick_src).query_async(&mut conn).await.unwrap();
         // The engine and the yardstick take turns in SLICES slices each, so that both meet the same
@@ -118,6 +120,7 @@ async fn main() {
         let mut deep_secs = 0.0;
         // Fresh users each run on the deep book: the flow's resting orders stay there from run to run.
         let deep_users = 2_000_000 + run as u64 * 10_000;
+        fund_flow_users(&deep_client, deep_users).await;
         let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await.unwrap();
         for s in 0..SLICES {
             let cpu_before = redis_cpu(&mut conn).await;
@@ -211,6 +214,9 @@ async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool
     let engine = Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings::default());
     if !keep_library {
         engine.load_library().await.expect("scripts load");
+    }
+    if !yardstick {
+        fund_flow_users(&client, 0).await;
     }
     let cpu_before = redis_cpu(&mut conn).await;
     let (rate, rested) = if yardstick {

@@ -1,0 +1,224 @@
+-- Settlement (docs/funds.md): what orders do to their owners' sub-accounts in the market, inside the
+-- scripts that match and cancel, so that no trade is half-settled and no lock outlives its order. An
+-- order is checked against its owner's free funds before anything is written (FUNDS.covers); a taker
+-- pays its fills out of free funds and locks what is left of it only when it rests (FUNDS.rest), so a
+-- refusal after the check has nothing to undo; a maker pays out of its lock, at its own price; each
+-- side's fee (or rebate) comes out of what it receives, into the market's fee account; a cancel or a
+-- self-trade cancel gives the lock back (FUNDS.release).
+--
+-- What an order has locked is never stored: a buy at price p with r lots left holds p x r x
+-- quote_unit of quote, a sell r x base_unit of base, where base_unit and quote_unit are the market's
+-- units per lot and per tick x lot (common/src/asset.rs). So an account's locked amounts are exactly the
+-- sums over its open orders, which the property test checks against the reference model.
+--
+-- A call reads each account it meets once (HGET, kept for the call) and writes the ones it changed with
+-- one HSET at its end (FUNDS.store); the fee account likewise.
+--
+-- {S}:fees   FEES, packed: base fees collected, base rebates paid, quote fees collected, quote rebates
+--            paid (each an amount, lo then hi). An asset's fee account holds collected - rebated.
+local FEES = '<I4I7I4I7I4I7I4I7'
+-- The operations, as fields of one table (the library's main chunk may hold at most 200 locals, and
+-- `place` at most 60 upvalues).
+local FUNDS = {}
+do
+  local BASE_LOCKED, QUOTE_LOCKED = BASE_FREE + 2, QUOTE_FREE + 2
+  -- Where each asset's fees and rebates lie in FEES.
+  local BASE_FEES, QUOTE_FEES = 1, 5
+  -- Fee rates are integers per FEE_SCALE (at most 6 decimal places: common/src/market.rs).
+  local FEE_SCALE = 1000000
+  local TWO32 = 4294967296
+
+  -- The call's: the accounts read (by user id), the ids of those changed in order, the fee account (nil
+  -- until read) and whether it changed; the market's units and fee rates (FUNDS.start).
+  local accounts, changed, nchanged = {}, {}, 0
+  local fees, fees_changed
+  local base_unit, quote_unit, maker_rate, taker_rate
+
+  -- A new call on a market whose lot is `base` units of its base asset and whose tick x lot is `quote`
+  -- units of its quote asset, with these maker and taker fee rates (per FEE_SCALE).
+  function FUNDS.start(base, quote, maker, taker)
+    accounts, nchanged, fees, fees_changed = {}, 0, nil, false
+    base_unit, quote_unit, maker_rate, taker_rate = base, quote, maker, taker
+  end
+
+  local function account(uid)
+    local a = accounts[uid]
+    if not a then
+      a = account_read(fmt(uid))
+      accounts[uid] = a
+    end
+    return a
+  end
+
+  -- User `uid`'s account, to be written at the end of the call.
+  local function changing(uid)
+    local a = account(uid)
+    if not a.changed then
+      a.changed = true
+      nchanged = nchanged + 1
+      changed[nchanged] = uid
+    end
+    return a
+  end
+
+  local function add(a, at, lo, hi)
+    a[at], a[at + 1] = amount_sum(a[at], a[at + 1], lo, hi)
+  end
+
+  -- Takes an amount off a balance. Never below zero: the checks before a call's first write make sure
+  -- of it, and a call that would is stopped rather than let a balance go negative.
+  local function take(a, at, lo, hi)
+    if amount_lt(a[at], a[at + 1], lo, hi) then
+      error('settlement: a balance would go below zero')
+    end
+    a[at], a[at + 1] = amount_sub(a[at], a[at + 1], lo, hi)
+  end
+
+  -- What `lots` lots of an order of `side` at `price` ticks hold: the index of the asset's free amount
+  -- in an account, and the amount (nil when past MAX_AMOUNT).
+  local function held(side, price, lots)
+    if side == BUY then
+      return QUOTE_FREE, amount_mul(price * quote_unit, lots)
+    end
+    return BASE_FREE, amount_mul(lots, base_unit)
+  end
+
+  local function fee_account()
+    if not fees then
+      local packed = call('GET', P .. ':fees')
+      fees = packed and { sunpack(FEES, packed) } or { 0, 0, 0, 0, 0, 0, 0, 0 }
+    end
+    return fees
+  end
+
+  -- Account `a` receives `lo, hi` of the asset at `at`, less the fee at rate `rate` (or with the
+  -- rebate), which goes to (or comes from) the fee account's entries at `fees_at`.
+  local function receive(a, at, lo, hi, rate, fees_at)
+    local flo, fhi, rebate = amount_fee(lo, hi, rate, FEE_SCALE)
+    if flo == 0 and fhi == 0 then
+      add(a, at, lo, hi)
+      return
+    end
+    local f = fee_account()
+    fees_changed = true
+    if rebate then
+      add(a, at, amount_sum(lo, hi, flo, fhi))
+      f[fees_at + 2], f[fees_at + 3] = amount_sum(f[fees_at + 2], f[fees_at + 3], flo, fhi)
+    else
+      add(a, at, amount_sub(lo, hi, flo, fhi))
+      f[fees_at], f[fees_at + 1] = amount_sum(f[fees_at], f[fees_at + 1], flo, fhi)
+    end
+  end
+
+  -- How many of `lots` lots at `price` ticks an amount (lo, hi) pays for.
+  local function lots_for(lo, hi, price, lots)
+    local unit = price * quote_unit
+    local n = min(lots, floor((hi * TWO32 + lo) / unit))
+    -- (The division in doubles is off by a little at most: corrected with exact products.)
+    while n > 0 do
+      local plo, phi = amount_mul(unit, n)
+      if plo and not amount_lt(lo, hi, plo, phi) then
+        break
+      end
+      n = n - 1
+    end
+    while n < lots do
+      local plo, phi = amount_mul(unit, n + 1)
+      if not plo or amount_lt(lo, hi, plo, phi) then
+        break
+      end
+      n = n + 1
+    end
+    return n
+  end
+
+  -- Whether order `o`'s owner can place it: the free funds cover all of it at its own price (a buy) or
+  -- its quantity (a sell). A market buy, whose price is the book's, needs free quote for one lot at the
+  -- best ask, `ask` (nil: none; then any free quote); its fills stop where the quote runs out
+  -- (FUNDS.affordable).
+  function FUNDS.covers(o, ask)
+    local a = account(o.uid)
+    if o.otype == MARKET and o.side == BUY then
+      if ask then
+        return lots_for(a[QUOTE_FREE], a[QUOTE_FREE + 1], ask, 1) == 1
+      end
+      return a[QUOTE_FREE] > 0 or a[QUOTE_FREE + 1] > 0
+    end
+    local at, lo, hi = held(o.side, o.price, o.qty)
+    return lo ~= nil and not amount_lt(a[at], a[at + 1], lo, hi)
+  end
+
+  -- How many of `lots` lots at `price` ticks user `uid`'s free quote pays for (a market buy's next fills).
+  function FUNDS.affordable(uid, price, lots)
+    local a = account(uid)
+    return lots_for(a[QUOTE_FREE], a[QUOTE_FREE + 1], price, lots)
+  end
+
+  -- User `uid`'s free quote, as a budget to spend with FUNDS.spend (a fill-or-kill market buy's check).
+  function FUNDS.budget(uid)
+    local a = account(uid)
+    return a[QUOTE_FREE], a[QUOTE_FREE + 1]
+  end
+
+  -- The budget (lo, hi) less `lots` lots at `price` ticks; nil when it does not cover them.
+  function FUNDS.spend(lo, hi, price, lots)
+    local plo, phi = amount_mul(price * quote_unit, lots)
+    if not plo or amount_lt(lo, hi, plo, phi) then
+      return nil
+    end
+    return amount_sub(lo, hi, plo, phi)
+  end
+
+  -- A fill of `lots` lots at `price` ticks between a taker of `side` (user `uid`) and a maker (user
+  -- `muid`): the buyer gets the base and the seller the quote, each less its fee; the taker pays out
+  -- of its free funds, the maker out of its lock.
+  function FUNDS.fill(side, uid, muid, price, lots)
+    local blo, bhi = amount_mul(lots, base_unit)
+    local qlo, qhi = amount_mul(price * quote_unit, lots)
+    local taker, maker = changing(uid), changing(muid)
+    if side == BUY then
+      take(taker, QUOTE_FREE, qlo, qhi)
+      take(maker, BASE_LOCKED, blo, bhi)
+      receive(taker, BASE_FREE, blo, bhi, taker_rate, BASE_FEES)
+      receive(maker, QUOTE_FREE, qlo, qhi, maker_rate, QUOTE_FEES)
+    else
+      take(taker, BASE_FREE, blo, bhi)
+      take(maker, QUOTE_LOCKED, qlo, qhi)
+      receive(maker, BASE_FREE, blo, bhi, maker_rate, BASE_FEES)
+      receive(taker, QUOTE_FREE, qlo, qhi, taker_rate, QUOTE_FEES)
+    end
+  end
+
+  -- What is left of an order (`lots` lots of `side` at `price` ticks, user `uid`) rests: locked.
+  function FUNDS.rest(side, uid, price, lots)
+    local a = changing(uid)
+    local at, lo, hi = held(side, price, lots)
+    take(a, at, lo, hi)
+    add(a, at + 2, lo, hi)
+  end
+
+  -- A resting order leaves the book with `lots` lots left (cancelled): its lock comes back.
+  function FUNDS.release(side, uid, price, lots)
+    local a = changing(uid)
+    local at, lo, hi = held(side, price, lots)
+    take(a, at + 2, lo, hi)
+    add(a, at, lo, hi)
+  end
+
+  -- Writes the accounts and the fee account the call changed.
+  function FUNDS.store()
+    if nchanged > 0 then
+      local fields = {}
+      for i = 1, nchanged do
+        local uid = changed[i]
+        fields[2 * i - 1], fields[2 * i] = fmt(uid), pack(ACCOUNT, unpack(accounts[uid], 1, 11))
+      end
+      call_in_thousands('HSET', P .. ':accounts', fields)
+      nchanged = 0
+    end
+    if fees_changed then
+      call('SET', P .. ':fees', pack(FEES, unpack(fees, 1, 8)))
+      fees_changed = false
+    end
+  end
+end
