@@ -10,7 +10,10 @@ local MAX_LO, MAX_HI = 4294967295, 1073741823
 -- block of their own).
 local amount_add, amount_sum, amount_sub, amount_lt, amount_mul, amount_fee, amount_of_text, amount_text
 do
-  local TWO16, TWO32 = 65536, 4294967296
+  local TWO16, TWO32, TWO53 = 65536, 4294967296, 9007199254740992
+  -- An amount whose high half is below this is below 2^52: one double holds it, and its products with
+  -- numbers up to 10^6 stay exact.
+  local HI_BELOW_2_52 = 1048576
   -- An amount's high half stays below this: the amount below 2^62.
   local AMOUNT_HI_LIMIT = 1073741824
 
@@ -53,7 +56,14 @@ do
   -- a * b for integers a, b < 2^53, exactly; nil when the product passes MAX_AMOUNT. Each factor is cut
   -- into 26-bit halves; a product below 2^62 keeps every partial product and sum exact.
   function amount_mul(a, b)
-    if a * b > 4611686018428436480 then -- (2^62 + 2^20: the double product's error is far smaller)
+    local p = a * b
+    if p < TWO53 then
+      -- (The usual case: a product below 2^53 is exact in a double, and a larger one never rounds
+      -- below 2^53.)
+      local lo = p % TWO32
+      return lo, (p - lo) / TWO32
+    end
+    if p > 4611686018428436480 then -- (2^62 + 2^20: the double product's error is far smaller)
       return nil
     end
     local a0, b0 = a % 67108864, b % 67108864
@@ -107,6 +117,31 @@ do
     end
     if num == 0 then
       return 0, 0, false
+    end
+    if hi < HI_BELOW_2_52 then
+      -- The usual case, an amount below 2^52: a = q * d + r in doubles (each product below 2^53, the
+      -- quotients' rounding corrected), the fee q * num + r * num / d rounded.
+      local a = hi * TWO32 + lo
+      local q = floor(a / d)
+      local r = a - q * d
+      if r < 0 then
+        q, r = q - 1, r + d
+      elseif r >= d then
+        q, r = q + 1, r - d
+      end
+      local part = r * num
+      local extra = floor(part / d)
+      if extra * d > part then
+        extra = extra - 1
+      elseif (extra + 1) * d <= part then
+        extra = extra + 1
+      end
+      if not rebate and extra * d < part then
+        extra = extra + 1
+      end
+      local fee = q * num + extra
+      local flo = fee % TWO32
+      return flo, (fee - flo) / TWO32, rebate
     end
     local qlo, qhi, r = amount_divmod(lo, hi, d)
     -- q * num, exact: qhi * num < 2^30 (q * num < a), and the low half in 16-bit digits.

@@ -28,37 +28,55 @@ do
   local FEE_SCALE = 1000000
   local TWO32 = 4294967296
 
-  -- The call's: the accounts read (by user id), the ids of those changed in order, the fee account (nil
-  -- until read) and whether it changed; the market's units and fee rates (FUNDS.start).
-  local accounts, changed, nchanged = {}, {}, 0
+  -- The call's: the market's accounts hash; the accounts read (by user id), the ids read in order and
+  -- how many; which of them changed (by user id), their ids in order and how many; the fee account (nil
+  -- until read) and whether it changed; the market's units and fee rates (FUNDS.start). The tables are
+  -- kept from call to call, and so are the accounts' own (`slots`, reused in turn): every table a call
+  -- makes is garbage Lua's collector must walk the library's whole heap to find.
+  local accounts_key, accounts, read, nread, dirty, changed, nchanged = nil, {}, {}, 0, {}, {}, 0
+  local slots, fields = {}, {}
   local fees, fees_changed
   local base_unit, quote_unit, maker_rate, taker_rate
 
   -- A new call on a market whose lot is `base` units of its base asset and whose tick x lot is `quote`
   -- units of its quote asset, with these maker and taker fee rates (per FEE_SCALE).
   function FUNDS.start(base, quote, maker, taker)
-    accounts, nchanged, fees, fees_changed = {}, 0, nil, false
+    for i = 1, nread do
+      local uid = read[i]
+      accounts[uid], dirty[uid] = nil, nil
+    end
+    accounts_key, nread, nchanged, fees, fees_changed = P .. ':accounts', 0, 0, nil, false
     base_unit, quote_unit, maker_rate, taker_rate = base, quote, maker, taker
   end
 
   local function account(uid)
     local a = accounts[uid]
     if not a then
-      a = account_read(fmt(uid))
-      accounts[uid] = a
+      nread = nread + 1
+      a = slots[nread]
+      if not a then
+        a = {}
+        slots[nread] = a
+      end
+      local packed = call('HGET', accounts_key, format('%d', uid))
+      if packed then
+        a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11] = sunpack(ACCOUNT, packed)
+      else
+        a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11] = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+      end
+      accounts[uid], read[nread] = a, uid
     end
     return a
   end
 
   -- User `uid`'s account, to be written at the end of the call.
   local function changing(uid)
-    local a = account(uid)
-    if not a.changed then
-      a.changed = true
+    if not dirty[uid] then
+      dirty[uid] = true
       nchanged = nchanged + 1
       changed[nchanged] = uid
     end
-    return a
+    return account(uid)
   end
 
   local function add(a, at, lo, hi)
@@ -207,15 +225,17 @@ do
 
   -- Writes the accounts and the fee account the call changed.
   function FUNDS.store()
-    if nchanged > 0 then
-      local fields = {}
-      for i = 1, nchanged do
+    -- (In HSETs of up to 500 accounts: unpack has a limit.)
+    for from = 1, nchanged, 500 do
+      local n = 0
+      for i = from, min(from + 499, nchanged) do
         local uid = changed[i]
-        fields[2 * i - 1], fields[2 * i] = fmt(uid), pack(ACCOUNT, unpack(accounts[uid], 1, 11))
+        fields[n + 1], fields[n + 2] = format('%d', uid), pack(ACCOUNT, unpack(accounts[uid], 1, 11))
+        n = n + 2
       end
-      call_in_thousands('HSET', P .. ':accounts', fields)
-      nchanged = 0
+      call('HSET', accounts_key, unpack(fields, 1, n))
     end
+    nchanged = 0
     if fees_changed then
       call('SET', P .. ':fees', pack(FEES, unpack(fees, 1, 8)))
       fees_changed = false

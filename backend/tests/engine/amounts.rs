@@ -96,7 +96,20 @@ proptest! {
 async fn amounts_at_the_edges_are_exact() {
     let mut t = spawn_bare_engine(Deployment::Single, EngineSettings::default()).await;
     let max53 = (1u64 << 53) - 1;
-    let edges = [0, 1, 999_999_999, 1_000_000_000, (1 << 32) - 1, 1 << 32, max53, 1 << 62, (1 << 62) - 1];
+    let edges = [
+        0,
+        1,
+        999_999_999,
+        1_000_000_000,
+        (1 << 32) - 1,
+        1 << 32,
+        (1 << 52) - 1,
+        1 << 52,
+        max53,
+        1 << 53,
+        1 << 62,
+        (1 << 62) - 1,
+    ];
     for &x in &edges {
         for &y in &edges {
             let (a, b) = (x.min(max53), y.min(max53));

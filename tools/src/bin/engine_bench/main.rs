@@ -215,7 +215,8 @@ async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool
     if !keep_library {
         engine.load_library().await.expect("scripts load");
     }
-    if !yardstick {
+    // (Kept data keeps its funds: a profile counts the flow's instructions only.)
+    if !yardstick && !keep_data {
         fund_flow_users(&client, 0).await;
     }
     let cpu_before = redis_cpu(&mut conn).await;
