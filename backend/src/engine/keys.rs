@@ -56,6 +56,10 @@ impl MarketKeys {
     pub fn accounts(&self) -> String {
         self.key("accounts")
     }
+    /// The market's fee account (`wire::FEES`).
+    pub fn fees(&self) -> String {
+        self.key("fees")
+    }
     /// The Pub/Sub channel every accepted command of the market is published on.
     pub fn events_channel(&self) -> String {
         self.key("events")

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use common::funds::is_reference;
-use common::{Asset, Balance, DepositRequest, LedgerEntry, WithdrawalRequest};
+use common::{Asset, Balance, DepositRequest, FeeAmount, LedgerEntry, WithdrawalRequest};
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw))
         .routes(routes!(faucet))
         .routes(routes!(deposit))
+        .routes(routes!(fees))
 }
 
 /// A 201 for a new entry, a 200 for the one the reference made before.
@@ -167,4 +168,16 @@ pub async fn deposit(
     let (entry, created) = state.funds.deposit(user_id, asset, units, &body.reference).await?;
     tracing::info!(user_id, asset = %asset.asset, created, "deposit");
     Ok(created_or_first(created, entry))
+}
+
+/// The exchange's fee account (admin only): per asset, the fees the fills collected less the maker
+/// rebates paid.
+#[utoipa::path(get, path = "/admin/fees", tag = "admin", security(("admin" = [])), responses(
+    (status = 200, description = "every asset, zeros included", body = Vec<FeeAmount>),
+    (status = 401, description = "unauthorized: no or a wrong admin token", body = common::ErrorBody),
+    (status = 404, description = "not_found: no ADMIN_TOKEN configured", body = common::ErrorBody),
+))]
+pub async fn fees(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<FeeAmount>>, ApiError> {
+    admin(&state, &headers)?;
+    Ok(Json(state.funds.fees().await?))
 }

@@ -114,6 +114,13 @@ on_every_deployment! {
         assert_eq!(balance(&app, &alice, "BTC").await["free"].to_string(), "0.00999");
         assert_eq!(usd(&alice).await, ("200.0".into(), "300.0".into()));
 
+        // The fee account: bob's 1 USD and alice's 0.00001 BTC.
+        let (status, fees) = status_json(app.get("/api/v1/admin/fees", Some(ADMIN)).await).await;
+        assert_eq!(status, 200, "{fees}");
+        let fee = |asset: &str| fees.as_array().unwrap().iter().find(|f| f["asset"] == asset).unwrap()["amount"].to_string();
+        assert_eq!((fee("USD"), fee("BTC"), fee("ETH")), ("1.0".into(), "0.00001".into(), "0.0".into()));
+        assert_eq!(app.get("/api/v1/admin/fees", Some(&alice)).await.status(), 401);
+
         // Cancelling gives the lock back.
         let (status, _) = status_json(app.delete("/api/v1/orders/", Some(&alice)).await).await;
         assert_eq!(status, 200);
@@ -151,6 +158,7 @@ on_every_deployment! {
         let (status, e) = status_json(plain.post_json("/api/v1/admin/deposits", Some(ADMIN), &body).await).await;
         assert_eq!(status, 404, "no ADMIN_TOKEN: no admin endpoints");
         assert_error(&e, "not_found");
+        assert_eq!(plain.get("/api/v1/admin/fees", Some(ADMIN)).await.status(), 404);
         let erin = plain.unfunded_user("erin").await;
         let r = plain.post_json("/api/v1/account/faucet", Some(&erin), &json!({})).await;
         assert_eq!(r.status(), 404, "FAUCET off: no faucet");

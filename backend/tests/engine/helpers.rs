@@ -130,7 +130,7 @@ impl TestEngine {
 
     /// The market's fee account.
     pub async fn fees(&self, symbol: &Symbol) -> backend::engine::wire::FeeAccount {
-        let key = format!("{{{symbol}}}:fees");
+        let key = backend::engine::MarketKeys::new(symbol).fees();
         let packed: Option<Vec<u8>> = redis::cmd("GET").arg(key).query_async(&mut self.conn.clone()).await.unwrap();
         packed.map(|p| backend::engine::wire::decode_fees(&p).unwrap()).unwrap_or_default()
     }
