@@ -6,8 +6,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    account::Account, balances::Balances, depth_chart::DepthChart, header::Header, my_orders::MyOrders,
-    order_book::OrderBook, order_form::OrderForm, trades_tape::TradesTape,
+    account::Account,
+    balances::{use_balances, Balances},
+    depth_chart::DepthChart,
+    header::Header,
+    my_orders::MyOrders,
+    order_book::OrderBook,
+    order_form::OrderForm,
+    trades_tape::TradesTape,
 };
 use crate::format::Places;
 use crate::market_feed::use_market_feed;
@@ -40,6 +46,7 @@ pub fn App() -> impl IntoView {
     let (token, set_token) = signal(None::<String>);
     let user_feed = use_user_feed(token);
     let (price, set_price) = signal(String::new());
+    let (balances, set_reloads) = use_balances(token, user_feed.changes);
     view! {
         <Header markets selected set_selected connection=feed.connection />
         <main class="screen">
@@ -50,8 +57,8 @@ pub fn App() -> impl IntoView {
             <TradesTape trades=feed.trades places />
             <div class="side">
                 <Account token set_token />
-                <Balances token changes=user_feed.changes />
-                <OrderForm market token price set_price />
+                <Balances token balances set_reloads />
+                <OrderForm market token price set_price balances />
             </div>
             <MyOrders token changes=user_feed.changes fills=user_feed.fills />
         </main>

@@ -121,6 +121,14 @@ async fn two_traders_meet_through_the_screen() {
     click(&alice, "button[name=faucet]").await;
     wait_text(&alice, ".balances .ok", |t| t.contains("credited")).await;
     wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "100000").await;
+    // The form says what the side spends and has free, and the order's total; more than is free is
+    // refused before it is sent.
+    wait_text(&alice, ".entry .available", |t| t == "Available: 100000 USD").await;
+    click(&alice, "button[name=sell]").await;
+    wait_text(&alice, ".entry .available", |t| t == "Available: 1 BTC").await;
+    place(&alice, "sell", "50000.00", "2").await;
+    wait_text(&alice, ".entry .total", |t| t == "Total: 100000 USD").await;
+    wait_text(&alice, ".entry .error", |t| t.contains("insufficient funds")).await;
     place(&alice, "sell", "50000.00", "0.5").await;
     wait_text(&alice, ".entry .ok", |t| t.contains("open")).await;
     wait_text(&alice, ".ladder.asks", |t| t.contains("50000.00")).await;

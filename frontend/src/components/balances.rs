@@ -1,5 +1,6 @@
 //! The signed-in user's balances, free and locked per asset, and (on a demo exchange) the faucet's
-//! "get test funds". Reloaded on every change the private feed reports and after the faucet.
+//! "get test funds". Reloaded on every change the private feed reports and after the faucet
+//! (`use_balances`, shared with the order form).
 
 use common::Balance;
 use leptos::prelude::*;
@@ -7,17 +8,19 @@ use leptos::task::spawn_local;
 
 use crate::api;
 
-#[component]
-pub fn Balances(token: ReadSignal<Option<String>>, changes: ReadSignal<u64>) -> impl IntoView {
+/// The signed-in user's balances, reloaded on every change the private feed reports and on `reloads`:
+/// one copy for the panel and the order form.
+pub fn use_balances(
+    token: ReadSignal<Option<String>>,
+    changes: ReadSignal<u64>,
+) -> (ReadSignal<Vec<Balance>>, WriteSignal<u64>) {
     let (balances, set_balances) = signal(Vec::<Balance>::new());
     let (reloads, set_reloads) = signal(0u64);
-    let (message, set_message) = signal(None::<Result<String, String>>);
     Effect::new(move |_| {
         changes.track();
         reloads.track();
         let Some(t) = token.get() else {
             set_balances.set(Vec::new());
-            set_message.set(None);
             return;
         };
         spawn_local(async move {
@@ -25,6 +28,21 @@ pub fn Balances(token: ReadSignal<Option<String>>, changes: ReadSignal<u64>) -> 
                 set_balances.set(list);
             }
         });
+    });
+    (balances, set_reloads)
+}
+
+#[component]
+pub fn Balances(
+    token: ReadSignal<Option<String>>,
+    balances: ReadSignal<Vec<Balance>>,
+    set_reloads: WriteSignal<u64>,
+) -> impl IntoView {
+    let (message, set_message) = signal(None::<Result<String, String>>);
+    Effect::new(move |_| {
+        if token.get().is_none() {
+            set_message.set(None);
+        }
     });
     let faucet = move |_| {
         let Some(t) = token.get_untracked() else { return };

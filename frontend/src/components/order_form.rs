@@ -1,8 +1,9 @@
 //! Order entry: buy or sell, limit or market, price (a click on the book fills it), quantity, time in
-//! force and post-only; checked against the market's tick and lot before sending; the server's answer
-//! (or error) shown under the form.
+//! force and post-only; what is available to spend and the order's total; checked against the
+//! market's tick and lot and the free balance before sending; the server's answer (or error) shown
+//! under the form.
 
-use common::{Market, NewOrder, OrderType, Side, TimeInForce};
+use common::{Balance, Dec, Market, NewOrder, OrderType, Side, TimeInForce};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -15,6 +16,7 @@ pub fn OrderForm(
     token: ReadSignal<Option<String>>,
     price: ReadSignal<String>,
     set_price: WriteSignal<String>,
+    balances: ReadSignal<Vec<Balance>>,
 ) -> impl IntoView {
     let (side, set_side) = signal(Side::Buy);
     let (kind, set_kind) = signal(OrderType::Limit);
@@ -22,6 +24,22 @@ pub fn OrderForm(
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
+    // What the chosen side spends (the quote to buy, the base to sell), and how much of it is free.
+    let available = Memo::new(move |_| {
+        let m = market.get()?;
+        let asset = if side.get() == Side::Buy { m.quote } else { m.base };
+        let free = balances.get().into_iter().find(|b| b.asset == asset).map(|b| b.free)?;
+        Some((asset, free))
+    });
+    // A limit order's value in the quote asset, once price and quantity are both numbers.
+    let total = Memo::new(move |_| {
+        let m = market.get()?;
+        if kind.get() == OrderType::Market {
+            return None;
+        }
+        let (p, q) = (Dec::parse(price.get().trim()).ok()?, Dec::parse(quantity.get().trim()).ok()?);
+        Some(format!("{} {}", Dec::from(p.0 * q.0), m.quote))
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(market), Some(token)) = (market.get_untracked(), token.get_untracked()) else {
@@ -37,6 +55,22 @@ pub fn OrderForm(
                 return;
             }
         };
+        // Refused here when the free balance cannot cover it (the server checks again): a limit buy
+        // spends price × quantity of quote, a sell its quantity of base.
+        let spends = match (side.get_untracked(), price) {
+            (Side::Buy, Some(p)) => Some(Dec::from(p.0 * quantity.0)),
+            (Side::Sell, _) => Some(quantity),
+            (Side::Buy, None) => None,
+        };
+        if let (Some(spends), Some((asset, free))) = (spends, available.get_untracked()) {
+            if spends.0 > free.0 {
+                set_outcome.set(Some((
+                    false,
+                    format!("insufficient funds: this order needs {spends} {asset}, {free} is free"),
+                )));
+                return;
+            }
+        }
         let order = NewOrder {
             symbol: market.symbol,
             side: side.get_untracked(),
@@ -77,6 +111,10 @@ pub fn OrderForm(
                 <label>"Quantity"
                     <input name="quantity" inputmode="decimal" prop:value=quantity on:input=move |ev| set_quantity.set(event_target_value(&ev)) />
                 </label>
+                <p class="available">
+                    {move || available.get().map(|(asset, free)| format!("Available: {free} {asset}")).unwrap_or_default()}
+                </p>
+                <p class="total">{move || total.get().map(|t| format!("Total: {t}")).unwrap_or_default()}</p>
                 <label>"Time in force"
                     <select name="tif" on:change=move |ev| {
                         let chosen = serde_json::from_value(serde_json::Value::String(event_target_value(&ev)));
