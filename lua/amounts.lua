@@ -106,6 +106,22 @@ do
     return q1 * TWO16 + q0, qhi, r
   end
 
+  -- r * num / d (r < d, r * num < 2^53) rounded: up for a fee, down for a rebate; the double division's
+  -- rounding corrected.
+  local function fee_of_rest(r, num, d, rebate)
+    local part = r * num
+    local extra = floor(part / d)
+    if extra * d > part then
+      extra = extra - 1
+    elseif (extra + 1) * d <= part then
+      extra = extra + 1
+    end
+    if not rebate and extra * d < part then
+      extra = extra + 1
+    end
+    return extra
+  end
+
   -- The fee on amount a at the rate num / 10^places (num an integer, |num| < 10^places <= 10^6), rounded
   -- in the exchange's favour: a fee (num > 0) up, a rebate (num < 0) towards zero. Returns the fee as an
   -- amount and whether it is a rebate. a * num / d = q * num + r * num / d, with q, r = a divmod d; q *
@@ -129,16 +145,7 @@ do
       elseif r >= d then
         q, r = q + 1, r - d
       end
-      local part = r * num
-      local extra = floor(part / d)
-      if extra * d > part then
-        extra = extra - 1
-      elseif (extra + 1) * d <= part then
-        extra = extra + 1
-      end
-      if not rebate and extra * d < part then
-        extra = extra + 1
-      end
+      local extra = fee_of_rest(r, num, d, rebate)
       local fee = q * num + extra
       local flo = fee % TWO32
       return flo, (fee - flo) / TWO32, rebate
@@ -150,16 +157,7 @@ do
     local p1lo = p1 % TWO16
     local carry = (p0 - p0 % TWO32) / TWO32
     local flo, fhi = amount_add(p0 % TWO32, qhi * num + carry + (p1 - p1lo) / TWO16, p1lo * TWO16, 0)
-    local part = r * num
-    local extra = floor(part / d)
-    if extra * d > part then
-      extra = extra - 1
-    elseif (extra + 1) * d <= part then
-      extra = extra + 1
-    end
-    if not rebate and extra * d < part then
-      extra = extra + 1
-    end
+    local extra = fee_of_rest(r, num, d, rebate)
     flo, fhi = amount_add(flo, fhi, extra, 0)
     return flo, fhi, rebate
   end

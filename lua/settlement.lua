@@ -58,13 +58,7 @@ do
         a = {}
         slots[nread] = a
       end
-      local packed = call('HGET', accounts_key, format('%d', uid))
-      if packed then
-        a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11] = sunpack(ACCOUNT, packed)
-      else
-        a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11] = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-      end
-      accounts[uid], read[nread] = a, uid
+      accounts[uid], read[nread] = account_unpack(call('HGET', accounts_key, format('%d', uid)), a), uid
     end
     return a
   end

@@ -8,13 +8,19 @@ local ACCOUNT = '<I4I7I4I7I4I7I4I7I7I4I7'
 -- transfer's id and what it moved.
 local BASE_FREE, QUOTE_FREE, LAST_TRANSFER, LAST_MOVED = 1, 5, 9, 10
 
+-- An account as read (`packed`, or nil or false when there is none: all zero), into table `a`.
+local function account_unpack(packed, a)
+  if packed then
+    a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11] = sunpack(ACCOUNT, packed)
+  else
+    a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11] = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+  end
+  return a
+end
+
 -- User `uid_text`'s account in the call's market (all zero when it has none).
 local function account_read(uid_text)
-  local packed = call('HGET', P .. ':accounts', uid_text)
-  if not packed then
-    return { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
-  end
-  return { sunpack(ACCOUNT, packed) }
+  return account_unpack(call('HGET', P .. ':accounts', uid_text), {})
 end
 
 local function account_write(uid_text, a)

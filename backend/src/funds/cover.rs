@@ -10,8 +10,7 @@ use super::error::{protocol, FundsError};
 use super::ledger::UserKeys;
 use super::transfers::{Direction, Units};
 use super::wallet::Funds;
-use crate::engine::wire::decode_account;
-use crate::engine::{CheckedOrder, MarketKeys};
+use crate::engine::CheckedOrder;
 
 impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     /// Moves the user's free funds of the asset `order` spends into its market: the wallet's whole free
@@ -73,13 +72,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
 
     /// The user's free units of `asset` in their sub-account in `market`.
     async fn free_in(&self, user_id: u64, market: &Market, asset: &Asset) -> Result<u128, FundsError> {
-        let packed: Option<Vec<u8>> = redis::cmd("HGET")
-            .arg(MarketKeys::new(&market.symbol).accounts())
-            .arg(user_id)
-            .query_async(&mut self.engine.conn())
-            .await?;
-        let Some(packed) = packed else { return Ok(0) };
-        let account = decode_account(&packed).map_err(|_| protocol("sub-account"))?;
+        let account = self.sub_account(user_id, market).await?.unwrap_or_default();
         Ok(if asset.asset == market.base { account.base_free } else { account.quote_free })
     }
 }

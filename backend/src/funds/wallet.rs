@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use common::time::now_ms;
-use common::{Asset, Balance, LedgerEntry, MAX_AMOUNT};
+use common::{Asset, Balance, LedgerEntry, Market, MAX_AMOUNT};
 use redis::aio::ConnectionLike;
 use redis::Value;
 
@@ -15,7 +15,7 @@ use super::ledger::{self, parse_entry, UserKeys, LEDGER_IDS_PER_COUNT};
 use crate::config::FundsSettings;
 use crate::engine::keys::NEXT_ORDER_ID;
 use crate::engine::library::{DEPOSIT, FAUCET};
-use crate::engine::wire::{decode_account, REPLY_DUP, REPLY_OK, REPLY_REFUSED};
+use crate::engine::wire::{decode_account, SubAccount, REPLY_DUP, REPLY_OK, REPLY_REFUSED};
 use crate::engine::{Engine, MarketKeys};
 
 /// A ledger entry and whether it was made now (false: the reference had made it before).
@@ -138,6 +138,16 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         Ok(redis::cmd("HEXISTS").arg(&keys.refs).arg(field).query_async(&mut self.engine.conn()).await?)
     }
 
+    /// The user's sub-account in `market`, if they have one.
+    pub(super) async fn sub_account(&self, user_id: u64, market: &Market) -> Result<Option<SubAccount>, FundsError> {
+        let packed: Option<Vec<u8>> = redis::cmd("HGET")
+            .arg(MarketKeys::new(&market.symbol).accounts())
+            .arg(user_id)
+            .query_async(&mut self.engine.conn())
+            .await?;
+        packed.map(|p| decode_account(&p).map_err(|_| protocol("sub-account"))).transpose()
+    }
+
     /// Every listed asset's balance, zeros included: the wallet, the sub-accounts in every market, and a
     /// transfer under way between them (counted once, wherever its units are). The parts are read one
     /// after the other, between two reads of the user's transfer state: if a transfer started or
@@ -159,13 +169,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
             }
             let mut accounts = HashMap::new();
             for m in markets.all() {
-                let packed: Option<Vec<u8>> = redis::cmd("HGET")
-                    .arg(MarketKeys::new(&m.symbol).accounts())
-                    .arg(user_id)
-                    .query_async(&mut conn)
-                    .await?;
-                let Some(packed) = packed else { continue };
-                let a = decode_account(&packed).map_err(|_| protocol("sub-account"))?;
+                let Some(a) = self.sub_account(user_id, m).await? else { continue };
                 *free.entry(&m.base).or_default() += a.base_free;
                 *locked.entry(&m.base).or_default() += a.base_locked;
                 *free.entry(&m.quote).or_default() += a.quote_free;
