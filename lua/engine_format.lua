@@ -5,7 +5,7 @@
 -- Returns name, value, name, value, ...: the formats as struct.pack takes them, the codes as text.
 
 return {
-  'ID', ID, 'RECORD', REC, 'ENTRY', ENTRY, 'ORDER_ARG', ORDER_ARG, 'TRADE', TRADE,
+  'ID', ID, 'RECORD', REC, 'ENTRY', ENTRY, 'ORDER_ARG', ORDER_ARG, 'TRADE', TRADE, 'FILL_HEAD', FILL_HEAD,
   'TRADE_GROUP', TRADE_GROUP, 'LEVEL', LEVEL, 'EVENT', EVENT, 'ACCOUNT', ACCOUNT, 'FEES', FEES,
   'BUY', fmt(BUY), 'SELL', fmt(SELL), 'LIMIT', fmt(LIMIT), 'MARKET', fmt(MARKET),
   'GTC', fmt(GTC), 'IOC', fmt(IOC), 'FOK', fmt(FOK),

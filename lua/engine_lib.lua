@@ -21,6 +21,9 @@
 --           field `w<window>` (see closing_window). It is trimmed to the history cap and expires a
 --           retention (and at most an eighth more) after its last close; a closed order whose last
 --           update is older than the retention counts as gone.
+--   fills:  the user's sorted set `{S}:user:<uid>:fills`, member FILL_HEAD .. TRADE, scored by the
+--           trade's id, for both parties of every trade; kept to its newest ARGV-given number (a count
+--           in the user's sub-account says when to trim: settlement.lua).
 --   level totals: string keys `{S}:depth:bids:<price>` and `{S}:depth:asks:<price>`.
 --   resting orders: string key `{S}:resting`, their number (for the per-market cap; counted from the
 --           first call of a library that keeps it, so a market older than that counts low).
@@ -42,7 +45,11 @@ local tonumber, tostring, error, ipairs, unpack, sort
 --   ENTRY       an order as answered and published: id, record, client order id length; then the id.
 --   ORDER_ARG   a placement argument: order id, user id, side, type, tif, post_only, price ticks,
 --               quantity lots; then the client order id.
---   TRADE       id, price, qty, maker order id, taker order id, maker user id, taker user id.
+--   TRADE       id, price, qty, maker order id, taker order id, maker user id, taker user id; the
+--               taker's fee (an amount: lo, hi; in the asset it receives), the maker's fee or rebate
+--               (lo, hi) and whether it is a rebate (0/1).
+--   FILL_HEAD   a fill as kept for each party (`{S}:user:<uid>:fills`, scored by trade id): the taker's
+--               side, the sequence and time ms of the trade; then its TRADE.
 --   TRADE_GROUP field `t` of a {S}:trades entry is the trades of one call, a group per taker order:
 --               taker side, sequence, time ms, number of trades; then the trades.
 --   LEVEL       side (0 bids, 1 asks), price, the level's new total lots (64 bits: see "Level totals").
@@ -53,7 +60,8 @@ local ID = '<I7'
 local REC = '<' .. RECORD_FIELDS
 local ENTRY = ID .. RECORD_FIELDS .. 'B'
 local ORDER_ARG = '<I7I4BBBBI6I7'
-local TRADE = '<I7I6I7I7I7I4I4'
+local TRADE = '<I7I6I7I7I7I4I4I4I4I4I4B'
+local FILL_HEAD = '<BI7I6'
 local TRADE_GROUP = '<BI7I6H'
 local LEVEL_HEAD = '<BI6'
 local LEVEL = LEVEL_HEAD .. 'I8'
@@ -64,7 +72,7 @@ local REST_EVENT = EVENT .. LEVEL .. ENTRY -- (each part's '<' again: struct tak
 -- Sizes in bytes, and where a record lies (1-based) in an entry, in a REST_EVENT and, for the maker,
 -- in a FILL_EVENT (matching.lua) after the order's client order id: worked out from the formats by
 -- `begin` on the first call (struct is not visible while the library loads).
-local ID_LEN, REC_LEN, ORDER_ARG_LEN, TRADE_LEN, ENTRY_RECORD, REST_RECORD, FILL_MAKER_RECORD
+local ID_LEN, REC_LEN, ORDER_ARG_LEN, ENTRY_RECORD, REST_RECORD, FILL_MAKER_RECORD
 -- Where the level's total lies in a REST_EVENT and a FILL_EVENT (after the event's head and the
 -- level's side and price).
 local EVENT_LEVEL_TOTAL
@@ -168,7 +176,7 @@ local function bind()
   tonumber, tostring, error, ipairs = _G.tonumber, _G.tostring, _G.error, _G.ipairs
   unpack, sort = _G.unpack, table.sort
   local size = struct.size
-  ID_LEN, REC_LEN, ORDER_ARG_LEN, TRADE_LEN = size(ID), size(REC), size(ORDER_ARG), size(TRADE)
+  ID_LEN, REC_LEN, ORDER_ARG_LEN = size(ID), size(REC), size(ORDER_ARG)
   ENTRY_RECORD, REST_RECORD = ID_LEN + 1, size(EVENT) + size(LEVEL) + ID_LEN + 1
   -- (After the order's record: its client order id's length, the id itself, then the maker's id.)
   FILL_MAKER_RECORD = REST_RECORD + REC_LEN + 1 + ID_LEN
@@ -221,14 +229,20 @@ local function bucket_key(id)
   return key
 end
 
--- A user's open set and closed hash keys.
-local function user_keys(uid)
+-- A user's keys in the market: open set, closed hash and fills.
+local function user_names(uid)
   local keys = USERS[uid]
   if not keys then
     local prefix = P .. ':user:' .. fmt(uid) .. ':'
-    keys = { prefix .. 'open', prefix .. 'closed' }
-    USERS[uid], memo_count = keys, memo_count + 2
+    keys = { prefix .. 'open', prefix .. 'closed', prefix .. 'fills' }
+    USERS[uid], memo_count = keys, memo_count + 3
   end
+  return keys
+end
+
+-- A user's open set and closed hash keys.
+local function user_keys(uid)
+  local keys = user_names(uid)
   return keys[1], keys[2]
 end
 

@@ -218,8 +218,8 @@ end
 -- maker (fill_by_one) and an order that rests without trading (rest); the general shape is joined
 -- from the parts the matching gathered.
 
--- FILL_EVENT: EVENT, LEVEL, ENTRY .. cid (the order), ENTRY .. cid (the maker), TRADE.
-local FILL_EVENT = EVENT .. LEVEL .. ENTRY .. 'c0' .. ENTRY .. 'c0' .. TRADE
+-- FILL_EVENT: EVENT, LEVEL, ENTRY .. cid (the order), ENTRY .. cid (the maker); then the TRADE.
+local FILL_EVENT = EVENT .. LEVEL .. ENTRY .. 'c0' .. ENTRY .. 'c0'
 
 -- The event of the order whose parts are gathered: `nl` levels, `ne` entries (the order's own first),
 -- the trades joined as `trades_text` (nil: none).
@@ -250,7 +250,7 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
   local mfilled, mnlo, mnhi = add_fill(m.filled, m.nlo, m.nhi, level_price, qty)
   local mstatus = mfilled == m.qty and FILLED or PARTIAL
   local _, nlo, nhi = add_fill(0, 0, 0, level_price, qty)
-  FUNDS.fill(o.side, uid, m.uid, level_price, qty)
+  local trade = FUNDS.fill(o.side, uid, m.uid, level_price, qty, id * TRADES_PER_ORDER, m.id, id, SEQ)
   local taken = mstatus == FILLED and 1 or 0
   local total = take_from_level(opp, level_price, level_text, total_key, list_key, taken, taken == 1 and only_order,
     qty, nil)
@@ -258,8 +258,7 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
   local event = pack(FILL_EVENT, SEQ, 1, NOW, 2, 1, 1, opp, level_price, total,
     id, uid, o.flags + FILLED * STATUS_UNIT, o.price, qty, qty, nlo, nhi, NOW, NOW, #cid, cid,
     m.id, m.uid, m.flags % STATUS_UNIT + mstatus * STATUS_UNIT, m.price, m.qty, mfilled, mnlo, mnhi, m.created, NOW,
-    #mcid, mcid,
-    id * TRADES_PER_ORDER, level_price, qty, m.id, id, m.uid, uid)
+    #mcid, mcid) .. trade
   if total > MAX_INT then
     event = with_exact_total(event, opp, level_price)
   end
@@ -274,7 +273,7 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
   end
   close_record(id, o.id_text, uid, cid, sub(event, REST_RECORD, REST_RECORD + REC_LEN - 1), false, o.open_key,
     o.closed_key)
-  stream(o.side, sub(event, -TRADE_LEN), 1)
+  stream(o.side, trade, 1)
   return event
 end
 
@@ -465,8 +464,8 @@ local function place(o)
             local fill = min(left, want - filled)
             mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
             filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
-            FUNDS.fill(side, uid, muid, level_price, fill)
-            trades[nt + 1] = pack(TRADE, id * TRADES_PER_ORDER + nt, level_price, fill, mid, id, muid, uid)
+            trades[nt + 1] = FUNDS.fill(side, uid, muid, level_price, fill, id * TRADES_PER_ORDER + nt, mid, id,
+              SEQ)
             nt = nt + 1
             status = mfilled == mqty and FILLED or PARTIAL
             reduce = reduce + fill

@@ -14,7 +14,8 @@
 -- ARGV[6] closed orders kept per user and market  ARGV[7] resting orders the market may hold
 -- ARGV[8] units of the base asset per lot   ARGV[9] units of the quote asset per tick x lot
 -- ARGV[10] maker fee rate, ARGV[11] taker fee rate (integers per 10^6; the maker's may be negative)
--- ARGV[11 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
+-- ARGV[12] fills kept per user in this market
+-- ARGV[12 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
 --   (< 2^32), side (0 buy, 1 sell), type (0 limit, 1 market), tif (0 gtc, 1 ioc, 2 fok), post_only (0|1),
 --   price ticks (0 for market), quantity lots, then the client_order_id (possibly empty).
 --
@@ -34,13 +35,13 @@ NOW, RETENTION = int_arg(1, 0), int_arg(2, 1)
 MAX_TOUCH = int_arg(3, 1, 1000)
 local trades_maxlen = fmt(int_arg(4, 1))
 MAX_OPEN, HISTORY_CAP, MAX_RESTING = int_arg(5, 1), int_arg(6, 1), int_arg(7, 1)
-FUNDS.start(int_arg(8, 1), int_arg(9, 1), int_arg(10, -999999, 999999), int_arg(11, 0, 999999))
-local count = #ARGV - 11
+FUNDS.start(int_arg(8, 1), int_arg(9, 1), int_arg(10, -999999, 999999), int_arg(11, 0, 999999), int_arg(12, 1))
+local count = #ARGV - 12
 if count < 1 or #KEYS ~= 4 then
-  error('invalid arguments: need 11 + n ARGV for n >= 1 orders and 4 KEYS')
+  error('invalid arguments: need 12 + n ARGV for n >= 1 orders and 4 KEYS')
 end
 for n = 1, count do
-  local packed = ARGV[11 + n]
+  local packed = ARGV[12 + n]
   if #packed < ORDER_ARG_LEN then
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end

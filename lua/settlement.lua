@@ -4,7 +4,8 @@
 -- pays its fills out of free funds and locks what is left of it only when it rests (FUNDS.rest), so a
 -- refusal after the check has nothing to undo; a maker pays out of its lock, at its own price; each
 -- side's fee (or rebate) comes out of what it receives, into the market's fee account; a cancel or a
--- self-trade cancel gives the lock back (FUNDS.release).
+-- self-trade cancel gives the lock back (FUNDS.release). Each fill is kept for both parties, with its
+-- fees, in their fills sets (engine_lib.lua): what the fills and ledger of a user are read from.
 --
 -- What an order has locked is never stored: a buy at price p with r lots left holds p x r x
 -- quote_unit of quote, a sell r x base_unit of base, where base_unit and quote_unit are the market's
@@ -22,6 +23,8 @@ local FEES = '<I4I7I4I7I4I7I4I7'
 local FUNDS = {}
 do
   local BASE_LOCKED, QUOTE_LOCKED = BASE_FREE + 2, QUOTE_FREE + 2
+  -- An account's count of the fills its owner's fills set holds (subaccounts.lua).
+  local FILLS_HELD = 12
   -- Where each asset's fees and rebates lie in FEES.
   local BASE_FEES, QUOTE_FEES = 1, 5
   -- Fee rates are integers per FEE_SCALE (at most 6 decimal places: common/src/market.rs).
@@ -37,16 +40,23 @@ do
   local slots, fields = {}, {}
   local fees, fees_changed
   local base_unit, quote_unit, maker_rate, taker_rate
+  -- The fills a user's fills set keeps, how many it may hold before a trim (an eighth more: a trim per
+  -- fill would cost a call per fill) and the rank a trim removes up to, as text.
+  local fills_kept, fills_bound, fills_trim
 
   -- A new call on a market whose lot is `base` units of its base asset and whose tick x lot is `quote`
-  -- units of its quote asset, with these maker and taker fee rates (per FEE_SCALE).
-  function FUNDS.start(base, quote, maker, taker)
+  -- units of its quote asset, with these maker and taker fee rates (per FEE_SCALE), keeping `kept`
+  -- fills per user.
+  function FUNDS.start(base, quote, maker, taker, kept)
     for i = 1, nread do
       local uid = read[i]
       accounts[uid], dirty[uid] = nil, nil
     end
     accounts_key, nread, nchanged, fees, fees_changed = P .. ':accounts', 0, 0, nil, false
     base_unit, quote_unit, maker_rate, taker_rate = base, quote, maker, taker
+    if kept and kept ~= fills_kept then
+      fills_kept, fills_bound, fills_trim = kept, kept + floor(kept / 8) + 1, format('%d', -kept - 1)
+    end
   end
 
   local function account(uid)
@@ -104,12 +114,13 @@ do
   end
 
   -- Account `a` receives `lo, hi` of the asset at `at`, less the fee at rate `rate` (or with the
-  -- rebate), which goes to (or comes from) the fee account's entries at `fees_at`.
+  -- rebate), which goes to (or comes from) the fee account's entries at `fees_at`. Returns the fee (lo,
+  -- hi) and whether it is a rebate.
   local function receive(a, at, lo, hi, rate, fees_at)
     local flo, fhi, rebate = amount_fee(lo, hi, rate, FEE_SCALE)
     if flo == 0 and fhi == 0 then
       add(a, at, lo, hi)
-      return
+      return 0, 0, false
     end
     local f = fee_account()
     fees_changed = true
@@ -120,6 +131,20 @@ do
       add(a, at, amount_sub(lo, hi, flo, fhi))
       f[fees_at], f[fees_at + 1] = amount_sum(f[fees_at], f[fees_at + 1], flo, fhi)
     end
+    return flo, fhi, rebate
+  end
+
+  -- Keeps `fill` (scored `score`, the trade id as text) in user `uid`'s fills set, whose account is
+  -- `a`, trimming the set to its newest fills_kept once it holds more than fills_bound.
+  local function keep(a, uid, score, fill)
+    local key = user_names(uid)[3]
+    call('ZADD', key, score, fill)
+    local count = a[FILLS_HELD] + 1
+    if count > fills_bound then
+      call('ZREMRANGEBYRANK', key, '0', fills_trim)
+      count = fills_kept
+    end
+    a[FILLS_HELD] = count
   end
 
   -- How many of `lots` lots at `price` ticks an amount (lo, hi) pays for.
@@ -181,24 +206,31 @@ do
     return amount_sub(lo, hi, plo, phi)
   end
 
-  -- A fill of `lots` lots at `price` ticks between a taker of `side` (user `uid`) and a maker (user
-  -- `muid`): the buyer gets the base and the seller the quote, each less its fee; the taker pays out
-  -- of its free funds, the maker out of its lock.
-  function FUNDS.fill(side, uid, muid, price, lots)
+  -- Trade `trade_id`: a fill of `lots` lots at `price` ticks between taker order `tid` of `side` (user
+  -- `uid`) and maker order `mid` (user `muid`), in the market's sequence `seq`. The buyer gets the base
+  -- and the seller the quote, each less its fee; the taker pays out of its free funds, the maker out of
+  -- its lock; both keep the fill. Returns the trade, packed (TRADE).
+  function FUNDS.fill(side, uid, muid, price, lots, trade_id, mid, tid, seq)
     local blo, bhi = amount_mul(lots, base_unit)
     local qlo, qhi = amount_mul(price * quote_unit, lots)
     local taker, maker = changing(uid), changing(muid)
+    local tflo, tfhi, mflo, mfhi, rebate
     if side == BUY then
       take(taker, QUOTE_FREE, qlo, qhi)
       take(maker, BASE_LOCKED, blo, bhi)
-      receive(taker, BASE_FREE, blo, bhi, taker_rate, BASE_FEES)
-      receive(maker, QUOTE_FREE, qlo, qhi, maker_rate, QUOTE_FEES)
+      tflo, tfhi = receive(taker, BASE_FREE, blo, bhi, taker_rate, BASE_FEES)
+      mflo, mfhi, rebate = receive(maker, QUOTE_FREE, qlo, qhi, maker_rate, QUOTE_FEES)
     else
       take(taker, BASE_FREE, blo, bhi)
       take(maker, QUOTE_LOCKED, qlo, qhi)
-      receive(maker, BASE_FREE, blo, bhi, maker_rate, BASE_FEES)
-      receive(taker, QUOTE_FREE, qlo, qhi, taker_rate, QUOTE_FEES)
+      mflo, mfhi, rebate = receive(maker, BASE_FREE, blo, bhi, maker_rate, BASE_FEES)
+      tflo, tfhi = receive(taker, QUOTE_FREE, qlo, qhi, taker_rate, QUOTE_FEES)
     end
+    local trade = pack(TRADE, trade_id, price, lots, mid, tid, muid, uid, tflo, tfhi, mflo, mfhi, rebate and 1 or 0)
+    local fill, score = pack(FILL_HEAD, side, seq, NOW) .. trade, format('%d', trade_id)
+    keep(taker, uid, score, fill)
+    keep(maker, muid, score, fill)
+    return trade
   end
 
   -- What is left of an order (`lots` lots of `side` at `price` ticks, user `uid`) rests: locked.
@@ -224,7 +256,7 @@ do
       local n = 0
       for i = from, min(from + 499, nchanged) do
         local uid = changed[i]
-        fields[n + 1], fields[n + 2] = format('%d', uid), pack(ACCOUNT, unpack(accounts[uid], 1, 11))
+        fields[n + 1], fields[n + 2] = format('%d', uid), pack(ACCOUNT, unpack(accounts[uid]))
         n = n + 2
       end
       call('HSET', accounts_key, unpack(fields, 1, n))

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::{BookSnapshot, BookUpdate};
 use crate::decimal::Dec;
+use crate::fill::FillMessage;
+use crate::funds::Balance;
 use crate::order::{Order, OrderStatus, Side, Trade};
 use crate::symbol::Symbol;
 
@@ -63,7 +65,8 @@ pub enum ServerMessage {
     OrderUpdate { data: OrderUpdateData },
     RecentTrades { data: Vec<Trade> },
     Authenticated { user_id: u64 },
-    Fill { data: Trade },
+    Fill { data: FillMessage },
+    Balance { data: Balance },
     Error { data: ErrorData },
 }
 

@@ -1,6 +1,6 @@
 //! The backend's REST API as typed calls, with the contract's error body as a typed error.
 
-use common::{Balance, CancelAll, Credentials, ErrorBody, LedgerEntry, LoggedIn, NewOrder, Order, Registered};
+use common::{Balance, CancelAll, Credentials, ErrorBody, Fill, LedgerEntry, LoggedIn, NewOrder, Order, Registered};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
@@ -74,6 +74,12 @@ pub async fn cancel(token: &str, id: u64) -> Result<Order, ApiError> {
 
 pub async fn cancel_all(token: &str) -> Result<CancelAll, ApiError> {
     read(authed(Request::delete("/api/v1/orders/"), token).send().await.map_err(ApiError::network)?).await
+}
+
+/// The caller's latest `limit` fills, newest first.
+pub async fn my_fills(token: &str, limit: u32) -> Result<Vec<Fill>, ApiError> {
+    let url = format!("/api/v1/account/fills?limit={limit}");
+    read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
 }
 
 /// The caller's balance of every asset.

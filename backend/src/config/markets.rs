@@ -56,6 +56,12 @@ impl Markets {
     pub fn asset(&self, name: &str) -> Option<&Asset> {
         self.assets.iter().find(|a| a.asset == name)
     }
+
+    /// A listed market's base and quote assets.
+    pub fn assets_of(&self, market: &Market) -> (&Asset, &Asset) {
+        let asset = |name: &str| self.asset(name).expect("a listed market's assets are listed");
+        (asset(&market.base), asset(&market.quote))
+    }
 }
 
 /// A market from `SYMBOL:tick:lot:min_qty:max_qty:max_price[:maker_fee:taker_fee]` (the `MARKETS`

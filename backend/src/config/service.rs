@@ -21,6 +21,10 @@ pub struct EngineSettings {
     pub max_open_orders_per_user: u32,
     /// Closed orders kept in a user's history per market (older ones drop out of listings).
     pub history_per_user: u32,
+    /// Fills kept in a user's fills per market (older ones drop out of `GET /api/v1/account/fills` and
+    /// the ledger): twice the closed orders kept, so the fills of the orders kept stay readable unless
+    /// those orders average more than two fills each.
+    pub fills_per_user: u32,
     /// Resting orders one market may hold: past it, an order that would rest is refused (409
     /// `market_full`), so that one market cannot fill Redis's memory.
     pub max_resting_orders_per_market: u64,
@@ -42,6 +46,7 @@ impl Default for EngineSettings {
             trades_stream_len: 10_000,
             max_open_orders_per_user: 500,
             history_per_user: 1000,
+            fills_per_user: 2000,
             max_resting_orders_per_market: 1_000_000,
             level_sweep: 64,
             replicas_to_wait: 0,

@@ -1,8 +1,11 @@
 //! The scripts' orders, trades and events (see `wire`) as the contract's types, with the market's tick
 //! and lot size.
 
-use super::wire::{Event, RawOrder, RawTrade};
-use common::{time::format_millis, BookUpdate, Dec, Market, Order, OrderType, PublicOrderUpdate, Side, Trade};
+use super::wire::{Event, RawFill, RawOrder, RawTrade};
+use common::{
+    time::format_millis, Asset, BookUpdate, Dec, Fill, Liquidity, Market, Order, OrderType, PublicOrderUpdate, Side,
+    Trade,
+};
 
 impl RawOrder {
     /// The contract's Order object.
@@ -47,25 +50,77 @@ impl RawOrder {
 impl RawTrade {
     pub fn to_trade(&self, market: &Market, taker_side: Side, sequence: u64, ts_ms: u64) -> Trade {
         Trade {
-            id: self.0,
+            id: self.id,
             symbol: market.symbol.clone(),
-            price: market.ticks_to_price(self.1),
-            quantity: market.lots_to_quantity(self.2),
+            price: market.ticks_to_price(self.price),
+            quantity: market.lots_to_quantity(self.qty),
             taker_side,
-            maker_order_id: self.3,
-            taker_order_id: self.4,
+            maker_order_id: self.maker_order_id,
+            taker_order_id: self.taker_order_id,
             sequence,
             timestamp: format_millis(ts_ms),
         }
     }
 }
 
+impl RawFill {
+    /// The fill as user `user_id`, a party of the trade, sees it (`base` and `quote`: the market's
+    /// assets; `client_order_id`: that of the user's order in it).
+    pub fn to_fill(
+        &self,
+        market: &Market,
+        (base, quote): (&Asset, &Asset),
+        user_id: u64,
+        client_order_id: Option<String>,
+    ) -> Fill {
+        let t = &self.trade;
+        let taker = user_id == t.taker_user_id;
+        let side = if taker { self.taker_side } else { self.taker_side.opposite() };
+        let (order_id, fee, liquidity) = if taker {
+            (t.taker_order_id, t.taker_fee as i128, Liquidity::Taker)
+        } else {
+            (t.maker_order_id, t.maker_fee, Liquidity::Maker)
+        };
+        // A party's fee is in what it receives: a buyer's in base, a seller's in quote.
+        let fee_asset = if side == Side::Buy { base } else { quote };
+        Fill {
+            trade_id: t.id,
+            order_id,
+            client_order_id,
+            symbol: market.symbol.clone(),
+            side,
+            price: market.ticks_to_price(t.price),
+            quantity: market.lots_to_quantity(t.qty),
+            fee: fee_asset.amount_of(fee),
+            fee_asset: fee_asset.asset.clone(),
+            liquidity,
+            sequence: self.seq,
+            timestamp: format_millis(self.ts),
+        }
+    }
+}
+
 impl Event {
+    /// The side of the taker of trade `t`: the incoming order's, which a placement's event holds.
+    fn taker_side(&self, t: &RawTrade) -> Side {
+        self.orders.iter().find(|o| o.id() == t.taker_order_id).map(RawOrder::side).unwrap_or(Side::Buy)
+    }
+
     /// The trades as the contract writes them. In a placement every trade has the incoming order as taker.
     pub fn trades(&self, market: &Market) -> Vec<Trade> {
-        let taker_side =
-            |t: &RawTrade| self.orders.iter().find(|o| o.id() == t.4).map(RawOrder::side).unwrap_or(Side::Buy);
-        self.trades.iter().map(|t| t.to_trade(market, taker_side(t), self.seq, self.ts)).collect()
+        self.trades.iter().map(|t| t.to_trade(market, self.taker_side(t), self.seq, self.ts)).collect()
+    }
+
+    /// The trades as their parties keep them.
+    pub fn fills(&self) -> Vec<RawFill> {
+        let fill =
+            |t: &RawTrade| RawFill { taker_side: self.taker_side(t), seq: self.seq, ts: self.ts, trade: t.clone() };
+        self.trades.iter().map(fill).collect()
+    }
+
+    /// The client order id of an order the event holds.
+    pub fn client_order_id(&self, order_id: u64) -> Option<String> {
+        self.orders.iter().find(|o| o.id() == order_id).and_then(|o| o.client_order_id().map(str::to_string))
     }
 
     /// The level changes as a `book_update`, or None when the book did not change.

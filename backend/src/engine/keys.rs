@@ -8,6 +8,10 @@ pub const NEXT_ORDER_ID: &str = "next_order_id";
 
 pub use super::wire::BUCKET_IDS;
 
+/// The Pub/Sub channel naming users (their id, as text) whose wallet changed: a deposit, a withdrawal,
+/// the faucet. The markets' events tell of every other change of a balance.
+pub const BALANCES_CHANNEL: &str = "balances";
+
 /// Key names of one market.
 #[derive(Clone, Debug)]
 pub struct MarketKeys {
@@ -47,6 +51,10 @@ impl MarketKeys {
     }
     pub fn user_closed(&self, user_id: u64) -> String {
         self.key(&format!("user:{user_id}:closed"))
+    }
+    /// The user's fills in the market (a sorted set: `wire::FILL_HEAD` and the trade, scored by trade id).
+    pub fn user_fills(&self, user_id: u64) -> String {
+        self.key(&format!("user:{user_id}:fills"))
     }
     /// The order id a user's client order id names (`lua/engine_lib.lua`, cid_key).
     pub fn client_order_id(&self, user_id: u64, client_order_id: &str) -> String {

@@ -127,7 +127,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(units.base_per_lot)
             .arg(units.quote_per_notional)
             .arg(maker_fee)
-            .arg(taker_fee);
+            .arg(taker_fee)
+            .arg(s.fills_per_user);
         for b in batch {
             inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
         }

@@ -1,4 +1,4 @@
-//! Reading: book snapshots, recent trades, a user's orders.
+//! Reading: book snapshots, recent trades, a user's orders and fills.
 
 use common::{time::format_millis, BookLevel, BookSnapshot, ClientOrderId, Market, Order, Symbol, Trade};
 use redis::aio::ConnectionLike;
@@ -7,7 +7,7 @@ use super::error::EngineError;
 use super::handle::Engine;
 use super::keys::{MarketKeys, BUCKET_IDS};
 use super::library;
-use super::wire::{self, RawOrder};
+use super::wire::{self, RawFill, RawOrder};
 use common::time::now_ms;
 
 /// Which of a user's orders to list.
@@ -182,9 +182,30 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         raw.iter().map(|entry| Ok(wire::decode_order(entry)?)).collect()
     }
 
+    /// The user's fills in `market`, newest (by trade id) first: at most `count`, with trade ids at most
+    /// `through` when given.
+    pub async fn fills(
+        &self,
+        market: &Market,
+        user_id: u64,
+        through: Option<u64>,
+        count: usize,
+    ) -> Result<Vec<RawFill>, EngineError> {
+        let raw: Vec<Vec<u8>> = redis::cmd("ZREVRANGEBYSCORE")
+            .arg(MarketKeys::new(&market.symbol).user_fills(user_id))
+            .arg(through.map_or("+inf".to_string(), |t| t.to_string()))
+            .arg("-inf")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(count)
+            .query_async(&mut self.conn())
+            .await?;
+        raw.iter().map(|f| Ok(wire::decode_fill(f)?)).collect()
+    }
+
     /// Finds which market holds an order of this user: every market is asked at once (one pipeline per
     /// market, so each stays in its market's Redis Cluster slot).
-    pub(super) async fn locate(&self, user_id: u64, order_id: u64) -> Result<Option<&Market>, EngineError> {
+    pub async fn locate(&self, user_id: u64, order_id: u64) -> Result<Option<&Market>, EngineError> {
         let asks = self.markets().all().iter().map(|m| {
             let k = MarketKeys::new(&m.symbol);
             let mut pipe = redis::pipe();

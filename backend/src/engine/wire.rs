@@ -95,8 +95,13 @@ pub const ENTRY: Layout = Layout::new(concat!("<I7", record_fields!(), "B"));
 /// A placement argument: order id, user id, side, type, time in force, post_only (0 or 1), price
 /// ticks, quantity lots; the client order id follows.
 pub const ORDER_ARG: Layout = Layout::new("<I7I4BBBBI6I7");
-/// A trade: id, price ticks, quantity lots, maker order id, taker order id, maker user, taker user.
-pub const TRADE: Layout = Layout::new("<I7I6I7I7I7I4I4");
+/// A trade: id, price ticks, quantity lots, maker order id, taker order id, maker user, taker user; the
+/// taker's fee (an amount's low 32 bits, then its high bits: in the asset the taker receives), the
+/// maker's fee or rebate (likewise), and whether it is a rebate (0 or 1).
+pub const TRADE: Layout = Layout::new("<I7I6I7I7I7I4I4I4I4I4I4B");
+/// A fill as kept for each party of a trade (`{S}:user:<uid>:fills`, scored by the trade's id): the
+/// taker's side, the trade's sequence and time (ms); its `TRADE` follows.
+pub const FILL_HEAD: Layout = Layout::new("<BI7I6");
 /// The head of a trades-stream entry's group: taker side, sequence, time (ms), the number of trades
 /// (which follow).
 pub const TRADE_GROUP: Layout = Layout::new("<BI7I6H");
@@ -107,8 +112,9 @@ pub const LEVEL: Layout = Layout::new("<BI6I8");
 pub const EVENT: Layout = Layout::new("<I7BI6HHH");
 
 /// A user's sub-account in a market (`lua/subaccounts.lua`): base free, base locked, quote free, quote
-/// locked (each an amount's low 32 bits, then its high bits), the last transfer's id and what it moved.
-pub const ACCOUNT: Layout = Layout::new("<I4I7I4I7I4I7I4I7I7I4I7");
+/// locked (each an amount's low 32 bits, then its high bits), the last transfer's id and what it moved,
+/// and the count of fills the user's fills set holds (for its trim).
+pub const ACCOUNT: Layout = Layout::new("<I4I7I4I7I4I7I4I7I7I4I7I4");
 /// A market's fee account (`lua/settlement.lua`): base fees collected, base rebates paid, quote fees
 /// collected, quote rebates paid (each an amount's low 32 bits, then its high bits).
 pub const FEES: Layout = Layout::new("<I4I7I4I7I4I7I4I7");
@@ -173,6 +179,7 @@ pub fn description() -> Vec<(&'static str, String)> {
         ("ENTRY", &ENTRY),
         ("ORDER_ARG", &ORDER_ARG),
         ("TRADE", &TRADE),
+        ("FILL_HEAD", &FILL_HEAD),
         ("TRADE_GROUP", &TRADE_GROUP),
         ("LEVEL", &LEVEL),
         ("EVENT", &EVENT),
@@ -279,17 +286,29 @@ impl RawOrder {
     }
 }
 
-/// One trade (`TRADE`): `(id, price, qty, maker_order_id, taker_order_id, maker_user_id, taker_user_id)`.
+/// One trade (`TRADE`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawTrade(pub u64, pub u64, pub u64, pub u64, pub u64, pub u64, pub u64);
+pub struct RawTrade {
+    pub id: u64,
+    pub price: u64,
+    pub qty: u64,
+    pub maker_order_id: u64,
+    pub taker_order_id: u64,
+    pub maker_user_id: u64,
+    pub taker_user_id: u64,
+    /// The taker's fee, in units of the asset it receives.
+    pub taker_fee: u128,
+    /// The maker's fee in units of the asset it receives; negative: a rebate.
+    pub maker_fee: i128,
+}
 
-impl RawTrade {
-    pub fn maker_user_id(&self) -> u64 {
-        self.5
-    }
-    pub fn taker_user_id(&self) -> u64 {
-        self.6
-    }
+/// A fill as a party keeps it: the trade, its taker's side, sequence and time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawFill {
+    pub taker_side: Side,
+    pub seq: u64,
+    pub ts: u64,
+    pub trade: RawTrade,
 }
 
 /// A level after the command (`LEVEL`): `(side (0 bids, 1 asks), price ticks, total lots)`.
@@ -369,8 +388,19 @@ impl<'a> Reader<'a> {
     }
 
     fn trade(&mut self) -> Result<RawTrade, WireError> {
-        let [id, price, qty, maker, taker, maker_user, taker_user] = self.fields(&TRADE)?;
-        Ok(RawTrade(id, price, qty, maker, taker, maker_user, taker_user))
+        let [id, price, qty, maker, taker, maker_user, taker_user, tfl, tfh, mfl, mfh, rebate] = self.fields(&TRADE)?;
+        let maker_fee = i128::try_from(amount(mfl, mfh)).map_err(|_| WireError("fee"))?;
+        Ok(RawTrade {
+            id,
+            price,
+            qty,
+            maker_order_id: maker,
+            taker_order_id: taker,
+            maker_user_id: maker_user,
+            taker_user_id: taker_user,
+            taker_fee: amount(tfl, tfh),
+            maker_fee: if rebate == 0 { maker_fee } else { -maker_fee },
+        })
     }
 
     fn event(&mut self) -> Result<Event, WireError> {
@@ -402,6 +432,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// An amount from its low 32 bits and its high bits.
+fn amount(lo: u64, hi: u64) -> u128 {
+    (u128::from(hi) << 32) | u128::from(lo)
+}
+
+/// A member of a user's fills set: `FILL_HEAD`, then the trade.
+pub fn decode_fill(bytes: &[u8]) -> Result<RawFill, WireError> {
+    let mut r = Reader { bytes };
+    let [side, seq, ts] = r.fields(&FILL_HEAD)?;
+    let taker_side = value_of(&SIDES, side as u8)?;
+    let trade = r.trade()?;
+    r.done()?;
+    Ok(RawFill { taker_side, seq, ts, trade })
+}
+
 /// A user's funds in one market.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SubAccount {
@@ -417,9 +462,8 @@ pub struct SubAccount {
 /// A packed `ACCOUNT`.
 pub fn decode_account(bytes: &[u8]) -> Result<SubAccount, WireError> {
     let mut r = Reader { bytes };
-    let [bfl, bfh, bll, blh, qfl, qfh, qll, qlh, last, ml, mh] = r.fields(&ACCOUNT)?;
+    let [bfl, bfh, bll, blh, qfl, qfh, qll, qlh, last, ml, mh, _fills_held] = r.fields(&ACCOUNT)?;
     r.done()?;
-    let amount = |lo: u64, hi: u64| (u128::from(hi) << 32) | u128::from(lo);
     Ok(SubAccount {
         base_free: amount(bfl, bfh),
         base_locked: amount(bll, blh),
@@ -444,7 +488,6 @@ pub fn decode_fees(bytes: &[u8]) -> Result<FeeAccount, WireError> {
     let mut r = Reader { bytes };
     let [bcl, bch, brl, brh, qcl, qch, qrl, qrh] = r.fields(&FEES)?;
     r.done()?;
-    let amount = |lo: u64, hi: u64| (u128::from(hi) << 32) | u128::from(lo);
     Ok(FeeAccount {
         base_collected: amount(bcl, bch),
         base_rebated: amount(brl, brh),
@@ -512,7 +555,7 @@ mod tests {
     fn layouts_read_their_widths_from_the_format() {
         assert_eq!(RECORD.size(), 47);
         assert_eq!(ENTRY.size(), ID.size() + RECORD.size() + 1);
-        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (28, 42, 15, 20));
+        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (28, 59, 15, 20));
         let mut out = Vec::new();
         Layout::new("<BHI3").pack(&[1, 0x0302, 0x060504], &mut out);
         assert_eq!(out, [1, 2, 3, 4, 5, 6]);
@@ -544,12 +587,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fill_carries_both_fees_and_a_rebate_is_negative() {
+        let mut fill = Vec::new();
+        FILL_HEAD.pack(&[1, 42, 7], &mut fill);
+        TRADE.pack(&[5, 100, 3, 11, 12, 1, 2, 9, 1, 4, 0, 1], &mut fill);
+        let f = decode_fill(&fill).unwrap();
+        assert_eq!((f.taker_side, f.seq, f.ts), (Side::Sell, 42, 7));
+        assert_eq!((f.trade.id, f.trade.taker_fee, f.trade.maker_fee), (5, (1 << 32) + 9, -4));
+        fill.push(0);
+        assert!(decode_fill(&fill).is_err());
+    }
+
+    #[test]
     fn a_stream_entry_holds_groups_of_trades() {
         let group = |side: u64, seq: u64, trades: u64| {
             let mut out = Vec::new();
             TRADE_GROUP.pack(&[side, seq, 9, trades], &mut out);
             for i in 0..trades {
-                TRADE.pack(&[i + 1, 0, 0, 0, 0, 0, 0], &mut out);
+                TRADE.pack(&[i + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &mut out);
             }
             out
         };
@@ -560,7 +615,7 @@ mod tests {
         let g = &groups[0];
         assert_eq!((g.taker_side, g.seq, g.ts, g.trades.len()), (Side::Buy, 7, 9, 2));
         let g = &groups[1];
-        assert_eq!((g.taker_side, g.seq, g.trades[0].0), (Side::Sell, 8, 1));
+        assert_eq!((g.taker_side, g.seq, g.trades[0].id), (Side::Sell, 8, 1));
         entry.pop();
         assert!(decode_stream_trades(&entry).is_err());
     }

@@ -3,7 +3,7 @@
 //! instance will receive is made.
 
 use axum::extract::ws::Utf8Bytes;
-use common::{Market, OrderUpdateData, ServerMessage};
+use common::{Asset, FillMessage, Market, OrderUpdateData, ServerMessage};
 
 use crate::engine::Event;
 
@@ -27,16 +27,23 @@ pub fn public(market: &Market, event: &Event) -> Vec<Utf8Bytes> {
     public
 }
 
-/// (user id, message) for the private feeds of the users `connected` says are listening.
-pub fn private(market: &Market, event: &Event, connected: impl Fn(u64) -> bool) -> Vec<(u64, Utf8Bytes)> {
+/// (user id, message) for the private feeds of the users `connected` says are listening: each party's
+/// own side of every trade (`fill`) and its orders' updates. `assets`: the market's base and quote.
+pub fn private(
+    market: &Market,
+    assets: (&Asset, &Asset),
+    event: &Event,
+    connected: impl Fn(u64) -> bool,
+) -> Vec<(u64, Utf8Bytes)> {
     let mut private = Vec::new();
-    let traders = event.trades.iter().map(|raw| (raw.maker_user_id(), raw.taker_user_id()));
-    if traders.clone().any(|(maker, taker)| connected(maker) || connected(taker)) {
-        for ((maker, taker), trade) in traders.zip(event.trades(market)) {
-            if connected(maker) || connected(taker) {
-                let fill = text(&ServerMessage::Fill { data: trade });
-                for user in [maker, taker].into_iter().filter(|u| connected(*u)) {
-                    private.push((user, fill.clone()));
+    if event.trades.iter().any(|t| connected(t.maker_user_id) || connected(t.taker_user_id)) {
+        for (fill, trade) in event.fills().into_iter().zip(event.trades(market)) {
+            let t = &fill.trade;
+            for (user, order) in [(t.maker_user_id, t.maker_order_id), (t.taker_user_id, t.taker_order_id)] {
+                if connected(user) {
+                    let own = fill.to_fill(market, assets, user, event.client_order_id(order));
+                    let data = FillMessage::new(trade.clone(), own);
+                    private.push((user, text(&ServerMessage::Fill { data })));
                 }
             }
         }
@@ -46,4 +53,11 @@ pub fn private(market: &Market, event: &Event, connected: impl Fn(u64) -> bool) 
         private.push((order.user_id(), text(&ServerMessage::OrderUpdate { data: OrderUpdateData::Private(full) })));
     }
     private
+}
+
+/// The users whose balances the event changed: every order's owner (a lock taken or given back) and
+/// every party of a trade.
+pub fn balance_changes(event: &Event) -> impl Iterator<Item = u64> + '_ {
+    let traders = event.trades.iter().flat_map(|t| [t.maker_user_id, t.taker_user_id]);
+    event.orders.iter().map(|o| o.user_id()).chain(traders)
 }

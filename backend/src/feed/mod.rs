@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use common::Symbol;
+use common::{Asset, Symbol};
 use futures_util::StreamExt;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::config::Markets;
-use crate::engine::keys::MarketKeys;
+use crate::engine::keys::{MarketKeys, BALANCES_CHANNEL};
 use crate::engine::{wire, Event};
 use crate::redis::PubSubSource;
 
@@ -42,7 +42,15 @@ pub enum FeedItem {
     Resync,
 }
 
-type UserSinks = HashMap<u64, Vec<(u64, mpsc::Sender<Utf8Bytes>)>>;
+/// A private connection as the hub holds it: its id, its queue, and what it is told when its user's
+/// balances may have changed (it reads them then, and sends what changed).
+struct UserSink {
+    id: u64,
+    queue: mpsc::Sender<Utf8Bytes>,
+    balances: Arc<Notify>,
+}
+
+type UserSinks = HashMap<u64, Vec<UserSink>>;
 
 /// The hub: per-market broadcast channels and the private connections of each user.
 pub struct Feed {
@@ -62,6 +70,8 @@ pub struct UserSubscription {
     sink_id: u64,
     losses_at_start: u64,
     pub messages: mpsc::Receiver<Utf8Bytes>,
+    /// Notified when the user's balances may have changed.
+    pub balances: Arc<Notify>,
 }
 
 impl UserSubscription {
@@ -76,7 +86,7 @@ impl Drop for UserSubscription {
     fn drop(&mut self) {
         let mut users = self.feed.users.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(sinks) = users.get_mut(&self.user_id) {
-            sinks.retain(|(id, _)| *id != self.sink_id);
+            sinks.retain(|sink| sink.id != self.sink_id);
             if sinks.is_empty() {
                 users.remove(&self.user_id);
             }
@@ -109,12 +119,13 @@ impl Feed {
 
     /// Registers a private connection of `user_id` with a queue of `capacity` messages.
     pub fn subscribe_user(self: &Arc<Feed>, user_id: u64, capacity: usize) -> UserSubscription {
-        let (tx, rx) = mpsc::channel(capacity);
-        let sink_id = self.next_sink.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (queue, messages) = mpsc::channel(capacity);
+        let id = self.next_sink.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let balances = Arc::new(Notify::new());
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let losses_at_start = self.losses.load(std::sync::atomic::Ordering::Acquire);
-        users.entry(user_id).or_default().push((sink_id, tx));
-        UserSubscription { feed: self.clone(), user_id, sink_id, losses_at_start, messages: rx }
+        users.entry(user_id).or_default().push(UserSink { id, queue, balances: balances.clone() });
+        UserSubscription { feed: self.clone(), user_id, sink_id: id, losses_at_start, messages, balances }
     }
 
     /// Changes each time events may have been missed or a market's sequence went back: a sequence
@@ -138,16 +149,24 @@ impl Feed {
     /// Hands an event's private messages to each connection of the users concerned. A connection whose
     /// queue is full is dropped from the hub (its socket task then closes it with a reason): memory
     /// stays bounded.
-    fn route_private(&self, market: &common::Market, event: &Event) {
+    fn route_private(&self, market: &common::Market, assets: (&Asset, &Asset), event: &Event) {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if users.is_empty() {
             return;
         }
-        for (user_id, message) in messages::private(market, event, |u| users.contains_key(&u)) {
+        for (user_id, message) in messages::private(market, assets, event, |u| users.contains_key(&u)) {
             if let Some(sinks) = users.get_mut(&user_id) {
-                sinks.retain(|(_, tx)| tx.try_send(message.clone()).is_ok());
+                sinks.retain(|sink| sink.queue.try_send(message.clone()).is_ok());
             }
         }
+        for user_id in messages::balance_changes(event) {
+            notify_balances(&users, user_id);
+        }
+    }
+
+    /// Tells `user_id`'s connections on this instance that their balances may have changed.
+    fn balances_changed(&self, user_id: u64) {
+        notify_balances(&self.users.lock().unwrap_or_else(|e| e.into_inner()), user_id);
     }
 
     /// Events may have been lost: every public connection resyncs from a snapshot, and every private
@@ -171,6 +190,13 @@ impl Feed {
     }
 }
 
+fn notify_balances(users: &UserSinks, user_id: u64) {
+    for sink in users.get(&user_id).into_iter().flatten() {
+        // (A permit is stored when the connection is busy: it reads the balances once for many changes.)
+        sink.balances.notify_one();
+    }
+}
+
 /// Subscribes to every market's events and fans them out; resubscribes after any loss.
 async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
@@ -178,7 +204,7 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
         markets.all().iter().map(|m| (MarketKeys::new(&m.symbol).events_channel(), m)).collect();
     let mut first = true;
     loop {
-        match subscribe(&redis, channels.keys()).await {
+        match subscribe(&redis, channels.keys().map(String::as_str).chain([BALANCES_CHANNEL])).await {
             Ok(mut pubsub) => {
                 if !first {
                     tracing::warn!("event subscription restored; resyncing WebSocket clients");
@@ -192,6 +218,12 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                 let mut stream = pubsub.on_message();
                 let mut last_seq: HashMap<Symbol, u64> = HashMap::new();
                 while let Some(msg) = stream.next().await {
+                    if msg.get_channel_name() == BALANCES_CHANNEL {
+                        if let Ok(user_id) = msg.get_payload::<u64>() {
+                            feed.balances_changed(user_id);
+                        }
+                        continue;
+                    }
                     let Some(market) = channels.get(msg.get_channel_name()) else { continue };
                     match wire::decode_events(msg.get_payload_bytes()) {
                         Ok(events) => {
@@ -207,7 +239,7 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                                         continue;
                                     }
                                 }
-                                feed.route_private(market, &event);
+                                feed.route_private(market, markets.assets_of(market), &event);
                                 // Nobody watching: nothing to make. A client that subscribes after this
                                 // check takes its snapshot after it too, and the snapshot holds this event.
                                 if feed.watched(&market.symbol) {
@@ -240,9 +272,9 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
     }
 }
 
-async fn subscribe(
+async fn subscribe<'a>(
     client: &PubSubSource,
-    channels: impl Iterator<Item = &String>,
+    channels: impl Iterator<Item = &'a str>,
 ) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = tokio::time::timeout(Duration::from_secs(3), client.connect())
         .await

@@ -82,7 +82,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         let mut call = WITHDRAW.key(&keys.wallet);
         call.key(&keys.ledger).key(&keys.refs);
         call.arg(now_ms()).arg(id).arg(&asset.asset).arg(units).arg(withdrawal).arg(self.settings().ledger_kept);
-        self.applied(&self.engine.write(&call).await?)
+        let (entry, created) = self.applied(&self.engine.write(&call).await?)?;
+        if created {
+            self.announce(user_id).await;
+        }
+        Ok((entry, created))
     }
 
     /// Moves free units of `asset` from the user's sub-accounts to the wallet until it holds `units`;

@@ -13,7 +13,7 @@ use redis::Value;
 use super::error::{insufficient, protocol, too_large, FundsError};
 use super::ledger::{self, parse_entry, UserKeys, LEDGER_IDS_PER_COUNT};
 use crate::config::FundsSettings;
-use crate::engine::keys::NEXT_ORDER_ID;
+use crate::engine::keys::{BALANCES_CHANNEL, NEXT_ORDER_ID};
 use crate::engine::library::{DEPOSIT, FAUCET};
 use crate::engine::wire::{decode_account, SubAccount, REPLY_DUP, REPLY_OK, REPLY_REFUSED};
 use crate::engine::{Engine, MarketKeys};
@@ -94,6 +94,9 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         call.arg(now_ms()).arg(id).arg(&asset.asset).arg(units).arg(reference).arg(self.settings.ledger_kept);
         call.arg("deposit");
         let (entry, created) = self.applied(&self.engine.write(&call).await?)?;
+        if created {
+            self.announce(owner).await;
+        }
         Ok((entry, created && claimed.is_none()))
     }
 
@@ -118,9 +121,20 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
                 Err(self.refusal(&reply[1..]))
             }
             Some(Value::BulkString(kind)) if kind.as_slice() == REPLY_OK.as_bytes() => {
+                self.announce(user_id).await;
                 reply[1..].iter().map(|v| self.entry_of(v)).collect()
             }
             _ => Err(protocol("faucet reply")),
+        }
+    }
+
+    /// Tells every instance's private feeds that `user_id`'s wallet changed. Best effort: a lost
+    /// announcement only delays the `balance` messages to the user's next change.
+    pub(super) async fn announce(&self, user_id: u64) {
+        let published: redis::RedisResult<i64> =
+            redis::cmd("PUBLISH").arg(BALANCES_CHANNEL).arg(user_id).query_async(&mut self.engine.conn()).await;
+        if let Err(e) = published {
+            tracing::warn!(error = %e, user_id, "could not announce a wallet change");
         }
     }
 
@@ -212,8 +226,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     }
 
     /// The wallet's ledger, newest first: at most `limit` entries (of `asset` only, when given) with ids
-    /// below `before`.
-    pub async fn ledger(
+    /// below `before` (the whole ledger adds the fills': `history`).
+    pub(super) async fn wallet_ledger(
         &self,
         user_id: u64,
         asset: Option<&str>,

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use common::funds::is_reference;
-use common::{Asset, Balance, DepositRequest, FeeAmount, LedgerEntry, WithdrawalRequest};
+use common::{Asset, Balance, DepositRequest, FeeAmount, Fill, LedgerEntry, WithdrawalRequest};
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::extract::AuthUser;
 use super::json::ApiJson;
+use super::orders::symbol_param;
 use super::query::QueryMap;
 use super::state::AppState;
 
@@ -20,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(balances))
         .routes(routes!(ledger))
+        .routes(routes!(fills))
         .routes(routes!(withdraw))
         .routes(routes!(faucet))
         .routes(routes!(deposit))
@@ -78,12 +80,34 @@ pub async fn ledger(
 ) -> Result<Json<Vec<LedgerEntry>>, ApiError> {
     let limit = query.bounded("limit", 100, 1000)?;
     let asset = query.0.get("asset").map(|a| listed_asset(&state, a)).transpose()?;
-    let before = match query.0.get("before") {
-        None => None,
-        Some(b) => Some(b.parse::<u64>().map_err(|_| ApiError::invalid("before must be a ledger entry id"))?),
-    };
+    let before = query.id("before", "a ledger entry id")?;
     let entries = state.funds.ledger(user.user_id, asset.map(|a| a.asset.as_str()), limit as usize, before).await?;
     Ok(Json(entries))
+}
+
+/// The caller's fills (its side of each trade, with its fee), newest first.
+#[utoipa::path(get, path = "/account/fills", tag = "funds", security(("bearer" = [])), params(
+    ("symbol" = Option<String>, Query, description = "BTC/USD or BTC-USD; all markets when absent"),
+    ("order_id" = Option<u64>, Query, description = "only this order's fills"),
+    ("limit" = Option<u32>, Query, description = "1-1000, default 100"),
+    ("before" = Option<u64>, Query, description = "only fills with a smaller trade id (the next page)"),
+), responses(
+    (status = 200, body = Vec<Fill>),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "unknown_symbol", body = common::ErrorBody),
+    (status = 422, description = "validation_error", body = common::ErrorBody),
+))]
+pub async fn fills(
+    State(state): State<AppState>,
+    user: AuthUser,
+    query: QueryMap,
+) -> Result<Json<Vec<Fill>>, ApiError> {
+    let limit = query.bounded("limit", 100, 1000)?;
+    let symbol = symbol_param(&state, &query)?;
+    let order_id = query.id("order_id", "an order id")?;
+    let before = query.id("before", "a trade id")?;
+    let fills = state.funds.fills(user.user_id, symbol.as_ref(), order_id, limit as usize, before).await?;
+    Ok(Json(fills))
 }
 
 /// Withdraws from the caller's free balance, once per `client_withdrawal_id`.

@@ -146,7 +146,7 @@ pub async fn cancel(
 }
 
 /// `?symbol=` of the collection routes: absent, or a listed market.
-fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiError> {
+pub(super) fn symbol_param(state: &AppState, q: &QueryMap) -> Result<Option<Symbol>, ApiError> {
     q.0.get("symbol").filter(|s| !s.is_empty()).map(|s| state.listed_symbol(s)).transpose()
 }
 
@@ -173,10 +173,7 @@ pub async fn list(State(state): State<AppState>, user: AuthUser, q: QueryMap) ->
         Some(_) => return Err(ApiError::invalid("status must be open, closed or all")),
     };
     let limit = q.bounded("limit", 100, 1000)?;
-    let before = match q.0.get("before").filter(|b| !b.is_empty()) {
-        None => None,
-        Some(b) => Some(b.parse::<u64>().map_err(|_| ApiError::invalid("before must be an order id"))?),
-    };
+    let before = q.id("before", "an order id")?;
     Ok(Json(state.engine.orders(user.user_id, symbol.as_ref(), filter, limit, before).await?))
 }
 

@@ -31,4 +31,13 @@ impl QueryMap {
                 .ok_or_else(|| ApiError::invalid(format!("{name} must be a whole number between 1 and {max}"))),
         }
     }
+
+    /// An optional id parameter (`before=`, `order_id=`): absent or empty is None; anything but a whole
+    /// number is 422, saying it must be `what`.
+    pub fn id(&self, name: &str, what: &str) -> Result<Option<u64>, ApiError> {
+        match self.0.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v.parse::<u64>().map(Some).map_err(|_| ApiError::invalid(format!("{name} must be {what}"))),
+        }
+    }
 }

@@ -121,6 +121,42 @@ on_every_deployment! {
         assert_eq!((fee("USD"), fee("BTC"), fee("ETH")), ("1.0".into(), "0.00001".into(), "0.0".into()));
         assert_eq!(app.get("/api/v1/admin/fees", Some(&alice)).await.status(), 401);
 
+        // Each side's fill, with its fee, liquidity and order; only the caller's, by order and paged.
+        let fills = |token: &str, query: &str| {
+            let (app, token, path) = (&app, token.to_string(), format!("/api/v1/account/fills{query}"));
+            async move { status_json(app.get(&path, Some(&token)).await).await }
+        };
+        let (status, bob_fills) = fills(&bob, "").await;
+        assert_eq!(status, 200, "{bob_fills}");
+        let f = &bob_fills[0];
+        assert_eq!(bob_fills.as_array().unwrap().len(), 1);
+        assert_eq!(
+            (&f["order_id"], &f["side"], &f["liquidity"], f["fee"].to_string(), &f["fee_asset"], f["price"].to_string()),
+            (&sold["id"], &json!("sell"), &json!("taker"), "1.0".into(), &json!("USD"), "50000.0".into())
+        );
+        let (_, alice_fills) = fills(&alice, &format!("?order_id={}", bid["id"])).await;
+        let a = &alice_fills[0];
+        assert_eq!((&a["trade_id"], &a["liquidity"], a["fee"].to_string(), &a["fee_asset"]),
+            (&f["trade_id"], &json!("maker"), "0.00001".into(), &json!("BTC")));
+        assert_eq!(fills(&alice, &format!("?order_id={}", eth["id"])).await.1, json!([]));
+        assert_eq!(fills(&bob, &format!("?order_id={}", bid["id"])).await.1, json!([]), "not bob's order");
+        assert_eq!(fills(&alice, "?symbol=ETH-USD").await.1, json!([]));
+        assert_eq!(fills(&alice, &format!("?before={}", f["trade_id"])).await.1, json!([]));
+        for (query, status) in [("?order_id=x", 422), ("?limit=0", 422), ("?before=-1", 422), ("?symbol=NOPE-USD", 404)] {
+            assert_eq!(fills(&alice, query).await.0, status, "{query}");
+        }
+        // The ledger holds the trade and the fee: each asset's entries sum to its total.
+        for (token, asset) in [(&bob, "USD"), (&bob, "BTC"), (&alice, "BTC"), (&alice, "USD")] {
+            let (_, ledger) = status_json(app.get(&format!("/api/v1/account/ledger?asset={asset}"), Some(token)).await).await;
+            let amounts = ledger.as_array().unwrap().iter().map(|e| e["amount"].to_string().parse::<common::Dec>().unwrap());
+            let sum = amounts.fold(common::Dec::ZERO, |a, b| common::Dec(a.0 + b.0));
+            assert_eq!(sum.to_string(), balance(&app, token, asset).await["total"].to_string().trim_end_matches(".0"), "{asset}: {ledger}");
+        }
+        let (_, bob_usd) = status_json(app.get("/api/v1/account/ledger?asset=USD", Some(&bob)).await).await;
+        let kinds: Vec<_> = bob_usd.as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap(), e["amount"].to_string())).collect();
+        assert_eq!(kinds, [("fee", "-1.0".to_string()), ("trade", "500.0".to_string())]);
+        assert_eq!(bob_usd[0]["reference"], json!(f["trade_id"].to_string()));
+
         // Cancelling gives the lock back.
         let (status, _) = status_json(app.delete("/api/v1/orders/", Some(&alice)).await).await;
         assert_eq!(status, 200);

@@ -63,7 +63,7 @@ on_every_deployment! {
         next_of(&mut ws, "pong").await;
     }
 
-    async fn the_private_feed_carries_only_the_callers_orders_and_fills(d) {
+    async fn the_private_feed_carries_only_the_callers_orders_fills_and_balances(d) {
         let app = spawn_app(d).await;
         let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
         let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;
@@ -73,20 +73,66 @@ on_every_deployment! {
 
         app.limit(&carol, "buy", "1", "50").await; // somebody else's: never seen here
         let (_, mine) = status_json(app.limit(&alice, "sell", "1", "100").await).await;
-        let update = next(&mut ws).await.unwrap();
-        assert_eq!(update["type"], "order_update");
+        // Its update, and the balance it changed (in either order): the sell locked 1 BTC of the
+        // 10,000,000 deposited.
+        let (mut update, mut btc) = (None, None);
+        while update.is_none() || btc.is_none() {
+            let m = next(&mut ws).await.unwrap();
+            match m["type"].as_str() {
+                Some("order_update") => update = Some(m),
+                Some("balance") => btc = Some(m),
+                _ => panic!("unexpected {m}"),
+            }
+        }
+        let update = update.unwrap();
         assert_eq!(update["data"]["id"], mine["id"]);
         assert_eq!(update["data"]["status"], "open");
         assert!(update["data"].get("trades").is_none(), "the full order, without trades");
+        assert_eq!(btc.unwrap()["data"], json!({"asset": "BTC", "free": 9999999.0, "locked": 1.0, "total": 10000000.0}));
 
+        // Bob takes 0.25 at alice's 100: she receives 25 USD less the maker's 0.1 %.
         app.limit(&bob, "buy", "0.25", "100").await;
-        let fill = next_of(&mut ws, "fill").await;
+        // Her fill and her balances, in whatever order they come.
+        let (mut fill, mut seen) = (None, Vec::new());
+        while fill.is_none()
+            || !seen.iter().any(|b: &Value| b["asset"] == "USD")
+            || !seen.iter().any(|b| b["asset"] == "BTC" && b["locked"] == json!(0.75))
+        {
+            let m = next(&mut ws).await.expect("a fill and balance messages");
+            match m["type"].as_str() {
+                Some("fill") => fill = Some(m),
+                Some("balance") => seen.push(m["data"].clone()),
+                _ => {}
+            }
+        }
+        let fill = fill.unwrap();
         assert_eq!(fill["data"]["maker_order_id"], mine["id"]);
         assert_eq!(fill["data"]["quantity"], json!(0.25));
-        let update = next_of(&mut ws, "order_update").await;
-        assert_eq!(update["data"]["status"], "partially_filled");
+        assert_eq!(
+            (&fill["data"]["order_id"], &fill["data"]["side"], &fill["data"]["liquidity"]),
+            (&mine["id"], &json!("sell"), &json!("maker"))
+        );
+        assert_eq!((fill["data"]["fee"].to_string(), &fill["data"]["fee_asset"]), ("0.025".into(), &json!("USD")));
+        assert_eq!(fill["data"]["trade_id"], fill["data"]["id"]);
+        let usd = seen.iter().rev().find(|b| b["asset"] == "USD").unwrap();
+        assert_eq!(usd["total"].to_string(), "10000024.975");
+        // Her REST fills say the same.
+        let (status, fills) = status_json(app.get("/api/v1/account/fills", Some(&alice)).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(fills, json!([fill["data"].as_object().unwrap().iter()
+            .filter(|(k, _)| !["id", "taker_side", "maker_order_id", "taker_order_id"].contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>()]));
         say(&mut ws, json!({"type": "ping"})).await;
-        assert_eq!(next(&mut ws).await.unwrap()["type"], "pong", "nothing of carol's or bob's own orders came");
+        loop {
+            let m = next(&mut ws).await.unwrap();
+            match m["type"].as_str() {
+                Some("pong") => break,
+                Some("balance") | Some("order_update") => {
+                    assert_eq!(m["data"].get("id").map_or(mine["id"].clone(), |id| id.clone()), mine["id"], "{m}")
+                }
+                _ => panic!("nothing of carol's or bob's own orders: {m}"),
+            }
+        }
     }
 
     async fn the_private_feed_refuses_a_bad_token_and_closes(d) {

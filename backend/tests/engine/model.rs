@@ -4,7 +4,7 @@
 //! funds, rests with its lock, settles each fill at the maker's price less each side's fee, and gives
 //! its lock back when it leaves the book.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// An order as the model keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,8 +24,8 @@ pub struct MOrder {
     pub cid: String,
 }
 
-/// A trade: (id, price, qty, maker id, taker id).
-pub type MTrade = (u64, u64, u64, u64, u64);
+/// A trade: (id, price, qty, maker id, taker id, the taker's fee, the maker's fee (negative: a rebate)).
+pub type MTrade = (u64, u64, u64, u64, u64, i128, i128);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -89,11 +89,29 @@ pub struct Model {
     pub fees: MFees,
     /// What was credited to the accounts from outside (transfers in), per asset: base, quote.
     pub funded: (u128, u128),
+    /// Each user's fills set as the engine keeps it: the trade ids, and the count its trim goes by
+    /// (`lua/settlement.lua`: past `kept + kept / 8 + 1`, the newest `kept` stay).
+    pub fills: BTreeMap<u64, (BTreeSet<u64>, usize)>,
+    pub fills_kept: usize,
 }
 
 impl Model {
-    pub fn new(max_touch: usize, max_open: usize, units: MUnits) -> Model {
-        Model { max_touch, max_open, units, ..Model::default() }
+    pub fn new(max_touch: usize, max_open: usize, units: MUnits, fills_kept: usize) -> Model {
+        Model { max_touch, max_open, units, fills_kept, ..Model::default() }
+    }
+
+    /// User `user` keeps trade `id` among its fills.
+    fn keep_fill(&mut self, user: u64, id: u64) {
+        let kept = self.fills_kept;
+        let (set, held) = self.fills.entry(user).or_default();
+        set.insert(id);
+        *held += 1;
+        if *held > kept + kept / 8 + 1 {
+            while set.len() > kept {
+                set.pop_first();
+            }
+            *held = kept;
+        }
     }
 
     /// Credits a user's account from outside (a transfer into the market).
@@ -136,7 +154,8 @@ impl Model {
     }
 
     /// Settles a fill of `lots` at `price` between a taker (side `taker_sells`) and a maker.
-    fn settle(&mut self, taker: u64, maker: u64, taker_sells: bool, price: u64, lots: u64) {
+    /// Settles a fill; returns the taker's fee and the maker's (negative: a rebate).
+    fn settle(&mut self, taker: u64, maker: u64, taker_sells: bool, price: u64, lots: u64) -> (i128, i128) {
         let base = u128::from(lots) * self.units.base_per_lot;
         let quote = u128::from(price) * u128::from(lots) * self.units.quote_per_notional;
         let (buyer, seller, buyer_rate, seller_rate) = if taker_sells {
@@ -171,6 +190,13 @@ impl Model {
         } else {
             s.quote_free += quote - qfee;
             self.fees.quote_collected += qfee;
+        }
+        let signed = |fee: u128, rebate: bool| if rebate { -(fee as i128) } else { fee as i128 };
+        let (buyer_fee, seller_fee) = (signed(bfee, brebate), signed(qfee, qrebate));
+        if taker_sells {
+            (seller_fee, buyer_fee)
+        } else {
+            (buyer_fee, seller_fee)
         }
     }
 
@@ -297,10 +323,13 @@ impl Model {
                     m.notional += u128::from(price) * u128::from(fill);
                     o.filled += fill;
                     o.notional += u128::from(price) * u128::from(fill);
-                    trades.push((o.id * 1024 + trades.len() as u64, price, fill, mid, o.id));
+                    let id = o.id * 1024 + trades.len() as u64;
                     m.status = if m.filled == m.qty { 2 } else { 1 };
                     let gone = m.filled == m.qty;
-                    self.settle(o.user, maker, o.sell, price, fill);
+                    let (taker_fee, maker_fee) = self.settle(o.user, maker, o.sell, price, fill);
+                    trades.push((id, price, fill, mid, o.id, taker_fee, maker_fee));
+                    self.keep_fill(o.user, id);
+                    self.keep_fill(maker, id);
                     gone
                 };
                 let _ = next_seq;

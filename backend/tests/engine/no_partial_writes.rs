@@ -32,10 +32,11 @@ fn packed(
 fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let keys = vec![k.seq(), k.bids(), k.asks(), k.trades()];
-    let mut args: Vec<Vec<u8>> = ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000"]
-        .iter()
-        .map(|s| s.as_bytes().to_vec())
-        .collect();
+    let mut args: Vec<Vec<u8>> =
+        ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000", "2000"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
     args.push(order);
     (keys, args)
 }
@@ -129,9 +130,10 @@ on_every_deployment! {
             ("no units per tick x lot", setting(8, "")),
             ("a maker fee rate of -100 %", setting(9, "-1000000")),
             ("a negative taker fee rate", setting(10, "-1")),
+            ("no fills kept", setting(11, "0")),
             ("no order", {
                 let (keys, args) = place_args(good(10_000));
-                (keys, args[..11].to_vec())
+                (keys, args[..12].to_vec())
             }),
             ("keys missing", {
                 let (keys, args) = place_args(good(10_000));

@@ -15,6 +15,8 @@ use crate::model::{MOrder, MUnits, Model, Outcome};
 
 const MAX_FILLS: u32 = 4;
 const MAX_OPEN: u32 = 8;
+/// Fills kept per user: small, so that the property test trims them (the trim is in the model too).
+const FILLS_KEPT: u32 = 6;
 
 #[derive(Clone, Debug)]
 struct Place {
@@ -125,7 +127,11 @@ fn check_placement(
         }
         (Outcome::Done { trades }, Ok(p)) => {
             let event = p.event.unwrap();
-            let got: Vec<_> = event.trades.iter().map(|t| (t.0, t.1, t.2, t.3, t.4)).collect();
+            let got: Vec<_> = event
+                .trades
+                .iter()
+                .map(|t| (t.id, t.price, t.qty, t.maker_order_id, t.taker_order_id, t.taker_fee as i128, t.maker_fee))
+                .collect();
             prop_assert_eq!(got, trades);
             Ok(Some(event))
         }
@@ -193,7 +199,18 @@ async fn check_funds(t: &TestEngine, model: &Model, sym: &Symbol) -> Result<(), 
     );
     prop_assert_eq!(base + fees.base_collected - fees.base_rebated, model.funded.0, "base conserved");
     prop_assert_eq!(quote + fees.quote_collected - fees.quote_rebated, model.funded.1, "quote conserved");
+    for user in 1..=3u64 {
+        let got: Vec<u64> =
+            t.engine.fills(market_of(t, sym), user, None, 10_000).await.unwrap().iter().map(|f| f.trade.id).collect();
+        let want: Vec<u64> =
+            model.fills.get(&user).map(|(set, _)| set.iter().rev().copied().collect()).unwrap_or_default();
+        prop_assert_eq!(got, want, "user {}'s fills", user);
+    }
     Ok(())
+}
+
+fn market_of<'a>(t: &'a TestEngine, sym: &Symbol) -> &'a common::Market {
+    t.engine.market(sym).unwrap()
 }
 
 async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
@@ -207,7 +224,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
         maker_fee,
         taker_fee,
     };
-    let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize, units);
+    let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize, units, FILLS_KEPT as usize);
     let mut known: Vec<u64> = Vec::new();
     let mut last_seq = 0;
     let mut all_trades = Vec::new();
@@ -367,6 +384,7 @@ fn against_the_model(
         let settings = EngineSettings {
             max_fills_per_call: MAX_FILLS,
             max_open_orders_per_user: MAX_OPEN,
+            fills_per_user: FILLS_KEPT,
             level_sweep: sweep,
             ..EngineSettings::default()
         };

@@ -29,7 +29,7 @@ fn sell(price: &str) -> NewOrder {
 async fn fund_user_1(url: &str) {
     let mut conn = redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap();
     let mut account = Vec::new();
-    wire::ACCOUNT.pack(&[10_000_000_000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &mut account);
+    wire::ACCOUNT.pack(&[10_000_000_000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &mut account);
     let _: () = redis::cmd("HSET").arg("{BTC/USD}:accounts").arg(1).arg(account).query_async(&mut conn).await.unwrap();
 }
 

@@ -1,7 +1,7 @@
 //! The signed-in user's open orders with cancel and cancel-all, and their recent history; reloaded on
 //! every change the private feed reports.
 
-use common::{Order, OrderStatus, Trade};
+use common::{Fill, Order, OrderStatus, Side};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -11,7 +11,7 @@ use crate::api;
 pub fn MyOrders(
     token: ReadSignal<Option<String>>,
     changes: ReadSignal<u64>,
-    fills: ReadSignal<Vec<Trade>>,
+    fills: ReadSignal<Vec<Fill>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(Vec::<Order>::new());
     let (history, set_history) = signal(Vec::<Order>::new());
@@ -72,12 +72,15 @@ pub fn MyOrders(
                 }
             } />
             <h2>"My fills"</h2>
-            <For each=move || fills.get() key=|t| t.id children=|t| {
-                let time = t.timestamp.get(11..19).unwrap_or("").to_string();
+            <For each=move || fills.get() key=|f| f.trade_id children=|f| {
+                let time = f.timestamp.get(11..19).unwrap_or("").to_string();
+                let class = if f.side == Side::Buy { "row orders fill buy" } else { "row orders fill sell" };
+                let fee = format!("{} {}", f.fee, f.fee_asset);
                 view! {
-                    <div class="row orders fill">
-                        <span>{t.symbol.to_string()}</span><span class="price">{t.price.to_string()}</span>
-                        <span>{t.quantity.to_string()}</span><span>{time}</span>
+                    <div class=class data-trade-id=f.trade_id>
+                        <span>{f.symbol.to_string()}</span><span class="price">{f.price.to_string()}</span>
+                        <span>{f.quantity.to_string()}</span><span class="fee" title="fee">{fee}</span>
+                        <span>{time}</span>
                     </div>
                 }
             } />

@@ -1,15 +1,17 @@
 //! `WS /api/v1/ws/user`: after `{"type": "auth", "token": ...}`, the caller's own order updates (the full
-//! Order) and fills, in every market, and nothing of anybody else's, for as long as the session lasts:
+//! Order), fills and balances, in every market, and nothing of anybody else's, for as long as the
+//! session lasts:
 //! a logout (on any instance), the session's expiry or its replacement past the per-user cap closes the
 //! socket within a second.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use common::{ClientMessage, ServerMessage};
+use common::{Balance, ClientMessage, ServerMessage};
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -113,6 +115,9 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
     if ws::send(&mut sink, text(&ServerMessage::Authenticated { user_id })).await.is_err() {
         return;
     }
+    // The balances as last read: a change is sent as the assets whose balance differs.
+    let mut balances = Balances::default();
+    balances.changed(&state, user_id).await;
     let mut inbox = ws::Inbox::new(&state.ws);
     let mut pinger = inbox.pinger();
     loop {
@@ -152,6 +157,10 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                 };
                 if answer.is_err() { return }
             }
+            _ = subscription.balances.notified() => {
+                let changed = balances.changed(&state, user_id).await;
+                if !changed.is_empty() && ws::send_all(&mut sink, changed).await.is_err() { return }
+            }
             message = subscription.messages.recv() => match message {
                 Some(m) => {
                     let mut out = vec![m];
@@ -174,5 +183,28 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                 }
             }
         }
+    }
+}
+
+/// A connection's view of its user's balances.
+#[derive(Default)]
+struct Balances(HashMap<String, Balance>);
+
+impl Balances {
+    /// Reads the balances again: a `balance` message for each asset whose balance changed since the
+    /// last read (none on the first). An unreadable Redis changes nothing: the next change reads again.
+    async fn changed(&mut self, state: &AppState, user_id: u64) -> Vec<Utf8Bytes> {
+        let Ok(now) = state.funds.balances(user_id).await else { return Vec::new() };
+        let first = self.0.is_empty();
+        let mut out = Vec::new();
+        for balance in now {
+            if self.0.get(&balance.asset) != Some(&balance) {
+                if !first {
+                    out.push(text(&ServerMessage::Balance { data: balance.clone() }));
+                }
+                self.0.insert(balance.asset.clone(), balance);
+            }
+        }
+        out
     }
 }
