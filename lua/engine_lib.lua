@@ -44,7 +44,8 @@ local tonumber, tostring, error, ipairs, unpack, sort
 --               updated ms. A bucket's or a closed hash's value is a record, then the client order id.
 --   ENTRY       an order as answered and published: id, record, client order id length; then the id.
 --   ORDER_ARG   a placement argument: order id, user id, side, type, tif, post_only, price ticks,
---               quantity lots; then the client order id.
+--               quantity lots, a market buy's budget of quote (lo, hi; 0: none); then the client
+--               order id.
 --   TRADE       id, price, qty, maker order id, taker order id, maker user id, taker user id; the
 --               taker's fee (an amount: lo, hi; in the asset it receives), the maker's fee or rebate
 --               (lo, hi) and whether it is a rebate (0/1).
@@ -59,7 +60,7 @@ local RECORD_FIELDS = 'I4BI6I7I7I3I7I6I6'
 local ID = '<I7'
 local REC = '<' .. RECORD_FIELDS
 local ENTRY = ID .. RECORD_FIELDS .. 'B'
-local ORDER_ARG = '<I7I4BBBBI6I7'
+local ORDER_ARG = '<I7I4BBBBI6I7I4I4'
 local TRADE = '<I7I6I7I7I7I4I4I4I4I4I4B'
 local FILL_HEAD = '<BI7I6'
 local TRADE_GROUP = '<BI7I6H'

@@ -114,14 +114,15 @@ local function crosses(side, otype, price, level_price)
 end
 
 -- Whether other users' orders within the fill cap can fill all of a fok order (a market buy: and its
--- owner's free quote pays for it all).
-local function fok_can_fill(side, otype, price, uid, qty)
+-- owner's free quote pays for it all; a market buy by budget (blo, bhi): they take all the budget buys,
+-- until less than a lot's worth is left).
+local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
   local opp = 1 - side
   local last = fmt(MAX_TOUCH - 1)
   local levels = (opp == SELL) and call('ZRANGE', KEYS[3], '0', last) or call('ZREVRANGE', KEYS[2], '0', last)
   local available, touched, i = 0, 0, 1
-  local budget_lo, budget_hi
-  if otype == MARKET and side == BUY then
+  local budget_lo, budget_hi = blo, bhi
+  if otype == MARKET and side == BUY and not blo then
     budget_lo, budget_hi = FUNDS.budget(uid)
   end
   while touched < MAX_TOUCH and levels[i] and crosses(side, otype, price, price_of(levels[i])) do
@@ -141,7 +142,8 @@ local function fok_can_fill(side, otype, price, uid, qty)
               if budget_lo then
                 budget_lo, budget_hi = FUNDS.spend(budget_lo, budget_hi, m.price, take)
                 if not budget_lo then
-                  return false
+                  -- (A budget that runs out here buys all it can.)
+                  return blo ~= nil
                 end
               end
               available = available + take
@@ -357,13 +359,17 @@ local function admit(o)
   if not FUNDS.covers(o, side == BUY and level_price) then
     return REPLY_REFUSED, INSUFFICIENT_FUNDS
   end
+  -- A budget that buys no lot at the best ask does not trade (and ends cancelled, having bought none).
+  if crossing and o.blo and FUNDS.lots(o.blo, o.bhi, level_price, 1) == 0 then
+    crossing = false
+  end
   -- The open-orders cap counts against an order that would rest: one that fills completely on arrival
   -- never does, and is not refused. An order that cannot trade is checked here; a crossing one at its
   -- first maker, before its first write (and not at all when that maker fills it: fill_by_one).
   if may_rest and not crossing and call('SCARD', (user_keys(uid))) >= MAX_OPEN then
     return REPLY_REFUSED, TOO_MANY_OPEN_ORDERS
   end
-  if crossing and tif == FOK and not fok_can_fill(side, otype, o.price, uid, o.qty) then
+  if crossing and tif == FOK and not fok_can_fill(side, otype, o.price, uid, o.qty, o.blo, o.bhi) then
     crossing = false
     may_rest = false
   end
@@ -380,8 +386,11 @@ local function place(o)
   local id, uid, side, otype, price, qty, cid = o.id, o.uid, o.side, o.otype, o.price, o.qty, o.cid
   local open_key, closed_key = user_keys(uid)
   local opp = 1 - side
-  -- A market buy fills while its owner's free quote lasts: at each level, up to what it pays for.
+  -- A market buy fills while its owner's free quote (or its budget) lasts: at each level, up to what it
+  -- pays for.
   local market_buy = otype == MARKET and side == BUY
+  -- The price of the level matching last looked at (what a budget's rest is measured against).
+  local stop_price
 
   -- 2. Matching. The book changes exactly when the order trades or cancels something, or rests.
   local book_changed = crossing or may_rest
@@ -398,8 +407,13 @@ local function place(o)
   while crossing and filled < qty and touched < MAX_TOUCH do
     -- One level: take its orders from the front, a few ids at a time, up to `want` lots in all.
     local want = qty
+    stop_price = level_price
     if market_buy then
-      want = filled + FUNDS.affordable(uid, level_price, qty - filled)
+      if o.blo then
+        want = filled + FUNDS.lots(o.blo, o.bhi, level_price, qty - filled)
+      else
+        want = filled + FUNDS.affordable(uid, level_price, qty - filled)
+      end
       if want == filled then
         break
       end
@@ -466,6 +480,9 @@ local function place(o)
             filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
             trades[nt + 1] = FUNDS.fill(side, uid, muid, level_price, fill, id * TRADES_PER_ORDER + nt, mid, id,
               SEQ)
+            if o.blo then
+              o.blo, o.bhi = FUNDS.spend(o.blo, o.bhi, level_price, fill)
+            end
             nt = nt + 1
             status = mfilled == mqty and FILLED or PARTIAL
             reduce = reduce + fill
@@ -525,8 +542,16 @@ local function place(o)
     levels[nl] = level
   else
     local record
-    flags = flags + (remaining == 0 and FILLED or CANCELLED) * STATUS_UNIT
-    entry, record = pack_entry(id, uid, flags, price, qty, filled, nlo, nhi, NOW, NOW, cid)
+    local status, shown = remaining == 0 and FILLED or CANCELLED, qty
+    if o.blo then
+      -- A market buy by budget reports what it bought as its quantity, and is filled when what is left
+      -- of its budget buys no lot where it stopped.
+      local at = level_price or stop_price
+      shown = filled
+      status = (filled > 0 and FUNDS.lots(o.blo, o.bhi, at, 1) == 0) and FILLED or CANCELLED
+    end
+    flags = flags + status * STATUS_UNIT
+    entry, record = pack_entry(id, uid, flags, price, shown, filled, nlo, nhi, NOW, NOW, cid)
     close_record(id, id_text, uid, cid, record, false, open_key, closed_key)
     if not general then
       -- (No trade and nothing rests: the order's own entry.)

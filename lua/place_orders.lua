@@ -17,7 +17,9 @@
 -- ARGV[12] fills kept per user in this market
 -- ARGV[12 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
 --   (< 2^32), side (0 buy, 1 sell), type (0 limit, 1 market), tif (0 gtc, 1 ioc, 2 fok), post_only (0|1),
---   price ticks (0 for market), quantity lots, then the client_order_id (possibly empty).
+--   price ticks (0 for market), quantity lots, a market buy's budget of quote (lo, hi; 0: none: then it
+--   buys while the budget lasts, reporting what it bought as its quantity), then the client_order_id
+--   (possibly empty).
 --
 -- Returns, for each order, two elements:
 --   'ok', event       accepted (see engine_lib; the order itself is the event's first entry)
@@ -45,11 +47,12 @@ for n = 1, count do
   if #packed < ORDER_ARG_LEN then
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
-  local id, uid, side, otype, tif, post_only, price, qty = sunpack(ORDER_ARG, packed)
+  local id, uid, side, otype, tif, post_only, price, qty, blo, bhi = sunpack(ORDER_ARG, packed)
   local cid = #packed > ORDER_ARG_LEN and sub(packed, ORDER_ARG_LEN + 1) or ''
+  local budget = blo > 0 or bhi > 0
   if id < 1 or id > MAX_INT or uid < 1 or side > SELL or otype > MARKET or tif > FOK or post_only > 1 or qty < 1
     or qty > MAX_INT or (otype == LIMIT) ~= (price > 0) or (otype == MARKET and post_only == 1)
-    or (cid ~= '' and not is_cid(cid)) then
+    or (cid ~= '' and not is_cid(cid)) or (budget and (otype ~= MARKET or side ~= BUY or bhi >= 1073741824)) then
     error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
   end
   local o = ORDERS[n]
@@ -59,6 +62,8 @@ for n = 1, count do
   end
   o.id, o.uid, o.side, o.otype, o.tif, o.post_only, o.price, o.qty, o.cid =
     id, uid, side, otype, tif, post_only, price, qty, cid
+  -- (nil when the order is by quantity)
+  o.blo, o.bhi = budget and blo or nil, budget and bhi or nil
 end
 
 local state = call('MGET', KEYS[1], resting_key())

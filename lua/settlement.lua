@@ -175,6 +175,10 @@ do
   -- (FUNDS.affordable).
   function FUNDS.covers(o, ask)
     local a = account(o.uid)
+    if o.blo then
+      -- A market buy by budget: free quote for all of it.
+      return not amount_lt(a[QUOTE_FREE], a[QUOTE_FREE + 1], o.blo, o.bhi)
+    end
     if o.otype == MARKET and o.side == BUY then
       if ask then
         return lots_for(a[QUOTE_FREE], a[QUOTE_FREE + 1], ask, 1) == 1
@@ -184,6 +188,9 @@ do
     local at, lo, hi = held(o.side, o.price, o.qty)
     return lo ~= nil and not amount_lt(a[at], a[at + 1], lo, hi)
   end
+
+  -- How many of `lots` lots at `price` ticks an amount (lo, hi) of quote pays for.
+  FUNDS.lots = lots_for
 
   -- How many of `lots` lots at `price` ticks user `uid`'s free quote pays for (a market buy's next fills).
   function FUNDS.affordable(uid, price, lots)

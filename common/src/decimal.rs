@@ -46,6 +46,10 @@ impl Dec {
         Decimal::from_str_exact(text).map(|d| Dec(d.normalize())).map_err(|_| DecError::TooLarge(truncate(text)))
     }
 
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+
     pub fn is_positive(&self) -> bool {
         self.0 > Decimal::ZERO
     }

@@ -88,7 +88,12 @@ pub struct NewOrder {
     pub symbol: Symbol,
     pub side: Side,
     pub order_type: OrderType,
+    /// In base. Zero (and left out of the JSON) for a market buy by `quote_quantity`.
+    #[serde(default, skip_serializing_if = "Dec::is_zero")]
     pub quantity: Dec,
+    /// A market buy's budget in quote: it buys while the budget lasts (instead of a `quantity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_quantity: Option<Dec>,
     #[serde(default)]
     pub price: Option<Dec>,
     #[serde(default)]
@@ -107,6 +112,7 @@ impl NewOrder {
             side,
             order_type: OrderType::Limit,
             quantity,
+            quote_quantity: None,
             price: Some(price),
             time_in_force: TimeInForce::Gtc,
             post_only: false,
@@ -117,6 +123,11 @@ impl NewOrder {
     /// A market order (it behaves as ioc), without a client order id.
     pub fn market(symbol: Symbol, side: Side, quantity: Dec) -> NewOrder {
         NewOrder { order_type: OrderType::Market, price: None, ..NewOrder::limit(symbol, side, quantity, Dec::ZERO) }
+    }
+
+    /// A market buy spending at most `budget` of quote, without a client order id.
+    pub fn market_buy_for(symbol: Symbol, budget: Dec) -> NewOrder {
+        NewOrder { quantity: Dec::ZERO, quote_quantity: Some(budget), ..NewOrder::market(symbol, Side::Buy, Dec::ZERO) }
     }
 }
 
@@ -158,6 +169,7 @@ pub struct OrderRequest {
     pub side: Field<Side>,
     pub order_type: Field<OrderType>,
     pub quantity: Field<Dec>,
+    pub quote_quantity: Field<Dec>,
     pub price: Field<Dec>,
     pub time_in_force: Field<TimeInForce>,
     pub post_only: Field<bool>,
@@ -213,8 +225,19 @@ impl TryFrom<OrderRequest> for NewOrder {
         let symbol = Symbol::parse(&symbol).map_err(|_| RequestError::new("unknown_symbol", "unknown symbol"))?;
         let side = required(r.side, "side", "validation_error", "one of buy, sell")?;
         let order_type = required(r.order_type, "order_type", "validation_error", "one of limit, market")?;
-        let quantity = decimal(r.quantity, "quantity", "invalid_quantity")?
-            .ok_or_else(|| RequestError::new("invalid_quantity", "quantity is required"))?;
+        let quantity = decimal(r.quantity, "quantity", "invalid_quantity")?;
+        let quote_quantity = decimal(r.quote_quantity, "quote_quantity", "invalid_quantity")?;
+        let quantity = match (quantity, quote_quantity) {
+            (Some(q), None) => q,
+            (None, None) => return Err(RequestError::new("invalid_quantity", "quantity is required")),
+            (Some(_), Some(_)) => {
+                return Err(RequestError::new("validation_error", "give quantity or quote_quantity, not both"))
+            }
+            (None, Some(_)) if (order_type, side) != (OrderType::Market, Side::Buy) => {
+                return Err(RequestError::new("validation_error", "quote_quantity is for market buys only"))
+            }
+            (None, Some(_)) => Dec::ZERO,
+        };
         let price = decimal(r.price, "price", "invalid_price")?;
         let time_in_force =
             optional(r.time_in_force, "time_in_force", "validation_error", "one of gtc, ioc, fok")?.unwrap_or_default();
@@ -222,7 +245,17 @@ impl TryFrom<OrderRequest> for NewOrder {
         let client_order_id = optional(r.client_order_id, "client_order_id", "validation_error", "a string")?
             .map(|text| ClientOrderId::parse(&text).map_err(|e| RequestError::new("validation_error", e.to_string())))
             .transpose()?;
-        Ok(NewOrder { symbol, side, order_type, quantity, price, time_in_force, post_only, client_order_id })
+        Ok(NewOrder {
+            symbol,
+            side,
+            order_type,
+            quantity,
+            quote_quantity,
+            price,
+            time_in_force,
+            post_only,
+            client_order_id,
+        })
     }
 }
 
@@ -278,6 +311,26 @@ mod tests {
 
     fn read(body: &str) -> Result<NewOrder, RequestError> {
         NewOrder::try_from(serde_json::from_str::<OrderRequest>(body).expect("any object is a request"))
+    }
+
+    #[test]
+    fn a_market_buy_gives_a_quantity_or_a_quote_quantity_never_both() {
+        let order =
+            read(r#"{"symbol": "BTC/USD", "side": "buy", "order_type": "market", "quote_quantity": "250.5"}"#).unwrap();
+        assert_eq!((order.quantity, order.quote_quantity), (Dec::ZERO, Some(Dec::parse("250.5").unwrap())));
+        assert_eq!(read(&serde_json::to_string(&order).unwrap()).unwrap(), order, "sent without a quantity");
+        let code = |body: &str| read(body).unwrap_err().code;
+        let both =
+            r#"{"symbol": "BTC/USD", "side": "buy", "order_type": "market", "quantity": 1, "quote_quantity": 5}"#;
+        assert_eq!(code(both), "validation_error");
+        let sell = r#"{"symbol": "BTC/USD", "side": "sell", "order_type": "market", "quote_quantity": 5}"#;
+        assert_eq!(code(sell), "validation_error");
+        let limit = r#"{"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "price": 1, "quote_quantity": 5}"#;
+        assert_eq!(code(limit), "validation_error");
+        let neither = r#"{"symbol": "BTC/USD", "side": "buy", "order_type": "market"}"#;
+        assert_eq!(code(neither), "invalid_quantity");
+        let bad = r#"{"symbol": "BTC/USD", "side": "buy", "order_type": "market", "quote_quantity": "lots"}"#;
+        assert_eq!(code(bad), "invalid_quantity");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use common::{NewOrder, Symbol};
 use redis::aio::ConnectionLike;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::check::{check_order, CheckedOrder};
+use super::check::CheckedOrder;
 use super::error::EngineError;
 use super::handle::Engine;
 use super::keys;
@@ -47,8 +47,7 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> Batcher<C> {
 
     /// Validates and places an order, in the next batch of its market.
     pub async fn place(&self, user_id: u64, req: &NewOrder) -> Result<Placed, EngineError> {
-        let market = self.engine.market(&req.symbol)?;
-        let order = check_order(market, req)?;
+        let (_, order) = self.engine.check(req)?;
         let queue = self.queues.get(&req.symbol).ok_or_else(|| EngineError::UnknownSymbol(req.symbol.to_string()))?;
         let (reply, answer) = oneshot::channel();
         queue

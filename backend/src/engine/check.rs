@@ -1,7 +1,7 @@
 //! An order request checked against its market before Redis is called, so that the scripts only ever see
 //! integers on the market's grid.
 
-use common::{Market, NewOrder, OrderType, Side, TimeInForce, MAX_SAFE_INT};
+use common::{AmountError, Asset, Market, NewOrder, OrderType, Side, TimeInForce, MAX_SAFE_INT};
 
 use super::error::{invalid, EngineError};
 
@@ -13,13 +13,18 @@ pub struct CheckedOrder {
     pub time_in_force: TimeInForce,
     pub post_only: bool,
     pub price_ticks: u64,
+    /// For a market buy by `quote_quantity`, the most lots the market allows (it buys while its budget
+    /// lasts).
     pub quantity_lots: u64,
+    /// A market buy's budget in units of quote; 0: the order is by quantity.
+    pub quote_budget: u64,
     pub client_order_id: String,
 }
 
-/// Checks an order against its market: price present for limit and absent for market, on the tick,
-/// quantity on the lot, both within bounds. A market order behaves as ioc (or fok when asked).
-pub fn check_order(market: &Market, req: &NewOrder) -> Result<CheckedOrder, EngineError> {
+/// Checks an order against its market (whose quote asset is `quote`): price present for limit and absent
+/// for market, on the tick, quantity on the lot, both within bounds; a budget (`quote_quantity`) whole
+/// units of quote. A market order behaves as ioc (or fok when asked).
+pub fn check_order(market: &Market, quote: &Asset, req: &NewOrder) -> Result<CheckedOrder, EngineError> {
     let price_ticks = match (req.order_type, req.price) {
         (OrderType::Limit, None) => return Err(invalid("invalid_price", "a limit order needs a price")),
         (OrderType::Limit, Some(p)) => market.price_to_ticks(p).map_err(|e| invalid(e.code(), e.to_string()))?,
@@ -31,7 +36,17 @@ pub fn check_order(market: &Market, req: &NewOrder) -> Result<CheckedOrder, Engi
     if req.order_type == OrderType::Market && req.post_only {
         return Err(invalid("validation_error", "post_only applies to limit orders only"));
     }
-    let quantity_lots = market.quantity_to_lots(req.quantity).map_err(|e| invalid(e.code(), e.to_string()))?;
+    let (quantity_lots, quote_budget) = match req.quote_quantity {
+        None => (market.quantity_to_lots(req.quantity).map_err(|e| invalid(e.code(), e.to_string()))?, 0),
+        Some(budget) => {
+            let units = quote.units_of(budget).map_err(|e| match e {
+                AmountError::TooLarge => invalid(e.code(), format!("quote_quantity: {e}")),
+                _ => invalid("invalid_quantity", format!("quote_quantity: {e}")),
+            })?;
+            let most = market.quantity_to_lots(market.max_quantity).map_err(|e| invalid(e.code(), e.to_string()))?;
+            (most, units)
+        }
+    };
     debug_assert!(price_ticks <= MAX_SAFE_INT && quantity_lots <= MAX_SAFE_INT);
     let time_in_force = match (req.order_type, req.time_in_force) {
         (OrderType::Market, TimeInForce::Gtc) => TimeInForce::Ioc,
@@ -44,6 +59,7 @@ pub fn check_order(market: &Market, req: &NewOrder) -> Result<CheckedOrder, Engi
         post_only: req.post_only,
         price_ticks,
         quantity_lots,
+        quote_budget,
         client_order_id: req.client_order_id.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default(),
     })
 }

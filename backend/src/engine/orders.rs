@@ -64,10 +64,15 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         Ok(redis::cmd("INCR").arg(keys::NEXT_ORDER_ID).query_async(&mut self.conn()).await?)
     }
 
+    /// Checks an order against its market (`check_order`); returns the market and the checked order.
+    pub fn check(&self, req: &NewOrder) -> Result<(&Market, CheckedOrder), EngineError> {
+        let market = self.market(&req.symbol)?;
+        Ok((market, check_order(market, self.markets().assets_of(market).1, req)?))
+    }
+
     /// Validates and places an order for `user_id`, matching it at once.
     pub async fn place(&self, user_id: u64, req: &NewOrder) -> Result<Placed, EngineError> {
-        let market = self.market(&req.symbol)?;
-        let checked = check_order(market, req)?;
+        let (market, checked) = self.check(req)?;
         let id = self.next_order_id().await?;
         self.place_checked(market, user_id, id, &checked, now_ms()).await
     }

@@ -93,8 +93,9 @@ pub const RECORD: Layout = Layout::new(concat!("<", record_fields!()));
 /// order id (which follows).
 pub const ENTRY: Layout = Layout::new(concat!("<I7", record_fields!(), "B"));
 /// A placement argument: order id, user id, side, type, time in force, post_only (0 or 1), price
-/// ticks, quantity lots; the client order id follows.
-pub const ORDER_ARG: Layout = Layout::new("<I7I4BBBBI6I7");
+/// ticks, quantity lots, a market buy's budget in units of quote (its low 32 bits, then its high bits;
+/// 0: none); the client order id follows.
+pub const ORDER_ARG: Layout = Layout::new("<I7I4BBBBI6I7I4I4");
 /// A trade: id, price ticks, quantity lots, maker order id, taker order id, maker user, taker user; the
 /// taker's fee (an amount's low 32 bits, then its high bits: in the asset the taker receives), the
 /// maker's fee or rebate (likewise), and whether it is a rebate (0 or 1).
@@ -506,7 +507,11 @@ pub fn encode_order_arg(id: u64, user_id: u64, o: &CheckedOrder) -> Vec<u8> {
         u8::from(o.post_only),
     ]
     .map(u64::from);
-    ORDER_ARG.pack(&[id, user_id, codes[0], codes[1], codes[2], codes[3], o.price_ticks, o.quantity_lots], &mut out);
+    let (budget_lo, budget_hi) = (o.quote_budget & 0xffff_ffff, o.quote_budget >> 32);
+    ORDER_ARG.pack(
+        &[id, user_id, codes[0], codes[1], codes[2], codes[3], o.price_ticks, o.quantity_lots, budget_lo, budget_hi],
+        &mut out,
+    );
     out.extend_from_slice(o.client_order_id.as_bytes());
     out
 }
@@ -555,7 +560,7 @@ mod tests {
     fn layouts_read_their_widths_from_the_format() {
         assert_eq!(RECORD.size(), 47);
         assert_eq!(ENTRY.size(), ID.size() + RECORD.size() + 1);
-        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (28, 59, 15, 20));
+        assert_eq!((ORDER_ARG.size(), TRADE.size(), LEVEL.size(), EVENT.size()), (36, 59, 15, 20));
         let mut out = Vec::new();
         Layout::new("<BHI3").pack(&[1, 0x0302, 0x060504], &mut out);
         assert_eq!(out, [1, 2, 3, 4, 5, 6]);

@@ -13,7 +13,7 @@ use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::query::QueryMap;
 use super::state::AppState;
-use crate::engine::{check_order, EngineError, StatusFilter};
+use crate::engine::{EngineError, StatusFilter};
 use crate::metrics::METRICS;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -79,8 +79,7 @@ pub async fn create(
 
 /// Moves the caller's free funds into the order's market (see `funds::cover`); whether anything moved.
 async fn cover(state: &AppState, user_id: u64, req: &NewOrder) -> Result<bool, ApiError> {
-    let market = state.engine.market(&req.symbol)?;
-    let order = check_order(market, req)?;
+    let (market, order) = state.engine.check(req)?;
     Ok(state.funds.cover(user_id, market, &order).await?)
 }
 

@@ -135,6 +135,23 @@ on_every_deployment! {
             orders.push((order_with(field, raw), 422, "validation_error"));
         }
         orders.push((order_with("client_order_id", &format!("\"{}\"", "x".repeat(65))), 422, "validation_error"));
+        // A budget (`quote_quantity`): with a quantity, on a limit order or a sell, or malformed.
+        let market_buy = |budget: &str| {
+            format!(r#"{{"symbol": "BTC/USD", "side": "buy", "order_type": "market", "quote_quantity": {budget}}}"#)
+        };
+        orders.push((order_with("quote_quantity", "5"), 422, "validation_error"));
+        orders.push((market_buy("5").replace("}", r#", "quantity": 1}"#), 422, "validation_error"));
+        orders.push((market_buy("5").replace("buy", "sell"), 422, "validation_error"));
+        for (raw, code) in [
+            ("0", "invalid_quantity"),
+            ("-5", "invalid_quantity"),
+            ("\"1e3\"", "invalid_quantity"),
+            ("0.00000000001", "invalid_quantity"),
+            ("true", "invalid_quantity"),
+            ("1000000000000", "amount_too_large"),
+        ] {
+            orders.push((market_buy(raw), 422, code));
+        }
         for symbol in nasty_symbols() {
             orders.push((order_with("symbol", &serde_json::to_string(&symbol).unwrap()), 404, "unknown_symbol"));
         }

@@ -163,6 +163,60 @@ on_every_deployment! {
         assert_eq!(usd(&alice).await, ("500.0".into(), "0.0".into()));
     }
 
+    async fn a_market_buy_by_quote_quantity_spends_at_most_its_budget(d) {
+        let app = funded_app(d).await;
+        let alice = app.unfunded_user("alice").await;
+        let bob = app.unfunded_user("bob").await;
+        assert_eq!(deposit(&app, "alice", "BTC", "2", "a-btc").await.0, 201);
+        assert_eq!(deposit(&app, "bob", "USD", "200", "b-usd").await.0, 201);
+        for (qty, price) in [("0.5", "100"), ("0.5", "200"), ("0.1", "300")] {
+            assert_eq!(app.limit(&alice, "sell", qty, price).await.status(), 201);
+        }
+        let buy = |budget: &str| json!({"symbol": "BTC/USD", "side": "buy", "order_type": "market", "quote_quantity": budget});
+        // More than the free quote: refused, nothing written.
+        let before = app.get("/api/v1/orders/book/BTC-USD", None).await.text().await.unwrap();
+        let (status, e) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &buy("200.01")).await).await;
+        assert_eq!(status, 422, "{e}");
+        assert_error(&e, "insufficient_funds");
+        assert_eq!(app.get("/api/v1/orders/book/BTC-USD", None).await.text().await.unwrap(), before);
+
+        // 80.001 USD: 0.5 at 100 (50 USD), then what 30.001 buys at 200; less than a lot's worth is left,
+        // so it is filled, its quantity what it bought.
+        let (status, o) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &buy("80.001")).await).await;
+        assert_eq!(status, 201, "{o}");
+        assert_eq!((o["status"].as_str(), o["quantity"].to_string(), o["filled_quantity"].to_string()),
+            (Some("filled"), "0.650005".into(), "0.650005".into()));
+        assert_eq!(o["remaining_quantity"].to_string(), "0.0");
+        assert_eq!(balance(&app, &bob, "USD").await["total"].to_string(), "119.999");
+        // The taker's 0.2 % of the base bought: 0.00130001.
+        assert_eq!(balance(&app, &bob, "BTC").await["total"].to_string(), "0.64870499");
+
+        // 100 USD where the book holds 69.999 USD at 200 and 30 at 300: it buys them all and is cancelled
+        // (0.001 USD still buys a lot), the unspent quote back in the free balance at once.
+        let (status, o) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &buy("100")).await).await;
+        assert_eq!(status, 201, "{o}");
+        assert_eq!((o["status"].as_str(), o["quantity"].to_string()), (Some("cancelled"), "0.449995".into()));
+        let usd = balance(&app, &bob, "USD").await;
+        assert_eq!((usd["free"].to_string(), usd["locked"].to_string()), ("20.0".into(), "0.0".into()));
+
+        // Bad combinations: each 422 with its code.
+        let bad = [
+            (json!({"symbol": "BTC/USD", "side": "buy", "order_type": "market", "quantity": 1, "quote_quantity": 5}), "validation_error"),
+            (json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "price": 100, "quote_quantity": 5}), "validation_error"),
+            (json!({"symbol": "BTC/USD", "side": "sell", "order_type": "market", "quote_quantity": 5}), "validation_error"),
+            (buy("0"), "invalid_quantity"),
+            (buy("-1"), "invalid_quantity"),
+            (buy("0.00000000001"), "invalid_quantity"),
+            (buy("1e30"), "invalid_quantity"),
+            (buy("1000000000000"), "amount_too_large"),
+        ];
+        for (body, code) in bad {
+            let (status, e) = status_json(app.post_json("/api/v1/orders/", Some(&bob), &body).await).await;
+            assert_eq!(status, 422, "{body}: {e}");
+            assert_error(&e, code);
+        }
+    }
+
     async fn the_faucet_gives_every_asset_once_a_minute(d) {
         let app = funded_app(d).await;
         let carol = app.unfunded_user("carol").await;

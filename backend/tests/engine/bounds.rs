@@ -81,7 +81,7 @@ async fn cancels_at_a_level_of_100000_orders_stay_within_the_bound_in_slowlog() 
     let market = t.engine.market(&sym).unwrap().clone();
     // One level, the users taking turns: each user's orders lie from its front to its back. (Ids of a
     // range of their own: next_order_id's counter starts at 1.)
-    let sell = backend::engine::check_order(&market, &limit(Sell, "0.01", "50000").0).unwrap();
+    let sell = t.engine.check(&limit(Sell, "0.01", "50000").0).unwrap().1;
     let base = 1_000_000_000u64;
     for chunk in 0..(USERS * PER_USER / 1_000) {
         let batch: Vec<BatchOrder> = (0..1_000u64)

@@ -80,6 +80,7 @@ pub fn limit(side: Side, qty: &str, price: &str) -> Req {
         side,
         order_type: OrderType::Limit,
         quantity: dec(qty),
+        quote_quantity: None,
         price: Some(dec(price)),
         time_in_force: TimeInForce::Gtc,
         post_only: false,

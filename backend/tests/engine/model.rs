@@ -17,6 +17,8 @@ pub struct MOrder {
     pub post_only: bool,
     pub price: u64,
     pub qty: u64,
+    /// A market buy's budget of quote (units) while it is placed: it buys while the budget lasts.
+    pub budget: Option<u128>,
     pub filled: u64,
     pub notional: u128,
     /// 0 open, 1 partially filled, 2 filled, 3 cancelled.
@@ -204,6 +206,9 @@ impl Model {
     /// free quote when there is no ask).
     fn covers(&self, o: &MOrder) -> bool {
         let a = self.accounts.get(&o.user).copied().unwrap_or_default();
+        if let Some(budget) = o.budget {
+            return budget <= a.quote_free;
+        }
         if o.market && !o.sell {
             return match self.asks.keys().next() {
                 Some(&ask) => self.lots_for(a.quote_free, ask, 1) == 1,
@@ -251,19 +256,25 @@ impl Model {
             }
         }
         let may_rest = !o.market && o.tif == 0;
-        let crossing = self.crossing(&o);
+        let mut crossing = self.crossing(&o);
         if o.post_only && !crossing.is_empty() {
             return Outcome::Refused("post_only_would_cross");
         }
         if !self.covers(&o) {
             return Outcome::Refused("insufficient_funds");
         }
+        // A budget that buys no lot at the best ask does not trade.
+        if let (Some(budget), Some(first)) = (o.budget, crossing.first()) {
+            if self.lots_for(budget, self.orders[first].price, 1) == 0 {
+                crossing.clear();
+            }
+        }
         let market_buy = o.market && !o.sell;
         // Whether other users' orders within the fill cap fill it completely on arrival (a market buy:
         // and its owner's free quote pays for it all).
         let fills = {
             let mut available = 0;
-            let mut budget = self.accounts.get(&o.user).map_or(0, |a| a.quote_free);
+            let mut budget = o.budget.unwrap_or_else(|| self.accounts.get(&o.user).map_or(0, |a| a.quote_free));
             let mut paid = true;
             for id in crossing.iter().take(self.max_touch) {
                 let m = &self.orders[id];
@@ -272,7 +283,9 @@ impl Model {
                     if market_buy {
                         let cost = u128::from(m.price) * u128::from(take) * self.units.quote_per_notional;
                         if cost > budget {
-                            paid = false;
+                            // A budget that runs out here buys all it can.
+                            paid = o.budget.is_some();
+                            available = o.qty;
                             break;
                         }
                         budget -= cost;
@@ -295,6 +308,8 @@ impl Model {
         let mut changed = false;
         let mut touched = 0;
         let next_seq = self.seq + 1;
+        // The price of the last level looked at (what a budget's rest is measured against).
+        let mut stop_price = 0;
         if !fok_fails {
             for mid in crossing {
                 if o.filled == o.qty || touched == self.max_touch {
@@ -302,8 +317,9 @@ impl Model {
                 }
                 // A market buy fills while its owner's free quote lasts.
                 let mut want = o.qty - o.filled;
+                stop_price = self.orders[&mid].price;
                 if market_buy {
-                    let free = self.accounts.get(&o.user).map_or(0, |a| a.quote_free);
+                    let free = o.budget.unwrap_or_else(|| self.accounts.get(&o.user).map_or(0, |a| a.quote_free));
                     want = self.lots_for(free, self.orders[&mid].price, want);
                     if want == 0 {
                         break;
@@ -327,6 +343,9 @@ impl Model {
                     m.status = if m.filled == m.qty { 2 } else { 1 };
                     let gone = m.filled == m.qty;
                     let (taker_fee, maker_fee) = self.settle(o.user, maker, o.sell, price, fill);
+                    if let Some(budget) = o.budget.as_mut() {
+                        *budget -= u128::from(price) * u128::from(fill) * self.units.quote_per_notional;
+                    }
                     trades.push((id, price, fill, mid, o.id, taker_fee, maker_fee));
                     self.keep_fill(o.user, id);
                     self.keep_fill(maker, id);
@@ -349,6 +368,12 @@ impl Model {
             changed = true;
         } else {
             o.status = if o.filled == o.qty { 2 } else { 3 };
+        }
+        if let Some(left) = o.budget.take() {
+            // It reports what it bought, and is filled when what is left buys no lot where it stopped.
+            o.qty = o.filled;
+            let at = self.asks.keys().next().copied().unwrap_or(stop_price);
+            o.status = if o.filled > 0 && self.lots_for(left, at, 1) == 0 { 2 } else { 3 };
         }
         if changed {
             self.seq += 1;

@@ -21,7 +21,7 @@ fn packed(
     cid: &str,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    wire::ORDER_ARG.pack(&[id, user, side, otype, tif, post_only, price, qty], &mut out);
+    wire::ORDER_ARG.pack(&[id, user, side, otype, tif, post_only, price, qty, 0, 0], &mut out);
     out.extend_from_slice(cid.as_bytes());
     out
 }

@@ -6,7 +6,7 @@
 //! orders that arrive together), where each order must see the book the ones before it left.
 
 use backend::config::EngineSettings;
-use backend::engine::{check_order, BatchOrder, CheckedOrder, EngineError, Event, Placed, RawOrder};
+use backend::engine::{BatchOrder, CheckedOrder, EngineError, Event, Placed, RawOrder};
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
@@ -48,7 +48,7 @@ enum Cmd {
 }
 
 fn place() -> impl Strategy<Value = Place> {
-    (1..=3u64, any::<bool>(), 0..6u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
+    (1..=3u64, any::<bool>(), 0..8u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
         .prop_map(|(user, sell, kind, price, qty, cid)| Place { user, sell, kind, price, qty, cid })
 }
 
@@ -68,20 +68,25 @@ fn fund() -> impl Strategy<Value = (u64, u64, u64)> {
     (1..=3u64, 0..=60u64, 0..=600_000u64)
 }
 
-/// kind: 0 limit gtc, 1 limit ioc, 2 limit fok, 3 market, 4 market fok, 5 limit gtc post_only.
+/// kind: 0 limit gtc, 1 limit ioc, 2 limit fok, 3 market, 4 market fok, 5 limit gtc post_only, 6 market
+/// (a buy by budget: about `qty` lots' worth at `price`, rarely a whole number of lots), 7 market fok
+/// (likewise).
 fn request(sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8>) -> NewOrder {
-    let market = kind == 3 || kind == 4;
+    let market = (3..=4).contains(&kind) || kind >= 6;
     let lots = Dec::parse(&format!("0.{qty:08}")).unwrap();
     let ticks = Dec::parse(&format!("{}.{:02}", price / 100, price % 100)).unwrap();
+    let budget = (kind >= 6 && !sell)
+        .then(|| Dec(lots.0 * Dec::parse(&format!("{}.{:02}", (price + 37) / 100, (price + 37) % 100)).unwrap().0));
     NewOrder {
         symbol: Symbol::parse(SYMBOL).unwrap(),
         side: if sell { Side::Sell } else { Side::Buy },
         order_type: if market { OrderType::Market } else { OrderType::Limit },
-        quantity: lots,
+        quantity: if budget.is_some() { Dec::ZERO } else { lots },
+        quote_quantity: budget,
         price: (!market).then_some(ticks),
         time_in_force: match kind {
-            1 => TimeInForce::Ioc,
-            2 | 4 => TimeInForce::Fok,
+            1 | 6 => TimeInForce::Ioc,
+            2 | 4 | 7 => TimeInForce::Fok,
             _ => TimeInForce::Gtc,
         },
         post_only: kind == 5,
@@ -107,6 +112,7 @@ fn check_placement(
         post_only: checked.post_only,
         price: checked.price_ticks,
         qty: checked.quantity_lots,
+        budget: (checked.quote_budget > 0).then_some(u128::from(checked.quote_budget)),
         filled: 0,
         notional: 0,
         status: 0,
@@ -235,7 +241,7 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let mut orders = Vec::new();
                 for p in &places {
                     let req = request(p.sell, p.kind, p.price, p.qty, p.cid);
-                    let checked = check_order(&market, &req).unwrap();
+                    let checked = t.engine.check(&req).unwrap().1;
                     orders.push((p.user, t.engine.next_order_id().await.unwrap(), checked));
                 }
                 let batch: Vec<BatchOrder> = orders

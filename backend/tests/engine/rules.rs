@@ -352,7 +352,7 @@ on_every_deployment! {
         let settings = EngineSettings { history_per_user: 20, ..EngineSettings::default() };
         let mut t = spawn_engine_with(d, settings).await;
         let market = t.engine.market(&sym()).unwrap().clone();
-        let buy = backend::engine::check_order(&market, &market_order(Buy, "1").0).unwrap();
+        let buy = t.engine.check(&market_order(Buy, "1").0).unwrap().1;
         let dodging = (1_000_000u64..).filter(|id| (*id as f64 * 0.618_033_988_749_894_9) % 1.0 >= 0.125);
         for id in dodging.take(2_000) {
             // A market order on an empty book is cancelled at once: a close.

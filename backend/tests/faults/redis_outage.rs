@@ -17,6 +17,7 @@ fn sell(price: &str) -> NewOrder {
         side: Side::Sell,
         order_type: OrderType::Limit,
         quantity: Dec::parse("1").unwrap(),
+        quote_quantity: None,
         price: Some(Dec::parse(price).unwrap()),
         time_in_force: TimeInForce::Gtc,
         post_only: false,

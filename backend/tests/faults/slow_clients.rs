@@ -23,6 +23,7 @@ fn order(side: Side) -> NewOrder {
         side,
         order_type: OrderType::Limit,
         quantity: Dec::parse("0.01").unwrap(),
+        quote_quantity: None,
         price: Some(Dec::parse("50000").unwrap()),
         time_in_force: TimeInForce::Gtc,
         post_only: false,

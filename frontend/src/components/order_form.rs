@@ -76,6 +76,7 @@ pub fn OrderForm(
             side: side.get_untracked(),
             order_type: kind.get_untracked(),
             quantity,
+            quote_quantity: None,
             price,
             time_in_force: tif.get_untracked(),
             post_only: post_only.get_untracked(),

@@ -53,6 +53,7 @@ pub fn flow_order(r: u64) -> CheckedOrder {
         post_only: false,
         price_ticks: (49_950 + (r / 2) % 100) * 100,
         quantity_lots: (1 + (r / 200) % 5) * 1_000_000,
+        quote_budget: 0,
         client_order_id: String::new(),
     }
 }
