@@ -119,7 +119,12 @@ mod tests {
             assert!(json.get(field).is_some(), "{field} in {json}");
         }
         assert_eq!(json["liquidity"], "maker");
-        assert_eq!(serde_json::from_value::<FillMessage>(json).unwrap(), m);
+        // Read back as the browser reads the private feed: the message's text.
+        let text = serde_json::to_string(&crate::ServerMessage::Fill { data: m.clone() }).unwrap();
+        assert_eq!(
+            serde_json::from_str::<crate::ServerMessage>(&text).unwrap(),
+            crate::ServerMessage::Fill { data: m.clone() }
+        );
         assert_eq!(m.fill().fee.to_string(), "-2.5");
     }
 }

@@ -82,6 +82,22 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     panic!("{css}: never matched; last text {last:?}");
 }
 
+/// Waits until the value of the input matching `css` is `want`.
+async fn wait_value(c: &Client, css: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            last = e.prop("value").await.ok().flatten();
+            if last.as_deref() == Some(want) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: value never {want:?}; last {last:?}");
+}
+
 async fn fill(c: &Client, css: &str, text: &str) {
     let e = c.wait().for_element(Locator::Css(css)).await.unwrap();
     e.clear().await.unwrap();
@@ -133,6 +149,10 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".entry .ok", |t| t.contains("open")).await;
     wait_text(&alice, ".ladder.asks", |t| t.contains("50000.00")).await;
     wait_text(&alice, ".mine", |t| t.contains("50000")).await;
+    // A quick size: half of the 0.5 BTC still free.
+    wait_text(&alice, ".entry .available", |t| t == "Available: 0.5 BTC").await;
+    click(&alice, "button[name=size-50]").await;
+    wait_value(&alice, "input[name=quantity]", "0.25").await;
 
     // Bob crosses it through his own form; Alice sees the trade and her order filled, without reloading.
     sign_up(&bob, &url, "bob").await;
@@ -146,6 +166,9 @@ async fn two_traders_meet_through_the_screen() {
     // Both balances settled: alice got 25,000 USD less the maker's 0.1 %, bob 0.5 BTC less the taker's 0.2 %.
     wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "124975").await;
     wait_text(&bob, ".balances [data-asset=BTC] .free", |t| t == "1.499").await;
+    // Each one's fill, with the fee in what it received.
+    wait_text(&alice, ".mine .fill .fee", |t| t == "25 USD").await;
+    wait_text(&bob, ".mine .fill .fee", |t| t == "0.001 BTC").await;
 
     // Cancel from "my orders".
     place(&alice, "sell", "51000.00", "0.1").await;

@@ -1,14 +1,17 @@
-//! Order entry: buy or sell, limit or market, price (a click on the book fills it), quantity, time in
-//! force and post-only; what is available to spend and the order's total; checked against the
-//! market's tick and lot and the free balance before sending; the server's answer (or error) shown
-//! under the form.
+//! Order entry: buy or sell, limit or market, price (a click on the book fills it), quantity (or, for a
+//! market buy, an amount to spend), quick sizes of 25-100 % of what is free, time in force and
+//! post-only; what is available to spend and the order's total; checked against the market's tick and
+//! lot and the free balance before sending; the server's answer (or error) shown under the form.
 
 use common::{Balance, Dec, Market, NewOrder, OrderType, Side, TimeInForce};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::order_check::{check, Draft};
+use crate::order_check::{check, quick_size, Draft, QuickSize};
+
+/// The quick sizes, in percent of what is free.
+const QUICK_SIZES: [u32; 4] = [25, 50, 75, 100];
 
 #[component]
 pub fn OrderForm(
@@ -21,6 +24,9 @@ pub fn OrderForm(
     let (side, set_side) = signal(Side::Buy);
     let (kind, set_kind) = signal(OrderType::Limit);
     let (quantity, set_quantity) = signal(String::new());
+    // A market buy's amount of quote to spend (instead of a quantity).
+    let (spend, set_spend) = signal(String::new());
+    let market_buy = move || kind.get() == OrderType::Market && side.get() == Side::Buy;
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
@@ -40,6 +46,24 @@ pub fn OrderForm(
         let (p, q) = (Dec::parse(price.get().trim()).ok()?, Dec::parse(quantity.get().trim()).ok()?);
         Some(format!("{} {}", Dec::from(p.0 * q.0), m.quote))
     });
+    let quick = move |percent: u32| {
+        let (Some(m), Some((_, free))) = (market.get_untracked(), available.get_untracked()) else {
+            set_outcome.set(Some((false, "log in to see what is free".into())));
+            return;
+        };
+        let is_market_order = kind.get_untracked() == OrderType::Market;
+        match quick_size(&m, side.get_untracked(), is_market_order, free, &price.get_untracked(), percent) {
+            Ok(QuickSize::Quantity(q)) => {
+                set_quantity.set(q.to_string());
+                set_spend.set(String::new());
+            }
+            Ok(QuickSize::Spend(amount)) => {
+                set_spend.set(amount.to_string());
+                set_quantity.set(String::new());
+            }
+            Err(why) => set_outcome.set(Some((false, why))),
+        }
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(market), Some(token)) = (market.get_untracked(), token.get_untracked()) else {
@@ -48,18 +72,21 @@ pub fn OrderForm(
         };
         let is_market_order = kind.get_untracked() == OrderType::Market;
         let (p, q) = (price.get_untracked(), quantity.get_untracked());
-        let (quantity, price) = match check(&Draft { market: &market, is_market_order, price: &p, quantity: &q }) {
-            Ok(checked) => checked,
+        let s = if side.get_untracked() == Side::Buy { spend.get_untracked() } else { String::new() };
+        let draft = Draft { market: &market, is_market_order, price: &p, quantity: &q, spend: &s };
+        let ready = match check(&draft) {
+            Ok(ready) => ready,
             Err(why) => {
                 set_outcome.set(Some((false, why)));
                 return;
             }
         };
         // Refused here when the free balance cannot cover it (the server checks again): a limit buy
-        // spends price × quantity of quote, a sell its quantity of base.
-        let spends = match (side.get_untracked(), price) {
-            (Side::Buy, Some(p)) => Some(Dec::from(p.0 * quantity.0)),
-            (Side::Sell, _) => Some(quantity),
+        // spends price × quantity of quote, a market buy its amount, a sell its quantity of base.
+        let spends = match (side.get_untracked(), ready.price) {
+            (Side::Buy, _) if ready.quote_quantity.is_some() => ready.quote_quantity,
+            (Side::Buy, Some(p)) => Some(Dec::from(p.0 * ready.quantity.0)),
+            (Side::Sell, _) => Some(ready.quantity),
             (Side::Buy, None) => None,
         };
         if let (Some(spends), Some((asset, free))) = (spends, available.get_untracked()) {
@@ -75,9 +102,9 @@ pub fn OrderForm(
             symbol: market.symbol,
             side: side.get_untracked(),
             order_type: kind.get_untracked(),
-            quantity,
-            quote_quantity: None,
-            price,
+            quantity: ready.quantity,
+            quote_quantity: ready.quote_quantity,
+            price: ready.price,
             time_in_force: tif.get_untracked(),
             post_only: post_only.get_untracked(),
             client_order_id: None,
@@ -112,6 +139,18 @@ pub fn OrderForm(
                 <label>"Quantity"
                     <input name="quantity" inputmode="decimal" prop:value=quantity on:input=move |ev| set_quantity.set(event_target_value(&ev)) />
                 </label>
+                <Show when=market_buy>
+                    <label>{move || format!("or spend ({})", market.get().map(|m| m.quote).unwrap_or_default())}
+                        <input name="spend" inputmode="decimal" prop:value=spend on:input=move |ev| set_spend.set(event_target_value(&ev)) />
+                    </label>
+                </Show>
+                <div class="quick">
+                    {QUICK_SIZES.map(|percent| view! {
+                        <button type="button" class="small" name=format!("size-{percent}") on:click=move |_| quick(percent)>
+                            {format!("{percent}%")}
+                        </button>
+                    })}
+                </div>
                 <p class="available">
                     {move || available.get().map(|(asset, free)| format!("Available: {free} {asset}")).unwrap_or_default()}
                 </p>
