@@ -40,6 +40,37 @@ pub fn format_millis(ms: u64) -> String {
     String::from_utf8(out.to_vec()).expect("ASCII digits")
 }
 
+/// Milliseconds since the Unix epoch of a timestamp as `format_millis` writes it (years 0000-9999);
+/// None for any other text.
+pub fn parse_millis(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let shape = b"0000-00-00T00:00:00.000Z";
+    if b.len() != shape.len()
+        || b.iter().zip(shape).any(|(c, s)| (*s == b'0') != c.is_ascii_digit() || (*s != b'0' && c != s))
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| text[from..to].parse::<u64>().ok();
+    let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, min, sec, ms) = (num(11, 13)?, num(14, 16)?, num(17, 19)?, num(20, 23)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let days = u64::try_from(days_from_civil(y as i64, m as u32, d as u32)).ok()?;
+    Some(((days * 86_400 + h * 3600 + min * 60 + sec) * 1000) + ms)
+}
+
+/// (year, month, day) → days since 1970-01-01, after Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 → (year, month, day), after Howard Hinnant's `civil_from_days`.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -65,5 +96,15 @@ mod tests {
         assert_eq!(format_millis(951_782_400_007), "2000-02-29T00:00:00.007Z");
         assert_eq!(format_millis(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         assert_eq!(format_millis(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_timestamp_reads_back_to_its_millis() {
+        for ms in [0, 1_795_628_195_123, 951_782_400_007, 253_402_300_799_999, 1_709_164_800_000] {
+            assert_eq!(parse_millis(&format_millis(ms)), Some(ms), "{ms}");
+        }
+        for bad in ["", "2026-11-25T17:36:35.123", "2026-13-25T17:36:35.123Z", "2026-11-25 17:36:35.123Z", "x"] {
+            assert_eq!(parse_millis(bad), None, "{bad}");
+        }
     }
 }

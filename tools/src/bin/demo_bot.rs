@@ -2,18 +2,24 @@
 //! taker sending market orders into it, both through the public REST API like any client. `make demo`
 //! runs it beside the exchange so that a newcomer opens the UI to a live book with trades flowing.
 //!
-//! `cargo run --release -p tools --bin demo_bot -- [BASE_URL]` (default http://127.0.0.1:8000)
+//! `cargo run --release -p tools --bin demo_bot -- [BASE_URL]` (default http://127.0.0.1:8000). With
+//! `ADMIN_TOKEN` set (as `make demo` does) the bots are funded as an operator funds users, by admin
+//! deposits; without it they take the demo faucet's funds.
 
 use std::time::Duration;
 
-use common::{Credentials, Dec, LoggedIn, NewOrder, Order, Side, Symbol};
+use common::{Balance, Credentials, Dec, DepositRequest, LoggedIn, NewOrder, Order, Side, Symbol};
 use reqwest::Client;
 
 struct Bot {
     http: Client,
     base: String,
+    name: String,
     token: String,
 }
+
+/// What a bot is topped up to, per asset, when its total falls below half of it.
+const FUNDED: [(&str, &str); 3] = [("BTC", "20"), ("ETH", "200"), ("USD", "1000000")];
 
 impl Bot {
     /// Registers the account if needed, then logs in.
@@ -22,7 +28,7 @@ impl Bot {
         http.post(format!("{base}/api/v1/auth/register")).json(&creds).send().await?;
         let login = http.post(format!("{base}/api/v1/auth/login")).json(&creds).send().await?;
         let token = login.json::<LoggedIn>().await.map(|l| l.access_token).unwrap_or_default();
-        Ok(Bot { http: http.clone(), base: base.to_string(), token })
+        Ok(Bot { http: http.clone(), base: base.to_string(), name: name.to_string(), token })
     }
 
     /// Places an order; the order as placed, or None when it was refused.
@@ -32,11 +38,33 @@ impl Bot {
         r.json().await.ok()
     }
 
-    /// Takes the demo faucet's test funds (the exchange gives them once a minute; `make demo` turns the
-    /// faucet on). Without funds the bots' orders are refused like anyone's.
-    async fn faucet(&self) {
-        let url = format!("{}/api/v1/account/faucet", self.base);
-        let _ = self.http.post(url).bearer_auth(&self.token).send().await;
+    /// Funds the bot (without funds its orders are refused like anyone's): with the operator's admin
+    /// token, deposits bring each asset below half its `FUNDED` amount back to it, once per reference;
+    /// without one, the demo faucet's funds (once a minute; `make demo` turns the faucet on).
+    async fn top_up(&self, admin_token: Option<&str>, round: u64) {
+        let Some(admin) = admin_token else {
+            let url = format!("{}/api/v1/account/faucet", self.base);
+            let _ = self.http.post(url).bearer_auth(&self.token).send().await;
+            return;
+        };
+        let url = format!("{}/api/v1/account/balances", self.base);
+        let Ok(reply) = self.http.get(url).bearer_auth(&self.token).send().await else { return };
+        let balances: Vec<Balance> = reply.json().await.unwrap_or_default();
+        for (asset, target) in FUNDED {
+            let target = Dec::parse(target).expect("a plain decimal");
+            let total = balances.iter().find(|b| b.asset == asset).map_or(Dec::ZERO, |b| b.total);
+            if total.0 + total.0 >= target.0 {
+                continue;
+            }
+            let deposit = DepositRequest {
+                username: self.name.clone(),
+                asset: asset.into(),
+                amount: Dec::from(target.0 - total.0),
+                reference: format!("demo-{}-{}-{round}-{asset}", self.name, common::time::now_ms()),
+            };
+            let url = format!("{}/api/v1/admin/deposits", self.base);
+            let _ = self.http.post(url).bearer_auth(admin).json(&deposit).send().await;
+        }
     }
 
     async fn cancel_all(&self, symbol: &Symbol) {
@@ -69,6 +97,7 @@ async fn main() {
             }
         }
     };
+    let admin_token = std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
     println!("demo: a market maker and a taker are trading on {base} (Ctrl-C stops them)");
     let symbol = |s: &str| Symbol::parse(s).expect("a listed symbol");
     let mut markets = [(symbol("BTC/USD"), 50_000.0_f64, 5.0), (symbol("ETH/USD"), 3_000.0, 0.5)];
@@ -77,10 +106,10 @@ async fn main() {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut trades = 0usize;
     for round in 0u64.. {
-        // About once a minute (a round takes a little over 0.8 s): the faucet tops the bots up.
+        // About once a minute (a round takes a little over 0.8 s): the bots are topped up.
         if round % 70 == 0 {
-            maker.faucet().await;
-            taker.faucet().await;
+            maker.top_up(admin_token.as_deref(), round).await;
+            taker.top_up(admin_token.as_deref(), round).await;
         }
         for (symbol, mid, step) in markets.iter_mut() {
             // The price drifts; the maker requotes five levels a side around it.

@@ -1,7 +1,8 @@
 //! REST load test: the release backend as its own process over its own `redis-server`, driven over real
 //! sockets from this process. Prints order placements per second (closed loop), latency percentiles at
-//! a fixed offered rate (open loop, measured from each request's scheduled time, so a stall is not hidden),
-//! and book reads (depth 10) per second.
+//! a fixed offered rate (open loop, measured from each request's scheduled time, so a stall is not hidden)
+//! with the settlement latency to the makers at that rate (trade to their `balance` message, on all the
+//! users' private feeds), and book reads (depth 10) per second.
 //!
 //! `cargo run --release -p tools --bin rest_bench [-- --quick] [--runs N] [--json PATH]` (build the
 //! backend first: `cargo build --release -p backend`; `make bench` runs it with the other scenarios).
@@ -15,6 +16,7 @@ use reqwest::Client;
 use testkit::{fund, register_and_login, BackendProcess};
 use tools::figures::{self as bench, describe_cpu, CpuMeter, Figures};
 use tools::flow;
+use tools::settlement::SettlementProbe;
 
 const USERS: usize = 64;
 
@@ -64,13 +66,21 @@ async fn main() {
         );
         println!("         CPU per placement: {}", describe_cpu(&per_order));
         figures.push("rest_orders_per_sec_reqwest_driver", placed.rate);
+        let probe = SettlementProbe::start(&base.replacen("http", "ws", 1), &tokens).await;
         let offered = open_loop(&client, &base, &tokens, OFFERED, secs).await;
+        let settled = latencies(probe.finish().await.iter().map(|ms| ms * 1000).collect(), secs);
         println!(
             "         offered at {OFFERED:.0}/s: {:.0}/s served, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             offered.rate, offered.p50, offered.p99, offered.max
         );
+        println!(
+            "         settlement to the maker (trade to its balance message, {} fills): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+            settled.count, settled.p50, settled.p99, settled.max
+        );
         figures.push("rest_p50_ms", offered.p50);
         figures.push("rest_p99_ms", offered.p99);
+        figures.push("settlement_p50_ms", settled.p50);
+        figures.push("settlement_p99_ms", settled.p99);
         // This process's HTTP client costs more CPU than the server's answer; wrk is the lighter driver.
         let reads = match wrk(&format!("{base}/orders/book/BTC-USD?depth=10"), secs) {
             Some(rate) => rate,
@@ -94,6 +104,7 @@ async fn main() {
     let m = |name: &str| figures.median(name).unwrap_or(f64::NAN);
     println!("| order placements/s (64 connections) | {:.0} | >= 20,000 |", m("rest_orders_per_sec"));
     println!("| p99 at {OFFERED:.0} orders/s offered | {:.2} ms | < 10 ms |", m("rest_p99_ms"));
+    println!("| settlement to the maker, p99, at {OFFERED:.0}/s | {:.0} ms | <= 50 ms |", m("settlement_p99_ms"));
     println!("| book reads/s (depth 10) | {:.0} | >= 30,000 |", m("book_reads_per_sec"));
 }
 

@@ -158,8 +158,14 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                 if answer.is_err() { return }
             }
             _ = subscription.balances.notified() => {
-                let changed = balances.changed(&state, user_id).await;
-                if !changed.is_empty() && ws::send_all(&mut sink, changed).await.is_err() { return }
+                // The messages of the events that moved the balances go first: a fill's message always
+                // comes before the balance that shows it.
+                let mut out = Vec::new();
+                while let Ok(m) = subscription.messages.try_recv() {
+                    out.push(m);
+                }
+                out.extend(balances.changed(&state, user_id).await);
+                if !out.is_empty() && ws::send_all(&mut sink, out).await.is_err() { return }
             }
             message = subscription.messages.recv() => match message {
                 Some(m) => {
