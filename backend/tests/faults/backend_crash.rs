@@ -1,5 +1,7 @@
-//! A backend instance killed under load: clients that retry with the same `client_order_id` until they
-//! get an answer end with exactly one order each, whatever happened to the requests in flight.
+//! A backend instance killed under load, 20 times: clients that retry with the same `client_order_id`
+//! until they get an answer end with exactly one order each, whatever happened to the requests in flight;
+//! their cancels (retried too) and fills leave the funds whole once the restarted backends' reconciler has
+//! finished what the kills cut short.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,9 +14,11 @@ use crate::helpers::*;
 
 const CLIENTS: usize = 4;
 const ORDERS: usize = 100;
+/// Kills of the backend, spread over the clients' progress.
+const KILLS: usize = 20;
 
 #[tokio::test]
-async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_backend_crashes() {
+async fn retries_make_exactly_one_order_and_funds_stay_whole_across_backend_crashes() {
     let redis = RedisProcess::start(&["--appendonly", "yes"]).unwrap();
     let url = redis.url();
     let port = free_port();
@@ -42,26 +46,38 @@ async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_bac
                 let mut body =
                     NewOrder::limit(Symbol::parse("BTC/USD").unwrap(), side, Dec::parse("1").unwrap(), price);
                 body.client_order_id = Some(ClientOrderId::parse(&cid).unwrap());
-                loop {
+                let id = loop {
                     let r = http.post(format!("{base}/orders/")).bearer_auth(&token).json(&body).send().await;
                     if let Ok(r) = r {
                         if r.status() == 201 || r.status() == 200 {
                             let order: Value = r.json().await.unwrap();
-                            answered.lock().unwrap().insert(cid.clone(), order["id"].as_u64().unwrap());
-                            break;
+                            let id = order["id"].as_u64().unwrap();
+                            answered.lock().unwrap().insert(cid.clone(), id);
+                            break id;
                         }
                     }
                     retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(30)).await;
+                };
+                // Every fifth order is cancelled, retried until answered (cancelled, or closed already).
+                if i % 5 == 4 {
+                    loop {
+                        let r = http.delete(format!("{base}/orders/{id}")).bearer_auth(&token).send().await;
+                        if r.is_ok_and(|r| r.status() == 200 || r.status() == 409) {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                    }
                 }
             }
         }));
     }
 
-    // Kill the backend (SIGKILL) twice while they run, each time once a share of the orders is answered
-    // (by progress, not by the clock, so that a fast or a loaded machine meets the same crashes, with
-    // every client's next request in flight); start a new one on the same port each time.
-    for after in [CLIENTS * ORDERS / 4, CLIENTS * ORDERS / 2] {
+    // Kill the backend (SIGKILL) while they run, each time once a share of the orders is answered (by
+    // progress, not by the clock, so that a fast or a loaded machine meets the same crashes, with every
+    // client's next request in flight); start a new one on the same port each time.
+    for k in 1..=KILLS {
+        let after = CLIENTS * ORDERS * k / (KILLS + 2);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while answered.lock().unwrap().len() < after {
             assert!(tokio::time::Instant::now() < deadline, "{after} orders answered within 60 s");
@@ -78,6 +94,9 @@ async fn retries_with_the_same_client_order_id_make_exactly_one_order_across_bac
     let retries = retries.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!("{} orders answered after {retries} retries", answered.len());
     assert!(retries > 0, "the crashes hit requests in flight");
+    // The repair converges by itself: the reconciler finishes every transfer a kill cut short.
+    crate::funds_check::wait_transfers_done(&url).await;
+    crate::funds_check::check_funds(&http, &base, &tokens, testkit::app::TEST_FUNDS).await;
 
     for (c, token) in tokens.iter().enumerate() {
         let list: Value = http

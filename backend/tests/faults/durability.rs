@@ -1,7 +1,7 @@
 //! Persistence: `redis-server` (AOF on) is killed with SIGKILL five times while four users place orders
 //! through the API; after each restart the service carries on without being restarted itself, and in
-//! the end nothing is half-applied and the invariants hold. With `appendfsync always` every order the
-//! API acknowledged is there.
+//! the end nothing is half-applied and the invariants hold, the funds' included. With `appendfsync
+//! always` every order the API acknowledged is there.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -64,6 +64,7 @@ async fn kill_redis_under_load(appendfsync: &str) -> (usize, usize) {
     eprintln!("{kills} kills, {} orders acknowledged, {refused} refused while Redis was down", acked.len());
     assert!(kills >= 2 && refused > 0, "the kills hit the order flow");
     let lost = check_history(&app, &tokens, &acked).await;
+    crate::funds_check::check_funds(&app.client, &app.url("/api/v1"), &tokens, testkit::app::TEST_FUNDS).await;
     (acked.len(), lost)
 }
 
