@@ -81,7 +81,11 @@ async fn main() {
     // Without a response timeout: FLUSHALL of a run's keys takes seconds on a slow day of this VM.
     let mut conn = flows::connect(&client).await;
     let markets = Arc::new(Markets::defaults());
-    let engine = Engine::new(conn.clone(), markets.clone(), EngineSettings::default());
+    // The deep book is as large as a market's default cap (1,000,000 resting orders) and the flow rests
+    // more on top of it: the cap is raised so that it measures the book, not the refusals.
+    let settings =
+        EngineSettings { max_resting_orders_per_market: 10 * opts.resting as u64, ..EngineSettings::default() };
+    let engine = Engine::new(conn.clone(), markets.clone(), settings);
     engine.load_library().await.expect("scripts load");
     let yardstick_src = yardstick_source();
     let yardstick_sha: String =
