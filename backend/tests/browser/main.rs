@@ -187,6 +187,16 @@ async fn two_traders_meet_through_the_screen() {
     assert!(error.contains("below the market's minimum"), "the server's error: {error}");
     wait_text(&alice, ".ladder.asks", |t| !t.contains("52000.00")).await;
 
+    // A price typed for BTC/USD does not follow to ETH/USD (sent there, it would fill far from the
+    // market), nor the form's last message.
+    fill(&alice, "input[name=price]", "49000.00").await;
+    fill(&alice, "input[name=quantity]", "0.1").await;
+    click(&alice, "button[data-symbol='ETH/USD']").await;
+    wait_value(&alice, "input[name=price]", "").await;
+    wait_value(&alice, "input[name=quantity]", "").await;
+    wait_text(&alice, ".entry", |t| !t.contains("minimum")).await;
+    click(&alice, "button[data-symbol='BTC/USD']").await;
+
     // The screen keeps up with a fast feed: the book follows 50 updates a second.
     let started = Instant::now();
     let client = reqwest::Client::new();

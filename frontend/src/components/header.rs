@@ -35,7 +35,7 @@ pub fn Header(
                             move || selected.get().as_ref() == Some(&symbol)
                         };
                         view! {
-                            <button class:active=active on:click=move |_| set_selected.set(Some(symbol.clone()))>
+                            <button class:active=active data-symbol=m.symbol.to_string() on:click=move |_| set_selected.set(Some(symbol.clone()))>
                                 {m.symbol.to_string()}
                             </button>
                         }

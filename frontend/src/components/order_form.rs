@@ -30,6 +30,18 @@ pub fn OrderForm(
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
+    // Another market: a price, quantity or message typed for the last one means nothing here (a BTC price
+    // sent as an ETH order would fill far from the market), so they are cleared.
+    Effect::new(move |shown: Option<Option<common::Symbol>>| {
+        let now = market.get().map(|m| m.symbol);
+        if shown.is_some_and(|before| before != now) {
+            set_price.set(String::new());
+            set_quantity.set(String::new());
+            set_spend.set(String::new());
+            set_outcome.set(None);
+        }
+        now
+    });
     // What the chosen side spends (the quote to buy, the base to sell), and how much of it is free.
     let available = Memo::new(move |_| {
         let m = market.get()?;
