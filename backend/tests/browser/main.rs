@@ -197,6 +197,17 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".entry", |t| !t.contains("minimum")).await;
     click(&alice, "button[data-symbol='BTC/USD']").await;
 
+    // A market order: no price shown, ioc rather than gtc, no post-only (the server would refuse it).
+    fill(&alice, "input[name=price]", "50000.00").await;
+    click(&alice, "input[name=post_only]").await;
+    click(&alice, "button[name=market]").await;
+    wait_value(&alice, "input[name=price]", "").await;
+    wait_value(&alice, "select[name=tif]", "ioc").await;
+    let post_only = alice.find(Locator::Css("input[name=post_only]")).await.unwrap();
+    assert!(!post_only.is_enabled().await.unwrap() && !post_only.is_selected().await.unwrap(), "post-only is off");
+    click(&alice, "button[name=limit]").await;
+    wait_value(&alice, "input[name=price]", "50000.00").await;
+
     // The screen keeps up with a fast feed: the book follows 50 updates a second.
     let started = Instant::now();
     let client = reqwest::Client::new();

@@ -10,6 +10,15 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::order_check::{check, quick_size, Draft, QuickSize};
 
+/// A time in force as the form's select names it.
+fn tif_value(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::Gtc => "gtc",
+        TimeInForce::Ioc => "ioc",
+        TimeInForce::Fok => "fok",
+    }
+}
+
 /// The quick sizes, in percent of what is free.
 const QUICK_SIZES: [u32; 4] = [25, 50, 75, 100];
 
@@ -30,6 +39,15 @@ pub fn OrderForm(
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
+    let is_market = move || kind.get() == OrderType::Market;
+    // A market order rests never: good till cancelled means ioc for it, and post-only nothing.
+    let to_market = move || {
+        set_kind.set(OrderType::Market);
+        if tif.get_untracked() == TimeInForce::Gtc {
+            set_tif.set(TimeInForce::Ioc);
+        }
+        set_post_only.set(false);
+    };
     // Another market: a price, quantity or message typed for the last one means nothing here (a BTC price
     // sent as an ETH order would fill far from the market), so they are cleared.
     Effect::new(move |shown: Option<Option<common::Symbol>>| {
@@ -142,11 +160,11 @@ pub fn OrderForm(
                 </div>
                 <div class="toggle">
                     <button type="button" name="limit" class:active=move || kind.get() == OrderType::Limit on:click=move |_| set_kind.set(OrderType::Limit)>"Limit"</button>
-                    <button type="button" name="market" class:active=move || kind.get() == OrderType::Market on:click=move |_| set_kind.set(OrderType::Market)>"Market"</button>
+                    <button type="button" name="market" class:active=move || kind.get() == OrderType::Market on:click=move |_| to_market()>"Market"</button>
                 </div>
                 <label>"Price"
-                    <input name="price" inputmode="decimal" disabled=move || kind.get() == OrderType::Market
-                        prop:value=price on:input=move |ev| set_price.set(event_target_value(&ev)) />
+                    <input name="price" inputmode="decimal" disabled=is_market placeholder=move || if is_market() { "at the market" } else { "" }
+                        prop:value=move || if is_market() { String::new() } else { price.get() } on:input=move |ev| set_price.set(event_target_value(&ev)) />
                 </label>
                 <label>"Quantity"
                     <input name="quantity" inputmode="decimal" prop:value=quantity on:input=move |ev| set_quantity.set(event_target_value(&ev)) />
@@ -168,16 +186,16 @@ pub fn OrderForm(
                 </p>
                 <p class="total">{move || total.get().map(|t| format!("Total: {t}")).unwrap_or_default()}</p>
                 <label>"Time in force"
-                    <select name="tif" on:change=move |ev| {
+                    <select name="tif" prop:value=move || tif_value(tif.get()) on:change=move |ev| {
                         let chosen = serde_json::from_value(serde_json::Value::String(event_target_value(&ev)));
                         set_tif.set(chosen.unwrap_or_default())
                     }>
-                        <option value="gtc">"GTC"</option>
+                        <option value="gtc" disabled=is_market>"GTC"</option>
                         <option value="ioc">"IOC"</option>
                         <option value="fok">"FOK"</option>
                     </select>
                 </label>
-                <label class="check"><input type="checkbox" name="post_only" on:change=move |ev| set_post_only.set(event_target_checked(&ev)) />"Post only"</label>
+                <label class="check"><input type="checkbox" name="post_only" disabled=is_market prop:checked=post_only on:change=move |ev| set_post_only.set(event_target_checked(&ev)) />"Post only"</label>
                 <button type="submit" name="place" class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
                     {move || format!("{} {}", if side.get() == Side::Buy { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default())}
                 </button>
