@@ -22,6 +22,15 @@ const ENTRIES_PER_TRADE: u64 = 4;
 /// Fills read at a time when they are filtered (by order).
 const CHUNK: usize = 500;
 
+/// User `user_id`'s order in a fill it was a party of.
+fn own_order(f: &RawFill, user_id: u64) -> u64 {
+    if f.trade.taker_user_id == user_id {
+        f.trade.taker_order_id
+    } else {
+        f.trade.maker_order_id
+    }
+}
+
 impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     /// The user's fills, newest first: at most `limit`, of one market or all, of one order when given,
     /// with trade ids below `before`. An order that is not the user's has no fills.
@@ -42,8 +51,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         };
         let mut out = Vec::new();
         for market in markets {
-            let wanted =
-                |f: &RawFill| order_id.is_none_or(|o| f.trade.maker_order_id == o || f.trade.taker_order_id == o);
+            // (The caller's own order in the fill: the other side's order id names somebody else's.)
+            let wanted = |f: &RawFill| order_id.is_none_or(|o| own_order(f, user_id) == o);
             let raw = self.raw_fills(market, user_id, before.map(|b| b.saturating_sub(1)), limit, wanted).await?;
             out.extend(self.own_fills(market, user_id, &raw).await?);
         }
@@ -83,13 +92,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     /// The user's side of each fill, with the client order ids of the user's orders (read from the
     /// orders, when still kept).
     async fn own_fills(&self, market: &Market, user_id: u64, raw: &[RawFill]) -> Result<Vec<Fill>, FundsError> {
-        let own_order = |f: &RawFill| {
-            if f.trade.taker_user_id == user_id {
-                f.trade.taker_order_id
-            } else {
-                f.trade.maker_order_id
-            }
-        };
+        let own_order = |f: &RawFill| own_order(f, user_id);
         let ids: Vec<u64> = raw.iter().map(own_order).collect::<HashSet<_>>().into_iter().collect();
         let mut client_ids = HashMap::new();
         if !ids.is_empty() {

@@ -161,6 +161,13 @@ on_every_deployment! {
         let (status, _) = status_json(app.delete("/api/v1/orders/", Some(&alice)).await).await;
         assert_eq!(status, 200);
         assert_eq!(usd(&alice).await, ("500.0".into(), "0.0".into()));
+
+        // Another user's order has no fills of the caller's, even while it is open: bob's fill against alice's resting order is listed under his own order.
+        let (_, rest) = place(&alice, order("BTC/USD", "buy", "0.002", "50000")).await;
+        let (_, part) = place(&bob, order("BTC/USD", "sell", "0.001", "50000")).await;
+        assert_eq!(fills(&bob, &format!("?order_id={}", rest["id"])).await.1, json!([]), "alice's open order");
+        assert_eq!(fills(&bob, &format!("?order_id={}", part["id"])).await.1.as_array().unwrap().len(), 1);
+        assert_eq!(fills(&alice, &format!("?order_id={}", rest["id"])).await.1.as_array().unwrap().len(), 1);
     }
 
     async fn a_market_buy_by_quote_quantity_spends_at_most_its_budget(d) {
