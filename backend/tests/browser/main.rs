@@ -82,6 +82,15 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     panic!("{css}: never matched; last text {last:?}");
 }
 
+/// Waits until nothing matches `css`.
+async fn wait_gone(c: &Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while c.find(Locator::Css(css)).await.is_ok() {
+        assert!(Instant::now() < deadline, "{css}: still there after 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the value of the input matching `css` is `want`.
 async fn wait_value(c: &Client, css: &str, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -137,6 +146,8 @@ async fn two_traders_meet_through_the_screen() {
     click(&alice, "button[name=faucet]").await;
     wait_text(&alice, ".balances .ok", |t| t.contains("credited")).await;
     wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "100000").await;
+    // The answer goes after a few seconds rather than lingering.
+    wait_gone(&alice, ".balances .ok").await;
     // The form says what the side spends and has free, and the order's total; more than is free is
     // refused before it is sent.
     wait_text(&alice, ".entry .available", |t| t == "Available: 100000 USD").await;

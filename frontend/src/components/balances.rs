@@ -3,10 +3,14 @@
 //! (`use_balances`, shared with the order form).
 
 use common::Balance;
+use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+
+/// How long the faucet's answer stays under the panel.
+const MESSAGE_SHOWN_MS: u32 = 4_000;
 
 /// The signed-in user's balances, reloaded on every change the private feed reports and on `reloads`:
 /// one copy for the panel and the order form.
@@ -39,6 +43,8 @@ pub fn Balances(
     set_reloads: WriteSignal<u64>,
 ) -> impl IntoView {
     let (message, set_message) = signal(None::<Result<String, String>>);
+    // Which answer is shown: each goes after a few seconds unless a newer one replaced it.
+    let shown = StoredValue::new(0u64);
     Effect::new(move |_| {
         if token.get().is_none() {
             set_message.set(None);
@@ -47,12 +53,19 @@ pub fn Balances(
     let faucet = move |_| {
         let Some(t) = token.get_untracked() else { return };
         spawn_local(async move {
-            set_message.set(Some(match api::faucet(&t).await {
+            let answer = match api::faucet(&t).await {
                 Ok(_) => Ok("Test funds credited".to_string()),
                 Err(e) if e.status == 404 => Err("This exchange gives no test funds".to_string()),
                 Err(e) => Err(e.detail),
-            }));
+            };
+            let this = shown.get_value() + 1;
+            shown.set_value(this);
+            set_message.set(Some(answer));
             set_reloads.update(|n| *n += 1);
+            TimeoutFuture::new(MESSAGE_SHOWN_MS).await;
+            if shown.get_value() == this {
+                set_message.set(None);
+            }
         });
     };
     view! {
