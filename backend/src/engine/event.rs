@@ -63,7 +63,37 @@ impl RawTrade {
     }
 }
 
+/// One party's part in a fill.
+pub struct Part {
+    pub side: Side,
+    /// The party's order in the trade.
+    pub order_id: u64,
+    /// Its fee in units of the asset it received (a buyer's base, a seller's quote); negative: a rebate.
+    pub fee: i128,
+    pub liquidity: Liquidity,
+}
+
 impl RawFill {
+    /// User `user_id`'s part in the fill, which it was a party of.
+    pub fn part_of(&self, user_id: u64) -> Part {
+        let t = &self.trade;
+        if user_id == t.taker_user_id {
+            Part {
+                side: self.taker_side,
+                order_id: t.taker_order_id,
+                fee: t.taker_fee as i128,
+                liquidity: Liquidity::Taker,
+            }
+        } else {
+            Part {
+                side: self.taker_side.opposite(),
+                order_id: t.maker_order_id,
+                fee: t.maker_fee,
+                liquidity: Liquidity::Maker,
+            }
+        }
+    }
+
     /// The fill as user `user_id`, a party of the trade, sees it (`base` and `quote`: the market's
     /// assets; `client_order_id`: that of the user's order in it).
     pub fn to_fill(
@@ -74,13 +104,7 @@ impl RawFill {
         client_order_id: Option<String>,
     ) -> Fill {
         let t = &self.trade;
-        let taker = user_id == t.taker_user_id;
-        let side = if taker { self.taker_side } else { self.taker_side.opposite() };
-        let (order_id, fee, liquidity) = if taker {
-            (t.taker_order_id, t.taker_fee as i128, Liquidity::Taker)
-        } else {
-            (t.maker_order_id, t.maker_fee, Liquidity::Maker)
-        };
+        let Part { side, order_id, fee, liquidity } = self.part_of(user_id);
         // A party's fee is in what it receives: a buyer's in base, a seller's in quote.
         let fee_asset = if side == Side::Buy { base } else { quote };
         Fill {

@@ -37,7 +37,6 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 
     /// The markets a request covers: the named one, or all.
-    /// One listed market, or all of them.
     pub fn markets_for(&self, symbol: Option<&Symbol>) -> Result<Vec<&Market>, EngineError> {
         match symbol {
             Some(s) => Ok(vec![self.market(s)?]),

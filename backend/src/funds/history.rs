@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use common::time::format_millis;
-use common::{Fill, LedgerEntry, LedgerKind, Market, Side, Symbol};
+use common::{Asset, Fill, LedgerEntry, LedgerKind, Market, MarketUnits, Side, Symbol};
 use redis::aio::ConnectionLike;
 
 use super::error::{protocol, FundsError};
@@ -21,15 +21,6 @@ const ENTRIES_PER_TRADE: u64 = 4;
 
 /// Fills read at a time when they are filtered (by order).
 const CHUNK: usize = 500;
-
-/// User `user_id`'s order in a fill it was a party of.
-fn own_order(f: &RawFill, user_id: u64) -> u64 {
-    if f.trade.taker_user_id == user_id {
-        f.trade.taker_order_id
-    } else {
-        f.trade.maker_order_id
-    }
-}
 
 impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     /// The user's fills, newest first: at most `limit`, of one market or all, of one order when given,
@@ -52,7 +43,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         let mut out = Vec::new();
         for market in markets {
             // (The caller's own order in the fill: the other side's order id names somebody else's.)
-            let wanted = |f: &RawFill| order_id.is_none_or(|o| own_order(f, user_id) == o);
+            let wanted = |f: &RawFill| order_id.is_none_or(|o| f.part_of(user_id).order_id == o);
             let raw = self.raw_fills(market, user_id, before.map(|b| b.saturating_sub(1)), limit, wanted).await?;
             out.extend(self.own_fills(market, user_id, &raw).await?);
         }
@@ -92,7 +83,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     /// The user's side of each fill, with the client order ids of the user's orders (read from the
     /// orders, when still kept).
     async fn own_fills(&self, market: &Market, user_id: u64, raw: &[RawFill]) -> Result<Vec<Fill>, FundsError> {
-        let own_order = |f: &RawFill| own_order(f, user_id);
+        let own_order = |f: &RawFill| f.part_of(user_id).order_id;
         let ids: Vec<u64> = raw.iter().map(own_order).collect::<HashSet<_>>().into_iter().collect();
         let mut client_ids = HashMap::new();
         if !ids.is_empty() {
@@ -123,8 +114,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
             if asset.is_some_and(|a| a != market.base && a != market.quote) {
                 continue;
             }
+            let units = self.engine.markets().units(&market.symbol).ok_or_else(|| protocol("market units"))?;
+            let assets = self.engine.markets().assets_of(market);
             for fill in self.raw_fills(market, user_id, through, limit, |_| true).await? {
-                let entries = self.fill_entries(market, user_id, &fill)?;
+                let entries = fill_entries(units, assets, user_id, &fill);
                 out.extend(
                     entries
                         .into_iter()
@@ -136,35 +129,32 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         out.truncate(limit);
         Ok(out)
     }
+}
 
-    /// The ledger entries a fill makes for user `user_id`: the base and quote given and received at the
-    /// trade's price, and the fee (or rebate) in the asset received, when there is one.
-    fn fill_entries(&self, market: &Market, user_id: u64, fill: &RawFill) -> Result<Vec<LedgerEntry>, FundsError> {
-        let units = self.engine.markets().units(&market.symbol).ok_or_else(|| protocol("market units"))?;
-        let (base, quote) = self.engine.markets().assets_of(market);
-        let t = &fill.trade;
-        let taker = t.taker_user_id == user_id;
-        let side = if taker { fill.taker_side } else { fill.taker_side.opposite() };
-        let base_units = i128::from(t.qty) * i128::from(units.base_per_lot);
-        let quote_units = i128::from(t.qty) * i128::from(t.price) * i128::from(units.quote_per_notional);
-        let fee = if taker { t.taker_fee as i128 } else { t.maker_fee };
-        let (base_change, quote_change, fee_asset) = match side {
-            Side::Buy => (base_units, -quote_units, base),
-            Side::Sell => (-base_units, quote_units, quote),
-        };
-        let entry = |k: u64, asset: &common::Asset, units: i128, kind: LedgerKind| LedgerEntry {
-            id: t.id * ENTRIES_PER_TRADE + k,
-            asset: asset.asset.clone(),
-            amount: asset.amount_of(units),
-            kind,
-            reference: t.id.to_string(),
-            timestamp: format_millis(fill.ts),
-        };
-        let mut entries =
-            vec![entry(0, base, base_change, LedgerKind::Trade), entry(1, quote, quote_change, LedgerKind::Trade)];
-        if fee != 0 {
-            entries.push(entry(2, fee_asset, -fee, LedgerKind::Fee));
-        }
-        Ok(entries)
+/// The ledger entries a fill of a market (its `units` and its `base` and `quote` assets) makes for user
+/// `user_id`: the base and quote given and received at the trade's price, and the fee (or rebate) in the
+/// asset received, when there is one.
+fn fill_entries(units: MarketUnits, (base, quote): (&Asset, &Asset), user_id: u64, fill: &RawFill) -> Vec<LedgerEntry> {
+    let t = &fill.trade;
+    let part = fill.part_of(user_id);
+    let base_units = i128::from(t.qty) * i128::from(units.base_per_lot);
+    let quote_units = i128::from(t.qty) * i128::from(t.price) * i128::from(units.quote_per_notional);
+    let (base_change, quote_change, fee_asset) = match part.side {
+        Side::Buy => (base_units, -quote_units, base),
+        Side::Sell => (-base_units, quote_units, quote),
+    };
+    let entry = |k: u64, asset: &Asset, units: i128, kind: LedgerKind| LedgerEntry {
+        id: t.id * ENTRIES_PER_TRADE + k,
+        asset: asset.asset.clone(),
+        amount: asset.amount_of(units),
+        kind,
+        reference: t.id.to_string(),
+        timestamp: format_millis(fill.ts),
+    };
+    let mut entries =
+        vec![entry(0, base, base_change, LedgerKind::Trade), entry(1, quote, quote_change, LedgerKind::Trade)];
+    if part.fee != 0 {
+        entries.push(entry(2, fee_asset, -part.fee, LedgerKind::Fee));
     }
+    entries
 }
