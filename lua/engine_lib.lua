@@ -56,6 +56,8 @@ local tonumber, tostring, error, ipairs, unpack, sort
 --   LEVEL       side (0 bids, 1 asks), price, the level's new total lots (64 bits: see "Level totals").
 --   EVENT       a command's event: sequence, book changed (0/1), time ms, numbers of order entries,
 --               trades and levels; then the levels, the entries and the trades.
+--   CANDLE      a candle (fold_candles.lua): open time ms, open, high, low and close ticks, volume in
+--               lots (lo, hi) and in ticks x lots (lo, hi), number of trades.
 local RECORD_FIELDS = 'I4BI6I7I7I3I7I6I6'
 local ID = '<I7'
 local REC = '<' .. RECORD_FIELDS
@@ -67,6 +69,7 @@ local TRADE_GROUP = '<BI7I6H'
 local LEVEL_HEAD = '<BI6'
 local LEVEL = LEVEL_HEAD .. 'I8'
 local EVENT = '<I7BI6HHH'
+local CANDLE = '<I6I6I6I6I6I4I7I4I7I6'
 -- A plain resting order's whole event is one pack (every string made costs Redis's Lua a hash and an
 -- allocation); an order entry is packed in one go too, and its record cut out of it.
 local REST_EVENT = EVENT .. LEVEL .. ENTRY -- (each part's '<' again: struct takes it anywhere)

@@ -16,6 +16,7 @@ use crate::http::rate_limit::{AddressLimits, RateLimiter};
 use crate::http::token_bucket::Rate;
 use crate::http::ws::socket::WsLimits;
 use crate::http::{app, AppState, Shared};
+use crate::market_data::MarketData;
 use crate::redis::{RedisPool, RedisServer};
 
 /// A bound, not yet serving, application.
@@ -46,11 +47,13 @@ impl Application {
         let accounts = Accounts::new(conn, config.auth.clone(), SessionCache::start(pubsub.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(Rate::per_second(config.rate_limit_orders_per_sec)));
+        let feed = Feed::start(pubsub, &config.markets).await;
         Ok(Application {
             listener,
             state: AppState::new(Shared {
                 placer: Batcher::start(engine.clone(), 4, 32),
-                feed: Feed::start(pubsub, &config.markets).await,
+                market_data: MarketData::start(engine.clone(), feed.clone()),
+                feed,
                 ws: Arc::new(config.ws.clone()),
                 ws_limits: WsLimits::new(&config.ws),
                 metrics_token: config.metrics_token.clone(),

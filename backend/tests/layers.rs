@@ -7,8 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crate's top-level modules, lowest first; a module may import only from lower groups.
-const LAYERS: &[&[&str]] =
-    &[&["config", "metrics"], &["redis"], &["engine"], &["auth", "feed", "funds"], &["http"], &["startup"]];
+const LAYERS: &[&[&str]] = &[
+    &["config", "metrics"],
+    &["redis"],
+    &["engine"],
+    &["auth", "feed", "funds"],
+    &["market_data"],
+    &["http"],
+    &["startup"],
+];
 
 /// A module's path (`["engine", "wire"]`) and the file defining it.
 type Modules = BTreeMap<Vec<String>, PathBuf>;

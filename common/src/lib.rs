@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod auth;
 pub mod book;
+pub mod candle;
 pub mod decimal;
 pub mod error;
 pub mod fill;
@@ -18,6 +19,7 @@ pub mod ws;
 pub use asset::{AmountError, Asset, MarketUnits, MAX_AMOUNT};
 pub use auth::{Credentials, LoggedIn, Registered};
 pub use book::{BookLevel, BookSnapshot, BookUpdate};
+pub use candle::{Candle, CandleInterval, CandleMessage, ServerTime, Ticker};
 pub use decimal::{Dec, DecError};
 pub use error::ErrorBody;
 pub use fill::{Fill, FillMessage, Liquidity};

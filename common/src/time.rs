@@ -60,6 +60,50 @@ pub fn parse_millis(text: &str) -> Option<u64> {
     Some(((days * 86_400 + h * 3600 + min * 60 + sec) * 1000) + ms)
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 timestamp (`2026-12-06T21:00:00Z`, with or without a
+/// fraction, `Z` or an offset such as `+01:00`; fractions past milliseconds are cut), or of a whole
+/// number taken as epoch milliseconds. None for anything else, or for a time before the epoch.
+pub fn parse_time(text: &str) -> Option<u64> {
+    if !text.is_empty() && text.len() <= 16 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let b = text.as_bytes();
+    if b.len() < 20 || !b[10].eq_ignore_ascii_case(&b'T') {
+        return None;
+    }
+    // The date and time to the second, in the layout `format_millis` writes.
+    let mut fixed = format!("{}T{}.000Z", &text[..10], text.get(11..19)?);
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let ms: String = fraction[..digits].chars().chain("00".chars()).take(3).collect();
+        fixed.replace_range(20..23, &ms);
+        rest = &fraction[digits..];
+    }
+    let local = parse_millis(&fixed)? as i64;
+    let offset_ms: i64 = match rest.as_bytes() {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) => {
+            let num = |a: &u8, b: &u8| i64::from(a - b'0') * 10 + i64::from(b - b'0');
+            let (hours, minutes) = (num(h1, h2), num(m1, m2));
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let ms = (hours * 60 + minutes) * 60_000;
+            if *sign == b'+' {
+                ms
+            } else {
+                -ms
+            }
+        }
+        _ => return None,
+    };
+    u64::try_from(local - offset_ms).ok()
+}
+
 /// (year, month, day) → days since 1970-01-01, after Howard Hinnant's `days_from_civil`.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -96,6 +140,32 @@ mod tests {
         assert_eq!(format_millis(951_782_400_007), "2000-02-29T00:00:00.007Z");
         assert_eq!(format_millis(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         assert_eq!(format_millis(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn rfc3339_and_epoch_millis_read_as_millis() {
+        let base = 1_765_054_800_000; // 2025-12-06T21:00:00.000Z
+        assert_eq!(parse_time("2025-12-06T21:00:00Z"), Some(base));
+        assert_eq!(parse_time("2025-12-06t21:00:00.5z"), Some(base + 500));
+        assert_eq!(parse_time("2025-12-06T21:00:00.123456Z"), Some(base + 123));
+        assert_eq!(parse_time("2025-12-06T22:30:00+01:30"), Some(base));
+        assert_eq!(parse_time("2025-12-06T20:00:00-01:00"), Some(base));
+        assert_eq!(parse_time("1765054800000"), Some(base));
+        assert_eq!(parse_time("0"), Some(0));
+        for bad in [
+            "",
+            "2025-12-06",
+            "2025-12-06T21:00:00",
+            "2025-12-06T21:00:00.Z",
+            "2025-12-06T21:00:00+1:00",
+            "2025-12-06T21:00:00+24:00",
+            "-5",
+            "1e3",
+            "2025-13-06T21:00:00Z",
+            "99999999999999999",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::book::{BookSnapshot, BookUpdate};
+use crate::candle::{CandleMessage, Ticker};
 use crate::decimal::Dec;
 use crate::fill::FillMessage;
 use crate::funds::Balance;
@@ -25,6 +26,11 @@ pub enum ClientMessage {
     Auth {
         token: String,
     },
+    /// Candle messages of this interval from now on (one interval at a time: another replaces it).
+    SubscribeCandles {
+        interval: String,
+    },
+    UnsubscribeCandles,
 }
 
 /// The public feed's view of an order change: no user identity.
@@ -67,6 +73,8 @@ pub enum ServerMessage {
     Authenticated { user_id: u64 },
     Fill { data: FillMessage },
     Balance { data: Balance },
+    Ticker { data: Ticker },
+    Candle { data: CandleMessage },
     Error { data: ErrorData },
 }
 

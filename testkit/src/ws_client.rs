@@ -18,8 +18,20 @@ pub async fn connect(url: &str) -> Socket {
     tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
 }
 
-/// The next JSON text message, or None when the socket closes or 5 s pass.
+/// The next JSON text message other than a `ticker`, or None when the socket closes or 5 s pass.
+/// (The book feed's tickers come on a clock of their own, once a second, between any two messages:
+/// tests of what a command sends skip them; `next_of(ws, "ticker")` reads them.)
 pub async fn next(ws: &mut Socket) -> Option<Value> {
+    loop {
+        match next_any(ws).await {
+            Some(m) if m["type"] == "ticker" => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The next JSON text message, or None when the socket closes or 5 s pass.
+pub async fn next_any(ws: &mut Socket) -> Option<Value> {
     loop {
         match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
@@ -41,7 +53,7 @@ pub async fn drain(ws: &mut Socket, idle: Duration) -> usize {
 /// The next message of a given type, skipping others.
 pub async fn next_of(ws: &mut Socket, kind: &str) -> Value {
     loop {
-        let m = next(ws).await.unwrap_or_else(|| panic!("no {kind} message"));
+        let m = next_any(ws).await.unwrap_or_else(|| panic!("no {kind} message"));
         if m["type"] == kind {
             return m;
         }

@@ -25,6 +25,9 @@ pub struct EngineSettings {
     /// the ledger): twice the closed orders kept, so the fills of the orders kept stay readable unless
     /// those orders average more than two fills each.
     pub fills_per_user: u32,
+    /// Candles kept per interval and market (the oldest go as new ones open): at least a day of
+    /// one-minute candles, which the 24 h ticker is made of.
+    pub candles_kept: u32,
     /// Resting orders one market may hold: past it, an order that would rest is refused (409
     /// `market_full`), so that one market cannot fill Redis's memory.
     pub max_resting_orders_per_market: u64,
@@ -47,6 +50,7 @@ impl Default for EngineSettings {
             max_open_orders_per_user: 500,
             history_per_user: 1000,
             fills_per_user: 2000,
+            candles_kept: 1500,
             max_resting_orders_per_market: 1_000_000,
             level_sweep: 64,
             replicas_to_wait: 0,

@@ -68,6 +68,12 @@ impl MarketKeys {
     pub fn fees(&self) -> String {
         self.key("fees")
     }
+    /// The candles of one interval (a sorted set of `wire::CANDLE`, scored by open time), kept by
+    /// `lua/fold_candles.lua` with `{S}:candles:mark` (a hash: the last trades-stream entry folded, how
+    /// many were folded, how many lost).
+    pub fn candles(&self, interval: &str) -> String {
+        self.key(&format!("candles:{interval}"))
+    }
     /// The Pub/Sub channel every accepted command of the market is published on.
     pub fn events_channel(&self) -> String {
         self.key("events")

@@ -63,6 +63,7 @@ functions! {
     GET_ORDERS = "get_orders", writes: false, on: Market;
     LIST_ORDERS = "list_orders", writes: false, on: Market;
     ENGINE_FORMAT = "engine_format", writes: false, on: Market;
+    FOLD_CANDLES = "fold_candles", writes: true, on: Market;
     DEPOSIT = "deposit", writes: true, on: User;
     WITHDRAW = "withdraw", writes: true, on: User;
     FAUCET = "faucet", writes: true, on: User;

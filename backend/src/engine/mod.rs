@@ -4,9 +4,10 @@
 //! the scripts store, send and publish is defined once, in `wire`.
 //!
 //! Within the module, imports point one way: `wire` and `keys` (formats and names) → `error`,
-//! `reply`, `check`, `library` → `handle` → `orders`, `reads`, `event` → `batcher`.
+//! `reply`, `check`, `library` → `handle` → `orders`, `reads`, `candles`, `event` → `batcher`.
 
 pub mod batcher;
+mod candles;
 mod check;
 mod error;
 pub mod event;
@@ -18,6 +19,7 @@ mod reads;
 mod reply;
 pub mod wire;
 
+pub use candles::Folded;
 pub use check::{check_order, CheckedOrder};
 pub use error::EngineError;
 pub use handle::Engine;

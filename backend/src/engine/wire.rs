@@ -111,6 +111,9 @@ pub const LEVEL: Layout = Layout::new("<BI6I8");
 /// The head of a command's event: sequence, whether the book changed (0 or 1), time (ms), then the
 /// numbers of order entries, trades and levels; the levels, the entries and the trades follow.
 pub const EVENT: Layout = Layout::new("<I7BI6HHH");
+/// A candle (`lua/fold_candles.lua`): open time (ms), open, high, low and close ticks, volume in lots
+/// and in ticks × lots (each an amount's low 32 bits, then its high bits), number of trades.
+pub const CANDLE: Layout = Layout::new("<I6I6I6I6I6I4I7I4I7I6");
 
 /// A user's sub-account in a market (`lua/subaccounts.lua`): base free, base locked, quote free, quote
 /// locked (each an amount's low 32 bits, then its high bits), the last transfer's id and what it moved,
@@ -184,6 +187,7 @@ pub fn description() -> Vec<(&'static str, String)> {
         ("TRADE_GROUP", &TRADE_GROUP),
         ("LEVEL", &LEVEL),
         ("EVENT", &EVENT),
+        ("CANDLE", &CANDLE),
         ("ACCOUNT", &ACCOUNT),
         ("FEES", &FEES),
     ]
@@ -431,6 +435,26 @@ impl<'a> Reader<'a> {
             Err(WireError("trailing bytes"))
         }
     }
+}
+
+/// A candle as the library keeps it: prices in ticks, volume in lots, quote volume in ticks × lots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawCandle {
+    pub open_ms: u64,
+    pub open: u64,
+    pub high: u64,
+    pub low: u64,
+    pub close: u64,
+    pub volume_lots: u128,
+    pub notional: u128,
+    pub trades: u64,
+}
+
+pub fn decode_candle(bytes: &[u8]) -> Result<RawCandle, WireError> {
+    let mut r = Reader { bytes };
+    let [open_ms, open, high, low, close, vl, vh, nl, nh, trades] = r.fields(&CANDLE)?;
+    r.done()?;
+    Ok(RawCandle { open_ms, open, high, low, close, volume_lots: amount(vl, vh), notional: amount(nl, nh), trades })
 }
 
 /// An amount from its low 32 bits and its high bits.

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use common::{Asset, Symbol};
+use common::{Asset, CandleInterval, Symbol};
 use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc, Notify};
 
@@ -40,6 +40,17 @@ pub enum FeedItem {
     Update { seq: u64, book_changed: bool, messages: Arc<[Utf8Bytes]> },
     /// Updates may have been lost: take a fresh snapshot.
     Resync,
+    /// Made from the trades after they happened, outside the sequence (`crate::market_data`).
+    MarketData(MarketDataItem),
+}
+
+/// A market data message for the market's public connections.
+#[derive(Clone, Debug)]
+pub enum MarketDataItem {
+    /// For every connection.
+    Ticker(Utf8Bytes),
+    /// For the connections subscribed to the interval's candles.
+    Candle(CandleInterval, Utf8Bytes),
 }
 
 /// A private connection as the hub holds it: its id, its queue, and what it is told when its user's
@@ -55,6 +66,8 @@ type UserSinks = HashMap<u64, Vec<UserSink>>;
 /// The hub: per-market broadcast channels and the private connections of each user.
 pub struct Feed {
     markets: HashMap<Symbol, broadcast::Sender<FeedItem>>,
+    /// Per market, notified after each event with trades (market data folds them).
+    traded: HashMap<Symbol, Arc<Notify>>,
     users: Mutex<UserSinks>,
     next_sink: std::sync::atomic::AtomicU64,
     /// Bumped each time the private connections are dropped because events may have been missed.
@@ -101,6 +114,7 @@ impl Feed {
     pub async fn start(redis: PubSubSource, markets: &Markets) -> Arc<Feed> {
         let feed = Arc::new(Feed {
             markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
+            traded: markets.all().iter().map(|m| (m.symbol.clone(), Arc::new(Notify::new()))).collect(),
             users: Mutex::new(HashMap::new()),
             next_sink: 0.into(),
             losses: 0.into(),
@@ -134,6 +148,16 @@ impl Feed {
         self.epoch.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Notified after each event of the market that has trades (a permit is kept while nobody waits).
+    pub fn trades_signal(&self, symbol: &Symbol) -> Option<Arc<Notify>> {
+        self.traded.get(symbol).cloned()
+    }
+
+    /// Hands a market data message to the market's public connections.
+    pub fn publish_market_data(&self, symbol: &Symbol, item: MarketDataItem) {
+        self.publish(symbol, FeedItem::MarketData(item));
+    }
+
     fn publish(&self, symbol: &Symbol, item: FeedItem) {
         if let Some(tx) = self.markets.get(symbol) {
             // No receiver is fine: nobody watches this market on this instance.
@@ -142,7 +166,7 @@ impl Feed {
     }
 
     /// Whether any public connection on this instance watches the market.
-    fn watched(&self, symbol: &Symbol) -> bool {
+    pub fn watched(&self, symbol: &Symbol) -> bool {
         self.markets.get(symbol).is_some_and(|tx| tx.receiver_count() > 0)
     }
 
@@ -237,6 +261,11 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                                         );
                                         feed.resync(&[&market.symbol]);
                                         continue;
+                                    }
+                                }
+                                if !event.trades.is_empty() {
+                                    if let Some(signal) = feed.traded.get(&market.symbol) {
+                                        signal.notify_one();
                                     }
                                 }
                                 feed.route_private(market, markets.assets_of(market), &event);

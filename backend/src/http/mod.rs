@@ -1,4 +1,5 @@
 //! The HTTP face of the exchange: routes split by resource (`accounts`, `orders`, `market_data`,
+//! `market_stats` (candles, tickers, time),
 //! `openapi`, the WebSocket feeds in `ws/`), merged in `router`, over one `AppState`; the contract's
 //! error (`error`), the extractors (`json`, `query`, `extract`, `client_address`), the limits (`rate_limit`, `timeout`) and
 //! the hardened server loop (`server`).
@@ -13,6 +14,7 @@ pub mod extract;
 mod funds;
 pub mod json;
 mod market_data;
+mod market_stats;
 mod observe;
 pub mod openapi;
 mod orders;

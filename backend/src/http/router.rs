@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::openapi::ApiDoc;
 use super::security_headers::{self, SecurityHeaders};
 use super::state::AppState;
-use super::{accounts, funds, market_data, observe, openapi, orders, timeout, ws};
+use super::{accounts, funds, market_data, market_stats, observe, openapi, orders, timeout, ws};
 use crate::config::BODY_LIMIT;
 
 /// Where the API lives.
@@ -52,6 +52,7 @@ pub fn app(state: AppState, static_dir: &Path, request_timeout: Duration) -> Rou
         .merge(accounts::routes())
         .merge(orders::routes())
         .merge(market_data::routes())
+        .merge(market_stats::routes())
         .merge(funds::routes());
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_BASE, documented).split_for_parts();
     let undocumented = Router::new()

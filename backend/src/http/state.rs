@@ -15,6 +15,7 @@ use crate::engine::batcher::Batcher;
 use crate::engine::Engine;
 use crate::feed::Feed;
 use crate::funds::Funds;
+use crate::market_data::MarketData;
 use crate::redis::RedisPool;
 
 /// What every handler can reach, behind one `Arc`: axum clones the state for every request (and every
@@ -55,6 +56,8 @@ pub struct Shared {
     pub placer: Batcher<RedisPool>,
     /// Fan-out of every market's events to this instance's WebSocket clients.
     pub feed: Arc<Feed>,
+    /// Candles and tickers, folded from the trades.
+    pub market_data: Arc<MarketData>,
     pub ws: Arc<WsConfig>,
     pub ws_limits: WsLimits,
     /// What `/metrics` asks for, when set.

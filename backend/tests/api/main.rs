@@ -4,6 +4,7 @@
 mod account_limits;
 mod accounts;
 mod bad_input;
+mod candles;
 mod connections;
 mod funds;
 mod fuzz;

@@ -30,7 +30,12 @@ pub async fn spawn_engine(deployment: Deployment) -> TestEngine {
 }
 
 pub async fn spawn_engine_with(deployment: Deployment, settings: EngineSettings) -> TestEngine {
-    let t = spawn_bare_engine(deployment, settings).await;
+    spawn_engine_on(TestRedis::start(deployment).expect("redis starts"), settings).await
+}
+
+/// `spawn_engine_with` over a Redis the test started itself (with arguments of its own).
+pub async fn spawn_engine_on(redis: TestRedis, settings: EngineSettings) -> TestEngine {
+    let t = engine_over(redis, settings, (dec("0.001"), dec("0.002"))).await;
     for market in t.engine.markets().all() {
         let users: Vec<u64> = FUNDED_USERS.iter().flat_map(|r| r.clone()).collect();
         t.fund_many(&market.symbol, &users, FUNDED_UNITS, FUNDED_UNITS).await;
@@ -47,9 +52,12 @@ pub async fn spawn_bare_engine(deployment: Deployment, settings: EngineSettings)
 pub async fn spawn_bare_engine_with_fees(
     deployment: Deployment,
     settings: EngineSettings,
-    (maker_fee, taker_fee): (Dec, Dec),
+    fees: (Dec, Dec),
 ) -> TestEngine {
-    let redis = TestRedis::start(deployment).expect("redis starts");
+    engine_over(TestRedis::start(deployment).expect("redis starts"), settings, fees).await
+}
+
+async fn engine_over(redis: TestRedis, settings: EngineSettings, (maker_fee, taker_fee): (Dec, Dec)) -> TestEngine {
     let settings_1 = RedisSettings { max_connections: 1, ..RedisSettings::default() };
     let (conn, _) = RedisPool::connect(&redis.target(), &settings_1).await.unwrap();
     let markets = Markets::new(vec![

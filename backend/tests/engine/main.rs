@@ -4,6 +4,7 @@
 
 mod amounts;
 mod bounds;
+mod candles;
 mod formats;
 mod helpers;
 mod lua_lint;

@@ -1,5 +1,6 @@
 //! `WS /api/v1/ws/orderbook/{symbol}`: a snapshot on connect, then every book update, trade and order
-//! update of the market; `ping`, `get_order_book` and `get_recent_trades` on request.
+//! update of the market, and its ticker once a second while it changes; `ping`, `get_order_book`,
+//! `get_recent_trades` on request, and the candles of one interval after `subscribe_candles`.
 //!
 //! The connection subscribes to the market's fan-out before it takes its snapshot, then forwards only
 //! updates past the snapshot's sequence. A gap in the sequence, a lost subscription or falling behind
@@ -9,13 +10,13 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use common::{ClientMessage, ServerMessage, Symbol};
+use common::{CandleInterval, ClientMessage, ServerMessage, Symbol};
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::socket::{self as ws, check_origin, FeedKind, Sink, Slot};
 use crate::feed::messages::text;
-use crate::feed::FeedItem;
+use crate::feed::{FeedItem, MarketDataItem};
 use crate::http::book_reads;
 use crate::http::client_address::ClientAddress;
 use crate::http::error::ApiError;
@@ -63,6 +64,8 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, client: Cli
     let Ok(mut last) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH, 0).await else { return };
     let mut inbox = ws::Inbox::new(&state.ws);
     let mut pinger = inbox.pinger();
+    // The interval whose candles the client asked for, if any.
+    let mut candles: Option<CandleInterval> = None;
     loop {
         tokio::select! {
             _ = pinger.tick() => if inbox.keepalive(&mut sink).await.is_err() { return },
@@ -72,7 +75,7 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, client: Cli
                     ws::Incoming::Skip => continue,
                     ws::Incoming::Stop => return,
                 };
-                if reply(&mut sink, &state, &symbol, &client, &text, &mut last).await.is_err() {
+                if reply(&mut sink, &state, &symbol, &client, &text, &mut last, &mut candles).await.is_err() {
                     return;
                 }
             }
@@ -106,6 +109,12 @@ async fn session(socket: WebSocket, state: AppState, symbol: Symbol, client: Cli
                             }
                             out.extend(messages.iter().cloned());
                         }
+                        Ok(FeedItem::MarketData(MarketDataItem::Ticker(message))) => out.push(message),
+                        Ok(FeedItem::MarketData(MarketDataItem::Candle(interval, message))) => {
+                            if candles == Some(interval) {
+                                out.push(message);
+                            }
+                        }
                         Ok(FeedItem::Resync) | Err(RecvError::Lagged(_)) => {
                             if ws::send_all(&mut sink, out.drain(..)).await.is_err() { return }
                             let Ok(s) = snapshot(&mut sink, &state, &symbol, SNAPSHOT_DEPTH, 0).await else { return };
@@ -130,6 +139,7 @@ async fn reply(
     client: &ClientAddress,
     text_in: &str,
     last: &mut u64,
+    candles: &mut Option<CandleInterval>,
 ) -> Result<(), ()> {
     let message = serde_json::from_str::<ClientMessage>(text_in);
     // Reads count against the client's public reads, as over REST.
@@ -159,7 +169,24 @@ async fn reply(
                 Err(_) => ws::send_error(sink, "recent trades are unavailable, retry shortly").await,
             }
         }
+        Ok(ClientMessage::SubscribeCandles { interval }) => match CandleInterval::parse(&interval) {
+            None => ws::send_error(sink, "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d").await,
+            Some(interval) => {
+                *candles = Some(interval);
+                match state.market_data.current_candle(symbol, interval) {
+                    Some(message) => ws::send(sink, message).await,
+                    None => Ok(()),
+                }
+            }
+        },
+        Ok(ClientMessage::UnsubscribeCandles) => {
+            *candles = None;
+            Ok(())
+        }
         Ok(ClientMessage::Auth { .. }) => ws::send_error(sink, "auth belongs to /api/v1/ws/user").await,
-        Err(_) => ws::send_error(sink, "unknown message: send ping, get_order_book or get_recent_trades as JSON").await,
+        Err(_) => {
+            let known = "ping, get_order_book, get_recent_trades, subscribe_candles or unsubscribe_candles";
+            ws::send_error(sink, &format!("unknown message: send {known} as JSON")).await
+        }
     }
 }
