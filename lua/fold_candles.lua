@@ -123,6 +123,38 @@ local function add(c, price, lots, qlo, qhi)
   c[10] = c[10] + 1
 end
 
+-- Adds `g`, the trades of one time (an aggregate like a candle), to candle `c`.
+local function merge(c, g)
+  if c[10] == 0 then
+    c[2], c[3], c[4] = g[2], g[3], g[4]
+  else
+    c[3], c[4] = max(c[3], g[3]), min(c[4], g[4])
+  end
+  c[5] = g[5]
+  c[6], c[7] = amount_sum(c[6], c[7], g[6], g[7])
+  c[8], c[9] = amount_sum(c[8], c[9], g[8], g[9])
+  c[10] = c[10] + g[10]
+end
+
+-- Adds the trades of time `ms`, aggregated in `g`, to each interval's candle.
+local function fold_time(ms, g)
+  for k, iv in ipairs(intervals) do
+    local t = ms - ms % iv.len
+    local c = open[k]
+    if not c or c[1] ~= t then
+      if c then
+        store(iv, c)
+      end
+      c = load(iv, t)
+      open[k] = c
+    end
+    merge(c, g)
+  end
+end
+
+-- The trades of one engine call share its time: they are aggregated first, then added to the six
+-- candles once (not six additions per trade).
+local g, g_ms = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, nil
 for _, entry in ipairs(entries) do
   local fields = entry[2]
   for f = 1, #fields, 2 do
@@ -131,18 +163,11 @@ for _, entry in ipairs(entries) do
       while pos <= #data do
         local _, _, ms, n, at = sunpack(TRADE_GROUP, data, pos)
         pos = at
-        local candles = {}
-        for k, iv in ipairs(intervals) do
-          local t = ms - ms % iv.len
-          local c = open[k]
-          if not c or c[1] ~= t then
-            if c then
-              store(iv, c)
-            end
-            c = load(iv, t)
-            open[k] = c
+        if g_ms ~= ms then
+          if g_ms then
+            fold_time(g_ms, g)
           end
-          candles[k] = c
+          g, g_ms = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, ms
         end
         for _ = 1, n do
           local _, price, lots, after
@@ -152,13 +177,14 @@ for _, entry in ipairs(entries) do
           if not qlo then
             error('fold_candles: a trade whose notional passes 2^62')
           end
-          for k = 1, #candles do
-            add(candles[k], price, lots, qlo, qhi)
-          end
+          add(g, price, lots, qlo, qhi)
         end
       end
     end
   end
+end
+if g_ms then
+  fold_time(g_ms, g)
 end
 for k, iv in ipairs(intervals) do
   if open[k] then

@@ -58,6 +58,8 @@ HEADLINES = [
 BREAKDOWN = [
     ("Redis CPU per engine order", "engine_redis_cpu_us_per_order", "us"),
     ("Redis CPU per yardstick order", "reference_redis_cpu_us_per_order", "us"),
+    ("Redis CPU folding trades into candles, per order of the flow (off the matching path)",
+     "candle_fold_redis_cpu_us_per_order", "us"),
     ("REST placement: backend CPU", "rest_cpu_us_per_order_backend", "us"),
     ("REST placement: Redis CPU", "rest_cpu_us_per_order_redis", "us"),
     ("REST placement: load client (wrk) CPU", "rest_cpu_us_per_order_load_client", "us"),

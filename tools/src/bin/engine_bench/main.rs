@@ -23,6 +23,7 @@ use std::sync::Arc;
 use backend::config::EngineSettings;
 use backend::config::Markets;
 use backend::engine::Engine;
+use common::Symbol;
 use redis::aio::MultiplexedConnection;
 use testkit::RedisProcess;
 use tools::figures::{median, Figures};
@@ -181,6 +182,12 @@ async fn main() {
     let deep_rate = median(&deep_rates);
     deep_rates.iter().for_each(|r| figures.push("engine_orders_per_sec_deep_book", *r));
 
+    flush_db(&client).await;
+    fund_flow_users(&client, 0).await;
+    let (fold_per_trade, fold_per_order) = candle_fold_cost(&client, &engine, &mut conn, opts.orders.min(40_000)).await;
+    figures.push("candle_fold_redis_cpu_us_per_trade", fold_per_trade);
+    figures.push("candle_fold_redis_cpu_us_per_order", fold_per_order);
+
     flush(&mut conn).await;
     let (sweep_fills, sweep_ms) = sweep_bound(&client, &engine).await;
     figures.push("longest_call_ms", sweep_ms);
@@ -202,6 +209,7 @@ async fn main() {
     println!("| engine orders/s with {} resting (median) | {:.0} |", opts.resting, deep_rate);
     let deep_ratio = figures.median("engine_deep_vs_empty_book_ratio").unwrap_or(f64::NAN);
     println!("| deep book / empty book, run by run (median) | {:.0}% |", 100.0 * deep_ratio);
+    println!("| Redis CPU folding the flow's trades into candles, per trade / per order | {fold_per_trade:.2} us / {fold_per_order:.2} us |");
     println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
     drop(redis);
 }
@@ -209,6 +217,33 @@ async fn main() {
 /// The mixed flow alone, once, through the engine or the yardstick, against a Redis someone else
 /// started; with `keep_library`, through the engine library that Redis already has; with `keep_data`,
 /// on the keys the Redis has (not flushed first).
+/// The flow's `orders` orders placed first, then folded into candles (`lua/fold_candles.lua`, as every
+/// backend instance does after the trades): Redis CPU per trade folded and per order of the flow. (The
+/// matching calls themselves do not change: candles cost the engine nothing on its own path.)
+async fn candle_fold_cost(
+    client: &redis::Client,
+    engine: &Engine<MultiplexedConnection>,
+    conn: &mut MultiplexedConnection,
+    orders: usize,
+) -> (f64, f64) {
+    let symbol = Symbol::parse("BTC/USD").unwrap();
+    engine_flow(client, engine, orders, 0, BATCH).await;
+    let cpu_before = redis_cpu(conn).await;
+    let mut since = [0; 6];
+    loop {
+        let folded = engine.fold_candles(&symbol, since).await.unwrap();
+        since = [u64::MAX >> 11; 6];
+        if !folded.more {
+            break;
+        }
+    }
+    let cpu = redis_cpu(conn).await - cpu_before;
+    let days = engine.fold_candles(&symbol, [0; 6]).await.unwrap();
+    let trades: u64 = days.candles[5].iter().map(|c| c.trades).sum();
+    println!("  candles: {trades} trades of {orders} orders folded in {:.1} ms of Redis CPU", cpu * 1e3);
+    (cpu * 1e6 / trades.max(1) as f64, cpu * 1e6 / orders as f64)
+}
+
 async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool, keep_data: bool) {
     let client = redis::Client::open(url).expect("a Redis URL");
     let mut conn = flows::connect(&client).await;
