@@ -10,6 +10,7 @@ use crate::components::{
     balances::{use_balances, Balances},
     depth_chart::DepthChart,
     header::Header,
+    market_stats::{use_last_price, MarketStats},
     my_orders::MyOrders,
     order_book::OrderBook,
     order_form::OrderForm,
@@ -32,6 +33,7 @@ pub fn App() -> impl IntoView {
         }
     });
     let feed = use_market_feed(selected);
+    let last = use_last_price(feed.ticker, feed.trades);
     // Decimal places of the selected market's tick and lot, so that columns line up.
     let market = Memo::new(move |_| {
         let list = markets.get();
@@ -49,9 +51,10 @@ pub fn App() -> impl IntoView {
     let (balances, set_reloads) = use_balances(token, user_feed.changes);
     view! {
         <Header markets selected set_selected connection=feed.connection />
+        <MarketStats market ticker=feed.ticker last places />
         <main class="screen">
             <div class="side">
-                <OrderBook book=feed.book places set_price />
+                <OrderBook book=feed.book last places set_price />
                 <DepthChart book=feed.book />
             </div>
             <TradesTape trades=feed.trades places />

@@ -1,8 +1,10 @@
 //! The market feed hook: turns the book WebSocket of the selected market into signals (the book, the
-//! recent trades, the connection state), with sequence checking, resync on a gap and reconnection.
+//! recent trades, the 24 h ticker, the connection state), with sequence checking, resync on a gap and
+//! reconnection.
 
-use common::{ServerMessage, Symbol, Trade};
+use common::{ServerMessage, Symbol, Ticker, Trade};
 use futures::{SinkExt, StreamExt};
+use gloo_net::http::Request;
 use gloo_net::websocket::{futures::WebSocket, Message};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -32,6 +34,8 @@ pub struct TapeTrade {
 pub struct MarketFeed {
     pub book: ReadSignal<Book>,
     pub trades: ReadSignal<Vec<TapeTrade>>,
+    /// The market's 24 h figures: read over REST on a switch, then from the feed's `ticker` messages.
+    pub ticker: ReadSignal<Option<Ticker>>,
     pub connection: ReadSignal<Connection>,
 }
 
@@ -47,6 +51,7 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
     let (book, set_book) = signal(Book::default());
     let (trades, set_trades) = signal(Vec::<TapeTrade>::new());
     let (connection, set_connection) = signal(Connection::Connecting);
+    let (ticker, set_ticker) = signal(None::<Ticker>);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let Some(symbol) = symbol.get() else { return };
@@ -54,10 +59,26 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
         generation.set_value(current);
         set_book.set(Book::default());
         set_trades.set(Vec::new());
+        set_ticker.set(None);
+        let path = format!("/api/v1/markets/{}/ticker", symbol.as_str().replace('/', "-"));
+        spawn_local(async move {
+            if let Ok(response) = Request::get(&path).send().await {
+                // (Unless the feed has sent a newer one, or the market changed meanwhile.)
+                if let (Ok(t), true) = (response.json::<Ticker>().await, generation.get_value() == current) {
+                    set_ticker.update(|old| {
+                        if old.is_none() {
+                            *old = Some(t)
+                        }
+                    });
+                }
+            }
+        });
         spawn_local(async move {
             while generation.get_value() == current {
                 set_connection.set(Connection::Connecting);
-                follow(&symbol, current, generation, set_book, set_trades, set_connection).await;
+                let sinks =
+                    Sinks { book: set_book, trades: set_trades, ticker: set_ticker, connection: set_connection };
+                follow(&symbol, current, generation, sinks).await;
                 if generation.get_value() != current {
                     return;
                 }
@@ -66,18 +87,21 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
             }
         });
     });
-    MarketFeed { book, trades, connection }
+    MarketFeed { book, trades, ticker, connection }
+}
+
+/// What a connection writes to.
+#[derive(Clone, Copy)]
+struct Sinks {
+    book: WriteSignal<Book>,
+    trades: WriteSignal<Vec<TapeTrade>>,
+    ticker: WriteSignal<Option<Ticker>>,
+    connection: WriteSignal<Connection>,
 }
 
 /// One connection's life: snapshot, updates in sequence, a new snapshot on any gap.
-async fn follow(
-    symbol: &Symbol,
-    current: u64,
-    generation: StoredValue<u64>,
-    set_book: WriteSignal<Book>,
-    set_trades: WriteSignal<Vec<TapeTrade>>,
-    set_connection: WriteSignal<Connection>,
-) {
+async fn follow(symbol: &Symbol, current: u64, generation: StoredValue<u64>, sinks: Sinks) {
+    let Sinks { book: set_book, trades: set_trades, ticker: set_ticker, connection: set_connection } = sinks;
     let path = format!("/api/v1/ws/orderbook/{}", symbol.as_str().replace('/', "-"));
     let Ok(socket) = WebSocket::open(&ws_url(&path)) else { return };
     let (mut write, mut read) = socket.split();
@@ -107,6 +131,7 @@ async fn follow(
                 tape.insert(0, TapeTrade { trade: data, live: true });
                 tape.truncate(TAPE);
             }),
+            ServerMessage::Ticker { data } => set_ticker.set(Some(data)),
             ServerMessage::RecentTrades { data } => {
                 set_trades.set(data.into_iter().map(|trade| TapeTrade { trade, live: false }).collect())
             }

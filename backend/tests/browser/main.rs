@@ -174,6 +174,11 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&bob, ".entry .ok", |t| t.contains("filled")).await;
     wait_text(&alice, ".tape", |t| t.contains("50000.00")).await;
     wait_text(&alice, ".mine", |t| t.contains("filled")).await;
+    // The market's header: the last price is the trade's, in the tab's title too; the 24 h figures
+    // follow from the feed's ticker.
+    wait_text(&alice, ".stats .last-price", |t| t == "50000.00").await;
+    assert_eq!(alice.title().await.unwrap(), "50000.00 BTC/USD · Exchange");
+    wait_text(&alice, ".stats", |t| t.contains("0.50000000 BTC") && t.contains("50000.00")).await;
     // Both balances settled: alice got 25,000 USD less the maker's 0.1 %, bob 0.5 BTC less the taker's 0.2 %.
     wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "124975").await;
     wait_text(&bob, ".balances [data-asset=BTC] .free", |t| t == "1.499").await;

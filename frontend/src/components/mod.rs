@@ -4,6 +4,7 @@ pub mod account;
 pub mod balances;
 pub mod depth_chart;
 pub mod header;
+pub mod market_stats;
 pub mod my_orders;
 pub mod order_book;
 pub mod order_form;

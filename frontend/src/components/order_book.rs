@@ -1,5 +1,5 @@
 //! The order book ladder: asks above, bids below, price, quantity and cumulative total with depth bars,
-//! the spread and mid price between them.
+//! the last trade's price, the spread and the mid price between them.
 
 use leptos::prelude::*;
 
@@ -36,7 +36,12 @@ fn ladder(
 }
 
 #[component]
-pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>, set_price: WriteSignal<String>) -> impl IntoView {
+pub fn OrderBook(
+    book: ReadSignal<Book>,
+    last: Memo<Option<(common::Dec, &'static str)>>,
+    places: Memo<Places>,
+    set_price: WriteSignal<String>,
+) -> impl IntoView {
     let view_book = move || {
         let b = book.get();
         let places = places.get();
@@ -51,7 +56,13 @@ pub fn OrderBook(book: ReadSignal<Book>, places: Memo<Places>, set_price: WriteS
         };
         view! {
             <div class="ladder asks">{ladder(asks, scale, "ask", places, &b.changed, set_price)}</div>
-            <div class="spread">{spread}<span class="seq">{format!("seq {}", b.sequence)}</span></div>
+            <div class="spread">
+                <span class=move || format!("last {}", last.get().map_or("", |l| l.1))>
+                    {move || last.get().map(|l| fixed(l.0, places.price)).unwrap_or_default()}
+                </span>
+                {spread}
+                <span class="seq">{format!("seq {}", b.sequence)}</span>
+            </div>
             <div class="ladder bids">{ladder(bids, scale, "bid", places, &b.changed, set_price)}</div>
         }
     };
