@@ -39,6 +39,7 @@ pub fn App() -> impl IntoView {
         let list = markets.get();
         selected.get().and_then(|s| list.into_iter().find(|m| m.symbol == s))
     });
+    let tick = Memo::new(move |_| market.get().map(|m| m.tick_size));
     let places = Memo::new(move |_| {
         market
             .get()
@@ -54,7 +55,7 @@ pub fn App() -> impl IntoView {
         <MarketStats market ticker=feed.ticker last places />
         <main class="screen">
             <div class="side">
-                <OrderBook book=feed.book last places set_price />
+                <OrderBook book=feed.book last tick places set_price />
                 <DepthChart book=feed.book />
             </div>
             <TradesTape trades=feed.trades places />

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use common::{BookSnapshot, BookUpdate, Dec};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// A missing sequence number: the book must be fetched again.
 #[derive(Debug, PartialEq, Eq)]
@@ -70,12 +70,24 @@ impl Book {
 
     /// The best `depth` bids, best (highest) first.
     pub fn bid_rows(&self, depth: usize) -> Vec<Row> {
-        rows(self.bids.iter().rev(), depth)
+        rows(self.bids.iter().rev(), depth, None)
     }
 
     /// The best `depth` asks, best (lowest) first.
     pub fn ask_rows(&self, depth: usize) -> Vec<Row> {
-        rows(self.asks.iter(), depth)
+        rows(self.asks.iter(), depth, None)
+    }
+
+    /// The best `depth` bid rows with levels grouped by `step` (a multiple of the tick): each bid counted
+    /// at its price rounded down to a multiple of `step`, so that a row never promises a better price
+    /// than its orders give.
+    pub fn grouped_bid_rows(&self, depth: usize, step: Dec) -> Vec<Row> {
+        rows(self.bids.iter().rev(), depth, Some((step, RoundingStrategy::ToNegativeInfinity)))
+    }
+
+    /// The best `depth` ask rows grouped by `step`, each ask at its price rounded up.
+    pub fn grouped_ask_rows(&self, depth: usize, step: Dec) -> Vec<Row> {
+        rows(self.asks.iter(), depth, Some((step, RoundingStrategy::ToPositiveInfinity)))
     }
 
     /// The depth chart's two curves, bids then asks, from the best price outwards.
@@ -105,15 +117,34 @@ fn as_f64(d: Dec) -> f64 {
     d.to_string().parse().unwrap_or(0.0)
 }
 
-fn rows<'a>(levels: impl Iterator<Item = (&'a Dec, &'a Dec)>, depth: usize) -> Vec<Row> {
+/// The ladder's rows from the best level outwards; with a grouping, levels whose prices round to the same
+/// multiple of the step make one row (levels come in price order, so a group's levels are consecutive).
+fn rows<'a>(
+    levels: impl Iterator<Item = (&'a Dec, &'a Dec)>,
+    depth: usize,
+    grouping: Option<(Dec, RoundingStrategy)>,
+) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::new();
     let mut total = Decimal::ZERO;
-    levels
-        .take(depth)
-        .map(|(price, quantity)| {
-            total += quantity.0;
-            Row { price: *price, quantity: *quantity, cumulative: Dec::from(total) }
-        })
-        .collect()
+    for (price, quantity) in levels {
+        let price = match grouping {
+            Some((step, rounding)) if step.is_positive() => {
+                Dec::from((price.0 / step.0).round_dp_with_strategy(0, rounding) * step.0)
+            }
+            _ => *price,
+        };
+        total += quantity.0;
+        let full = out.len() == depth;
+        match out.last_mut() {
+            Some(row) if row.price == price => {
+                row.quantity = Dec::from(row.quantity.0 + quantity.0);
+                row.cumulative = Dec::from(total);
+            }
+            _ if full => break,
+            _ => out.push(Row { price, quantity: *quantity, cumulative: Dec::from(total) }),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -181,5 +212,24 @@ mod tests {
         let (bids, asks) = book.depth_curves(10);
         assert_eq!(bids, vec![(100.0, 1.0), (99.0, 3.0)]);
         assert_eq!(asks, vec![(101.0, 0.5), (102.0, 2.0)]);
+    }
+
+    #[test]
+    fn grouping_rounds_bids_down_and_asks_up_and_adds_up_each_group() {
+        let mut book = snapshot();
+        book.apply(&update(11, &[("89.5", "4"), ("80", "1")], &[("110", "2"), ("110.5", "1")])).unwrap();
+        let rows = |r: Vec<Row>| r.into_iter().map(|r| (r.price, r.quantity, r.cumulative)).collect::<Vec<_>>();
+        assert_eq!(
+            rows(book.grouped_bid_rows(10, d("10"))),
+            vec![(d("100"), d("1"), d("1")), (d("90"), d("2"), d("3")), (d("80"), d("5"), d("8"))],
+            "100 alone, 99 down to 90, 89.5 and 80 down to 80"
+        );
+        assert_eq!(
+            rows(book.grouped_ask_rows(10, d("10"))),
+            vec![(d("110"), d("4"), d("4")), (d("120"), d("1"), d("5"))],
+            "101, 102 and 110 up to 110; 110.5 up to 120"
+        );
+        assert_eq!(book.grouped_bid_rows(2, d("10")).len(), 2, "depth counts rows, not levels");
+        assert_eq!(rows(book.grouped_ask_rows(10, d("0.5"))), rows(book.ask_rows(10)), "a step every level sits on");
     }
 }

@@ -253,6 +253,11 @@ async fn two_traders_meet_through_the_screen() {
     };
     assert_eq!(shown, format!("seq {}", rest["sequence"]), "the screen's book is at the REST book's sequence");
     assert!(caught_up - sent < Duration::from_secs(2), "the book kept up");
+    // Levels grouped by 10 ticks (0.10): the whole-dollar bids are rows of their own still, and the
+    // 0.5 BTC ask at 50,000.00 rounds up to itself.
+    let grouping = alice.find(Locator::Css("select[name=grouping]")).await.unwrap();
+    grouping.select_by_value("10").await.unwrap();
+    wait_text(&alice, ".ladder.bids", |t| t.contains("40149.00") && t.contains("40148.00")).await;
 
     alice.close().await.unwrap();
     bob.close().await.unwrap();

@@ -1,5 +1,6 @@
 //! The order book ladder: asks above, bids below, price, quantity and cumulative total with depth bars,
-//! the last trade's price, the spread and the mid price between them.
+//! the last trade's price, the spread and the mid price between them; levels grouped by 1, 10 or 100
+//! ticks on request.
 
 use leptos::prelude::*;
 
@@ -7,6 +8,8 @@ use crate::book::{Book, Row};
 use crate::format::{fixed, Places};
 
 const DEPTH: usize = 12;
+/// The groupings offered, in ticks.
+const GROUPINGS: [u32; 3] = [1, 10, 100];
 
 fn ladder(
     rows: Vec<Row>,
@@ -39,13 +42,27 @@ fn ladder(
 pub fn OrderBook(
     book: ReadSignal<Book>,
     last: Memo<Option<(common::Dec, &'static str)>>,
+    tick: Memo<Option<common::Dec>>,
     places: Memo<Places>,
     set_price: WriteSignal<String>,
 ) -> impl IntoView {
+    // Ticks per row; back to one on another market.
+    let (group, set_group) = signal(1u32);
+    Effect::new(move |_| {
+        tick.track();
+        set_group.set(1);
+    });
     let view_book = move || {
         let b = book.get();
         let places = places.get();
-        let (bids, mut asks) = (b.bid_rows(DEPTH), b.ask_rows(DEPTH));
+        let step = tick
+            .get()
+            .filter(|_| group.get() > 1)
+            .map(|t| common::Dec::from(t.0 * rust_decimal::Decimal::from(group.get())));
+        let (bids, mut asks) = match step {
+            Some(step) => (b.grouped_bid_rows(DEPTH, step), b.grouped_ask_rows(DEPTH, step)),
+            None => (b.bid_rows(DEPTH), b.ask_rows(DEPTH)),
+        };
         let max =
             |rows: &[Row]| rows.last().map(|r| r.cumulative.to_string().parse::<f64>().unwrap_or(0.0)).unwrap_or(0.0);
         let scale = max(&bids).max(max(&asks));
@@ -68,7 +85,23 @@ pub fn OrderBook(
     };
     view! {
         <section class="panel book">
-            <h2>"Order book"</h2>
+            <h2>
+                "Order book"
+                <select name="grouping" class="grouping" title="group price levels"
+                    on:change=move |ev| set_group.set(event_target_value(&ev).parse().unwrap_or(1))
+                    prop:value=move || group.get().to_string()>
+                    {move || {
+                        let places = places.get();
+                        GROUPINGS
+                            .iter()
+                            .map(|&g| {
+                                let label = tick.get().map(|t| fixed(common::Dec::from(t.0 * rust_decimal::Decimal::from(g)), places.price)).unwrap_or_default();
+                                view! { <option value=g.to_string()>{label}</option> }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </h2>
             <div class="row head"><span class="price">"Price"</span><span class="qty">"Quantity"</span><span class="total">"Total"</span></div>
             {view_book}
         </section>
