@@ -14,6 +14,7 @@ use crate::components::{
     my_orders::MyOrders,
     order_book::OrderBook,
     order_form::OrderForm,
+    price_chart::PriceChart,
     trades_tape::TradesTape,
 };
 use crate::format::Places;
@@ -54,12 +55,13 @@ pub fn App() -> impl IntoView {
         <Header markets selected set_selected connection=feed.connection />
         <MarketStats market ticker=feed.ticker last places />
         <main class="screen">
-            <div class="side">
+            <PriceChart market interval=feed.candle_interval live=feed.candle places />
+            <div class="side book-side">
                 <OrderBook book=feed.book last tick places set_price />
-                <DepthChart book=feed.book />
+                <DepthChart book=feed.book places />
             </div>
             <TradesTape trades=feed.trades places />
-            <div class="side">
+            <div class="side trade-side">
                 <Account token set_token />
                 <Balances token balances set_reloads />
                 <OrderForm market token price set_price balances />

@@ -112,6 +112,13 @@ impl Book {
     }
 }
 
+/// The quantity a side's depth curve holds out to `price`: bids at or above it, asks at or below it
+/// (0 on the other side of the spread).
+pub fn depth_at(curve: &[(f64, f64)], price: f64, bids: bool) -> f64 {
+    let reached = |p: f64| if bids { p >= price } else { p <= price };
+    curve.iter().take_while(|(p, _)| reached(*p)).last().map_or(0.0, |(_, total)| *total)
+}
+
 /// For drawing only: exact values stay decimals everywhere else.
 fn as_f64(d: Dec) -> f64 {
     d.to_string().parse().unwrap_or(0.0)
@@ -231,5 +238,18 @@ mod tests {
         );
         assert_eq!(book.grouped_bid_rows(2, d("10")).len(), 2, "depth counts rows, not levels");
         assert_eq!(rows(book.grouped_ask_rows(10, d("0.5"))), rows(book.ask_rows(10)), "a step every level sits on");
+    }
+
+    #[test]
+    fn depth_at_counts_the_levels_out_to_the_price() {
+        let bids = [(100.0, 1.0), (99.0, 3.0), (97.0, 4.0)];
+        assert_eq!(depth_at(&bids, 101.0, true), 0.0, "above the best bid: nothing");
+        assert_eq!(depth_at(&bids, 99.0, true), 3.0);
+        assert_eq!(depth_at(&bids, 98.0, true), 3.0);
+        assert_eq!(depth_at(&bids, 10.0, true), 4.0);
+        let asks = [(101.0, 2.0), (105.0, 5.0)];
+        assert_eq!(depth_at(&asks, 100.0, false), 0.0);
+        assert_eq!(depth_at(&asks, 104.0, false), 2.0);
+        assert_eq!(depth_at(&asks, 105.0, false), 5.0);
     }
 }

@@ -2,7 +2,9 @@
 
 mod api;
 mod app;
+mod axis;
 mod book;
+mod candles;
 mod components;
 mod format;
 mod market_feed;

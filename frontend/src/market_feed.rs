@@ -2,7 +2,8 @@
 //! recent trades, the 24 h ticker, the connection state), with sequence checking, resync on a gap and
 //! reconnection.
 
-use common::{ServerMessage, Symbol, Ticker, Trade};
+use common::{CandleInterval, CandleMessage, ServerMessage, Symbol, Ticker, Trade};
+use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::{SinkExt, StreamExt};
 use gloo_net::http::Request;
 use gloo_net::websocket::{futures::WebSocket, Message};
@@ -36,6 +37,10 @@ pub struct MarketFeed {
     pub trades: ReadSignal<Vec<TapeTrade>>,
     /// The market's 24 h figures: read over REST on a switch, then from the feed's `ticker` messages.
     pub ticker: ReadSignal<Option<Ticker>>,
+    /// The interval whose candles the feed follows (the chart sets it).
+    pub candle_interval: RwSignal<CandleInterval>,
+    /// The newest `candle` message of that interval.
+    pub candle: ReadSignal<Option<CandleMessage>>,
     pub connection: ReadSignal<Connection>,
 }
 
@@ -52,6 +57,19 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
     let (trades, set_trades) = signal(Vec::<TapeTrade>::new());
     let (connection, set_connection) = signal(Connection::Connecting);
     let (ticker, set_ticker) = signal(None::<Ticker>);
+    let candle_interval = RwSignal::new(CandleInterval::M1);
+    let (candle, set_candle) = signal(None::<CandleMessage>);
+    // The open connection's outbox, for the subscriptions asked for while it is open.
+    let outbox = StoredValue::new(None::<UnboundedSender<String>>);
+    Effect::new(move |_| {
+        let interval = candle_interval.get();
+        set_candle.set(None);
+        outbox.with_value(|o| {
+            if let Some(o) = o {
+                let _ = o.unbounded_send(subscribe(interval));
+            }
+        });
+    });
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let Some(symbol) = symbol.get() else { return };
@@ -76,9 +94,18 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
         spawn_local(async move {
             while generation.get_value() == current {
                 set_connection.set(Connection::Connecting);
-                let sinks =
-                    Sinks { book: set_book, trades: set_trades, ticker: set_ticker, connection: set_connection };
-                follow(&symbol, current, generation, sinks).await;
+                let sinks = Sinks {
+                    book: set_book,
+                    trades: set_trades,
+                    ticker: set_ticker,
+                    candle: set_candle,
+                    connection: set_connection,
+                };
+                let (to_send, outgoing) = unbounded();
+                let _ = to_send.unbounded_send(subscribe(candle_interval.get_untracked()));
+                outbox.set_value(Some(to_send));
+                follow(&symbol, current, generation, sinks, outgoing).await;
+                outbox.set_value(None);
                 if generation.get_value() != current {
                     return;
                 }
@@ -87,7 +114,11 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
             }
         });
     });
-    MarketFeed { book, trades, ticker, connection }
+    MarketFeed { book, trades, ticker, candle_interval, candle, connection }
+}
+
+fn subscribe(interval: CandleInterval) -> String {
+    format!(r#"{{"type":"subscribe_candles","interval":"{}"}}"#, interval.name())
 }
 
 /// What a connection writes to.
@@ -96,18 +127,43 @@ struct Sinks {
     book: WriteSignal<Book>,
     trades: WriteSignal<Vec<TapeTrade>>,
     ticker: WriteSignal<Option<Ticker>>,
+    candle: WriteSignal<Option<CandleMessage>>,
     connection: WriteSignal<Connection>,
 }
 
 /// One connection's life: snapshot, updates in sequence, a new snapshot on any gap.
-async fn follow(symbol: &Symbol, current: u64, generation: StoredValue<u64>, sinks: Sinks) {
-    let Sinks { book: set_book, trades: set_trades, ticker: set_ticker, connection: set_connection } = sinks;
+async fn follow(
+    symbol: &Symbol,
+    current: u64,
+    generation: StoredValue<u64>,
+    sinks: Sinks,
+    mut outgoing: futures::channel::mpsc::UnboundedReceiver<String>,
+) {
+    let Sinks {
+        book: set_book,
+        trades: set_trades,
+        ticker: set_ticker,
+        candle: set_candle,
+        connection: set_connection,
+    } = sinks;
     let path = format!("/api/v1/ws/orderbook/{}", symbol.as_str().replace('/', "-"));
     let Ok(socket) = WebSocket::open(&ws_url(&path)) else { return };
     let (mut write, mut read) = socket.split();
     let _ = write.send(Message::Text(r#"{"type":"get_recent_trades","limit":40}"#.into())).await;
     let mut resyncing = false;
-    while let Some(Ok(Message::Text(text))) = read.next().await {
+    loop {
+        // A message from the server, or a subscription to send.
+        let text = match futures::future::select(read.next(), outgoing.next()).await {
+            futures::future::Either::Left((Some(Ok(Message::Text(text))), _)) => text,
+            futures::future::Either::Left(_) => return,
+            futures::future::Either::Right((Some(out), _)) => {
+                let _ = write.send(Message::Text(out)).await;
+                continue;
+            }
+            // The outbox was replaced: a newer connection follows the market now. (Going round again
+            // would spin: a closed channel is always ready.)
+            futures::future::Either::Right((None, _)) => return,
+        };
         if generation.get_value() != current {
             return;
         }
@@ -132,6 +188,7 @@ async fn follow(symbol: &Symbol, current: u64, generation: StoredValue<u64>, sin
                 tape.truncate(TAPE);
             }),
             ServerMessage::Ticker { data } => set_ticker.set(Some(data)),
+            ServerMessage::Candle { data } => set_candle.set(Some(data)),
             ServerMessage::RecentTrades { data } => {
                 set_trades.set(data.into_iter().map(|trade| TapeTrade { trade, live: false }).collect())
             }

@@ -13,6 +13,10 @@ use super::wire::{decode_candle, RawCandle};
 /// up quickly, few enough that a call stays within a millisecond or two.
 const FOLD_ENTRIES: u32 = 500;
 
+/// A time after every candle's open (epoch ms): the largest integer Lua's doubles hold exactly, for an
+/// open range's end or a fold that wants no candles back.
+pub const END_OF_TIME: u64 = (1 << 53) - 1;
+
 /// What a fold call did, and each interval's candles from the open time asked for.
 #[derive(Clone, Debug, Default)]
 pub struct Folded {

@@ -7,7 +7,7 @@
 //! `reply`, `check`, `library` → `handle` → `orders`, `reads`, `candles`, `event` → `batcher`.
 
 pub mod batcher;
-mod candles;
+pub mod candles;
 mod check;
 mod error;
 pub mod event;

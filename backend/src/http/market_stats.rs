@@ -2,10 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use common::time::{format_millis, now_ms, parse_time};
+use common::time::{format_millis, now_ms};
 use common::{Candle, CandleInterval, ServerTime, Ticker};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::engine::candles::END_OF_TIME;
 
 use super::client_address::ClientAddress;
 use super::error::ApiError;
@@ -42,17 +44,7 @@ pub async fn candles(
         Some(v) => CandleInterval::parse(v)
             .ok_or_else(|| ApiError::invalid("interval must be one of 1m, 5m, 15m, 1h, 4h, 1d"))?,
     };
-    let time = |name: &str| -> Result<Option<u64>, ApiError> {
-        match q.0.get(name).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(v) => parse_time(v).map(Some).ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "{name} must be an RFC 3339 time (2026-12-06T21:00:00Z) or epoch milliseconds"
-                ))
-            }),
-        }
-    };
-    let (start, end) = (time("start")?, time("end")?);
+    let (start, end) = (q.time("start")?, q.time("end")?);
     if let (Some(s), Some(e)) = (start, end) {
         if e <= s {
             return Err(ApiError::invalid("end must be after start"));
@@ -60,7 +52,7 @@ pub async fn candles(
     }
     let limit = q.bounded("limit", 500, 1000)?;
     client.take(&state.limits.public_reads)?;
-    let range = (start.unwrap_or(0), end.unwrap_or(u64::MAX >> 11));
+    let range = (start.unwrap_or(0), end.unwrap_or(END_OF_TIME));
     Ok(Json(state.market_data.candles(&symbol, interval, range, limit, start.is_none()).await?))
 }
 

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 
+use common::time::parse_time;
+
 use super::error::ApiError;
 
 pub struct QueryMap(pub HashMap<String, String>);
@@ -38,6 +40,19 @@ impl QueryMap {
         match self.0.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => v.parse::<u64>().map(Some).map_err(|_| ApiError::invalid(format!("{name} must be {what}"))),
+        }
+    }
+
+    /// An optional time parameter (`start=`, `end=`): RFC 3339 with any offset or epoch milliseconds;
+    /// absent or empty is None.
+    pub fn time(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.0.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => parse_time(v).map(Some).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{name} must be an RFC 3339 time (2026-12-06T21:00:00Z) or epoch milliseconds"
+                ))
+            }),
         }
     }
 }

@@ -126,6 +126,11 @@ impl MarketData {
     /// The market's 24 h ticker now, every trade before the call counted.
     pub async fn ticker(&self, symbol: &Symbol) -> Result<Ticker, EngineError> {
         self.refresh(symbol).await?;
+        self.ticker_as_folded(symbol).await
+    }
+
+    /// The market's 24 h ticker from the trades folded so far (with the book's best levels now).
+    async fn ticker_as_folded(&self, symbol: &Symbol) -> Result<Ticker, EngineError> {
         let book = self.engine.book(symbol, 1).await?;
         let now = now_ms();
         let day = lock(&self.state(symbol)?.tracker).day(now);
@@ -169,7 +174,7 @@ async fn run(data: Arc<MarketData>, symbol: Symbol) {
                 data.tell(market, closing);
             }
             if data.feed.watched(&symbol) {
-                if let Ok(t) = data.ticker(&symbol).await {
+                if let Ok(t) = data.ticker_as_folded(&symbol).await {
                     // Sent while it changes (its time aside).
                     if last_ticker
                         .as_ref()

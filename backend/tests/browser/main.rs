@@ -117,6 +117,19 @@ async fn click(c: &Client, css: &str) {
     c.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
+/// Moves the pointer over the (first) element's centre.
+async fn hover(c: &Client, css: &str) {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+    let element = c.find(Locator::Css(css)).await.unwrap();
+    let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+        element,
+        duration: None,
+        x: 0.0,
+        y: 0.0,
+    });
+    c.perform_actions(mouse).await.unwrap();
+}
+
 async fn sign_up(c: &Client, url: &str, name: &str) {
     c.goto(url).await.unwrap();
     wait_text(c, ".status", |t| t.contains("live")).await;
@@ -186,9 +199,27 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".mine .fill .fee", |t| t == "25 USD").await;
     wait_text(&bob, ".mine .fill .fee", |t| t == "0.001 BTC").await;
 
+    // The price chart: the trade's candle, then the live candle moving with the next trade (from the
+    // feed's candle messages), and the same after switching the interval (read over REST).
+    wait_text(&alice, ".candles .last-label", |t| t == "50000.00").await;
+    assert!(!alice.find_all(Locator::Css(".candles .candle")).await.unwrap().is_empty(), "candles are drawn");
+    // (Whichever of the two orders lands first rests and the other meets it at 50,100.)
+    place(&alice, "sell", "50100.00", "0.01").await;
+    place(&bob, "buy", "50100.00", "0.01").await;
+    wait_text(&alice, ".candles .last-label", |t| t == "50100.00").await;
+    click(&alice, "button[name=interval-1h]").await;
+    wait_text(&alice, ".candles .last-label", |t| t == "50100.00").await;
+    wait_text(&alice, ".stats .last-price", |t| t == "50100.00").await;
+    hover(&alice, ".candles g.candle:last-of-type").await;
+    wait_text(&alice, ".candles .read-out", |t| t.contains("C 50100.00")).await;
+
     // Cancel from "my orders".
     place(&alice, "sell", "51000.00", "0.1").await;
     wait_text(&alice, ".mine", |t| t.contains("51000")).await;
+    // The depth chart (one level, asks only): its axes, and the depth under the pointer.
+    wait_text(&alice, ".depth .axis", |t| !t.is_empty()).await;
+    hover(&alice, ".depth svg").await;
+    wait_text(&alice, ".depth .read-out", |t| t.contains(" at or ")).await;
     click(&alice, ".mine button[name=cancel]").await;
     wait_text(&alice, ".mine", |t| t.contains("cancelled")).await;
     wait_text(&alice, ".ladder.asks", |t| !t.contains("51000.00")).await;

@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod balances;
+pub mod chart_width;
 pub mod depth_chart;
 pub mod header;
 pub mod market_stats;
 pub mod my_orders;
 pub mod order_book;
 pub mod order_form;
+pub mod price_chart;
 pub mod trades_tape;

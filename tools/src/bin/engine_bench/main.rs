@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use backend::config::EngineSettings;
 use backend::config::Markets;
+use backend::engine::candles::END_OF_TIME;
 use backend::engine::Engine;
 use common::Symbol;
 use redis::aio::MultiplexedConnection;
@@ -232,7 +233,7 @@ async fn candle_fold_cost(
     let mut since = [0; 6];
     loop {
         let folded = engine.fold_candles(&symbol, since).await.unwrap();
-        since = [u64::MAX >> 11; 6];
+        since = [END_OF_TIME; 6];
         if !folded.more {
             break;
         }
