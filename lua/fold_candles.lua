@@ -17,8 +17,9 @@
 -- high, low and close ticks, volume in lots (lo, hi halves) and in ticks x lots (lo, hi), trade count.
 -- Open is the first trade in the bucket and close the last, in the order the engine ran them.
 --
--- Returns {entries folded, more (0|1), stream entries lost so far, {candles of interval 1 from its open time},
--- ...}. Trades are lost only when the stream was trimmed (ARGV[4] of place_orders) past entries nobody
+-- Returns {entries folded, more (0|1), stream entries lost so far, entries folded by all calls so far
+-- (the candles change only when it grows: readers key caches on it), {candles of interval 1 from its
+-- open time}, ...}. Trades are lost only when the stream was trimmed (ARGV[4] of place_orders) past entries nobody
 -- had folded: the mark counts those entries, and the caller says so.
 
 local max_entries, kept = int_arg(1, 1, 100000), int_arg(2, 1, 1000000)
@@ -196,8 +197,8 @@ if #entries > 0 or lost ~= lost_before then
     'lost', fmt(lost))
 end
 
-local reply = { #entries, #entries == max_entries and 1 or 0, lost }
+local reply = { #entries, #entries == max_entries and 1 or 0, lost, folded + #entries }
 for k, iv in ipairs(intervals) do
-  reply[3 + k] = call('ZRANGEBYSCORE', iv.key, fmt(iv.since), '+inf')
+  reply[4 + k] = call('ZRANGEBYSCORE', iv.key, fmt(iv.since), '+inf')
 end
 return reply

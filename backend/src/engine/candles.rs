@@ -27,6 +27,9 @@ pub struct Folded {
     /// Stream entries trimmed before any call folded them, since candles began (0 unless the folding
     /// fell a whole stream's length behind).
     pub lost: u64,
+    /// Stream entries folded (or lost) by every call so far: the market's candles change only when it
+    /// grows, so it versions them.
+    pub version: u64,
     /// Per interval (`CandleInterval::ALL` order), its candles opening at or after the time asked for,
     /// oldest first.
     pub candles: [Vec<RawCandle>; 6],
@@ -44,9 +47,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             call.arg(interval.name()).arg(interval.millis()).arg(from);
         }
         type Members = Vec<Vec<u8>>;
-        let (entries, more, lost, m1, m5, m15, h1, h4, d1): (
+        let (entries, more, lost, version, m1, m5, m15, h1, h4, d1): (
             u64,
             u8,
+            u64,
             u64,
             Members,
             Members,
@@ -59,7 +63,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         for (out, members) in candles.iter_mut().zip([m1, m5, m15, h1, h4, d1]) {
             *out = members.iter().map(|m| decode_candle(m)).collect::<Result<_, _>>()?;
         }
-        Ok(Folded { entries, more: more != 0, lost, candles })
+        Ok(Folded { entries, more: more != 0, lost, version, candles })
     }
 
     /// The candles of `interval` opening in `[start, end)`, oldest first: the first `limit` of them, or

@@ -457,6 +457,16 @@ pub fn decode_candle(bytes: &[u8]) -> Result<RawCandle, WireError> {
     Ok(RawCandle { open_ms, open, high, low, close, volume_lots: amount(vl, vh), notional: amount(nl, nh), trades })
 }
 
+/// A candle packed as the library keeps it (what `decode_candle` reads back): for tools that write
+/// candles the engine did not fold, such as the benchmark's history.
+pub fn encode_candle(c: &RawCandle) -> Vec<u8> {
+    let halves = |a: u128| [(a & 0xffff_ffff) as u64, (a >> 32) as u64];
+    let ([vl, vh], [nl, nh]) = (halves(c.volume_lots), halves(c.notional));
+    let mut out = Vec::with_capacity(CANDLE.size());
+    CANDLE.pack(&[c.open_ms, c.open, c.high, c.low, c.close, vl, vh, nl, nh, c.trades], &mut out);
+    out
+}
+
 /// An amount from its low 32 bits and its high bits.
 fn amount(lo: u64, hi: u64) -> u128 {
     (u128::from(hi) << 32) | u128::from(lo)
@@ -588,6 +598,21 @@ mod tests {
         let mut out = Vec::new();
         Layout::new("<BHI3").pack(&[1, 0x0302, 0x060504], &mut out);
         assert_eq!(out, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn candles_read_back_as_packed() {
+        let c = RawCandle {
+            open_ms: 1_765_000_000_000,
+            open: 5_000_000,
+            high: 5_010_000,
+            low: 4_990_000,
+            close: 5_005_000,
+            volume_lots: (1 << 40) + 7,
+            notional: (1 << 60) + 3,
+            trades: 12,
+        };
+        assert_eq!(decode_candle(&encode_candle(&c)).unwrap(), c);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Public market data made from the trades: candles, 24 h tickers, and the server's time.
 
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use common::time::{format_millis, now_ms};
 use common::{Candle, CandleInterval, ServerTime, Ticker};
@@ -37,7 +39,7 @@ pub async fn candles(
     Path(text): Path<String>,
     client: ClientAddress,
     q: QueryMap,
-) -> Result<Json<Vec<Candle>>, ApiError> {
+) -> Result<Response, ApiError> {
     let symbol = state.listed_symbol(&text)?;
     let interval = match q.0.get("interval") {
         None => return Err(ApiError::invalid("interval is required: one of 1m, 5m, 15m, 1h, 4h, 1d")),
@@ -53,7 +55,8 @@ pub async fn candles(
     let limit = q.bounded("limit", 500, 1000)?;
     client.take(&state.limits.public_reads)?;
     let range = (start.unwrap_or(0), end.unwrap_or(END_OF_TIME));
-    Ok(Json(state.market_data.candles(&symbol, interval, range, limit, start.is_none()).await?))
+    let body = state.market_data.candles_json(&symbol, interval, range, limit, start.is_none()).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// The market's last 24 hours (rolling, from one-minute buckets) and its best prices now.

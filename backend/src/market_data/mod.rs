@@ -9,11 +9,15 @@
 //! its own WebSocket clients (`tracker`): changed candles after each fold, closed ones after their end,
 //! and the ticker once a second while it changes.
 
+mod flight;
 mod tracker;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::body::Bytes;
 
 use common::time::{format_millis, now_ms};
 use common::{BookSnapshot, Candle, CandleInterval, CandleMessage, Dec, Market, ServerMessage, Symbol, Ticker};
@@ -24,17 +28,34 @@ use crate::engine::{Engine, EngineError};
 use crate::feed::messages::text;
 use crate::feed::{Feed, MarketDataItem};
 use crate::redis::RedisPool;
+use flight::Flight;
 pub use tracker::{CandleChange, DayStats, Tracker};
 
 /// The least time between two folds a market's trades ask for (more trades meanwhile wait for the next
 /// one): candle messages come at most this late, and a busy market costs Redis one fold per gap.
-const FOLD_GAP: Duration = Duration::from_millis(25);
+pub const FOLD_GAP: Duration = Duration::from_millis(25);
+
+/// Candle answers kept per market (the newest `limit` of an interval is what charts ask for; a few
+/// limits and ranges are common). When full, all go: a miss costs one read.
+const ANSWERS_KEPT: usize = 32;
+
+/// What a candles request asks for: interval, open-time range, limit, newest (not first) `limit`.
+type CandleQuery = (CandleInterval, (u64, u64), u32, bool);
 
 /// One market's state on this instance.
+#[derive(Default)]
 struct MarketState {
     tracker: Mutex<Tracker>,
-    /// Held while a fold runs, so that folds of one market on this instance run one at a time.
-    folding: tokio::sync::Mutex<()>,
+    /// Folds on this instance, one at a time, shared by the requests that wait for one at once.
+    folding: Flight,
+    /// A fold and then the book's best levels, shared likewise by ticker requests; and those levels.
+    topping: Flight,
+    top: Mutex<Option<BookSnapshot>>,
+    /// The candles' version as of this instance's last fold (`Folded::version`: they change only when
+    /// it grows).
+    version: AtomicU64,
+    /// Recent candle answers, as JSON, with the version they were read at.
+    answers: Mutex<HashMap<CandleQuery, (u64, Bytes)>>,
 }
 
 pub struct MarketData {
@@ -46,15 +67,7 @@ pub struct MarketData {
 impl MarketData {
     /// Starts folding every market's trades (a task per market) and returns the handle.
     pub fn start(engine: Engine<RedisPool>, feed: Arc<Feed>) -> Arc<MarketData> {
-        let markets = engine
-            .markets()
-            .all()
-            .iter()
-            .map(|m| {
-                let state = MarketState { tracker: Mutex::default(), folding: tokio::sync::Mutex::new(()) };
-                (m.symbol.clone(), state)
-            })
-            .collect();
+        let markets = engine.markets().all().iter().map(|m| (m.symbol.clone(), MarketState::default())).collect();
         let data = Arc::new(MarketData { engine, feed, markets });
         for symbol in data.markets.keys() {
             tokio::spawn(run(data.clone(), symbol.clone()));
@@ -71,10 +84,18 @@ impl MarketData {
     pub async fn refresh(&self, symbol: &Symbol) -> Result<(), EngineError> {
         let state = self.state(symbol)?;
         let market = self.engine.market(symbol)?;
-        let _one_at_a_time = state.folding.lock().await;
+        state.folding.share(self.fold(symbol, market, state)).await
+    }
+
+    /// Folds until nothing is left to fold (see `refresh`).
+    async fn fold(&self, symbol: &Symbol, market: &Market, state: &MarketState) -> Result<(), EngineError> {
         loop {
             let since = lock(&state.tracker).since(now_ms());
             let folded = self.engine.fold_candles(symbol, since).await?;
+            if state.version.swap(folded.version, Ordering::AcqRel) > folded.version {
+                // Fewer entries folded than before: Redis lost writes (a failover); so may the answers.
+                lock(&state.answers).clear();
+            }
             let changes = {
                 let mut tracker = lock(&state.tracker);
                 if folded.lost > tracker.lost_seen {
@@ -108,25 +129,51 @@ impl MarketData {
     }
 
     /// The market's candles of `interval` opening in `[start, end)`, oldest first: the first `limit`, or
-    /// with `newest` the last `limit`. Every trade before the call is in them.
-    pub async fn candles(
+    /// with `newest` the last `limit`, as the JSON array the API answers. Every trade before the call is
+    /// in them. Answers are kept and given again while the candles' version stands.
+    pub async fn candles_json(
         &self,
         symbol: &Symbol,
         interval: CandleInterval,
         range: (u64, u64),
         limit: u32,
         newest: bool,
-    ) -> Result<Vec<Candle>, EngineError> {
+    ) -> Result<Bytes, EngineError> {
         self.refresh(symbol).await?;
+        let state = self.state(symbol)?;
         let market = self.engine.market(symbol)?;
+        let query = (interval, range, limit, newest);
+        let version = state.version.load(Ordering::Acquire);
+        if let Some((v, body)) = lock(&state.answers).get(&query) {
+            if *v == version {
+                return Ok(body.clone());
+            }
+        }
+        // (Read after the fold: it holds at least what `version` says, so it may stand for it.)
         let raw = self.engine.candles(symbol, interval, range, limit, newest).await?;
-        Ok(raw.iter().map(|c| candle(market, c)).collect())
+        let candles: Vec<Candle> = raw.iter().map(|c| candle(market, c)).collect();
+        let body = Bytes::from(serde_json::to_vec(&candles).expect("candles serialize"));
+        let mut answers = lock(&state.answers);
+        if answers.len() >= ANSWERS_KEPT {
+            answers.clear();
+        }
+        answers.insert(query, (version, body.clone()));
+        Ok(body)
     }
 
     /// The market's 24 h ticker now, every trade before the call counted.
     pub async fn ticker(&self, symbol: &Symbol) -> Result<Ticker, EngineError> {
-        self.refresh(symbol).await?;
-        self.ticker_as_folded(symbol).await
+        let state = self.state(symbol)?;
+        let top = async {
+            self.refresh(symbol).await?;
+            *lock(&state.top) = Some(self.engine.book(symbol, 1).await?);
+            Ok::<(), EngineError>(())
+        };
+        state.topping.share(top).await?;
+        let book = lock(&state.top).clone().expect("a finished topping run leaves the top");
+        let now = now_ms();
+        let day = lock(&state.tracker).day(now);
+        Ok(ticker(self.engine.market(symbol)?, &day, &book, now))
     }
 
     /// The market's 24 h ticker from the trades folded so far (with the book's best levels now).
@@ -146,8 +193,8 @@ impl MarketData {
     }
 }
 
-fn lock(tracker: &Mutex<Tracker>) -> std::sync::MutexGuard<'_, Tracker> {
-    tracker.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Folds the market's trades as they happen and tells this instance's clients: candles after each

@@ -47,6 +47,8 @@ pub struct Tracker {
     started: bool,
     /// Trades-stream entries lost to the candles, as last reported (to say so once per loss).
     pub lost_seen: u64,
+    /// The last `day` figures and the window start they were taken at, until a fold changes a minute.
+    day_taken: Option<(u64, DayStats)>,
 }
 
 impl Tracker {
@@ -70,8 +72,8 @@ impl Tracker {
         let mut changes = Vec::new();
         for (k, interval) in CandleInterval::ALL.into_iter().enumerate() {
             for &c in &folded.candles[k] {
-                if k == 0 {
-                    self.minutes.insert(c.open_ms, c);
+                if k == 0 && self.minutes.insert(c.open_ms, c) != Some(c) {
+                    self.day_taken = None;
                 }
                 match self.newest[k] {
                     // The first fold: nothing to tell; a candle already ended counts as told.
@@ -121,10 +123,17 @@ impl Tracker {
         self.newest[interval.index()].filter(|c| c.open_ms == interval.open_time(now))
     }
 
-    /// The ticker's figures over the window ending at `now`.
-    pub fn day(&self, now: u64) -> DayStats {
+    /// The ticker's figures over the window ending at `now` (added up again only when a minute
+    /// changed or the window moved).
+    pub fn day(&mut self, now: u64) -> DayStats {
+        let from = window_start(now);
+        if let Some((taken_from, day)) = self.day_taken {
+            if taken_from == from {
+                return day;
+            }
+        }
         let mut day = DayStats::default();
-        for c in self.minutes.range(window_start(now)..).map(|(_, c)| c) {
+        for c in self.minutes.range(from..).map(|(_, c)| c) {
             day.prices = Some(match day.prices {
                 None => (c.open, c.high, c.low, c.close),
                 Some((open, high, low, _)) => (open, high.max(c.high), low.min(c.low), c.close),
@@ -133,6 +142,7 @@ impl Tracker {
             day.notional += c.notional;
             day.trades += c.trades;
         }
+        self.day_taken = Some((from, day));
         day
     }
 }
@@ -210,6 +220,9 @@ mod tests {
         let day = t.day(now);
         assert_eq!(day.prices, Some((200, 205, 145, 151)), "open of the oldest kept, close of the newest");
         assert_eq!((day.trades, day.volume_lots), (5, 50));
+        // A minute that grows changes the day at once (the figures are not kept past a change).
+        t.apply(&folded_1m(&[candle(T0 + 1440 * 60_000, 150, 4)]), now);
+        assert_eq!((t.day(now).trades, t.day(now).volume_lots), (6, 60));
         assert_eq!(t.day(now + 2 * 1440 * 60_000), DayStats::default());
     }
 }

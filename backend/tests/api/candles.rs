@@ -72,6 +72,17 @@ on_every_deployment! {
         assert_eq!((t1["best_ask"].to_string(), t1["best_ask_quantity"].to_string()), ("110.0".into(), "0.25".into()));
         assert!(t1["sequence"].as_u64().unwrap() >= 14);
 
+        // An answer kept by an instance is not given again once a trade made through the other changed
+        // the candles, nor the ticker's best prices once the book moved.
+        let path = "/api/v1/markets/BTC-USD/candles?interval=1d";
+        let (_, before) = status_json(app.get(path, None).await).await;
+        assert_eq!(before.as_array().unwrap().last().unwrap()["trades"], 6);
+        assert_eq!(peer.limit(&seller, "sell", "0.125", "90").await.status(), 201);
+        let (_, after) = status_json(app.get(path, None).await).await;
+        assert_eq!(after.as_array().unwrap().last().unwrap()["trades"], 7, "{after}");
+        let (_, t3) = status_json(app.get("/api/v1/markets/BTC-USD/ticker", None).await).await;
+        assert_eq!((t3["best_bid"].clone(), t3["last_price"].as_f64(), t3["trades"].as_u64()), (Value::Null, Some(90.0), Some(7)));
+
         // All markets: ETH/USD has not traded, so its prices are null and its volumes zero.
         let (status, all) = status_json(app.get("/api/v1/tickers", None).await).await;
         assert_eq!(status, 200);

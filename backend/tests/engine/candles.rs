@@ -157,6 +157,8 @@ fn against_the_reference(deployment: Deployment, steps: Vec<Step>) -> Result<(),
         let sym = Symbol::parse(SYMBOL).unwrap();
         let mut reference = Reference::default();
         let mut now = T0 + 1_000;
+        // Each trade step's buy is one matching call: one trades-stream entry.
+        let entries = steps.iter().filter(|s| matches!(s, Step::Trade { .. })).count() as u64;
         for step in steps {
             match step {
                 Step::Trade { dt, price, qty } => {
@@ -190,6 +192,7 @@ fn against_the_reference(deployment: Deployment, steps: Vec<Step>) -> Result<(),
         }
         let folded = fold_all(&other).await;
         prop_assert_eq!(folded.lost, 0);
+        prop_assert_eq!(folded.version, entries, "the version counts every entry folded, by either caller");
         check_candles(&t.engine, &reference).await?;
         // The fold answers each interval's candles from the times asked for.
         let since: Vec<u64> =

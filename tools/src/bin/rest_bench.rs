@@ -37,6 +37,7 @@ async fn main() {
     let mut figures = Figures::default();
 
     println!("REST benchmark: backend, Redis and this load client on the same machine ({} cores)", num_cpus());
+    seed_candle_history(&server).await;
     let token_file = std::env::temp_dir().join(format!("rest-bench-tokens-{}", std::process::id()));
     std::fs::write(&token_file, tokens.join("\n")).unwrap();
     for run in 1..=runs {
@@ -82,12 +83,20 @@ async fn main() {
         figures.push("settlement_p50_ms", settled.p50);
         figures.push("settlement_p99_ms", settled.p99);
         // This process's HTTP client costs more CPU than the server's answer; wrk is the lighter driver.
-        let reads = match wrk(&format!("{base}/orders/book/BTC-USD?depth=10"), secs) {
-            Some(rate) => rate,
-            None => closed_loop(&client, &base, &tokens, 64, secs, Op::Book).await.rate,
-        };
-        println!("         book reads (depth 10), 64 connections: {reads:.0}/s");
-        figures.push("book_reads_per_sec", reads);
+        for (what, path, figure) in [
+            ("book reads (depth 10)", "/orders/book/BTC-USD?depth=10", "book_reads_per_sec"),
+            ("candle reads (1m, limit 500)", "/markets/BTC-USD/candles?interval=1m&limit=500", "candle_reads_per_sec"),
+            ("ticker reads", "/markets/BTC-USD/ticker", "ticker_reads_per_sec"),
+        ] {
+            let cpu = CpuMeter::start(&procs[..2]);
+            let rate = match wrk(&format!("{base}{path}"), secs) {
+                Some(rate) => rate,
+                None => closed_loop(&client, &base, &tokens, 64, secs, Op::Get(path)).await.rate,
+            };
+            let per_read = cpu.per_op((rate * secs) as usize);
+            println!("         {what}, 64 connections: {rate:.0}/s ({})", describe_cpu(&per_read));
+            figures.push(figure, rate);
+        }
     }
     let _ = std::fs::remove_file(&token_file);
     figures.push("rest_offered_per_sec", OFFERED);
@@ -106,6 +115,43 @@ async fn main() {
     println!("| p99 at {OFFERED:.0} orders/s offered | {:.2} ms | < 10 ms |", m("rest_p99_ms"));
     println!("| settlement to the maker, p99, at {OFFERED:.0}/s | {:.0} ms | <= 50 ms |", m("settlement_p99_ms"));
     println!("| book reads/s (depth 10) | {:.0} | >= 30,000 |", m("book_reads_per_sec"));
+    println!("| candle reads/s (1m, limit 500) | {:.0} | >= 20,000 |", m("candle_reads_per_sec"));
+    println!("| ticker reads/s | {:.0} | >= 30,000 |", m("ticker_reads_per_sec"));
+}
+
+/// Minutes of one-minute candles written before the run, ending an hour ago: a chart's worth of
+/// history, so that a `limit=500` read answers 500 candles as it would on a market that has traded for
+/// a day.
+const HISTORY_MINUTES: u64 = 500;
+
+/// Writes `HISTORY_MINUTES` one-minute BTC/USD candles, in the engine's own format, straight into the
+/// market's candle set: the engine folds only trades of now, and a read's cost depends on how many
+/// candles it answers.
+async fn seed_candle_history(server: &BackendProcess) {
+    use backend::engine::wire::{encode_candle, RawCandle};
+    use backend::engine::MarketKeys;
+    let client = redis::Client::open(server.redis().url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let minute = 60_000;
+    let start = (common::time::now_ms() / minute - 60 - HISTORY_MINUTES) * minute;
+    let key = MarketKeys::new(&common::Symbol::parse("BTC/USD").unwrap()).candles("1m");
+    let mut zadd = redis::cmd("ZADD");
+    zadd.arg(&key);
+    for i in 0..HISTORY_MINUTES {
+        let price = 5_000_000 + (i % 97) * 100;
+        let c = RawCandle {
+            open_ms: start + i * minute,
+            open: price,
+            high: price + 900,
+            low: price - 700,
+            close: price + 300,
+            volume_lots: 1_234_567 + u128::from(i),
+            notional: 6_172_835_000_000 + u128::from(i),
+            trades: 40 + i % 13,
+        };
+        zadd.arg(c.open_ms).arg(encode_candle(&c));
+    }
+    let _: u64 = zadd.query_async(&mut conn).await.unwrap();
 }
 
 /// The fixed offered rate the latency figures are taken at.
@@ -195,13 +241,14 @@ async fn login_users(client: &Client, base: &str) -> Vec<String> {
 #[derive(Clone, Copy)]
 enum Op {
     Place,
-    Book,
+    /// A public read of this path (under the API's base).
+    Get(&'static str),
 }
 
 async fn one(client: &Client, base: &str, token: &str, op: Op, r: u64) -> bool {
     let sent = match op {
         Op::Place => client.post(format!("{base}/orders/")).bearer_auth(token).json(&flow::order(r)).send().await,
-        Op::Book => client.get(format!("{base}/orders/book/BTC-USD?depth=10")).send().await,
+        Op::Get(path) => client.get(format!("{base}{path}")).send().await,
     };
     match sent {
         Ok(resp) => {

@@ -18,12 +18,14 @@ mod cluster;
 mod flows;
 mod stats;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use backend::config::EngineSettings;
 use backend::config::Markets;
 use backend::engine::candles::END_OF_TIME;
 use backend::engine::Engine;
+use backend::market_data::FOLD_GAP;
 use common::Symbol;
 use redis::aio::MultiplexedConnection;
 use testkit::RedisProcess;
@@ -106,6 +108,7 @@ async fn main() {
     figures.push("deep_book_resting_orders", opts.resting as f64);
     let mut engine_rates = Vec::new();
     let mut deep_rates = Vec::new();
+    let mut folding_rates = Vec::new();
     let mut single_rates = Vec::new();
     let mut yard_rates = Vec::new();
     let mut rested = 0.0;
@@ -123,7 +126,7 @@ async fn main() {
         // the other measured the drift as much as the two.
         let slice = opts.orders / SLICES;
         let (mut engine_secs, mut yard_secs, mut engine_cpu, mut yard_cpu) = (0.0, 0.0, 0.0, 0.0);
-        let mut deep_secs = 0.0;
+        let (mut deep_secs, mut folding_secs) = (0.0, 0.0);
         // Fresh users each run on the deep book: the flow's resting orders stay there from run to run.
         let deep_users = 2_000_000 + run as u64 * 10_000;
         fund_flow_users(&deep_client, deep_users).await;
@@ -141,10 +144,21 @@ async fn main() {
             yard_secs += slice as f64 / yardstick_flow(&yard_client, &yardstick_sha, slice).await;
             yard_cpu += redis_cpu(&mut conn).await - cpu_before;
             deep_secs += slice as f64 / engine_flow(&deep_client, &engine, slice, deep_users, BATCH).await.0;
+            // The engine again with candles folded beside it (the slices before left trades to fold:
+            // folded first, off the clock).
+            for m in markets.all() {
+                fold_until_done(&engine, &m.symbol).await;
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            let folder = tokio::spawn(fold_beside(engine.clone(), stop.clone()));
+            folding_secs += slice as f64 / engine_flow(&client, &engine, slice, 0, BATCH).await.0;
+            stop.store(true, Ordering::Relaxed);
+            folder.await.unwrap();
         }
         let done = (slice * SLICES) as f64;
         engine_rates.push(done / engine_secs);
         deep_rates.push(done / deep_secs);
+        folding_rates.push(done / folding_secs);
         yard_rates.push(done / yard_secs);
         figures.push("engine_redis_cpu_us_per_order", engine_cpu * 1e6 / done);
         figures.push("reference_redis_cpu_us_per_order", yard_cpu * 1e6 / done);
@@ -173,6 +187,10 @@ async fn main() {
     single_rates.iter().for_each(|r| figures.push("engine_single_order_calls_per_sec", *r));
     for (d, e) in deep_rates.iter().zip(&engine_rates) {
         figures.push("engine_deep_vs_empty_book_ratio", d / e);
+    }
+    for (f, e) in folding_rates.iter().zip(&engine_rates) {
+        figures.push("engine_orders_per_sec_folding_candles", *f);
+        figures.push("engine_folding_vs_not_ratio", f / e);
     }
     let (engine_rate, yard_rate) = (median(&engine_rates), median(&yard_rates));
     flush_db(&client).await;
@@ -210,14 +228,13 @@ async fn main() {
     println!("| engine orders/s with {} resting (median) | {:.0} |", opts.resting, deep_rate);
     let deep_ratio = figures.median("engine_deep_vs_empty_book_ratio").unwrap_or(f64::NAN);
     println!("| deep book / empty book, run by run (median) | {:.0}% |", 100.0 * deep_ratio);
+    let folding_ratio = figures.median("engine_folding_vs_not_ratio").unwrap_or(f64::NAN);
+    println!("| engine with candles folded beside it / without, run by run (median) | {:.0}% |", 100.0 * folding_ratio);
     println!("| Redis CPU folding the flow's trades into candles, per trade / per order | {fold_per_trade:.2} us / {fold_per_order:.2} us |");
     println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
     drop(redis);
 }
 
-/// The mixed flow alone, once, through the engine or the yardstick, against a Redis someone else
-/// started; with `keep_library`, through the engine library that Redis already has; with `keep_data`,
-/// on the keys the Redis has (not flushed first).
 /// The flow's `orders` orders placed first, then folded into candles (`lua/fold_candles.lua`, as every
 /// backend instance does after the trades): Redis CPU per trade folded and per order of the flow. (The
 /// matching calls themselves do not change: candles cost the engine nothing on its own path.)
@@ -230,19 +247,32 @@ async fn candle_fold_cost(
     let symbol = Symbol::parse("BTC/USD").unwrap();
     engine_flow(client, engine, orders, 0, BATCH).await;
     let cpu_before = redis_cpu(conn).await;
-    let mut since = [0; 6];
-    loop {
-        let folded = engine.fold_candles(&symbol, since).await.unwrap();
-        since = [END_OF_TIME; 6];
-        if !folded.more {
-            break;
-        }
-    }
+    fold_until_done(engine, &symbol).await;
     let cpu = redis_cpu(conn).await - cpu_before;
     let days = engine.fold_candles(&symbol, [0; 6]).await.unwrap();
     let trades: u64 = days.candles[5].iter().map(|c| c.trades).sum();
     println!("  candles: {trades} trades of {orders} orders folded in {:.1} ms of Redis CPU", cpu * 1e3);
     (cpu * 1e6 / trades.max(1) as f64, cpu * 1e6 / orders as f64)
+}
+
+/// The mixed flow alone, once, through the engine or the yardstick, against a Redis someone else
+/// started; with `keep_library`, through the engine library that Redis already has; with `keep_data`,
+/// on the keys the Redis has (not flushed first).
+/// Folds the market's trades until none is left, asking for no candles back.
+async fn fold_until_done(engine: &Engine<MultiplexedConnection>, symbol: &Symbol) {
+    while engine.fold_candles(symbol, [END_OF_TIME; 6]).await.unwrap().more {}
+}
+
+/// Folds every market's trades every `FOLD_GAP` until `stop`, as each backend instance does while its
+/// markets trade (it folds after each event with trades, at most every `FOLD_GAP`).
+async fn fold_beside(engine: Engine<MultiplexedConnection>, stop: Arc<AtomicBool>) {
+    let symbols: Vec<Symbol> = engine.markets().all().iter().map(|m| m.symbol.clone()).collect();
+    while !stop.load(Ordering::Relaxed) {
+        for symbol in &symbols {
+            fold_until_done(&engine, symbol).await;
+        }
+        tokio::time::sleep(FOLD_GAP).await;
+    }
 }
 
 async fn flow_only(url: &str, orders: usize, yardstick: bool, keep_library: bool, keep_data: bool) {
