@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run demo test ui prereqs test-prereqs bench soak attack
+.PHONY: run demo test ui prereqs test-prereqs bench soak attack screenshots
 
 ## Runs the whole stack: installs what is missing, builds the UI, starts Redis (embedded unless
 ## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
@@ -46,6 +46,12 @@ test-prereqs:
 bench: test-prereqs
 	cargo build --release -p backend -p tools
 	python3 scripts/bench.py $(BENCH_ARGS)
+
+## The README's pictures (docs/screen-*.png), taken in headless Chromium from the demo market after it
+## has traded for a few minutes (not part of make test).
+screenshots: test-prereqs ui
+	cargo build --release -p backend -p tools --bin backend --bin demo_bot
+	python3 scripts/screenshots.py
 
 ## Soak run (10 minutes, not part of make test): steady mixed load, memory and p99 sampled every 5 s;
 ## fails unless memory stays flat and latency stable. Figures in target/soak/results.json.

@@ -51,6 +51,10 @@ pub fn App() -> impl IntoView {
     let user_feed = use_user_feed(token);
     let (price, set_price) = signal(String::new());
     let (balances, set_reloads) = use_balances(token, user_feed.changes);
+    // What the order form compares a limit price with: the mid, or the last price.
+    let reference = Memo::new(move |_| {
+        feed.book.with(|b| b.spread_and_mid().map(|(_, mid)| mid)).or_else(|| last.get().map(|(price, _)| price))
+    });
     view! {
         <Header markets selected set_selected connection=feed.connection />
         <MarketStats market ticker=feed.ticker last places />
@@ -64,7 +68,7 @@ pub fn App() -> impl IntoView {
             <div class="side trade-side">
                 <Account token set_token />
                 <Balances token balances set_reloads />
-                <OrderForm market token price set_price balances />
+                <OrderForm market token price set_price balances reference />
             </div>
             <MyOrders token changes=user_feed.changes fills=user_feed.fills />
         </main>

@@ -9,6 +9,7 @@ mod components;
 mod format;
 mod market_feed;
 mod order_check;
+mod order_guard;
 mod user_feed;
 
 fn main() {

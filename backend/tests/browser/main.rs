@@ -167,10 +167,14 @@ async fn two_traders_meet_through_the_screen() {
     click(&alice, "button[name=sell]").await;
     wait_text(&alice, ".entry .available", |t| t == "Available: 1 BTC").await;
     place(&alice, "sell", "50000.00", "2").await;
-    wait_text(&alice, ".entry .total", |t| t == "Total: 100000 USD").await;
+    wait_text(&alice, ".entry .total", |t| t == "Total: 100,000.00 USD").await;
     wait_text(&alice, ".entry .error", |t| t.contains("insufficient funds")).await;
+    // Worth more than 10,000 USD: the form asks first, and sends only once confirmed.
     place(&alice, "sell", "50000.00", "0.5").await;
+    wait_text(&alice, ".entry .confirm", |t| t.contains("worth 25,000.00 USD")).await;
+    click(&alice, "button[name=confirm]").await;
     wait_text(&alice, ".entry .ok", |t| t.contains("open")).await;
+    wait_gone(&alice, ".entry .confirm").await;
     wait_text(&alice, ".ladder.asks", |t| t.contains("50000.00")).await;
     wait_text(&alice, ".mine", |t| t.contains("50000")).await;
     // A quick size: half of the 0.5 BTC still free.
@@ -184,6 +188,7 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&bob, ".balances [data-asset=USD] .free", |t| t == "100000").await;
     wait_text(&bob, ".ladder.asks", |t| t.contains("50000.00")).await;
     place(&bob, "buy", "50000.00", "0.5").await;
+    click(&bob, ".entry .confirm button[name=confirm]").await;
     wait_text(&bob, ".entry .ok", |t| t.contains("filled")).await;
     wait_text(&alice, ".tape", |t| t.contains("50000.00")).await;
     wait_text(&alice, ".mine", |t| t.contains("filled")).await;
@@ -212,6 +217,15 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".stats .last-price", |t| t == "50100.00").await;
     hover(&alice, ".candles g.candle:last-of-type").await;
     wait_text(&alice, ".candles .read-out", |t| t.contains("C 50100.00")).await;
+
+    // A limit price far from the market (a fifth above the last trade) is confirmed first; called
+    // off, nothing is sent.
+    place(&alice, "buy", "60000.00", "0.01").await;
+    let why = wait_text(&alice, ".entry .confirm", |t| !t.is_empty()).await;
+    assert!(why.contains("60,000.00 is 19.8% above the market (50,100.00): it may fill at once"), "{why}");
+    click(&alice, "button[name=reconsider]").await;
+    wait_gone(&alice, ".entry .confirm").await;
+    assert!(!alice.find(Locator::Css(".mine")).await.unwrap().text().await.unwrap().contains("60000"));
 
     // Cancel from "my orders".
     place(&alice, "sell", "51000.00", "0.1").await;

@@ -8,7 +8,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::format::grouped;
 use crate::order_check::{check, quick_size, Draft, QuickSize};
+use crate::order_guard::{warnings, Guard};
+
+/// The trader's confirmation bounds, as stored in this browser (or the defaults).
+fn guard() -> Guard {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    Guard::load(|key| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten()))
+}
 
 /// A time in force as the form's select names it.
 fn tif_value(tif: TimeInForce) -> &'static str {
@@ -29,6 +37,8 @@ pub fn OrderForm(
     price: ReadSignal<String>,
     set_price: WriteSignal<String>,
     balances: ReadSignal<Vec<Balance>>,
+    /// The price a limit price is compared with: the mid, or the last price without one.
+    reference: Memo<Option<Dec>>,
 ) -> impl IntoView {
     let (side, set_side) = signal(Side::Buy);
     let (kind, set_kind) = signal(OrderType::Limit);
@@ -39,6 +49,17 @@ pub fn OrderForm(
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
+    // An order held for the trader to confirm, with why; any change to the form drops it.
+    let (pending, set_pending) = signal(None::<(NewOrder, Vec<String>)>);
+    Effect::new(move |_| {
+        price.track();
+        quantity.track();
+        spend.track();
+        side.track();
+        kind.track();
+        market.track();
+        set_pending.set(None);
+    });
     let is_market = move || kind.get() == OrderType::Market;
     // A market order rests never: good till cancelled means ioc for it, and post-only nothing.
     let to_market = move || {
@@ -67,14 +88,20 @@ pub fn OrderForm(
         let free = balances.get().into_iter().find(|b| b.asset == asset).map(|b| b.free)?;
         Some((asset, free))
     });
-    // A limit order's value in the quote asset, once price and quantity are both numbers.
+    // The order's value in the quote asset, once its numbers are typed: a limit's price × quantity, a
+    // market buy's amount, a market order's quantity at the reference price (an estimate).
     let total = Memo::new(move |_| {
         let m = market.get()?;
-        if kind.get() == OrderType::Market {
-            return None;
-        }
-        let (p, q) = (Dec::parse(price.get().trim()).ok()?, Dec::parse(quantity.get().trim()).ok()?);
-        Some(format!("{} {}", Dec::from(p.0 * q.0), m.quote))
+        let places = m.tick_size.0.scale();
+        let q = Dec::parse(quantity.get().trim()).ok();
+        let (value, about) = if kind.get() == OrderType::Limit {
+            (Dec::from(Dec::parse(price.get().trim()).ok()?.0 * q?.0), "")
+        } else if let (Side::Buy, Ok(amount)) = (side.get(), Dec::parse(spend.get().trim())) {
+            (amount, "")
+        } else {
+            (Dec::from(reference.get()?.0 * q?.0), "≈ ")
+        };
+        Some(format!("{about}{} {}", grouped(value, places), m.quote))
     });
     let quick = move |percent: u32| {
         let (Some(m), Some((_, free))) = (market.get_untracked(), available.get_untracked()) else {
@@ -93,6 +120,18 @@ pub fn OrderForm(
             }
             Err(why) => set_outcome.set(Some((false, why))),
         }
+    };
+    let send = move |token: String, order: NewOrder| {
+        spawn_local(async move {
+            match api::place(&token, &order).await {
+                Ok(order) => {
+                    let filled = order.trades.as_ref().map_or(0, Vec::len);
+                    let status = order.status.as_str().replace('_', " ");
+                    set_outcome.set(Some((true, format!("order {} {status}, {filled} fill(s)", order.id))));
+                }
+                Err(e) => set_outcome.set(Some((false, e.detail))),
+            }
+        });
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -128,6 +167,7 @@ pub fn OrderForm(
                 return;
             }
         }
+        let reasons = warnings(&guard(), &market, side.get_untracked(), &ready, reference.get_untracked());
         let order = NewOrder {
             symbol: market.symbol,
             side: side.get_untracked(),
@@ -139,16 +179,18 @@ pub fn OrderForm(
             post_only: post_only.get_untracked(),
             client_order_id: None,
         };
-        spawn_local(async move {
-            match api::place(&token, &order).await {
-                Ok(order) => {
-                    let filled = order.trades.as_ref().map_or(0, Vec::len);
-                    let status = order.status.as_str().replace('_', " ");
-                    set_outcome.set(Some((true, format!("order {} {status}, {filled} fill(s)", order.id))));
-                }
-                Err(e) => set_outcome.set(Some((false, e.detail))),
-            }
-        });
+        if reasons.is_empty() {
+            send(token, order);
+        } else {
+            set_outcome.set(None);
+            set_pending.set(Some((order, reasons)));
+        }
+    };
+    let confirm = move |_| {
+        if let (Some((order, _)), Some(token)) = (pending.get_untracked(), token.get_untracked()) {
+            set_pending.set(None);
+            send(token, order);
+        }
     };
     view! {
         <section class="panel entry">
@@ -199,6 +241,15 @@ pub fn OrderForm(
                 <button type="submit" name="place" class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
                     {move || format!("{} {}", if side.get() == Side::Buy { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default())}
                 </button>
+                <Show when=move || pending.get().is_some()>
+                    <div class="confirm" role="alertdialog" aria-label="Confirm the order">
+                        {move || pending.get().map(|(_, reasons)| reasons.into_iter().map(|r| view! { <p>{r}</p> }).collect_view())}
+                        <div class="buttons">
+                            <button type="button" name="confirm" class="primary" on:click=confirm>"Place it"</button>
+                            <button type="button" name="reconsider" on:click=move |_| set_pending.set(None)>"Cancel"</button>
+                        </div>
+                    </div>
+                </Show>
                 <Show when=move || outcome.get().is_some()>
                     {move || outcome.get().map(|(ok, text)| view! { <p class=if ok { "ok" } else { "error" }>{text}</p> })}
                 </Show>
