@@ -17,6 +17,7 @@ use crate::components::{
     price_chart::PriceChart,
     trades_tape::TradesTape,
 };
+use crate::connection::Connection;
 use crate::format::Places;
 use crate::market_feed::use_market_feed;
 use crate::user_feed::use_user_feed;
@@ -51,24 +52,26 @@ pub fn App() -> impl IntoView {
     let user_feed = use_user_feed(token);
     let (price, set_price) = signal(String::new());
     let (balances, set_reloads) = use_balances(token, user_feed.changes);
+    // The book is current: live, or refreshing after a gap on a connection that is up.
+    let live = Memo::new(move |_| matches!(feed.connection.get(), Connection::Live | Connection::Resyncing));
     // What the order form compares a limit price with: the mid, or the last price.
     let reference = Memo::new(move |_| {
         feed.book.with(|b| b.spread_and_mid().map(|(_, mid)| mid)).or_else(|| last.get().map(|(price, _)| price))
     });
     view! {
-        <Header markets selected set_selected connection=feed.connection />
+        <Header markets selected set_selected connection=feed.connection private=user_feed.connection />
         <MarketStats market ticker=feed.ticker last places />
         <main class="screen">
             <PriceChart market interval=feed.candle_interval live=feed.candle places />
             <div class="side book-side">
-                <OrderBook book=feed.book last tick places set_price />
+                <OrderBook book=feed.book last tick places set_price live />
                 <DepthChart book=feed.book places />
             </div>
             <TradesTape trades=feed.trades places />
             <div class="side trade-side">
                 <Account token set_token />
                 <Balances token balances set_reloads />
-                <OrderForm market token price set_price balances reference />
+                <OrderForm market token price set_price balances reference live />
             </div>
             <MyOrders token changes=user_feed.changes fills=user_feed.fills />
         </main>

@@ -6,6 +6,7 @@ mod axis;
 mod book;
 mod candles;
 mod components;
+mod connection;
 mod format;
 mod market_feed;
 mod order_check;

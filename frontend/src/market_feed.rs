@@ -1,28 +1,21 @@
 //! The market feed hook: turns the book WebSocket of the selected market into signals (the book, the
-//! recent trades, the 24 h ticker, the connection state), with sequence checking, resync on a gap and
-//! reconnection.
+//! recent trades, the 24 h ticker, the connection state), with sequence checking, resync on a gap, a
+//! heartbeat and reconnection with back-off (`connection`).
 
 use common::{CandleInterval, CandleMessage, ServerMessage, Symbol, Ticker, Trade};
-use futures::channel::mpsc::{unbounded, UnboundedSender};
-use futures::{SinkExt, StreamExt};
+use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::StreamExt;
 use gloo_net::http::Request;
-use gloo_net::websocket::{futures::WebSocket, Message};
+use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::book::Book;
+use crate::connection::{next_event, now_ms, send, Backoff, Connection, Event, Heartbeat, PING};
 
 /// Trades kept for the tape.
 const TAPE: usize = 40;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Connection {
-    Connecting,
-    Live,
-    Resyncing,
-    Down,
-}
 
 /// A trade on the tape; `live` ones arrived over the feed (and flash), the others came with the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,8 +85,12 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
             }
         });
         spawn_local(async move {
+            let mut backoff = Backoff::default();
             while generation.get_value() == current {
-                set_connection.set(Connection::Connecting);
+                // (After a failure the status says so until a connection is live again.)
+                if connection.get_untracked() == Connection::Live {
+                    set_connection.set(Connection::Connecting);
+                }
                 let sinks = Sinks {
                     book: set_book,
                     trades: set_trades,
@@ -102,15 +99,19 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
                     connection: set_connection,
                 };
                 let (to_send, outgoing) = unbounded();
+                let _ = to_send.unbounded_send(r#"{"type":"get_recent_trades","limit":40}"#.into());
                 let _ = to_send.unbounded_send(subscribe(candle_interval.get_untracked()));
                 outbox.set_value(Some(to_send));
-                follow(&symbol, current, generation, sinks, outgoing).await;
+                let (went_live, why) = follow(&symbol, current, generation, sinks, outgoing).await;
                 outbox.set_value(None);
                 if generation.get_value() != current {
                     return;
                 }
-                set_connection.set(Connection::Down);
-                TimeoutFuture::new(1_000).await;
+                if went_live {
+                    backoff.reset();
+                }
+                set_connection.set(why);
+                TimeoutFuture::new(backoff.next_ms(js_sys::Math::random())).await;
             }
         });
     });
@@ -131,14 +132,15 @@ struct Sinks {
     connection: WriteSignal<Connection>,
 }
 
-/// One connection's life: snapshot, updates in sequence, a new snapshot on any gap.
+/// One connection's life: snapshot, updates in sequence, a new snapshot on any gap, pings while quiet.
+/// Returns whether it went live, and what the screen shows now that it is over.
 async fn follow(
     symbol: &Symbol,
     current: u64,
     generation: StoredValue<u64>,
     sinks: Sinks,
-    mut outgoing: futures::channel::mpsc::UnboundedReceiver<String>,
-) {
+    mut outgoing: UnboundedReceiver<String>,
+) -> (bool, Connection) {
     let Sinks {
         book: set_book,
         trades: set_trades,
@@ -147,32 +149,35 @@ async fn follow(
         connection: set_connection,
     } = sinks;
     let path = format!("/api/v1/ws/orderbook/{}", symbol.as_str().replace('/', "-"));
-    let Ok(socket) = WebSocket::open(&ws_url(&path)) else { return };
+    let Ok(socket) = WebSocket::open(&ws_url(&path)) else { return (false, Connection::Down) };
     let (mut write, mut read) = socket.split();
-    let _ = write.send(Message::Text(r#"{"type":"get_recent_trades","limit":40}"#.into())).await;
-    let mut resyncing = false;
+    let (mut resyncing, mut went_live) = (false, false);
+    let mut heart = Heartbeat::new(now_ms());
     loop {
-        // A message from the server, or a subscription to send.
-        let text = match futures::future::select(read.next(), outgoing.next()).await {
-            futures::future::Either::Left((Some(Ok(Message::Text(text))), _)) => text,
-            futures::future::Either::Left(_) => return,
-            futures::future::Either::Right((Some(out), _)) => {
-                let _ = write.send(Message::Text(out)).await;
-                continue;
+        let out = match next_event(&mut read, &mut outgoing, &mut heart).await {
+            Event::Text(text) => Ok(text),
+            Event::Send(out) => Err(out),
+            Event::Ping => Err(PING.into()),
+            Event::Over(why) => return (went_live, why),
+        };
+        let text = match out {
+            Ok(text) => text,
+            Err(out) => {
+                if send(&mut write, out, &heart).await {
+                    continue;
+                }
+                return (went_live, Connection::Stale);
             }
-            // The outbox was replaced: a newer connection follows the market now. (Going round again
-            // would spin: a closed channel is always ready.)
-            futures::future::Either::Right((None, _)) => return,
         };
         if generation.get_value() != current {
-            return;
+            return (went_live, Connection::Down);
         }
         let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else { continue };
         match message {
             ServerMessage::OrderBookSnapshot { data } => {
                 set_book.set(Book::from_snapshot(&data));
                 set_connection.set(Connection::Live);
-                resyncing = false;
+                (resyncing, went_live) = (false, true);
             }
             ServerMessage::BookUpdate { data } if !resyncing => {
                 let mut gap = false;
@@ -180,7 +185,9 @@ async fn follow(
                 if gap {
                     resyncing = true;
                     set_connection.set(Connection::Resyncing);
-                    let _ = write.send(Message::Text(r#"{"type":"get_order_book","depth":50}"#.into())).await;
+                    if !send(&mut write, r#"{"type":"get_order_book","depth":50}"#.into(), &heart).await {
+                        return (went_live, Connection::Stale);
+                    }
                 }
             }
             ServerMessage::Trade { data } => set_trades.update(|tape| {

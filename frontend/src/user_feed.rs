@@ -1,15 +1,18 @@
 //! The private feed hook: while signed in, listens on `/api/v1/ws/user`, counts the changes to the
 //! user's orders and balances (so that the views showing them reload) and keeps the user's latest fills
-//! (read over REST on every (re)connection, then from the feed); reconnects by itself.
+//! (read over REST on every (re)connection, then from the feed); pings while quiet and reconnects by
+//! itself with back-off (`connection`), its state shown beside the market feed's.
 
 use common::{ClientMessage, Fill, ServerMessage};
-use futures::{SinkExt, StreamExt};
-use gloo_net::websocket::{futures::WebSocket, Message};
+use futures::channel::mpsc::unbounded;
+use futures::StreamExt;
+use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::connection::{next_event, now_ms, send, Backoff, Connection, Event, Heartbeat, PING};
 use crate::market_feed::ws_url;
 
 /// Fills kept for the list.
@@ -21,32 +24,64 @@ pub struct UserFeed {
     pub changes: ReadSignal<u64>,
     /// The user's latest fills, newest first.
     pub fills: ReadSignal<Vec<Fill>>,
+    /// The private feed's state while signed in (None signed out).
+    pub connection: ReadSignal<Option<Connection>>,
 }
 
 pub fn use_user_feed(token: ReadSignal<Option<String>>) -> UserFeed {
     let (changes, set_changes) = signal(0u64);
     let (fills, set_fills) = signal(Vec::<Fill>::new());
+    let (connection, set_connection) = signal(None::<Connection>);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let current = generation.get_value() + 1;
         generation.set_value(current);
         let Some(token) = token.get() else {
             set_fills.set(Vec::new());
+            set_connection.set(None);
             return;
         };
         spawn_local(async move {
+            let mut backoff = Backoff::default();
+            set_connection.set(Some(Connection::Connecting));
             while generation.get_value() == current {
+                let mut why = Connection::Down;
                 if let Ok(socket) = WebSocket::open(&ws_url("/api/v1/ws/user")) {
                     let (mut write, mut read) = socket.split();
+                    // The authentication first; then nothing but pings (the sender is kept, so that
+                    // the channel stays open).
+                    let (outbox, mut outgoing) = unbounded::<String>();
                     let auth = serde_json::to_string(&ClientMessage::Auth { token: token.clone() }).unwrap_or_default();
-                    let _ = write.send(Message::Text(auth)).await;
-                    while let Some(Ok(Message::Text(text))) = read.next().await {
+                    let _ = outbox.unbounded_send(auth);
+                    let mut heart = Heartbeat::new(now_ms());
+                    loop {
+                        let out = match next_event(&mut read, &mut outgoing, &mut heart).await {
+                            Event::Text(text) => Ok(text),
+                            Event::Send(out) => Err(out),
+                            Event::Ping => Err(PING.to_string()),
+                            Event::Over(over) => {
+                                why = over;
+                                break;
+                            }
+                        };
+                        let text = match out {
+                            Ok(text) => text,
+                            Err(out) => {
+                                if send(&mut write, out, &heart).await {
+                                    continue;
+                                }
+                                why = Connection::Stale;
+                                break;
+                            }
+                        };
                         if generation.get_value() != current {
                             return;
                         }
                         match serde_json::from_str::<ServerMessage>(&text) {
                             // Reload on (re)connect too: changes while disconnected are not replayed.
                             Ok(ServerMessage::Authenticated { .. }) => {
+                                backoff.reset();
+                                set_connection.set(Some(Connection::Live));
                                 if let Ok(list) = api::my_fills(&token, FILLS as u32).await {
                                     set_fills.set(list);
                                 }
@@ -65,14 +100,18 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>) -> UserFeed {
                                 });
                                 set_changes.update(|n| *n += 1);
                             }
-                            Ok(ServerMessage::Error { .. }) => return,
+                            Ok(ServerMessage::Error { .. }) => break,
                             _ => {}
                         }
                     }
                 }
-                TimeoutFuture::new(1_000).await;
+                if generation.get_value() != current {
+                    return;
+                }
+                set_connection.set(Some(why));
+                TimeoutFuture::new(backoff.next_ms(js_sys::Math::random())).await;
             }
         });
     });
-    UserFeed { changes, fills }
+    UserFeed { changes, fills, connection }
 }

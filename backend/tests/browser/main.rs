@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use testkit::{free_port, Deployment, TestApp};
 
+mod proxy;
+use proxy::Proxy;
+
 struct Driver(Child);
 
 impl Drop for Driver {
@@ -66,7 +69,11 @@ async fn spawn_app() -> (String, TestApp) {
 
 /// Waits until the text of the first element matching `css` satisfies `ok`; returns that text.
 async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    wait_text_within(c, css, Duration::from_secs(15), ok).await
+}
+
+async fn wait_text_within(c: &Client, css: &str, within: Duration, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + within;
     let mut last = String::new();
     while Instant::now() < deadline {
         if let Ok(e) = c.find(Locator::Css(css)).await {
@@ -306,4 +313,39 @@ async fn two_traders_meet_through_the_screen() {
 
     alice.close().await.unwrap();
     bob.close().await.unwrap();
+}
+
+/// A connection that goes silent without closing (a half-open network) is found out by the
+/// heartbeat: both feeds say so, the book is greyed and the form holds orders until the feeds are live
+/// again, which they become by themselves once the network is back.
+#[tokio::test]
+async fn a_silent_connection_is_shown_and_holds_orders_until_it_is_back() {
+    let (url, _app) = spawn_app().await;
+    let upstream: u16 = url.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = Proxy::start(upstream).await;
+    let (_driver, port) = start_driver().await;
+    let carol = browser(port, 1280, 900).await;
+    sign_up(&carol, &format!("http://127.0.0.1:{}/", proxy.port), "carol").await;
+    wait_text(&carol, ".status.private", |t| t == "orders: live").await;
+    let place = carol.find(Locator::Css("button[name=place]")).await.unwrap();
+    assert!(place.is_enabled().await.unwrap());
+    assert!(carol.find(Locator::Css(".book.stale")).await.is_err(), "a live book is not greyed");
+
+    let frozen = Instant::now();
+    proxy.freeze(true);
+    // Silence is given up after 12 s: nothing arrives, not even the pongs.
+    let silent = Duration::from_secs(20);
+    wait_text_within(&carol, ".status", silent, |t| t.contains("reconnecting")).await;
+    wait_text_within(&carol, ".status.private", silent, |t| t.contains("reconnecting")).await;
+    println!("a frozen connection was found out after {:.1} s", frozen.elapsed().as_secs_f64());
+    carol.find(Locator::Css(".book.stale")).await.expect("the book is greyed");
+    assert!(!place.is_enabled().await.unwrap(), "orders are held");
+    wait_text(&carol, ".entry .error", |t| t.contains("Not connected")).await;
+
+    proxy.freeze(false);
+    wait_text_within(&carol, ".status", silent, |t| t == "live").await;
+    wait_text_within(&carol, ".status.private", silent, |t| t == "orders: live").await;
+    assert!(place.is_enabled().await.unwrap(), "orders go again");
+    assert!(carol.find(Locator::Css(".book.stale")).await.is_err());
+    carol.close().await.unwrap();
 }

@@ -1,9 +1,10 @@
-//! The top bar: the exchange's name, the market selector and the connection indicator.
+//! The top bar: the exchange's name, the market selector and the feeds' connection indicators (the
+//! market's, and the private feed's while signed in).
 
 use common::{Market, Symbol};
 use leptos::prelude::*;
 
-use crate::market_feed::Connection;
+use crate::connection::Connection;
 
 #[component]
 pub fn Header(
@@ -11,16 +12,9 @@ pub fn Header(
     selected: ReadSignal<Option<Symbol>>,
     set_selected: WriteSignal<Option<Symbol>>,
     connection: ReadSignal<Connection>,
+    private: ReadSignal<Option<Connection>>,
 ) -> impl IntoView {
-    let (label, class) = (
-        move || match connection.get() {
-            Connection::Live => "live",
-            Connection::Connecting => "connecting",
-            Connection::Resyncing => "resyncing",
-            Connection::Down => "reconnecting",
-        },
-        move || format!("dot {}", if connection.get() == Connection::Live { "up" } else { "down" }),
-    );
+    let dot = |c: Connection| format!("dot {}", if c == Connection::Live { "up" } else { "down" });
     view! {
         <header class="bar">
             <span class="brand">"Exchange"</span>
@@ -42,7 +36,14 @@ pub fn Header(
                     }
                 />
             </nav>
-            <span class="status"><span class=class></span>{label}</span>
+            <span class="status" role="status" title="the market's feed">
+                <span class=move || dot(connection.get())></span>{move || connection.get().label()}
+            </span>
+            {move || private.get().map(|c| view! {
+                <span class="status private" role="status" title="your orders' feed">
+                    <span class=dot(c)></span>{format!("orders: {}", c.label())}
+                </span>
+            })}
         </header>
     }
 }

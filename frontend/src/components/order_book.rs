@@ -45,6 +45,8 @@ pub fn OrderBook(
     tick: Memo<Option<common::Dec>>,
     places: Memo<Places>,
     set_price: WriteSignal<String>,
+    /// Whether the market's feed is live: a book that may be out of date is shown greyed.
+    live: Memo<bool>,
 ) -> impl IntoView {
     // Ticks per row; back to one on another market.
     let (group, set_group) = signal(1u32);
@@ -84,7 +86,7 @@ pub fn OrderBook(
         }
     };
     view! {
-        <section class="panel book">
+        <section class="panel book" class:stale=move || !live.get() aria-busy=move || (!live.get()).to_string()>
             <h2>
                 "Order book"
                 <select name="grouping" class="grouping" title="group price levels"

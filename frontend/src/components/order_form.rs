@@ -39,6 +39,8 @@ pub fn OrderForm(
     balances: ReadSignal<Vec<Balance>>,
     /// The price a limit price is compared with: the mid, or the last price without one.
     reference: Memo<Option<Dec>>,
+    /// Whether the market's feed is live: orders are not sent from a screen that may be out of date.
+    live: Memo<bool>,
 ) -> impl IntoView {
     let (side, set_side) = signal(Side::Buy);
     let (kind, set_kind) = signal(OrderType::Limit);
@@ -139,6 +141,9 @@ pub fn OrderForm(
             set_outcome.set(Some((false, "log in to trade".into())));
             return;
         };
+        if !live.get_untracked() {
+            return;
+        }
         let is_market_order = kind.get_untracked() == OrderType::Market;
         let (p, q) = (price.get_untracked(), quantity.get_untracked());
         let s = if side.get_untracked() == Side::Buy { spend.get_untracked() } else { String::new() };
@@ -187,7 +192,9 @@ pub fn OrderForm(
         }
     };
     let confirm = move |_| {
-        if let (Some((order, _)), Some(token)) = (pending.get_untracked(), token.get_untracked()) {
+        if let (Some((order, _)), Some(token), true) =
+            (pending.get_untracked(), token.get_untracked(), live.get_untracked())
+        {
             set_pending.set(None);
             send(token, order);
         }
@@ -238,7 +245,10 @@ pub fn OrderForm(
                     </select>
                 </label>
                 <label class="check"><input type="checkbox" name="post_only" disabled=is_market prop:checked=post_only on:change=move |ev| set_post_only.set(event_target_checked(&ev)) />"Post only"</label>
-                <button type="submit" name="place" class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
+                <Show when=move || !live.get()>
+                    <p class="error" role="alert">"Not connected to the market: sending is paused until the feed is live again."</p>
+                </Show>
+                <button type="submit" name="place" disabled=move || !live.get() class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
                     {move || format!("{} {}", if side.get() == Side::Buy { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default())}
                 </button>
                 <Show when=move || pending.get().is_some()>
