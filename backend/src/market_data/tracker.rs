@@ -12,6 +12,9 @@ use crate::engine::Folded;
 /// The ticker's window: the one-minute candle holding now and the 1,439 before it (from 23 h 59 min to
 /// 24 h of trades).
 pub const WINDOW_MINUTES: u64 = 1440;
+/// How far before the newest one-minute candle a fold looks again: a trade stamped by an instance whose
+/// clock is behind (up to this much) may land in an older minute, and the ticker counts it all the same.
+pub const LATE_MS: u64 = 60_000;
 /// How long after a candle's end it is told closed: trades stamped just before the end (by an instance
 /// whose clock is a little behind, or still in flight) are folded first.
 pub const CLOSE_GRACE_MS: u64 = 1000;
@@ -53,12 +56,13 @@ pub struct Tracker {
 
 impl Tracker {
     /// For each interval, the open time from which the next fold should return its candles: the newest
-    /// known (it may have changed), or on a first fold the whole ticker window of one-minute candles and
+    /// known (it may have changed; for one-minute candles, from `LATE_MS` before it), or on a first fold the whole ticker window of one-minute candles and
     /// the previous and current candle of the others.
     pub fn since(&self, now: u64) -> [u64; 6] {
         let mut since = [0; 6];
         for (k, interval) in CandleInterval::ALL.into_iter().enumerate() {
             since[k] = match self.newest[k] {
+                Some(c) if k == 0 => c.open_ms.saturating_sub(LATE_MS),
                 Some(c) => c.open_ms,
                 None if k == 0 => window_start(now),
                 None => interval.open_time(now).saturating_sub(interval.millis()),
@@ -184,7 +188,7 @@ mod tests {
         let now = T0 + 30_000;
         assert_eq!(t.since(now)[0], T0 - 1439 * 60_000);
         assert!(t.apply(&folded_1m(&[candle(T0, 100, 1)]), now).is_empty());
-        assert_eq!(t.since(now)[0], T0);
+        assert_eq!(t.since(now)[0], T0 - LATE_MS, "a minute back: trades stamped late still count");
         let c = candle(T0, 100, 2);
         assert_eq!(t.apply(&folded_1m(&[c]), now), vec![CandleChange::Updated(CandleInterval::M1, c)]);
         assert!(t.apply(&folded_1m(&[c]), now).is_empty(), "unchanged: nothing to tell");
