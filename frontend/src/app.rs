@@ -15,11 +15,13 @@ use crate::components::{
     order_book::OrderBook,
     order_form::OrderForm,
     price_chart::PriceChart,
+    toasts::{Toaster, Toasts},
     trades_tape::TradesTape,
 };
 use crate::connection::Connection;
 use crate::format::Places;
 use crate::market_feed::use_market_feed;
+use crate::route::follow_address;
 use crate::user_feed::use_user_feed;
 
 #[component]
@@ -29,11 +31,11 @@ pub fn App() -> impl IntoView {
     spawn_local(async move {
         if let Ok(response) = Request::get("/api/v1/markets").send().await {
             if let Ok(list) = response.json::<Vec<Market>>().await {
-                set_selected.set(list.first().map(|m| m.symbol.clone()));
                 set_markets.set(list);
             }
         }
     });
+    follow_address(markets, selected, set_selected);
     let feed = use_market_feed(selected);
     let last = use_last_price(feed.ticker, feed.trades);
     // Decimal places of the selected market's tick and lot, so that columns line up.
@@ -49,7 +51,8 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default()
     });
     let (token, set_token) = signal(None::<String>);
-    let user_feed = use_user_feed(token);
+    let toaster = Toaster::new();
+    let user_feed = use_user_feed(token, toaster);
     let (price, set_price) = signal(String::new());
     let (balances, set_reloads) = use_balances(token, user_feed.changes);
     // The book is current: live, or refreshing after a gap on a connection that is up.
@@ -71,9 +74,10 @@ pub fn App() -> impl IntoView {
             <div class="side trade-side">
                 <Account token set_token />
                 <Balances token balances set_reloads />
-                <OrderForm market token price set_price balances reference live />
+                <OrderForm market token price set_price balances reference live toaster />
             </div>
-            <MyOrders token changes=user_feed.changes fills=user_feed.fills />
+            <MyOrders token changes=user_feed.changes fills=user_feed.fills markets />
         </main>
+        <Toasts toaster />
     }
 }

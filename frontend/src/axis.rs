@@ -22,6 +22,12 @@ pub fn label(value: f64, places: u32) -> String {
     }
 }
 
+/// A price axis value with the market's decimal places, grouped like every price on the screen.
+pub fn axis_price(value: f64, places: u32) -> String {
+    let text = format!("{value:.*}", places as usize);
+    common::Dec::parse(&text).map(|d| crate::format::grouped(d, places)).unwrap_or(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +46,11 @@ mod tests {
         assert_eq!(label(0.1 * 3.0, 8), "0.3");
         assert_eq!(label(50_000.0, 2), "50000");
         assert_eq!(label(2.5, 0), "2");
+    }
+
+    #[test]
+    fn prices_on_an_axis_read_like_the_others() {
+        assert_eq!(axis_price(50_100.0, 2), "50,100.00");
+        assert_eq!(axis_price(0.5, 4), "0.5000");
     }
 }

@@ -1,4 +1,6 @@
-//! How numbers are shown: fixed decimal places per market, so that a column of prices lines up.
+//! How numbers are shown: a market's prices with its tick's decimal places and quantities with its
+//! lot's, whole parts grouped by three; in a column, a quantity's trailing zeros are drawn faint rather
+//! than dropped, so that the column stays aligned and the figure reads short.
 
 use common::Dec;
 
@@ -33,6 +35,25 @@ pub fn grouped(value: Dec, places: u32) -> String {
     out
 }
 
+/// A value as written by whoever sent it, trailing zeros dropped and the whole part grouped: for
+/// lists and balances, where no column needs aligning ("100,000", "1.499").
+pub fn trimmed(value: Dec) -> String {
+    let normal = value.0.normalize();
+    grouped(Dec::from(normal), normal.scale())
+}
+
+/// `grouped(value, places)` split before its trailing zeros (and the point, when every decimal is
+/// zero): ("0.01", "000000") for 0.01 with 8 places; the second part is drawn faint.
+pub fn split_zeros(value: Dec, places: u32) -> (String, String) {
+    let text = grouped(value, places);
+    if !text.contains('.') {
+        return (text, String::new());
+    }
+    let kept = text.trim_end_matches('0');
+    let kept = kept.strip_suffix('.').unwrap_or(kept);
+    (kept.to_string(), text[kept.len()..].to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +74,16 @@ mod tests {
         assert_eq!(grouped(d("999.5"), 1), "999.5");
         assert_eq!(grouped(d("-1000"), 2), "-1,000.00");
         assert_eq!(grouped(d("0.00000001"), 8), "0.00000001");
+    }
+
+    #[test]
+    fn lists_drop_trailing_zeros_and_columns_draw_them_faint() {
+        let d = |s: &str| Dec::parse(s).unwrap();
+        assert_eq!(trimmed(d("100000.00")), "100,000");
+        assert_eq!(trimmed(d("1.49900000")), "1.499");
+        assert_eq!(split_zeros(d("0.01"), 8), ("0.01".to_string(), "000000".to_string()));
+        assert_eq!(split_zeros(d("2"), 8), ("2".to_string(), ".00000000".to_string()));
+        assert_eq!(split_zeros(d("1234.5"), 2), ("1,234.5".to_string(), "0".to_string()));
+        assert_eq!(split_zeros(d("7"), 0), ("7".to_string(), String::new()));
     }
 }

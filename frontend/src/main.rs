@@ -9,8 +9,10 @@ mod components;
 mod connection;
 mod format;
 mod market_feed;
+mod notice;
 mod order_check;
 mod order_guard;
+mod route;
 mod user_feed;
 
 fn main() {

@@ -3,7 +3,7 @@
 //! (read over REST on every (re)connection, then from the feed); pings while quiet and reconnects by
 //! itself with back-off (`connection`), its state shown beside the market feed's.
 
-use common::{ClientMessage, Fill, ServerMessage};
+use common::{ClientMessage, Fill, OrderUpdateData, ServerMessage};
 use futures::channel::mpsc::unbounded;
 use futures::StreamExt;
 use gloo_net::websocket::futures::WebSocket;
@@ -12,8 +12,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::toasts::Toaster;
 use crate::connection::{next_event, now_ms, send, Backoff, Connection, Event, Heartbeat, PING};
 use crate::market_feed::ws_url;
+use crate::notice::order_notice;
 
 /// Fills kept for the list.
 const FILLS: usize = 20;
@@ -28,7 +30,9 @@ pub struct UserFeed {
     pub connection: ReadSignal<Option<Connection>>,
 }
 
-pub fn use_user_feed(token: ReadSignal<Option<String>>) -> UserFeed {
+/// Follows the signed-in user's private feed; each change of one of their orders is also told to
+/// `toaster`.
+pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> UserFeed {
     let (changes, set_changes) = signal(0u64);
     let (fills, set_fills) = signal(Vec::<Fill>::new());
     let (connection, set_connection) = signal(None::<Connection>);
@@ -87,9 +91,16 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>) -> UserFeed {
                                 }
                                 set_changes.update(|n| *n += 1)
                             }
-                            Ok(ServerMessage::OrderUpdate { .. } | ServerMessage::Balance { .. }) => {
+                            Ok(ServerMessage::OrderUpdate { data }) => {
+                                if let Some((tone, text)) = match &data {
+                                    OrderUpdateData::Private(order) => order_notice(order),
+                                    OrderUpdateData::Public(_) => None,
+                                } {
+                                    toaster.show(tone, text);
+                                }
                                 set_changes.update(|n| *n += 1)
                             }
+                            Ok(ServerMessage::Balance { .. }) => set_changes.update(|n| *n += 1),
                             Ok(ServerMessage::Fill { data }) => {
                                 let fill = data.fill();
                                 set_fills.update(|list| {

@@ -17,6 +17,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("missing or invalid token")]
     Unauthorized,
+    /// A login whose username and password do not match an account (401 like a bad token, but saying so).
+    #[error("wrong username or password")]
+    WrongCredentials,
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("the request took too long")]
@@ -61,7 +64,7 @@ impl From<AuthError> for ApiError {
             AuthError::UsernameTaken => {
                 ApiError::Conflict { code: "username_taken", detail: "that username is taken".into() }
             }
-            AuthError::WrongCredentials => ApiError::Unauthorized,
+            AuthError::WrongCredentials => ApiError::WrongCredentials,
             AuthError::LoginLocked(wait) => {
                 ApiError::TooManyRequests { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
             }
@@ -112,6 +115,9 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "bad_request", detail.clone()),
             ApiError::Unauthorized => {
                 (StatusCode::UNAUTHORIZED, "unauthorized", "missing, invalid or expired token".into())
+            }
+            ApiError::WrongCredentials => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", "wrong username or password".into())
             }
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

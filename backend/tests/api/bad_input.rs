@@ -242,7 +242,9 @@ on_every_deployment! {
         tried += 1;
         let wrong = json!({"username": "alice", "password": "password-of-somebody-else"});
         let (got, err) = status_json(app.post_json("/api/v1/auth/login", None, &wrong).await).await;
-        if (got, err["code"].as_str().unwrap_or("?")) != (401, "unauthorized") {
+        if (got, err["code"].as_str().unwrap_or("?"), err["detail"].as_str().unwrap_or("?"))
+            != (401, "unauthorized", "wrong username or password")
+        {
             failures.push(format!("login with a wrong password: {got} {err}"));
         }
         for token in ["}{", "x", &"a".repeat(300), "Bearer", "\u{7f}"] {

@@ -165,12 +165,12 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".balances", |t| t.contains("USD")).await;
     click(&alice, "button[name=faucet]").await;
     wait_text(&alice, ".balances .ok", |t| t.contains("credited")).await;
-    wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "100000").await;
+    wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "100,000").await;
     // The answer goes after a few seconds rather than lingering.
     wait_gone(&alice, ".balances .ok").await;
     // The form says what the side spends and has free, and the order's total; more than is free is
     // refused before it is sent.
-    wait_text(&alice, ".entry .available", |t| t == "Available: 100000 USD").await;
+    wait_text(&alice, ".entry .available", |t| t == "Available: 100,000 USD").await;
     click(&alice, "button[name=sell]").await;
     wait_text(&alice, ".entry .available", |t| t == "Available: 1 BTC").await;
     place(&alice, "sell", "50000.00", "2").await;
@@ -182,8 +182,12 @@ async fn two_traders_meet_through_the_screen() {
     click(&alice, "button[name=confirm]").await;
     wait_text(&alice, ".entry .ok", |t| t.contains("open")).await;
     wait_gone(&alice, ".entry .confirm").await;
-    wait_text(&alice, ".ladder.asks", |t| t.contains("50000.00")).await;
-    wait_text(&alice, ".mine", |t| t.contains("50000")).await;
+    wait_text(&alice, ".ladder.asks", |t| t.contains("50,000.00")).await;
+    // Prices grouped by three; a quantity's trailing zeros drawn faint (the column stays aligned); lists
+    // without them.
+    wait_text(&alice, ".ladder.asks .qty", |t| t == "0.50000000").await;
+    wait_text(&alice, ".ladder.asks .qty .zeros", |t| t == "0000000").await;
+    wait_text(&alice, ".mine", |t| t.contains("50,000.00") && t.contains("0 / 0.5")).await;
     // A quick size: half of the 0.5 BTC still free.
     wait_text(&alice, ".entry .available", |t| t == "Available: 0.5 BTC").await;
     click(&alice, "button[name=size-50]").await;
@@ -192,20 +196,23 @@ async fn two_traders_meet_through_the_screen() {
     // Bob crosses it through his own form; Alice sees the trade and her order filled, without reloading.
     sign_up(&bob, &url, "bob").await;
     click(&bob, "button[name=faucet]").await;
-    wait_text(&bob, ".balances [data-asset=USD] .free", |t| t == "100000").await;
-    wait_text(&bob, ".ladder.asks", |t| t.contains("50000.00")).await;
+    wait_text(&bob, ".balances [data-asset=USD] .free", |t| t == "100,000").await;
+    wait_text(&bob, ".ladder.asks", |t| t.contains("50,000.00")).await;
     place(&bob, "buy", "50000.00", "0.5").await;
     click(&bob, ".entry .confirm button[name=confirm]").await;
     wait_text(&bob, ".entry .ok", |t| t.contains("filled")).await;
-    wait_text(&alice, ".tape", |t| t.contains("50000.00")).await;
+    wait_text(&alice, ".tape", |t| t.contains("50,000.00")).await;
     wait_text(&alice, ".mine", |t| t.contains("filled")).await;
+    // Both told in a toast, by the private feed.
+    wait_text(&alice, ".toasts", |t| t.contains("Sold 0.5 BTC at 50,000: order") && t.contains("filled")).await;
+    wait_text(&bob, ".toasts", |t| t.contains("Bought 0.5 BTC at 50,000: order")).await;
     // The market's header: the last price is the trade's, in the tab's title too; the 24 h figures
     // follow from the feed's ticker.
-    wait_text(&alice, ".stats .last-price", |t| t == "50000.00").await;
-    assert_eq!(alice.title().await.unwrap(), "50000.00 BTC/USD · Exchange");
-    wait_text(&alice, ".stats", |t| t.contains("0.50000000 BTC") && t.contains("50000.00")).await;
+    wait_text(&alice, ".stats .last-price", |t| t == "50,000.00").await;
+    assert_eq!(alice.title().await.unwrap(), "50,000.00 BTC/USD · Exchange");
+    wait_text(&alice, ".stats", |t| t.contains("0.50000000 BTC") && t.contains("50,000.00")).await;
     // Both balances settled: alice got 25,000 USD less the maker's 0.1 %, bob 0.5 BTC less the taker's 0.2 %.
-    wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "124975").await;
+    wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "124,975").await;
     wait_text(&bob, ".balances [data-asset=BTC] .free", |t| t == "1.499").await;
     // Each one's fill, with the fee in what it received.
     wait_text(&alice, ".mine .fill .fee", |t| t == "25 USD").await;
@@ -213,17 +220,17 @@ async fn two_traders_meet_through_the_screen() {
 
     // The price chart: the trade's candle, then the live candle moving with the next trade (from the
     // feed's candle messages), and the same after switching the interval (read over REST).
-    wait_text(&alice, ".candles .last-label", |t| t == "50000.00").await;
+    wait_text(&alice, ".candles .last-label", |t| t == "50,000.00").await;
     assert!(!alice.find_all(Locator::Css(".candles .candle")).await.unwrap().is_empty(), "candles are drawn");
     // (Whichever of the two orders lands first rests and the other meets it at 50,100.)
     place(&alice, "sell", "50100.00", "0.01").await;
     place(&bob, "buy", "50100.00", "0.01").await;
-    wait_text(&alice, ".candles .last-label", |t| t == "50100.00").await;
+    wait_text(&alice, ".candles .last-label", |t| t == "50,100.00").await;
     click(&alice, "button[name=interval-1h]").await;
-    wait_text(&alice, ".candles .last-label", |t| t == "50100.00").await;
-    wait_text(&alice, ".stats .last-price", |t| t == "50100.00").await;
+    wait_text(&alice, ".candles .last-label", |t| t == "50,100.00").await;
+    wait_text(&alice, ".stats .last-price", |t| t == "50,100.00").await;
     hover(&alice, ".candles g.candle:last-of-type").await;
-    wait_text(&alice, ".candles .read-out", |t| t.contains("C 50100.00")).await;
+    wait_text(&alice, ".candles .read-out", |t| t.contains("C 50,100.00")).await;
 
     // A limit price far from the market (a fifth above the last trade) is confirmed first; called
     // off, nothing is sent.
@@ -232,18 +239,19 @@ async fn two_traders_meet_through_the_screen() {
     assert!(why.contains("60,000.00 is 19.8% above the market (50,100.00): it may fill at once"), "{why}");
     click(&alice, "button[name=reconsider]").await;
     wait_gone(&alice, ".entry .confirm").await;
-    assert!(!alice.find(Locator::Css(".mine")).await.unwrap().text().await.unwrap().contains("60000"));
+    assert!(!alice.find(Locator::Css(".mine")).await.unwrap().text().await.unwrap().contains("60,000"));
 
     // Cancel from "my orders".
     place(&alice, "sell", "51000.00", "0.1").await;
-    wait_text(&alice, ".mine", |t| t.contains("51000")).await;
+    wait_text(&alice, ".mine", |t| t.contains("51,000")).await;
     // The depth chart (one level, asks only): its axes, and the depth under the pointer.
     wait_text(&alice, ".depth .axis", |t| !t.is_empty()).await;
     hover(&alice, ".depth svg").await;
     wait_text(&alice, ".depth .read-out", |t| t.contains(" at or ")).await;
     click(&alice, ".mine button[name=cancel]").await;
     wait_text(&alice, ".mine", |t| t.contains("cancelled")).await;
-    wait_text(&alice, ".ladder.asks", |t| !t.contains("51000.00")).await;
+    wait_text(&alice, ".toasts", |t| t.contains("cancelled")).await;
+    wait_text(&alice, ".ladder.asks", |t| !t.contains("51,000.00")).await;
 
     // A quantity off the lot is caught in the form; one under the market's minimum is the server's
     // call, and its error is shown next to the form.
@@ -253,7 +261,8 @@ async fn two_traders_meet_through_the_screen() {
     place(&alice, "sell", "52000.00", "0.000001").await;
     let error = wait_text(&alice, ".entry .error", |t| t.contains("minimum")).await;
     assert!(error.contains("below the market's minimum"), "the server's error: {error}");
-    wait_text(&alice, ".ladder.asks", |t| !t.contains("52000.00")).await;
+    wait_text(&alice, ".toasts", |t| t.contains("Order refused:") && t.contains("minimum")).await;
+    wait_text(&alice, ".ladder.asks", |t| !t.contains("52,000.00")).await;
 
     // A price typed for BTC/USD does not follow to ETH/USD (sent there, it would fill far from the
     // market), nor the form's last message.
@@ -264,6 +273,13 @@ async fn two_traders_meet_through_the_screen() {
     wait_value(&alice, "input[name=quantity]", "").await;
     wait_text(&alice, ".entry", |t| !t.contains("minimum")).await;
     click(&alice, "button[data-symbol='BTC/USD']").await;
+    // The market is in the address; back and forward switch markets.
+    wait_text(&alice, ".markets button.active", |t| t == "BTC/USD").await;
+    assert!(alice.current_url().await.unwrap().as_str().ends_with("/trade/BTC-USD"));
+    alice.back().await.unwrap();
+    wait_text(&alice, ".markets button.active", |t| t == "ETH/USD").await;
+    alice.forward().await.unwrap();
+    wait_text(&alice, ".markets button.active", |t| t == "BTC/USD").await;
 
     // A market order: no price shown, ioc rather than gtc, no post-only (the server would refuse it).
     fill(&alice, "input[name=price]", "50000.00").await;
@@ -290,7 +306,7 @@ async fn two_traders_meet_through_the_screen() {
         client.post(format!("{api}/api/v1/orders/")).bearer_auth(&token).json(&body).send().await.unwrap();
     }
     let sent = started.elapsed();
-    wait_text(&alice, ".ladder.bids", |t| t.contains("40149.00")).await;
+    wait_text(&alice, ".ladder.bids", |t| t.contains("40,149.00")).await;
     let caught_up = started.elapsed();
     println!(
         "book updates: 150 sent in {:.2} s ({:.0}/s); the browser showed the last one {:.0} ms after it was sent",
@@ -309,7 +325,7 @@ async fn two_traders_meet_through_the_screen() {
     // 0.5 BTC ask at 50,000.00 rounds up to itself.
     let grouping = alice.find(Locator::Css("select[name=grouping]")).await.unwrap();
     grouping.select_by_value("10").await.unwrap();
-    wait_text(&alice, ".ladder.bids", |t| t.contains("40149.00") && t.contains("40148.00")).await;
+    wait_text(&alice, ".ladder.bids", |t| t.contains("40,149.00") && t.contains("40,148.00")).await;
 
     alice.close().await.unwrap();
     bob.close().await.unwrap();
@@ -325,7 +341,18 @@ async fn a_silent_connection_is_shown_and_holds_orders_until_it_is_back() {
     let proxy = Proxy::start(upstream).await;
     let (_driver, port) = start_driver().await;
     let carol = browser(port, 1280, 900).await;
-    sign_up(&carol, &format!("http://127.0.0.1:{}/", proxy.port), "carol").await;
+    let through = format!("http://127.0.0.1:{}/", proxy.port);
+    // An address names its market.
+    carol.goto(&format!("{through}trade/ETH-USD")).await.unwrap();
+    wait_text(&carol, ".markets button.active", |t| t == "ETH/USD").await;
+    // Login errors say what is wrong: nothing typed, or no such account.
+    click(&carol, "button[name=login]").await;
+    wait_text(&carol, ".account .error", |t| t == "enter a username and a password").await;
+    fill(&carol, "input[name=username]", "carol").await;
+    fill(&carol, "input[name=password]", "not-her-password").await;
+    click(&carol, "button[name=login]").await;
+    wait_text(&carol, ".account .error", |t| t == "wrong username or password").await;
+    sign_up(&carol, &through, "carol").await;
     wait_text(&carol, ".status.private", |t| t == "orders: live").await;
     let place = carol.find(Locator::Css("button[name=place]")).await.unwrap();
     assert!(place.is_enabled().await.unwrap());

@@ -13,6 +13,10 @@ pub fn Account(token: ReadSignal<Option<String>>, set_token: WriteSignal<Option<
     let (who, set_who) = signal(String::new());
     let sign_in = move |register: bool| {
         let (u, p) = (username.get_untracked(), password.get_untracked());
+        if u.trim().is_empty() || p.is_empty() {
+            set_message.set(Some("enter a username and a password".into()));
+            return;
+        }
         spawn_local(async move {
             if register {
                 if let Err(e) = api::register(&u, &p).await {

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::format::trimmed;
 
 /// How long the faucet's answer stays under the panel.
 const MESSAGE_SHOWN_MS: u32 = 4_000;
@@ -79,8 +80,8 @@ pub fn Balances(
                     children=|b| view! {
                         <div class="row balance" data-asset=b.asset.clone()>
                             <span>{b.asset.clone()}</span>
-                            <span class="free">{b.free.to_string()}</span>
-                            <span>{b.locked.to_string()}</span>
+                            <span class="free">{trimmed(b.free)}</span>
+                            <span>{trimmed(b.locked)}</span>
                         </div>
                     }
                 />

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::axis::{axis_ticks, label};
+use crate::axis::{axis_price, axis_ticks, label};
 use crate::book::{depth_at, Book, Curve};
 use crate::format::Places;
 
@@ -91,7 +91,7 @@ pub fn DepthChart(book: ReadSignal<Book>, places: Memo<Places>) -> impl IntoView
             .map(|p| {
                 view! {
                     <line class="grid" x1={s.x(p)} x2={s.x(p)} y1=0 y2=PLOT_H />
-                    <text class="axis" x={s.x(p)} y={H - 3.0} text-anchor="middle">{format!("{:.*}", places.price as usize, p)}</text>
+                    <text class="axis" x={s.x(p)} y={H - 3.0} text-anchor="middle">{axis_price(p, places.price)}</text>
                 }
             })
             .collect_view();

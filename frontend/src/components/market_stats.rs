@@ -4,7 +4,7 @@
 use common::{Dec, Market, Ticker};
 use leptos::prelude::*;
 
-use crate::format::{fixed, Places};
+use crate::format::{grouped, Places};
 use crate::market_feed::TapeTrade;
 
 /// The last price and which way it last moved (`"up"`, `"down"` or `""`): the newest trade on the tape
@@ -43,19 +43,19 @@ pub fn MarketStats(
 ) -> impl IntoView {
     Effect::new(move |_| {
         let title = match (last.get(), market.get()) {
-            (Some((price, _)), Some(m)) => format!("{} {} · Exchange", fixed(price, places.get().price), m.symbol),
+            (Some((price, _)), Some(m)) => format!("{} {} · Exchange", grouped(price, places.get().price), m.symbol),
             _ => "Exchange".to_string(),
         };
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
             document.set_title(&title);
         }
     });
-    let price_text = move |p: Option<Dec>| p.map(|p| fixed(p, places.get().price)).unwrap_or_else(|| "—".into());
+    let price_text = move |p: Option<Dec>| p.map(|p| grouped(p, places.get().price)).unwrap_or_else(|| "—".into());
     let change = move || {
         ticker.with(|t| match t.as_ref().and_then(|t| t.price_change.zip(t.price_change_percent)) {
             Some((change, percent)) => {
                 let sign = if change.0 > Dec::ZERO.0 { "+" } else { "" };
-                format!("{sign}{} {sign}{}%", fixed(change, places.get().price), fixed(percent, 2))
+                format!("{sign}{} {sign}{}%", grouped(change, places.get().price), grouped(percent, 2))
             }
             None => "—".into(),
         })
@@ -72,7 +72,7 @@ pub fn MarketStats(
     let volume = move || {
         let base = market.with(|m| m.as_ref().map(|m| m.base.clone()).unwrap_or_default());
         ticker.with(|t| match t {
-            Some(t) => format!("{} {base}", fixed(t.volume, places.get().quantity)),
+            Some(t) => format!("{} {base}", grouped(t.volume, places.get().quantity)),
             None => "—".into(),
         })
     };

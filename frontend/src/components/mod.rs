@@ -10,4 +10,5 @@ pub mod my_orders;
 pub mod order_book;
 pub mod order_form;
 pub mod price_chart;
+pub mod toasts;
 pub mod trades_tape;

@@ -1,18 +1,26 @@
 //! The signed-in user's open orders with cancel and cancel-all, and their recent history; reloaded on
 //! every change the private feed reports.
 
-use common::{Fill, Order, OrderStatus, Side};
+use common::{Fill, Market, Order, OrderStatus, Side, Symbol};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::format::{grouped, trimmed};
 
 #[component]
 pub fn MyOrders(
     token: ReadSignal<Option<String>>,
     changes: ReadSignal<u64>,
     fills: ReadSignal<Vec<Fill>>,
+    markets: ReadSignal<Vec<Market>>,
 ) -> impl IntoView {
+    // A price with its market's decimal places, grouped.
+    let price = move |symbol: &Symbol, p: common::Dec| {
+        let places =
+            markets.with_untracked(|ms| ms.iter().find(|m| &m.symbol == symbol).map(|m| m.tick_size.0.scale()));
+        places.map_or_else(|| trimmed(p), |places| grouped(p, places))
+    };
     let (open, set_open) = signal(Vec::<Order>::new());
     let (history, set_history) = signal(Vec::<Order>::new());
     Effect::new(move |_| {
@@ -45,13 +53,13 @@ pub fn MyOrders(
             });
         }
     };
-    let row = |o: &Order| {
+    let row = move |o: &Order| {
         let side = if o.side == common::Side::Buy { "bid" } else { "ask" };
         (
             format!("row orders {side}"),
             o.symbol.to_string(),
-            o.price.map(|p| p.to_string()).unwrap_or_else(|| "market".into()),
-            format!("{} / {}", o.filled_quantity, o.quantity),
+            o.price.map(|p| price(&o.symbol, p)).unwrap_or_else(|| "market".into()),
+            format!("{} / {}", trimmed(o.filled_quantity), trimmed(o.quantity)),
             o.status.as_str().replace('_', " "),
         )
     };
@@ -72,14 +80,14 @@ pub fn MyOrders(
                 }
             } />
             <h2>"My fills"</h2>
-            <For each=move || fills.get() key=|f| f.trade_id children=|f| {
+            <For each=move || fills.get() key=|f| f.trade_id children=move |f| {
                 let time = f.timestamp.get(11..19).unwrap_or("").to_string();
                 let class = if f.side == Side::Buy { "row orders fill buy" } else { "row orders fill sell" };
-                let fee = format!("{} {}", f.fee, f.fee_asset);
+                let fee = format!("{} {}", trimmed(f.fee), f.fee_asset);
                 view! {
                     <div class=class data-trade-id=f.trade_id>
-                        <span>{f.symbol.to_string()}</span><span class="price">{f.price.to_string()}</span>
-                        <span>{f.quantity.to_string()}</span><span class="fee" title="fee">{fee}</span>
+                        <span>{f.symbol.to_string()}</span><span class="price">{price(&f.symbol, f.price)}</span>
+                        <span>{trimmed(f.quantity)}</span><span class="fee" title="fee">{fee}</span>
                         <span>{time}</span>
                     </div>
                 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::book::{Book, Row};
-use crate::format::{fixed, Places};
+use crate::format::{fixed, grouped, split_zeros, Places};
 
 const DEPTH: usize = 12;
 /// The groupings offered, in ticks.
@@ -22,20 +22,27 @@ fn ladder(
     rows.into_iter()
         .map(|row| {
             let width = if max > 0.0 { row.cumulative.to_string().parse::<f64>().unwrap_or(0.0) / max * 100.0 } else { 0.0 };
-            let price = fixed(row.price, places.price);
-            let clicked = price.clone();
+            let price = grouped(row.price, places.price);
+            // (The form takes the price as typed: without separators.)
+            let clicked = fixed(row.price, places.price);
             // A level the last update changed flashes (the row is drawn anew, so the animation restarts).
             let flash = if changed.contains(&row.price) { " flash" } else { "" };
             view! {
                 <div class=format!("row {side}{flash}") title="click to use this price" on:click=move |_| set_price.set(clicked.clone())>
                     <span class="bar" style=format!("width: {width:.1}%")></span>
                     <span class="price">{price}</span>
-                    <span class="qty">{fixed(row.quantity, places.quantity)}</span>
-                    <span class="total">{fixed(row.cumulative, places.quantity)}</span>
+                    <span class="qty">{faint_zeros(row.quantity, places.quantity)}</span>
+                    <span class="total">{faint_zeros(row.cumulative, places.quantity)}</span>
                 </div>
             }
         })
         .collect_view()
+}
+
+/// A quantity in a column: its trailing zeros faint.
+pub fn faint_zeros(value: common::Dec, places: u32) -> impl IntoView {
+    let (kept, zeros) = split_zeros(value, places);
+    view! { {kept}<span class="zeros">{zeros}</span> }
 }
 
 #[component]
@@ -70,14 +77,16 @@ pub fn OrderBook(
         let scale = max(&bids).max(max(&asks));
         asks.reverse();
         let spread = match b.spread_and_mid() {
-            Some((spread, mid)) => format!("spread {} · mid {}", fixed(spread, places.price), mid),
+            Some((spread, mid)) => {
+                format!("spread {} · mid {}", grouped(spread, places.price), grouped(mid, places.price + 1))
+            }
             None => "no spread: one side is empty".to_string(),
         };
         view! {
             <div class="ladder asks">{ladder(asks, scale, "ask", places, &b.changed, set_price)}</div>
             <div class="spread">
                 <span class=move || format!("last {}", last.get().map_or("", |l| l.1))>
-                    {move || last.get().map(|l| fixed(l.0, places.price)).unwrap_or_default()}
+                    {move || last.get().map(|l| grouped(l.0, places.price)).unwrap_or_default()}
                 </span>
                 {spread}
                 <span class="seq">{format!("seq {}", b.sequence)}</span>

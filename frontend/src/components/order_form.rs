@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::format::grouped;
+use crate::components::toasts::Toaster;
+use crate::format::{grouped, trimmed};
+use crate::notice::Tone;
 use crate::order_check::{check, quick_size, Draft, QuickSize};
 use crate::order_guard::{warnings, Guard};
 
@@ -41,6 +43,8 @@ pub fn OrderForm(
     reference: Memo<Option<Dec>>,
     /// Whether the market's feed is live: orders are not sent from a screen that may be out of date.
     live: Memo<bool>,
+    /// Refusals are told here too (they may come after the trader has looked away from the form).
+    toaster: Toaster,
 ) -> impl IntoView {
     let (side, set_side) = signal(Side::Buy);
     let (kind, set_kind) = signal(OrderType::Limit);
@@ -131,7 +135,10 @@ pub fn OrderForm(
                     let status = order.status.as_str().replace('_', " ");
                     set_outcome.set(Some((true, format!("order {} {status}, {filled} fill(s)", order.id))));
                 }
-                Err(e) => set_outcome.set(Some((false, e.detail))),
+                Err(e) => {
+                    toaster.show(Tone::Warning, format!("Order refused: {}", e.detail));
+                    set_outcome.set(Some((false, e.detail)));
+                }
             }
         });
     };
@@ -231,7 +238,7 @@ pub fn OrderForm(
                     })}
                 </div>
                 <p class="available">
-                    {move || available.get().map(|(asset, free)| format!("Available: {free} {asset}")).unwrap_or_default()}
+                    {move || available.get().map(|(asset, free)| format!("Available: {} {asset}", trimmed(free))).unwrap_or_default()}
                 </p>
                 <p class="total">{move || total.get().map(|t| format!("Total: {t}")).unwrap_or_default()}</p>
                 <label>"Time in force"

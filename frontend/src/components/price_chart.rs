@@ -7,9 +7,9 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::axis::axis_ticks;
+use crate::axis::{axis_price, axis_ticks};
 use crate::candles::{Series, SHOWN};
-use crate::format::{fixed, Places};
+use crate::format::{grouped, Places};
 
 use super::chart_width::{pointer_x, use_chart_width};
 
@@ -112,7 +112,7 @@ pub fn PriceChart(
             .into_iter()
             .filter(|p| last_y.is_none_or(|l| (y(*p) - l).abs() > 12.0))
             .map(|p| {
-                let label = format!("{p:.*}", places.price as usize);
+                let label = axis_price(p, places.price);
                 view! {
                     <line class="grid" x1=0 x2=plot_w y1={y(p)} y2={y(p)} />
                     <text class="axis" x={plot_w + 4.0} y={y(p) + 4.0}>{label}</text>
@@ -139,18 +139,18 @@ pub fn PriceChart(
             let p = f(c.close);
             view! {
                 <line class="last-line" x1=0 x2=plot_w y1={y(p)} y2={y(p)} />
-                <text class="last-label" x={plot_w + 4.0} y={y(p) + 4.0}>{fixed(c.close, places.price)}</text>
+                <text class="last-label" x={plot_w + 4.0} y={y(p) + 4.0}>{grouped(c.close, places.price)}</text>
             }
         });
         let crosshair = hover.get().and_then(|i| s.candles.get(i).map(|c| (i, c.clone()))).map(|(i, c)| {
             let read_out = format!(
                 "{}  O {}  H {}  L {}  C {}  V {}",
                 c.open_time.get(..16).unwrap_or("").replace('T', " "),
-                fixed(c.open, places.price),
-                fixed(c.high, places.price),
-                fixed(c.low, places.price),
-                fixed(c.close, places.price),
-                fixed(c.volume, places.quantity)
+                grouped(c.open, places.price),
+                grouped(c.high, places.price),
+                grouped(c.low, places.price),
+                grouped(c.close, places.price),
+                grouped(c.volume, places.quantity)
             );
             view! {
                 <line class="crosshair" x1={x(i)} x2={x(i)} y1=0 y2={H - TIME_H} />

@@ -3,7 +3,8 @@
 use common::Side;
 use leptos::prelude::*;
 
-use crate::format::{fixed, Places};
+use crate::components::order_book::faint_zeros;
+use crate::format::{grouped, Places};
 use crate::market_feed::TapeTrade;
 
 #[component]
@@ -26,8 +27,8 @@ pub fn TradesTape(trades: ReadSignal<Vec<TapeTrade>>, places: Memo<Places>) -> i
                     let time = t.timestamp.get(11..19).unwrap_or("").to_string();
                     view! {
                         <div class=side>
-                            <span class="price">{fixed(t.price, places.price)}</span>
-                            <span class="qty">{fixed(t.quantity, places.quantity)}</span>
+                            <span class="price">{grouped(t.price, places.price)}</span>
+                            <span class="qty">{faint_zeros(t.quantity, places.quantity)}</span>
                             <span class="time">{time}</span>
                         </div>
                     }
