@@ -314,12 +314,12 @@ async fn two_traders_meet_through_the_screen() {
         150.0 / sent.as_secs_f64(),
         (caught_up - sent).as_secs_f64() * 1e3
     );
-    let shown = wait_text(&alice, ".spread .seq", |t| !t.is_empty()).await;
+    let shown = alice.find(Locator::Css(".spread")).await.unwrap().attr("data-sequence").await.unwrap().unwrap();
     let (_, rest): (u16, serde_json::Value) = {
         let r = client.get(format!("{api}/api/v1/orders/book/BTC-USD")).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     };
-    assert_eq!(shown, format!("seq {}", rest["sequence"]), "the screen's book is at the REST book's sequence");
+    assert_eq!(shown, rest["sequence"].to_string(), "the screen's book is at the REST book's sequence");
     assert!(caught_up - sent < Duration::from_secs(2), "the book kept up");
     // Levels grouped by 10 ticks (0.10): the whole-dollar bids are rows of their own still, and the
     // 0.5 BTC ask at 50,000.00 rounds up to itself.
@@ -345,6 +345,11 @@ async fn a_silent_connection_is_shown_and_holds_orders_until_it_is_back() {
     // An address names its market.
     carol.goto(&format!("{through}trade/ETH-USD")).await.unwrap();
     wait_text(&carol, ".markets button.active", |t| t == "ETH/USD").await;
+    // Signed out, the form says what is missing and sends nothing; there is no Cancel all.
+    let place = carol.find(Locator::Css("button[name=place]")).await.unwrap();
+    assert_eq!(place.text().await.unwrap(), "Log in to trade");
+    assert!(!place.is_enabled().await.unwrap());
+    assert!(carol.find(Locator::Css("button[name=cancel_all]")).await.is_err());
     // Login errors say what is wrong: nothing typed, or no such account.
     click(&carol, "button[name=login]").await;
     wait_text(&carol, ".account .error", |t| t == "enter a username and a password").await;

@@ -68,7 +68,14 @@ pub fn MyOrders(
     let open_key = |o: &Order| (o.id, o.filled_quantity);
     view! {
         <section class="panel mine">
-            <h2>"My open orders" <button class="small" name="cancel_all" on:click=cancel_all>"Cancel all"</button></h2>
+            <h2>"My open orders"
+                <Show when=move || token.get().is_some()>
+                    <button class="small" name="cancel_all" on:click=cancel_all>"Cancel all"</button>
+                </Show>
+            </h2>
+            <Show when=move || token.get().is_none()>
+                <p class="muted">"Log in to see your orders, fills and history."</p>
+            </Show>
             <For each=move || open.get() key=open_key children=move |o| {
                 let (class, symbol, price, filled, _) = row(&o);
                 let id = o.id;

@@ -84,12 +84,12 @@ pub fn OrderBook(
         };
         view! {
             <div class="ladder asks">{ladder(asks, scale, "ask", places, &b.changed, set_price)}</div>
-            <div class="spread">
+            // (The book's sequence is for those who look for it: a tooltip, and an attribute for tests.)
+            <div class="spread" title=format!("book sequence {}", b.sequence) data-sequence=b.sequence>
                 <span class=move || format!("last {}", last.get().map_or("", |l| l.1))>
                     {move || last.get().map(|l| grouped(l.0, places.price)).unwrap_or_default()}
                 </span>
                 {spread}
-                <span class="seq">{format!("seq {}", b.sequence)}</span>
             </div>
             <div class="ladder bids">{ladder(bids, scale, "bid", places, &b.changed, set_price)}</div>
         }

@@ -255,8 +255,12 @@ pub fn OrderForm(
                 <Show when=move || !live.get()>
                     <p class="error" role="alert">"Not connected to the market: sending is paused until the feed is live again."</p>
                 </Show>
-                <button type="submit" name="place" disabled=move || !live.get() class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
-                    {move || format!("{} {}", if side.get() == Side::Buy { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default())}
+                // (Signed out, the button says what is missing instead of failing on a click.)
+                <button type="submit" name="place" disabled=move || !live.get() || token.get().is_none() class=move || format!("primary {}", if side.get() == Side::Buy { "buy" } else { "sell" })>
+                    {move || match token.get() {
+                        None => "Log in to trade".to_string(),
+                        Some(_) => format!("{} {}", if side.get() == Side::Buy { "Buy" } else { "Sell" }, market.get().map(|m| m.base).unwrap_or_default()),
+                    }}
                 </button>
                 <Show when=move || pending.get().is_some()>
                     <div class="confirm" role="alertdialog" aria-label="Confirm the order">
