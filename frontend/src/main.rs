@@ -9,6 +9,7 @@ mod components;
 mod connection;
 mod format;
 mod market_feed;
+mod my_state;
 mod notice;
 mod order_check;
 mod order_guard;

@@ -1,9 +1,10 @@
-//! The private feed hook: while signed in, listens on `/api/v1/ws/user`, counts the changes to the
-//! user's orders and balances (so that the views showing them reload) and keeps the user's latest fills
+//! The private feed hook: while signed in, listens on `/api/v1/ws/user`, passes on each change of the
+//! user's orders and balances (the views showing them apply it; they read everything again only when
+//! the feed (re)connects, since changes meanwhile are not replayed) and keeps the user's latest fills
 //! (read over REST on every (re)connection, then from the feed); pings while quiet and reconnects by
 //! itself with back-off (`connection`), its state shown beside the market feed's.
 
-use common::{ClientMessage, Fill, OrderUpdateData, ServerMessage};
+use common::{Balance, ClientMessage, Fill, Order, OrderUpdateData, ServerMessage};
 use futures::channel::mpsc::unbounded;
 use futures::StreamExt;
 use gloo_net::websocket::futures::WebSocket;
@@ -22,8 +23,12 @@ const FILLS: usize = 20;
 
 #[derive(Clone, Copy)]
 pub struct UserFeed {
-    /// Moves on every order update, fill or balance change of the signed-in user.
-    pub changes: ReadSignal<u64>,
+    /// Moves each time the feed is (re)connected: what it holds is to be read again over REST.
+    pub resyncs: ReadSignal<u64>,
+    /// The latest `order_update` of one of the user's orders.
+    pub order: ReadSignal<Option<Order>>,
+    /// The latest `balance` message (an asset's whole balance).
+    pub balance: ReadSignal<Option<Balance>>,
     /// The user's latest fills, newest first.
     pub fills: ReadSignal<Vec<Fill>>,
     /// The private feed's state while signed in (None signed out).
@@ -33,7 +38,9 @@ pub struct UserFeed {
 /// Follows the signed-in user's private feed; each change of one of their orders is also told to
 /// `toaster`.
 pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> UserFeed {
-    let (changes, set_changes) = signal(0u64);
+    let (resyncs, set_resyncs) = signal(0u64);
+    let (order, set_order) = signal(None::<Order>);
+    let (balance, set_balance) = signal(None::<Balance>);
     let (fills, set_fills) = signal(Vec::<Fill>::new());
     let (connection, set_connection) = signal(None::<Connection>);
     let generation = StoredValue::new(0u64);
@@ -86,21 +93,18 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                             Ok(ServerMessage::Authenticated { .. }) => {
                                 backoff.reset();
                                 set_connection.set(Some(Connection::Live));
+                                set_resyncs.update(|n| *n += 1);
                                 if let Ok(list) = api::my_fills(&token, FILLS as u32).await {
                                     set_fills.set(list);
                                 }
-                                set_changes.update(|n| *n += 1)
                             }
-                            Ok(ServerMessage::OrderUpdate { data }) => {
-                                if let Some((tone, text)) = match &data {
-                                    OrderUpdateData::Private(order) => order_notice(order),
-                                    OrderUpdateData::Public(_) => None,
-                                } {
+                            Ok(ServerMessage::OrderUpdate { data: OrderUpdateData::Private(o) }) => {
+                                if let Some((tone, text)) = order_notice(&o) {
                                     toaster.show(tone, text);
                                 }
-                                set_changes.update(|n| *n += 1)
+                                set_order.set(Some(o));
                             }
-                            Ok(ServerMessage::Balance { .. }) => set_changes.update(|n| *n += 1),
+                            Ok(ServerMessage::Balance { data }) => set_balance.set(Some(data)),
                             Ok(ServerMessage::Fill { data }) => {
                                 let fill = data.fill();
                                 set_fills.update(|list| {
@@ -109,7 +113,6 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                                         list.truncate(FILLS);
                                     }
                                 });
-                                set_changes.update(|n| *n += 1);
                             }
                             Ok(ServerMessage::Error { .. }) => break,
                             _ => {}
@@ -124,5 +127,5 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
             }
         });
     });
-    UserFeed { changes, fills, connection }
+    UserFeed { resyncs, order, balance, fills, connection }
 }

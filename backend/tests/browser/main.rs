@@ -124,6 +124,14 @@ async fn click(c: &Client, css: &str) {
     c.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
+/// How many times the page has read the order lists (`GET /api/v1/orders/?status=...`), from the
+/// browser's own record of its requests.
+async fn order_list_reads(c: &Client) -> u64 {
+    let script = "performance.setResourceTimingBufferSize(100000);
+        return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/orders/?status')).length;";
+    c.execute(script, vec![]).await.unwrap().as_u64().unwrap()
+}
+
 /// Moves the pointer over the (first) element's centre.
 async fn hover(c: &Client, css: &str) {
     use fantoccini::actions::{InputSource, MouseActions, PointerAction};
@@ -193,7 +201,10 @@ async fn two_traders_meet_through_the_screen() {
     click(&alice, "button[name=size-50]").await;
     wait_value(&alice, "input[name=quantity]", "0.25").await;
 
-    // Bob crosses it through his own form; Alice sees the trade and her order filled, without reloading.
+    // Bob crosses it through his own form; Alice sees the trade and her order filled, without reloading
+    // (and without reading her orders again: the feed's messages say what changed).
+    let reads_before = order_list_reads(&alice).await;
+    assert!(reads_before >= 2, "read on sign-in, open and closed: {reads_before}");
     sign_up(&bob, &url, "bob").await;
     click(&bob, "button[name=faucet]").await;
     wait_text(&bob, ".balances [data-asset=USD] .free", |t| t == "100,000").await;
@@ -206,6 +217,8 @@ async fn two_traders_meet_through_the_screen() {
     // Both told in a toast, by the private feed.
     wait_text(&alice, ".toasts", |t| t.contains("Sold 0.5 BTC at 50,000: order") && t.contains("filled")).await;
     wait_text(&bob, ".toasts", |t| t.contains("Bought 0.5 BTC at 50,000: order")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(order_list_reads(&alice).await, reads_before, "alice's order lists were not read again");
     // The market's header: the last price is the trade's, in the tab's title too; the 24 h figures
     // follow from the feed's ticker.
     wait_text(&alice, ".stats .last-price", |t| t == "50,000.00").await;

@@ -9,20 +9,28 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::format::trimmed;
+use crate::my_state::merge_balance;
 
 /// How long the faucet's answer stays under the panel.
 const MESSAGE_SHOWN_MS: u32 = 4_000;
 
-/// The signed-in user's balances, reloaded on every change the private feed reports and on `reloads`:
-/// one copy for the panel and the order form.
+/// The signed-in user's balances: read on sign-in, on each (re)connection of the private feed and on
+/// `reloads`, and between those kept from the feed's `balance` messages: one copy for the panel and the
+/// order form.
 pub fn use_balances(
     token: ReadSignal<Option<String>>,
-    changes: ReadSignal<u64>,
+    resyncs: ReadSignal<u64>,
+    message: ReadSignal<Option<Balance>>,
 ) -> (ReadSignal<Vec<Balance>>, WriteSignal<u64>) {
     let (balances, set_balances) = signal(Vec::<Balance>::new());
     let (reloads, set_reloads) = signal(0u64);
     Effect::new(move |_| {
-        changes.track();
+        if let Some(b) = message.get() {
+            set_balances.update(|list| merge_balance(list, b));
+        }
+    });
+    Effect::new(move |_| {
+        resyncs.track();
         reloads.track();
         let Some(t) = token.get() else {
             set_balances.set(Vec::new());

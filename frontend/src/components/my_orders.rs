@@ -1,5 +1,5 @@
-//! The signed-in user's open orders with cancel and cancel-all, and their recent history; reloaded on
-//! every change the private feed reports.
+//! The signed-in user's open orders with cancel and cancel-all, and their recent history: read on
+//! sign-in and when the private feed (re)connects, kept up to date from its `order_update`s.
 
 use common::{Fill, Market, Order, OrderStatus, Side, Symbol};
 use leptos::prelude::*;
@@ -7,11 +7,13 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::format::{grouped, trimmed};
+use crate::my_state::MyOrders as MyState;
 
 #[component]
 pub fn MyOrders(
     token: ReadSignal<Option<String>>,
-    changes: ReadSignal<u64>,
+    resyncs: ReadSignal<u64>,
+    order: ReadSignal<Option<Order>>,
     fills: ReadSignal<Vec<Fill>>,
     markets: ReadSignal<Vec<Market>>,
 ) -> impl IntoView {
@@ -21,24 +23,30 @@ pub fn MyOrders(
             markets.with_untracked(|ms| ms.iter().find(|m| &m.symbol == symbol).map(|m| m.tick_size.0.scale()));
         places.map_or_else(|| trimmed(p), |places| grouped(p, places))
     };
-    let (open, set_open) = signal(Vec::<Order>::new());
-    let (history, set_history) = signal(Vec::<Order>::new());
+    let (mine, set_mine) = signal(MyState::default());
+    // Everything again on sign-in and each (re)connection of the feed; merged, so that a change the
+    // feed told meanwhile is not undone by an answer that left before it.
     Effect::new(move |_| {
-        changes.track();
+        resyncs.track();
         let Some(t) = token.get() else {
-            set_open.set(Vec::new());
-            set_history.set(Vec::new());
+            set_mine.set(MyState::default());
             return;
         };
         spawn_local(async move {
-            if let Ok(list) = api::my_orders(&t, "open").await {
-                set_open.set(list);
-            }
-            if let Ok(list) = api::my_orders(&t, "closed").await {
-                set_history.set(list);
+            for status in ["open", "closed"] {
+                if let Ok(list) = api::my_orders(&t, status).await {
+                    set_mine.update(|m| list.into_iter().for_each(|o| m.merge(o)));
+                }
             }
         });
     });
+    Effect::new(move |_| {
+        if let Some(o) = order.get() {
+            set_mine.update(|m| m.merge(o));
+        }
+    });
+    let open = Memo::new(move |_| mine.with(MyState::open));
+    let history = Memo::new(move |_| mine.with(MyState::history));
     let cancel = move |id: u64| {
         if let Some(t) = token.get_untracked() {
             spawn_local(async move {
