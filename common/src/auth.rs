@@ -21,6 +21,19 @@ pub struct Registered {
     pub username: String,
 }
 
+/// `POST /api/v1/auth/session` answer: the bearer token of the session the browser's session cookie
+/// holds, and whose it is (a screen reloaded goes on signed in).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumed {
+    pub username: String,
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds the token has left.
+    pub expires_in: u64,
+}
+
 /// `POST /api/v1/auth/login` answer: the bearer token for `Authorization: Bearer <access_token>`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

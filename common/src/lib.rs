@@ -17,7 +17,7 @@ pub mod time;
 pub mod ws;
 
 pub use asset::{AmountError, Asset, MarketUnits, MAX_AMOUNT};
-pub use auth::{Credentials, LoggedIn, Registered};
+pub use auth::{Credentials, LoggedIn, Registered, Resumed};
 pub use book::{BookLevel, BookSnapshot, BookUpdate};
 pub use candle::{Candle, CandleInterval, CandleMessage, ServerTime, Ticker};
 pub use decimal::{Dec, DecError};

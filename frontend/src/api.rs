@@ -51,6 +51,16 @@ pub async fn login(username: &str, password: &str) -> Result<String, ApiError> {
     Ok(answer.access_token)
 }
 
+/// The session a login left in this browser (its HttpOnly cookie, which scripts cannot read), if it is
+/// still on: the user's name and bearer token.
+pub async fn resume() -> Option<common::Resumed> {
+    let response = Request::post("/api/v1/auth/session").send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
 pub async fn logout(token: &str) {
     let _ = authed(Request::post("/api/v1/auth/logout"), token).send().await;
 }

@@ -1,9 +1,18 @@
-//! Register, log in, log out.
+//! Register, log in, log out, and resume a browser's session.
+//!
+//! A login also sets a session cookie, so that a reloaded screen goes on signed in without keeping the
+//! token where scripts can read it: `HttpOnly` (scripts never see it), `SameSite=Strict` (no other
+//! site's page sends it: no request forged from elsewhere carries it), `Path=/api/v1/auth` (sent to
+//! these endpoints only, not with every request). Its one use is `POST /auth/session`, which answers the
+//! session's bearer token to the screen's own origin (another origin cannot read the answer). A logout
+//! clears it.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
-use common::{Credentials, LoggedIn, Password, Registered, Username};
+use common::{Credentials, LoggedIn, Password, Registered, Resumed, Username};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -14,7 +23,11 @@ use super::json::ApiJson;
 use super::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(register)).routes(routes!(login)).routes(routes!(logout))
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(session))
 }
 
 /// Creates an account.
@@ -49,14 +62,62 @@ pub async fn login(
     State(state): State<AppState>,
     client: ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<Json<LoggedIn>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     client.take(&state.limits.logins)?;
     // Input that cannot be an account's is refused before anything is hashed.
-    if Username::parse(&body.username).is_err() || body.password.chars().count() > 128 {
-        return Err(ApiError::Unauthorized);
+    let Ok(username) = Username::parse(&body.username) else { return Err(ApiError::WrongCredentials) };
+    if body.password.chars().count() > 128 {
+        return Err(ApiError::WrongCredentials);
     }
     let token = state.accounts.login(&body.username, &body.password).await?;
-    Ok(Json(LoggedIn { access_token: token, token_type: "bearer".into(), expires_in: state.accounts.token_ttl_secs() }))
+    let ttl = state.accounts.token_ttl_secs();
+    let cookie = session_cookie(&format!("{}:{token}", username.as_str()), ttl);
+    Ok((
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Json(LoggedIn { access_token: token, token_type: "bearer".into(), expires_in: ttl }),
+    ))
+}
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "exchange_session";
+
+/// The session cookie with `value` (`username:token`), lasting `max_age` seconds (0: cleared).
+fn session_cookie(value: &str, max_age: u64) -> String {
+    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age={max_age}")
+}
+
+/// The session cookie's value in a request's `Cookie` headers.
+fn session_in(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))?;
+    let (username, token) = value.split_once(':')?;
+    Some((username.to_string(), token.to_string()))
+}
+
+/// The bearer token of the session this browser's session cookie holds (set by a login): how a reloaded
+/// screen goes on signed in. 401 without a cookie, or when its session has ended (the cookie is cleared).
+#[utoipa::path(post, path = "/auth/session", tag = "auth", responses(
+    (status = 200, body = Resumed),
+    (status = 401, description = "unauthorized: no session cookie, or its session has ended", body = common::ErrorBody),
+))]
+pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    let clear = AppendHeaders([(SET_COOKIE, session_cookie("", 0))]);
+    let Some((username, token)) = session_in(&headers) else { return Err(ApiError::Unauthorized) };
+    let left = match state.accounts.user_of(&token).await? {
+        Some(_) => state.accounts.session_left(&crate::auth::session_key(&token)).await?,
+        None => None,
+    };
+    match left {
+        Some(left) => {
+            Ok(Json(Resumed { username, access_token: token, token_type: "bearer".into(), expires_in: left.as_secs() })
+                .into_response())
+        }
+        None => Ok((clear, ApiError::Unauthorized).into_response()),
+    }
 }
 
 /// Ends the session: the token stops working at once.
@@ -64,7 +125,7 @@ pub async fn login(
     (status = 204, description = "logged out"),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
 ))]
-pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
     state.accounts.logout(user.user_id, &user.token).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session_cookie("", 0))])))
 }

@@ -69,6 +69,42 @@ on_every_deployment! {
         assert_eq!(r.status(), 401);
     }
 
+    async fn a_login_sets_a_session_cookie_that_resumes_the_session_until_logout(d) {
+        let app = spawn_app(d).await;
+        app.unfunded_user("alice").await;
+        let creds = serde_json::json!({"username": "alice", "password": "password-of-alice"});
+        let r = app.post_json("/api/v1/auth/login", None, &creds).await;
+        assert_eq!(r.status(), 200);
+        let cookie = r.headers().get("set-cookie").expect("a session cookie").to_str().unwrap().to_string();
+        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/v1/auth", "Max-Age="] {
+            assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+        }
+        let pair = cookie.split(';').next().unwrap().to_string();
+        let token = r.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        // The cookie (as a browser sends it back) is exchanged for the same session's token.
+        let resume = |cookie: Option<String>| {
+            let mut req = app.client.post(app.url("/api/v1/auth/session"));
+            if let Some(c) = cookie {
+                req = req.header("Cookie", format!("theme=dark; {c}"));
+            }
+            req.send()
+        };
+        let (status, body) = status_json(resume(Some(pair.clone())).await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!((body["username"].as_str(), body["access_token"].as_str()), (Some("alice"), Some(token.as_str())));
+        assert!(body["expires_in"].as_u64().unwrap() > 0);
+        // None, or a made-up one: 401.
+        for cookie in [None, Some("exchange_session=alice:not-a-token".to_string())] {
+            let (status, body) = status_json(resume(cookie).await.unwrap()).await;
+            assert_eq!(status, 401);
+            assert_error(&body, "unauthorized");
+        }
+        // A logout clears the cookie, and the session it named is over.
+        let r = app.client.post(app.url("/api/v1/auth/logout")).bearer_auth(&token).send().await.unwrap();
+        assert!(r.headers().get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
+        assert_eq!(resume(Some(pair)).await.unwrap().status(), 401);
+    }
+
     async fn logout_stops_the_token_at_once(d) {
         let app = spawn_app(d).await;
         let token = app.user("alice").await;

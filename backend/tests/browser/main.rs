@@ -372,6 +372,16 @@ async fn a_silent_connection_is_shown_and_holds_orders_until_it_is_back() {
     wait_text(&carol, ".account .error", |t| t == "wrong username or password").await;
     sign_up(&carol, &through, "carol").await;
     wait_text(&carol, ".status.private", |t| t == "orders: live").await;
+    // A reload keeps her signed in (the session's cookie, which the page's scripts cannot read) and on
+    // the market of the address.
+    click(&carol, "button[data-symbol='ETH/USD']").await;
+    wait_text(&carol, ".markets button.active", |t| t == "ETH/USD").await;
+    carol.refresh().await.unwrap();
+    wait_text(&carol, ".signed-in", |t| t.contains("carol")).await;
+    wait_text(&carol, ".markets button.active", |t| t == "ETH/USD").await;
+    let cookies = carol.execute("return document.cookie", vec![]).await.unwrap();
+    assert_eq!(cookies, serde_json::json!(""), "the session is out of the page's scripts' reach");
+    wait_text(&carol, ".status.private", |t| t == "orders: live").await;
     let place = carol.find(Locator::Css("button[name=place]")).await.unwrap();
     assert!(place.is_enabled().await.unwrap());
     assert!(carol.find(Locator::Css(".book.stale")).await.is_err(), "a live book is not greyed");

@@ -1,4 +1,5 @@
-//! Sign up, sign in, sign out.
+//! Sign up, sign in, sign out; and on opening the screen, the session this browser was signed in with
+//! (a reload keeps the user signed in: the session's cookie is the server's, out of scripts' reach).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,6 +12,14 @@ pub fn Account(token: ReadSignal<Option<String>>, set_token: WriteSignal<Option<
     let (password, set_password) = signal(String::new());
     let (message, set_message) = signal(None::<String>);
     let (who, set_who) = signal(String::new());
+    spawn_local(async move {
+        if let Some(session) = api::resume().await {
+            if token.get_untracked().is_none() {
+                set_who.set(session.username);
+                set_token.set(Some(session.access_token));
+            }
+        }
+    });
     let sign_in = move |register: bool| {
         let (u, p) = (username.get_untracked(), password.get_untracked());
         if u.trim().is_empty() || p.is_empty() {
