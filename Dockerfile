@@ -14,6 +14,7 @@ RUN . /pins/toolchain.env \
 WORKDIR /src
 COPY . .
 RUN trunk build --release \
+ && scripts/compress_ui.sh \
  && cargo build --release -p backend --bin backend
 
 # ---- runtime: the binary, the UI and the CA certificates (for rediss://), nothing else ----

@@ -30,9 +30,10 @@ test: test-prereqs ui
 	python3 scripts/check_compose.py target/release/backend
 	python3 scripts/bench.py --quick
 
-## The browser UI, built by trunk into dist/.
+## The browser UI, built by trunk into dist/, with compressed copies of its files beside them.
 ui: prereqs
 	trunk build --release
+	scripts/compress_ui.sh
 
 prereqs:
 	@scripts/prereqs.sh

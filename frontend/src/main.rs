@@ -19,4 +19,9 @@ mod user_feed;
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
+    // The page's placeholder, shown while the module loaded, goes.
+    if let Some(placeholder) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("loading"))
+    {
+        placeholder.remove();
+    }
 }

@@ -26,6 +26,7 @@ pub mod server;
 mod state;
 mod timeout;
 pub mod token_bucket;
+mod ui;
 pub mod ws;
 
 pub use router::app;

@@ -10,7 +10,6 @@ use axum::http::{header, HeaderMap};
 use axum::routing::{any, get};
 use axum::{middleware, Extension, Router};
 use sha2::{Digest, Sha256};
-use tower_http::services::{ServeDir, ServeFile};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -18,7 +17,7 @@ use super::error::ApiError;
 use super::openapi::ApiDoc;
 use super::security_headers::{self, SecurityHeaders};
 use super::state::AppState;
-use super::{accounts, funds, market_data, market_stats, observe, openapi, orders, timeout, ws};
+use super::{accounts, funds, market_data, market_stats, observe, openapi, orders, timeout, ui, ws};
 use crate::config::BODY_LIMIT;
 
 /// Where the API lives.
@@ -47,7 +46,7 @@ async fn no_such_endpoint() -> ApiError {
 pub fn app(state: AppState, static_dir: &Path, request_timeout: Duration) -> Router {
     let index = static_dir.join("index.html");
     let security = SecurityHeaders::new(index.clone(), &[openapi::DOCS_PAGE]);
-    let ui = ServeDir::new(static_dir).fallback(ServeFile::new(index));
+    let ui = ui::service(static_dir);
     let documented = OpenApiRouter::new()
         .merge(accounts::routes())
         .merge(orders::routes())

@@ -13,5 +13,6 @@ mod market_data;
 mod orders;
 mod public_reads;
 mod security;
+mod ui_files;
 mod ws;
 mod ws_limits;
