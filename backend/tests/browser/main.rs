@@ -196,6 +196,8 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".ladder.asks .qty", |t| t == "0.50000000").await;
     wait_text(&alice, ".ladder.asks .qty .zeros", |t| t == "0000000").await;
     wait_text(&alice, ".mine", |t| t.contains("50,000.00") && t.contains("0 / 0.5")).await;
+    // Under headers, the side said in words (not by colour alone).
+    wait_text(&alice, ".mine", |t| t.contains("Filled / quantity") && t.contains("BTC/USD Sell")).await;
     // A quick size: half of the 0.5 BTC still free.
     wait_text(&alice, ".entry .available", |t| t == "Available: 0.5 BTC").await;
     click(&alice, "button[name=size-50]").await;

@@ -65,7 +65,8 @@ pub fn MyOrders(
         let side = if o.side == common::Side::Buy { "bid" } else { "ask" };
         (
             format!("row orders {side}"),
-            o.symbol.to_string(),
+            // The side as text, not by colour alone.
+            format!("{} {}", o.symbol, side_name(o.side)),
             o.price.map(|p| price(&o.symbol, p)).unwrap_or_else(|| "market".into()),
             format!("{} / {}", trimmed(o.filled_quantity), trimmed(o.quantity)),
             o.status.as_str().replace('_', " "),
@@ -84,6 +85,9 @@ pub fn MyOrders(
             <Show when=move || token.get().is_none()>
                 <p class="muted">"Log in to see your orders, fills and history."</p>
             </Show>
+            <Show when=move || !open.get().is_empty()>
+                <div class="row head orders"><span>"Market"</span><span>"Price"</span><span>"Filled / quantity"</span><span></span></div>
+            </Show>
             <For each=move || open.get() key=open_key children=move |o| {
                 let (class, symbol, price, filled, _) = row(&o);
                 let id = o.id;
@@ -95,23 +99,37 @@ pub fn MyOrders(
                 }
             } />
             <h2>"My fills"</h2>
+            <Show when=move || !fills.get().is_empty()>
+                <div class="row head orders fill"><span>"Market"</span><span>"Price"</span><span>"Quantity"</span><span>"Fee"</span><span>"Time"</span></div>
+            </Show>
             <For each=move || fills.get() key=|f| f.trade_id children=move |f| {
                 let time = f.timestamp.get(11..19).unwrap_or("").to_string();
                 let class = if f.side == Side::Buy { "row orders fill buy" } else { "row orders fill sell" };
                 let fee = format!("{} {}", trimmed(f.fee), f.fee_asset);
                 view! {
                     <div class=class data-trade-id=f.trade_id>
-                        <span>{f.symbol.to_string()}</span><span class="price">{price(&f.symbol, f.price)}</span>
+                        <span>{format!("{} {}", f.symbol, side_name(f.side))}</span><span class="price">{price(&f.symbol, f.price)}</span>
                         <span>{trimmed(f.quantity)}</span><span class="fee" title="fee">{fee}</span>
                         <span>{time}</span>
                     </div>
                 }
             } />
             <h2>"History"</h2>
+            <Show when=move || !history.get().is_empty()>
+                <div class="row head orders"><span>"Market"</span><span>"Price"</span><span>"Filled / quantity"</span><span>"Status"</span></div>
+            </Show>
             <For each=recent key=history_key children=move |o| {
                 let (class, symbol, price, filled, status) = row(&o);
                 view! { <div class=class><span>{symbol}</span><span class="price">{price}</span><span>{filled}</span><span>{status}</span></div> }
             } />
         </section>
+    }
+}
+
+fn side_name(side: Side) -> &'static str {
+    if side == Side::Buy {
+        "Buy"
+    } else {
+        "Sell"
     }
 }
