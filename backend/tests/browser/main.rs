@@ -11,13 +11,22 @@ use testkit::{free_port, Deployment, TestApp};
 mod proxy;
 use proxy::Proxy;
 
-struct Driver(Child);
+/// chromedriver on a port, and the browsers it started: dropped, it kills them all, so that a failed
+/// test (whose sessions were never closed) leaves no Chromium running. (Chromium leaves chromedriver's
+/// process group; its profile directory, named after the driver, finds it.)
+struct Driver(Child, u16);
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = Command::new("pkill").args(["-KILL", "-f", &profile_prefix(self.1)]).status();
     }
+}
+
+/// The start of the profile directories of the browsers of the chromedriver on `driver_port`.
+fn profile_prefix(driver_port: u16) -> String {
+    format!("exchange-chromium-{}-{driver_port}-", std::process::id())
 }
 
 async fn start_driver() -> (Driver, u16) {
@@ -30,6 +39,7 @@ async fn start_driver() -> (Driver, u16) {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver is installed (make test installs it)"),
+        port,
     );
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -41,7 +51,7 @@ async fn start_driver() -> (Driver, u16) {
 }
 
 async fn browser(driver_port: u16, width: u32, height: u32) -> Client {
-    let profile = std::env::temp_dir().join(format!("exchange-chromium-{}-{}", std::process::id(), free_port()));
+    let profile = std::env::temp_dir().join(format!("{}{}", profile_prefix(driver_port), free_port()));
     let mut caps = serde_json::map::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
