@@ -54,7 +54,7 @@ pub fn App() -> impl IntoView {
     let toaster = Toaster::new();
     let user_feed = use_user_feed(token, toaster);
     let (price, set_price) = signal(String::new());
-    let (balances, set_reloads) = use_balances(token, user_feed.resyncs, user_feed.balance);
+    let (balances, set_reloads) = use_balances(token, user_feed.resyncs, user_feed.balances);
     // The book is current: live, or refreshing after a gap on a connection that is up.
     let live = Memo::new(move |_| matches!(feed.connection.get(), Connection::Live | Connection::Resyncing));
     // What the order form compares a limit price with: the mid, or the last price.
@@ -76,7 +76,7 @@ pub fn App() -> impl IntoView {
                 <Balances token balances set_reloads />
                 <OrderForm market token price set_price balances reference live toaster />
             </div>
-            <MyOrders token resyncs=user_feed.resyncs order=user_feed.order fills=user_feed.fills markets />
+            <MyOrders token resyncs=user_feed.resyncs orders=user_feed.orders fills=user_feed.fills markets />
         </main>
         <Toasts toaster />
     }

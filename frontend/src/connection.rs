@@ -17,6 +17,8 @@ pub enum Connection {
     /// Nothing heard, not even a pong, for `SILENT_MS`: given up, a new connection is being made.
     Stale,
     Down,
+    /// The server refused the connection's requests (a private feed whose session has ended): no retry.
+    Refused,
 }
 
 impl Connection {
@@ -28,6 +30,7 @@ impl Connection {
             Connection::Resyncing => "resyncing",
             Connection::Stale => "no data: reconnecting",
             Connection::Down => "reconnecting",
+            Connection::Refused => "refused: log in again",
         }
     }
 }
@@ -116,8 +119,10 @@ pub enum Event {
     Over(Connection),
 }
 
+/// Milliseconds on the page's monotonic clock (the wall clock may jump back, which would put off the
+/// heartbeat by as much).
 pub fn now_ms() -> f64 {
-    js_sys::Date::now()
+    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// Waits for the next thing to do on a connection: a message, something to send, or the heartbeat.

@@ -14,6 +14,7 @@ mod notice;
 mod order_check;
 mod order_guard;
 mod route;
+mod updates;
 mod user_feed;
 
 fn main() {

@@ -103,10 +103,11 @@ pub fn use_market_feed(symbol: ReadSignal<Option<Symbol>>) -> MarketFeed {
                 let _ = to_send.unbounded_send(subscribe(candle_interval.get_untracked()));
                 outbox.set_value(Some(to_send));
                 let (went_live, why) = follow(&symbol, current, generation, sinks, outgoing).await;
-                outbox.set_value(None);
+                // (A newer market's loop owns the outbox now: leave it be.)
                 if generation.get_value() != current {
                     return;
                 }
+                outbox.set_value(None);
                 if went_live {
                     backoff.reset();
                 }

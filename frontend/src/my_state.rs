@@ -15,10 +15,11 @@ pub struct MyOrders {
     by_id: BTreeMap<u64, Order>,
 }
 
-/// How far along an order is: a later view has a later update time, or at the same millisecond more
-/// filled, or closed.
-fn progress(o: &Order) -> (&str, bool, common::Dec) {
-    (o.updated_at.as_str(), !o.status.is_open(), o.filled_quantity)
+/// How far along an order is: closed beats open and more filled beats less (both only ever grow), the
+/// update time only breaks ties (it is the clock of whichever instance ran the change, and instances'
+/// clocks differ a little).
+fn progress(o: &Order) -> (bool, common::Dec, &str) {
+    (!o.status.is_open(), o.filled_quantity, o.updated_at.as_str())
 }
 
 impl MyOrders {
@@ -96,8 +97,8 @@ mod tests {
         mine.merge(order(1, OrderStatus::Open, "0", "01"));
         assert_eq!(mine.open().iter().map(|o| o.id).collect::<Vec<_>>(), [2]);
         assert_eq!(mine.history()[0].status, OrderStatus::Filled);
-        // In the same millisecond, the more filled view wins.
-        mine.merge(order(2, OrderStatus::PartiallyFilled, "0.5", "02"));
+        // The more filled view wins, even stamped earlier by an instance whose clock is behind.
+        mine.merge(order(2, OrderStatus::PartiallyFilled, "0.5", "00"));
         mine.merge(order(2, OrderStatus::Open, "0", "02"));
         assert_eq!(mine.open()[0].filled_quantity, Dec::parse("0.5").unwrap());
     }

@@ -17,6 +17,7 @@ use crate::components::toasts::Toaster;
 use crate::connection::{next_event, now_ms, send, Backoff, Connection, Event, Heartbeat, PING};
 use crate::market_feed::ws_url;
 use crate::notice::order_notice;
+use crate::updates::Updates;
 
 /// Fills kept for the list.
 const FILLS: usize = 20;
@@ -25,10 +26,10 @@ const FILLS: usize = 20;
 pub struct UserFeed {
     /// Moves each time the feed is (re)connected: what it holds is to be read again over REST.
     pub resyncs: ReadSignal<u64>,
-    /// The latest `order_update` of one of the user's orders.
-    pub order: ReadSignal<Option<Order>>,
-    /// The latest `balance` message (an asset's whole balance).
-    pub balance: ReadSignal<Option<Balance>>,
+    /// The `order_update`s of the user's orders.
+    pub orders: Updates<Order>,
+    /// The `balance` messages (each an asset's whole balance).
+    pub balances: Updates<Balance>,
     /// The user's latest fills, newest first.
     pub fills: ReadSignal<Vec<Fill>>,
     /// The private feed's state while signed in (None signed out).
@@ -39,8 +40,7 @@ pub struct UserFeed {
 /// `toaster`.
 pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> UserFeed {
     let (resyncs, set_resyncs) = signal(0u64);
-    let (order, set_order) = signal(None::<Order>);
-    let (balance, set_balance) = signal(None::<Balance>);
+    let (orders, balances) = (Updates::new(), Updates::new());
     let (fills, set_fills) = signal(Vec::<Fill>::new());
     let (connection, set_connection) = signal(None::<Connection>);
     let generation = StoredValue::new(0u64);
@@ -102,9 +102,9 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                                 if let Some((tone, text)) = order_notice(&o) {
                                     toaster.show(tone, text);
                                 }
-                                set_order.set(Some(o));
+                                orders.push(o);
                             }
-                            Ok(ServerMessage::Balance { data }) => set_balance.set(Some(data)),
+                            Ok(ServerMessage::Balance { data }) => balances.push(data),
                             Ok(ServerMessage::Fill { data }) => {
                                 let fill = data.fill();
                                 set_fills.update(|list| {
@@ -114,7 +114,11 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                                     }
                                 });
                             }
-                            Ok(ServerMessage::Error { .. }) => break,
+                            // Refused (the session ended, say): trying again would be refused again.
+                            Ok(ServerMessage::Error { .. }) => {
+                                set_connection.set(Some(Connection::Refused));
+                                return;
+                            }
                             _ => {}
                         }
                     }
@@ -127,5 +131,5 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
             }
         });
     });
-    UserFeed { resyncs, order, balance, fills, connection }
+    UserFeed { resyncs, orders, balances, fills, connection }
 }

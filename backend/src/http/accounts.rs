@@ -1,11 +1,11 @@
 //! Register, log in, log out, and resume a browser's session.
 //!
 //! A login also sets a session cookie, so that a reloaded screen goes on signed in without keeping the
-//! token where scripts can read it: `HttpOnly` (scripts never see it), `SameSite=Strict` (no other
+//! token in the page's storage: `HttpOnly` (scripts never see the cookie), `SameSite=Strict` (no other
 //! site's page sends it: no request forged from elsewhere carries it), `Path=/api/v1/auth` (sent to
 //! these endpoints only, not with every request). Its one use is `POST /auth/session`, which answers the
-//! session's bearer token to the screen's own origin (another origin cannot read the answer). A logout
-//! clears it.
+//! session's bearer token to the screen's own origin (another origin cannot read the answer; a script
+//! in the screen's own page can, as it can read the token the screen holds). A logout clears it.
 
 use axum::extract::State;
 use axum::http::header::{COOKIE, SET_COOKIE};

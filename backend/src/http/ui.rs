@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::extract::Request;
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -53,6 +53,9 @@ async fn cache_control(req: Request, next: Next) -> Response {
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let value = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
         response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
+        // The answer depends on what the browser takes (a compressed copy or not): a shared cache must
+        // keep one per encoding.
+        response.headers_mut().insert(VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

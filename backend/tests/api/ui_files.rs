@@ -33,6 +33,7 @@ async fn the_screens_paths_get_the_page_and_its_files_travel_compressed_and_cach
     assert_eq!(r.headers()["content-encoding"], "gzip");
     assert_eq!(r.headers()["content-type"], "application/wasm");
     assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(r.headers()["vary"], "accept-encoding", "a shared cache keeps one copy per encoding");
     assert_eq!(r.bytes().await.unwrap().as_ref(), b"the gzip copy");
     let r = get(&format!("/{wasm}"), false).await.unwrap();
     assert!(r.headers().get("content-encoding").is_none());

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::format::trimmed;
 use crate::my_state::merge_balance;
+use crate::updates::Updates;
 
 /// How long the faucet's answer stays under the panel.
 const MESSAGE_SHOWN_MS: u32 = 4_000;
@@ -20,15 +21,12 @@ const MESSAGE_SHOWN_MS: u32 = 4_000;
 pub fn use_balances(
     token: ReadSignal<Option<String>>,
     resyncs: ReadSignal<u64>,
-    message: ReadSignal<Option<Balance>>,
+    messages: Updates<Balance>,
 ) -> (ReadSignal<Vec<Balance>>, WriteSignal<u64>) {
     let (balances, set_balances) = signal(Vec::<Balance>::new());
     let (reloads, set_reloads) = signal(0u64);
-    Effect::new(move |_| {
-        if let Some(b) = message.get() {
-            set_balances.update(|list| merge_balance(list, b));
-        }
-    });
+    let seen = StoredValue::new(0);
+    Effect::new(move |_| messages.each_new(seen, |b| set_balances.update(|list| merge_balance(list, b))));
     Effect::new(move |_| {
         resyncs.track();
         reloads.track();
@@ -38,7 +36,9 @@ pub fn use_balances(
         };
         spawn_local(async move {
             if let Ok(list) = api::balances(&t).await {
-                set_balances.set(list);
+                if token.get_untracked().as_deref() == Some(t.as_str()) {
+                    set_balances.set(list);
+                }
             }
         });
     });

@@ -8,12 +8,13 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::format::{grouped, trimmed};
 use crate::my_state::MyOrders as MyState;
+use crate::updates::Updates;
 
 #[component]
 pub fn MyOrders(
     token: ReadSignal<Option<String>>,
     resyncs: ReadSignal<u64>,
-    order: ReadSignal<Option<Order>>,
+    orders: Updates<Order>,
     fills: ReadSignal<Vec<Fill>>,
     markets: ReadSignal<Vec<Market>>,
 ) -> impl IntoView {
@@ -35,16 +36,16 @@ pub fn MyOrders(
         spawn_local(async move {
             for status in ["open", "closed"] {
                 if let Ok(list) = api::my_orders(&t, status).await {
-                    set_mine.update(|m| list.into_iter().for_each(|o| m.merge(o)));
+                    // (Not if the user signed out, or another signed in, meanwhile.)
+                    if token.get_untracked().as_deref() == Some(t.as_str()) {
+                        set_mine.update(|m| list.into_iter().for_each(|o| m.merge(o)));
+                    }
                 }
             }
         });
     });
-    Effect::new(move |_| {
-        if let Some(o) = order.get() {
-            set_mine.update(|m| m.merge(o));
-        }
-    });
+    let seen = StoredValue::new(0);
+    Effect::new(move |_| orders.each_new(seen, |o| set_mine.update(|m| m.merge(o))));
     let open = Memo::new(move |_| mine.with(MyState::open));
     let history = Memo::new(move |_| mine.with(MyState::history));
     let cancel = move |id: u64| {
