@@ -152,6 +152,27 @@ pub async fn next_event(
     }
 }
 
+/// The next message from the server, having sent meanwhile what the screen asked to send and the pings
+/// due; or, once the connection is over (silent, closed, replaced, or unable to take a send), why.
+pub async fn next_message(
+    read: &mut SplitStream<WebSocket>,
+    write: &mut SplitSink<WebSocket, Message>,
+    outgoing: &mut UnboundedReceiver<String>,
+    heart: &mut Heartbeat,
+) -> Result<String, Connection> {
+    loop {
+        let out = match next_event(read, outgoing, heart).await {
+            Event::Text(text) => return Ok(text),
+            Event::Send(out) => out,
+            Event::Ping => PING.to_string(),
+            Event::Over(why) => return Err(why),
+        };
+        if !send(write, out, heart).await {
+            return Err(Connection::Stale);
+        }
+    }
+}
+
 /// Sends `text`, unless the socket cannot take it (a socket still opening takes nothing) before the
 /// connection's silence runs out: then false, and the connection is to be given up.
 pub async fn send(write: &mut SplitSink<WebSocket, Message>, text: String, heart: &Heartbeat) -> bool {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::book::Book;
-use crate::connection::{next_event, now_ms, send, Backoff, Connection, Event, Heartbeat, PING};
+use crate::connection::{next_message, now_ms, send, Backoff, Connection, Heartbeat};
 
 /// Trades kept for the tape.
 const TAPE: usize = 40;
@@ -155,20 +155,9 @@ async fn follow(
     let (mut resyncing, mut went_live) = (false, false);
     let mut heart = Heartbeat::new(now_ms());
     loop {
-        let out = match next_event(&mut read, &mut outgoing, &mut heart).await {
-            Event::Text(text) => Ok(text),
-            Event::Send(out) => Err(out),
-            Event::Ping => Err(PING.into()),
-            Event::Over(why) => return (went_live, why),
-        };
-        let text = match out {
+        let text = match next_message(&mut read, &mut write, &mut outgoing, &mut heart).await {
             Ok(text) => text,
-            Err(out) => {
-                if send(&mut write, out, &heart).await {
-                    continue;
-                }
-                return (went_live, Connection::Stale);
-            }
+            Err(why) => return (went_live, why),
         };
         if generation.get_value() != current {
             return (went_live, Connection::Down);

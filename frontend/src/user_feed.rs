@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::toasts::Toaster;
-use crate::connection::{next_event, now_ms, send, Backoff, Connection, Event, Heartbeat, PING};
+use crate::connection::{next_message, now_ms, Backoff, Connection, Heartbeat};
 use crate::market_feed::ws_url;
 use crate::notice::order_notice;
 use crate::updates::Updates;
@@ -66,22 +66,10 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                     let _ = outbox.unbounded_send(auth);
                     let mut heart = Heartbeat::new(now_ms());
                     loop {
-                        let out = match next_event(&mut read, &mut outgoing, &mut heart).await {
-                            Event::Text(text) => Ok(text),
-                            Event::Send(out) => Err(out),
-                            Event::Ping => Err(PING.to_string()),
-                            Event::Over(over) => {
-                                why = over;
-                                break;
-                            }
-                        };
-                        let text = match out {
+                        let text = match next_message(&mut read, &mut write, &mut outgoing, &mut heart).await {
                             Ok(text) => text,
-                            Err(out) => {
-                                if send(&mut write, out, &heart).await {
-                                    continue;
-                                }
-                                why = Connection::Stale;
+                            Err(over) => {
+                                why = over;
                                 break;
                             }
                         };
