@@ -29,7 +29,7 @@ use crate::feed::messages::text;
 use crate::feed::{Feed, MarketDataItem};
 use crate::redis::RedisPool;
 use flight::Flight;
-pub use tracker::{CandleChange, DayStats, Tracker, WINDOW_MINUTES};
+pub use tracker::{CandleChange, DayStats, Tracker, LATE_MS, WINDOW_MINUTES};
 
 /// The least time between two folds a market's trades ask for (more trades meanwhile wait for the next
 /// one): candle messages come at most this late, and a busy market costs Redis one fold per gap.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use backend::config::{EngineSettings, RedisSettings};
 use backend::engine::{Engine, Folded};
-use backend::market_data::{DayStats, Tracker, WINDOW_MINUTES};
+use backend::market_data::{DayStats, Tracker, LATE_MS, WINDOW_MINUTES};
 use backend::redis::RedisPool;
 use common::{CandleInterval, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
@@ -34,7 +34,8 @@ enum Step {
     /// `dt` ms after the previous trade (negative: an instance whose clock is behind), in `MARKETS[market]`.
     Trade { market: usize, dt: i64, price: u64, qty: u64 },
     /// The same, stamped `back` ms before the start of the minute under way (by an instance whose clock
-    /// is behind): it lands in a minute a fold may already have taken as done.
+    /// is behind): it lands in a minute a fold may already have taken as done. Never more than `LATE_MS`
+    /// behind the market's newest stamp: the lateness the ticker is built to count.
     Late { market: usize, back: u64, price: u64, qty: u64 },
     /// Two folds at once, each taking at most what one call folds.
     Fold,
@@ -226,6 +227,7 @@ fn against_the_reference(deployment: Deployment, kept: u32, steps: Vec<Step>) ->
         let mut references = MARKETS.map(|_| Reference { kept, trades: Vec::new() });
         let mut trackers = MARKETS.map(|_| Tracker::default());
         let mut now = T0 + 1_000;
+        let mut newest_stamp = MARKETS.map(|_| 0u64);
         // Each trade step's buy is one matching call: one trades-stream entry.
         let entries = steps.iter().filter(|s| matches!(s, Step::Trade { .. } | Step::Late { .. })).count() as u64;
         for step in steps {
@@ -235,13 +237,15 @@ fn against_the_reference(deployment: Deployment, kept: u32, steps: Vec<Step>) ->
                     Some((market, now, price, qty))
                 }
                 Step::Late { market, back, price, qty } => {
-                    Some((market, CandleInterval::M1.open_time(now).saturating_sub(back), price, qty))
+                    let at = CandleInterval::M1.open_time(now).saturating_sub(back);
+                    Some((market, at.max(newest_stamp[market].saturating_sub(LATE_MS)), price, qty))
                 }
                 Step::Fold | Step::Restart => None,
             };
             match step {
                 Step::Trade { .. } | Step::Late { .. } => {
                     let (market, at, price, qty) = trade.expect("a trade step");
+                    newest_stamp[market] = newest_stamp[market].max(at);
                     let symbol = MARKETS[market];
                     place_at(&t, 1, &order_in(&t, symbol, Side::Sell, 10, price), at).await;
                     place_at(&t, 2, &order_in(&t, symbol, Side::Sell, 40, price + 1), at).await;
