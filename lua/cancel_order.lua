@@ -17,10 +17,10 @@ local id = int_arg(6, 1)
 FUNDS.start(int_arg(7, 1), int_arg(8, 1), 0, 0)
 local o, is_open = load_users_order(fmt(id), uid)
 if not o then
-  return { REPLY_REFUSED, NOT_FOUND }
+  return { REPLY_REFUSED, REFUSAL.NOT_FOUND }
 end
 if not is_open then
-  return { REPLY_REFUSED, ORDER_NOT_OPEN }
+  return { REPLY_REFUSED, REFUSAL.ORDER_NOT_OPEN }
 end
 
 -- Step 2: writes.

@@ -98,9 +98,14 @@ local BUCKET_IDS = 64
 local TRADES_PER_ORDER = 1024
 -- A script's reply for each command: a kind, then its payload (see place_orders.lua).
 local REPLY_OK, REPLY_DUP, REPLY_REFUSED = 'ok', 'dup', 'refused'
--- The codes a command is refused with (the payload of a REPLY_REFUSED).
-local NOT_FOUND, ORDER_NOT_OPEN, POST_ONLY_WOULD_CROSS = 'not_found', 'order_not_open', 'post_only_would_cross'
-local TOO_MANY_OPEN_ORDERS, LEVEL_FULL, MARKET_FULL = 'too_many_open_orders', 'level_full', 'market_full'
+-- The codes a command is refused with (the payload of a REPLY_REFUSED), as fields of one table: the
+-- library's main chunk may hold at most 200 locals. (INVALID_QUANTITY: an amend to a quantity not
+-- above what has filled.)
+local REFUSAL = {
+  NOT_FOUND = 'not_found', ORDER_NOT_OPEN = 'order_not_open', POST_ONLY_WOULD_CROSS = 'post_only_would_cross',
+  TOO_MANY_OPEN_ORDERS = 'too_many_open_orders', LEVEL_FULL = 'level_full', MARKET_FULL = 'market_full',
+  INVALID_QUANTITY = 'invalid_quantity',
+}
 
 local TWO20 = 1048576
 local MAX_INT = 9007199254740991

@@ -29,9 +29,12 @@ local TOP_READ, TOP_LAST = 4, '3' -- (the last index a read asks for, TOP_READ -
 -- of which only the first `nstreamed` count (reset by start_matching).
 local STREAMED, nstreamed = {}, 0
 -- Reused tables: the orders of the batch, one per place in it (filled by place_orders' checks: id,
--- uid, side, otype, tif, post_only, price, qty, cid); the first maker an order meets, for fill_by_one; the parts
--- of a placement's event on the general path (their counts are place's); and place_orders' reply and
--- events.
+-- uid, side, otype, tif, post_only, price, qty, cid, and trade_base, the id of its first trade; an
+-- order amend_order moves is a table of its own, with `amend` set, its record's bucket, created time,
+-- and filled lots and notional so far (filled0, nlo0, nhi0), and its old level's entry in LEVELS[1]:
+-- it keeps its id, its fills and its lock, and skips the checks its placement passed); the first
+-- maker an order meets, for fill_by_one; the parts of a placement's event on the general path (their
+-- counts are place's); and place_orders' reply and events.
 local ORDERS, MAKER = {}, {}
 local ENTRIES, TRADES, LEVELS, PARTS = {}, {}, {}, {}
 local PLACE_REPLIES, PLACE_EVENTS = {}, {}
@@ -252,7 +255,7 @@ local function fill_by_one(o, m, level_price, level_text, total_key, list_key, o
   local mfilled, mnlo, mnhi = add_fill(m.filled, m.nlo, m.nhi, level_price, qty)
   local mstatus = mfilled == m.qty and FILLED or PARTIAL
   local _, nlo, nhi = add_fill(0, 0, 0, level_price, qty)
-  local trade = FUNDS.fill(o.side, uid, m.uid, level_price, qty, id * TRADES_PER_ORDER, m.id, id, SEQ)
+  local trade = FUNDS.fill(o.side, uid, m.uid, level_price, qty, o.trade_base, m.id, id, SEQ)
   local taken = mstatus == FILLED and 1 or 0
   local total = take_from_level(opp, level_price, level_text, total_key, list_key, taken, taken == 1 and only_order,
     qty, nil)
@@ -292,7 +295,7 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
   local id, side, price, qty, cid = o.id, o.side, o.price, o.qty, o.cid
   if RESTING >= MAX_RESTING and not general then
     SEQ = SEQ - 1
-    return nil, MARKET_FULL
+    return nil, REFUSAL.MARKET_FULL
   end
   RESTING = RESTING + 1
   local remaining = qty - filled
@@ -305,7 +308,7 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
     -- undone, and the order refused with nothing written (the check costs no read of the total).
     call('DECRBY', total_key, lots)
     SEQ, RESTING = SEQ - 1, RESTING - 1
-    return nil, LEVEL_FULL
+    return nil, REFUSAL.LEVEL_FULL
   end
   if total == remaining then
     call('ZADD', KEYS[2 + side], price_text, price_text)
@@ -314,7 +317,7 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
   call('RPUSH', list_key, id_text)
   local entry, record, level
   if general then
-    entry, record = pack_entry(id, o.uid, flags, price, qty, filled, nlo, nhi, NOW, NOW, cid)
+    entry, record = pack_entry(id, o.uid, flags, price, qty, filled, nlo, nhi, o.created or NOW, NOW, cid)
     level = level_entry(side, price, total)
   else
     -- It traded nothing: its whole event is one pack (REST_EVENT), its record cut out of it.
@@ -339,7 +342,7 @@ end
 -- own: `place` is at Lua's limit of 60 upvalues.)
 local function admit(o)
   local uid, side, otype, tif, cid = o.uid, o.side, o.otype, o.tif, o.cid
-  local cid_mapping = cid ~= '' and cid_key(uid, cid)
+  local cid_mapping = cid ~= '' and not o.amend and cid_key(uid, cid)
   local may_rest = otype == LIMIT and tif == GTC
   local level_price = best_level(1 - side)
   local crossing = level_price and crosses(side, otype, o.price, level_price)
@@ -354,7 +357,7 @@ local function admit(o)
     end
   end
   if o.post_only == 1 and crossing then
-    return REPLY_REFUSED, POST_ONLY_WOULD_CROSS
+    return REPLY_REFUSED, REFUSAL.POST_ONLY_WOULD_CROSS
   end
   if not FUNDS.covers(o, side == BUY and level_price) then
     return REPLY_REFUSED, INSUFFICIENT_FUNDS
@@ -366,8 +369,8 @@ local function admit(o)
   -- The open-orders cap counts against an order that would rest: one that fills completely on arrival
   -- never does, and is not refused. An order that cannot trade is checked here; a crossing one at its
   -- first maker, before its first write (and not at all when that maker fills it: fill_by_one).
-  if may_rest and not crossing and call('SCARD', (user_keys(uid))) >= MAX_OPEN then
-    return REPLY_REFUSED, TOO_MANY_OPEN_ORDERS
+  if may_rest and not crossing and not o.amend and call('SCARD', (user_keys(uid))) >= MAX_OPEN then
+    return REPLY_REFUSED, REFUSAL.TOO_MANY_OPEN_ORDERS
   end
   if crossing and tif == FOK and not fok_can_fill(side, otype, o.price, uid, o.qty, o.blo, o.bhi) then
     crossing = false
@@ -399,11 +402,11 @@ local function place(o)
   end
   local id_text = format('%d', id) -- (format, not fmt: a Lua call less on the hot path)
   local flags = side + otype * TYPE_UNIT + o.tif * TIF_UNIT + o.post_only * POST_ONLY_UNIT
-  local filled, nlo, nhi, touched = 0, 0, 0, 0
+  local filled, nlo, nhi, touched = o.filled0 or 0, o.nlo0 or 0, o.nhi0 or 0, 0
   -- The event's parts when it trades (`general`: at the first maker that fill_by_one does not take):
   -- order entries (the order's own first), trades, levels, and how many of each.
-  local general, entries, trades, levels = false, ENTRIES, TRADES, LEVELS
-  local ne, nt, nl = 1, 0, 0
+  local general, entries, trades, levels = o.amend or false, ENTRIES, TRADES, LEVELS
+  local ne, nt, nl = 1, 0, o.amend and 1 or 0
   while crossing and filled < qty and touched < MAX_TOUCH do
     -- One level: take its orders from the front, a few ids at a time, up to `want` lots in all.
     local want = qty
@@ -452,7 +455,7 @@ local function place(o)
           local mcid = #stored > REC_LEN and sub(stored, CID_AT) or ''
           local left = mqty - mfilled
           if touched == 0 then
-            if muid ~= uid and qty <= left and taken == 0 and want == qty then
+            if muid ~= uid and qty <= left and taken == 0 and want == qty and not o.amend then
               local m = MAKER
               m.id, m.id_text, m.bucket, m.field, m.uid, m.flags = mid, mid_text, mbucket, field, muid, mflags
               m.price, m.qty, m.filled, m.nlo, m.nhi, m.created, m.cid = mprice, mqty, mfilled, mnlo, mnhi, mcreated,
@@ -461,9 +464,10 @@ local function place(o)
               return REPLY_OK, fill_by_one(o, m, level_price, level_text, total_key, queue, fetched == 1 and not swept)
             end
             -- (The cap's second check, see step 1: refused unless other users' orders fill it.)
-            if may_rest and call('SCARD', open_key) >= MAX_OPEN and not fok_can_fill(side, otype, price, uid, qty) then
+            if may_rest and not o.amend and call('SCARD', open_key) >= MAX_OPEN
+              and not fok_can_fill(side, otype, price, uid, qty) then
               SEQ = SEQ - 1 -- (counted above as a book change: nothing is written)
-              return REPLY_REFUSED, TOO_MANY_OPEN_ORDERS
+              return REPLY_REFUSED, REFUSAL.TOO_MANY_OPEN_ORDERS
             end
             general = true
           end
@@ -478,7 +482,7 @@ local function place(o)
             local fill = min(left, want - filled)
             mfilled, mnlo, mnhi = add_fill(mfilled, mnlo, mnhi, level_price, fill)
             filled, nlo, nhi = add_fill(filled, nlo, nhi, level_price, fill)
-            trades[nt + 1] = FUNDS.fill(side, uid, muid, level_price, fill, id * TRADES_PER_ORDER + nt, mid, id,
+            trades[nt + 1] = FUNDS.fill(side, uid, muid, level_price, fill, o.trade_base + nt, mid, id,
               SEQ)
             if o.blo then
               o.blo, o.bhi = FUNDS.spend(o.blo, o.bhi, level_price, fill)
@@ -551,8 +555,8 @@ local function place(o)
       status = (filled > 0 and FUNDS.lots(o.blo, o.bhi, at, 1) == 0) and FILLED or CANCELLED
     end
     flags = flags + status * STATUS_UNIT
-    entry, record = pack_entry(id, uid, flags, price, shown, filled, nlo, nhi, NOW, NOW, cid)
-    close_record(id, id_text, uid, cid, record, false, open_key, closed_key)
+    entry, record = pack_entry(id, uid, flags, price, shown, filled, nlo, nhi, o.created or NOW, NOW, cid)
+    close_record(id, id_text, uid, cid, record, o.bucket or false, open_key, closed_key)
     if not general then
       -- (No trade and nothing rests: the order's own entry.)
       return REPLY_OK, pack(EVENT, SEQ, book_changed and 1 or 0, NOW, 1, 0, 0) .. entry

@@ -60,8 +60,8 @@ for n = 1, count do
     o = {}
     ORDERS[n] = o
   end
-  o.id, o.uid, o.side, o.otype, o.tif, o.post_only, o.price, o.qty, o.cid =
-    id, uid, side, otype, tif, post_only, price, qty, cid
+  o.id, o.uid, o.side, o.otype, o.tif, o.post_only, o.price, o.qty, o.cid, o.trade_base =
+    id, uid, side, otype, tif, post_only, price, qty, cid, id * TRADES_PER_ORDER
   -- (nil when the order is by quantity)
   o.blo, o.bhi = budget and blo or nil, budget and bhi or nil
 end

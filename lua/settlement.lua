@@ -185,7 +185,8 @@ do
       end
       return a[QUOTE_FREE] > 0 or a[QUOTE_FREE + 1] > 0
     end
-    local at, lo, hi = held(o.side, o.price, o.qty)
+    -- (An amended order locks what is left of it: its quantity less what it filled before.)
+    local at, lo, hi = held(o.side, o.price, o.qty - (o.filled0 or 0))
     return lo ~= nil and not amount_lt(a[at], a[at + 1], lo, hi)
   end
 

@@ -27,7 +27,8 @@ pub use funds::{Balance, DepositRequest, FeeAmount, LedgerEntry, LedgerKind, Wit
 pub use health::Health;
 pub use market::{GridError, Market, MAX_SAFE_INT};
 pub use order::{
-    CancelAll, Field, NewOrder, Order, OrderRequest, OrderStatus, OrderType, RequestError, Side, TimeInForce, Trade,
+    CancelAll, Field, NewOrder, Order, OrderChange, OrderChangeRequest, OrderRequest, OrderStatus, OrderType,
+    RequestError, Side, TimeInForce, Trade,
 };
 pub use symbol::{ClientOrderId, InvalidId, Password, Symbol, Username};
 pub use ws::{ClientMessage, ErrorData, OrderUpdateData, PublicOrderUpdate, ServerMessage};

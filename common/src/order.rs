@@ -259,6 +259,37 @@ impl TryFrom<OrderRequest> for NewOrder {
     }
 }
 
+/// `PATCH /api/v1/orders/{order_id}` body: the order's new total quantity, its new limit price, or both.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Dec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Dec>,
+}
+
+/// `PATCH /api/v1/orders/{order_id}` body as it arrives (see `OrderRequest`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OrderChangeRequest {
+    pub quantity: Field<Dec>,
+    pub price: Field<Dec>,
+}
+
+impl TryFrom<OrderChangeRequest> for OrderChange {
+    type Error = RequestError;
+
+    fn try_from(r: OrderChangeRequest) -> Result<OrderChange, RequestError> {
+        let quantity = decimal(r.quantity, "quantity", "invalid_quantity")?;
+        let price = decimal(r.price, "price", "invalid_price")?;
+        if quantity.is_none() && price.is_none() {
+            return Err(RequestError::new("validation_error", "give a new quantity, a new price or both"));
+        }
+        Ok(OrderChange { quantity, price })
+    }
+}
+
 /// A trade between a resting (maker) and an incoming (taker) order, at the maker's price.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -126,6 +126,15 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
+    /// PATCHes a body (as `post_json`).
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Response {
+        let mut req = self.client.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         let mut req = self.client.get(self.url(path));
         if let Some(t) = token {

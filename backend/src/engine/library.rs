@@ -57,6 +57,7 @@ impl Serves {
 
 functions! {
     PLACE_ORDERS = "place_orders", writes: true, on: Market;
+    AMEND_ORDER = "amend_order", writes: true, on: Market;
     CANCEL_ORDER = "cancel_order", writes: true, on: Market;
     CANCEL_ALL = "cancel_all", writes: true, on: Market;
     BOOK_SNAPSHOT = "book_snapshot", writes: false, on: Market;

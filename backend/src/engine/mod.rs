@@ -1,11 +1,12 @@
-//! The matching engine's Rust face: typed functions over its Lua library (`lua/`) — place, cancel,
+//! The matching engine's Rust face: typed functions over its Lua library (`lua/`) — place, amend, cancel,
 //! cancel-all, book snapshots, recent trades, orders by id and a user's orders. Orders are checked
 //! against the market's grid here (`check`), so the scripts only ever see integers on the grid; what
 //! the scripts store, send and publish is defined once, in `wire`.
 //!
 //! Within the module, imports point one way: `wire` and `keys` (formats and names) → `error`,
-//! `reply`, `check`, `library` → `handle` → `orders`, `reads`, `candles`, `event` → `batcher`.
+//! `reply`, `check`, `library` → `handle` → `orders`, `reads`, `candles`, `event` → `amend`, `batcher`.
 
+mod amend;
 pub mod batcher;
 pub mod candles;
 mod check;
@@ -19,6 +20,7 @@ mod reads;
 mod reply;
 pub mod wire;
 
+pub use amend::{Amended, Change};
 pub use candles::Folded;
 pub use check::{check_order, CheckedOrder};
 pub use error::EngineError;

@@ -116,11 +116,26 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         batch: &[BatchOrder<'_>],
         now: u64,
     ) -> Result<Invocation, EngineError> {
+        let mut inv = self.matching_call(&library::PLACE_ORDERS, market, now)?;
+        for b in batch {
+            inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
+        }
+        Ok(inv)
+    }
+
+    /// A call of a script that matches (place_orders, amend_order): KEYS seq, bids, asks, trades; ARGV
+    /// now and the market's limits, units and fee rates (each script's own arguments follow).
+    pub(super) fn matching_call(
+        &self,
+        script: &Function,
+        market: &Market,
+        now: u64,
+    ) -> Result<Invocation, EngineError> {
         let k = MarketKeys::new(&market.symbol);
         let s = self.settings();
         let units = self.units(market)?;
         let (maker_fee, taker_fee) = market.fee_rates_in_millionths();
-        let mut inv = library::PLACE_ORDERS.prepare_invoke();
+        let mut inv = script.prepare_invoke();
         inv.key(k.seq()).key(k.bids()).key(k.asks()).key(k.trades());
         inv.arg(now)
             .arg(s.retention_ms)
@@ -134,14 +149,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(maker_fee)
             .arg(taker_fee)
             .arg(s.fills_per_user);
-        for b in batch {
-            inv.arg(wire::encode_order_arg(b.id, b.user_id, b.order));
-        }
         Ok(inv)
     }
 
     /// How a listed market's lots and notionals become units of its assets.
-    fn units(&self, market: &Market) -> Result<MarketUnits, EngineError> {
+    pub(super) fn units(&self, market: &Market) -> Result<MarketUnits, EngineError> {
         self.markets().units(&market.symbol).ok_or_else(|| EngineError::UnknownSymbol(market.symbol.to_string()))
     }
 
@@ -202,7 +214,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 }
 
-fn first_order(event: &Event) -> Result<&RawOrder, EngineError> {
+pub(super) fn first_order(event: &Event) -> Result<&RawOrder, EngineError> {
     event.orders.first().ok_or(EngineError::Protocol("an event without its order".into()))
 }
 

@@ -39,6 +39,9 @@ pub(super) fn refusal(code: &[u8]) -> EngineError {
         },
         refusal::LEVEL_FULL => invalid("invalid_quantity", "the price level cannot hold more quantity"),
         refusal::INSUFFICIENT_FUNDS => invalid("insufficient_funds", "your free balance does not cover this order"),
+        refusal::INVALID_QUANTITY => {
+            invalid("invalid_quantity", "the new quantity must be above what the order has already filled")
+        }
         other => EngineError::Protocol(format!("unknown refusal {other}")),
     }
 }

@@ -164,7 +164,9 @@ pub mod refusal {
     pub const LEVEL_FULL: &str = "level_full";
     pub const MARKET_FULL: &str = "market_full";
     pub const INSUFFICIENT_FUNDS: &str = "insufficient_funds";
-    pub const ALL: [&str; 7] = [
+    /// An amend to a quantity not above what the order has filled.
+    pub const INVALID_QUANTITY: &str = "invalid_quantity";
+    pub const ALL: [&str; 8] = [
         NOT_FOUND,
         ORDER_NOT_OPEN,
         POST_ONLY_WOULD_CROSS,
@@ -172,6 +174,7 @@ pub mod refusal {
         LEVEL_FULL,
         MARKET_FULL,
         INSUFFICIENT_FUNDS,
+        INVALID_QUANTITY,
     ];
 }
 

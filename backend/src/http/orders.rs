@@ -1,10 +1,12 @@
-//! The caller's orders: create, list, get, cancel, cancel all.
+//! The caller's orders: create, list, get, change, cancel, cancel all.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Json;
-use common::{CancelAll, ClientOrderId, Field, NewOrder, Order, OrderRequest, Symbol};
+use common::{
+    CancelAll, ClientOrderId, Field, NewOrder, Order, OrderChange, OrderChangeRequest, OrderRequest, OrderType, Symbol,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,13 +15,13 @@ use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::query::QueryMap;
 use super::state::AppState;
-use crate::engine::{EngineError, StatusFilter};
+use crate::engine::{Change, CheckedOrder, EngineError, StatusFilter};
 use crate::metrics::METRICS;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create, cancel_all))
-        .routes(routes!(one, cancel))
+        .routes(routes!(one, amend, cancel))
         .routes(routes!(by_client_id))
         // The collection without its trailing slash too (the contract takes both; documented once).
         .route("/orders", get(list).post(create).delete(cancel_all))
@@ -101,6 +103,69 @@ pub async fn one(
 ) -> Result<Json<Order>, ApiError> {
     state.rate_limit.check(user.user_id)?;
     Ok(Json(state.engine.order(user.user_id, order_id(&id)?).await?))
+}
+
+/// Changes one of the caller's open orders: a new total quantity, a new limit price, or both. A lower
+/// quantity keeps the order's place in its queue; a higher one or a new price moves it to the back of its
+/// (new) level, and a price that crosses the book matches at once.
+#[utoipa::path(patch, path = "/orders/{order_id}", tag = "orders", security(("bearer" = [])), params(("order_id" = u64, Path)), request_body = OrderChange, responses(
+    (status = 200, description = "the order as changed; `trades` lists the fills a crossing new price made", body = Order),
+    (status = 400, description = "bad_request: malformed JSON or content type", body = common::ErrorBody),
+    (status = 401, description = "unauthorized", body = common::ErrorBody),
+    (status = 404, description = "not_found (also another user's order)", body = common::ErrorBody),
+    (status = 409, description = "order_not_open: filled or cancelled; post_only_would_cross: the order stays as it was", body = common::ErrorBody),
+    (status = 422, description = "invalid_quantity (also not above what has filled), invalid_price, price_not_on_tick, quantity_not_on_lot, validation_error (no field), insufficient_funds", body = common::ErrorBody),
+    (status = 429, description = "rate_limited, with Retry-After", body = common::ErrorBody),
+    (status = 503, description = "unavailable: Redis unreachable", body = common::ErrorBody),
+))]
+pub async fn amend(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OrderChangeRequest>,
+) -> Result<Json<Order>, ApiError> {
+    state.rate_limit.check(user.user_id)?;
+    let id = order_id(&id)?;
+    let change = OrderChange::try_from(body)?;
+    let amended = match state.engine.amend(user.user_id, id, &change).await {
+        // As for a placement: the user's free funds elsewhere move into the market, and the change is sent
+        // once more.
+        Err(EngineError::Invalid { code: "insufficient_funds", .. })
+            if cover_change(&state, user.user_id, id, &change).await? =>
+        {
+            state.engine.amend(user.user_id, id, &change).await
+        }
+        other => other,
+    }?;
+    Ok(Json(amended.order))
+}
+
+/// Moves the caller's free funds into the market of an order to be changed, for what it would lock
+/// once changed; whether anything moved.
+async fn cover_change(state: &AppState, user_id: u64, id: u64, change: &OrderChange) -> Result<bool, ApiError> {
+    let order = state.engine.order(user_id, id).await?;
+    let market = state.engine.market(&order.symbol)?;
+    let new = Change::check(market, change)?;
+    let grid = |e: common::GridError| ApiError::from(EngineError::Protocol(e.to_string()));
+    // (An order's own quantities are on its market's grid; what has filled may be zero.)
+    let lots = |q: common::Dec| if q.is_positive() { market.quantity_to_lots(q).map_err(grid) } else { Ok(0) };
+    let quantity_lots = new.quantity_lots.map_or_else(|| lots(order.quantity), Ok)?;
+    let price_ticks = match (new.price_ticks, order.price) {
+        (Some(ticks), _) => ticks,
+        (None, Some(price)) => market.price_to_ticks(price).map_err(grid)?,
+        (None, None) => return Ok(false),
+    };
+    let left = CheckedOrder {
+        side: order.side,
+        order_type: OrderType::Limit,
+        time_in_force: order.time_in_force,
+        post_only: order.post_only,
+        price_ticks,
+        quantity_lots: quantity_lots.saturating_sub(lots(order.filled_quantity)?),
+        quote_budget: 0,
+        client_order_id: String::new(),
+    };
+    Ok(state.funds.cover(user_id, market, &left).await?)
 }
 
 /// The caller's order with this client order id: in the market given, or the newest of all markets.

@@ -116,6 +116,88 @@ on_every_deployment! {
         assert_eq!(status, 404);
     }
 
+    async fn patch_changes_an_order_and_its_owners_feed_sees_the_new_state(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let mut feed = private_feed(&app, &alice).await;
+        let (_, first) = status_json(app.limit(&alice, "sell", "2", "101").await).await;
+        let (_, second) = status_json(app.limit(&bob, "sell", "1", "101").await).await;
+        let path = format!("/api/v1/orders/{}", first["id"]);
+        // Lower: still first in the queue.
+        let (status, changed) = status_json(app.patch_json(&path, Some(&alice), &json!({"quantity": "1.5"})).await).await;
+        assert_eq!(status, 200, "{changed}");
+        assert_eq!((changed["id"].clone(), changed["quantity"].clone()), (first["id"].clone(), json!(1.5)));
+        assert_eq!(changed["trades"], json!([]));
+        let update = loop {
+            let m = next_of(&mut feed, "order_update").await;
+            if m["data"]["quantity"] == json!(1.5) {
+                break m;
+            }
+        };
+        assert_eq!(update["data"]["id"], first["id"]);
+        let (_, taker) = status_json(app.limit(&bob, "buy", "0.5", "101").await).await;
+        assert_eq!(taker["trades"][0]["maker_order_id"], first["id"]);
+        // A crossing price: it trades at once, at the resting order's price, and rests what is left.
+        let (_, bid) = status_json(app.limit(&alice, "buy", "2", "99").await).await;
+        let bid_path = format!("/api/v1/orders/{}", bid["id"]);
+        let (status, moved) = status_json(app.patch_json(&bid_path, Some(&alice), &json!({"price": 102})).await).await;
+        assert_eq!(status, 200, "{moved}");
+        assert_eq!(moved["trades"].as_array().unwrap().len(), 1, "alice's own ask is cancelled, bob's fills");
+        assert_eq!(moved["trades"][0]["maker_order_id"], second["id"]);
+        assert_eq!((moved["filled_quantity"].clone(), moved["status"].clone()), (json!(1.0), json!("partially_filled")));
+        let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
+        assert_eq!(book["bids"][0], json!({"price": 102.0, "quantity": 1.0, "order_count": 1}));
+        assert_eq!(book["asks"], json!([]));
+    }
+
+    async fn bad_changes_get_the_contracts_errors_and_write_nothing(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        let (_, mine) = status_json(app.limit(&alice, "buy", "1", "100").await).await;
+        let (_, post_only) = status_json(
+            app.post_json("/api/v1/orders/", Some(&alice), &json!({"symbol": "BTC/USD", "side": "sell",
+                "order_type": "limit", "quantity": 1, "price": 105, "post_only": true})).await,
+        )
+        .await;
+        let (_, gone) = status_json(app.limit(&alice, "buy", "1", "90").await).await;
+        app.delete(&format!("/api/v1/orders/{}", gone["id"]), Some(&alice)).await;
+        let at = |o: &Value| format!("/api/v1/orders/{}", o["id"]);
+        let before = testkit::keyspace::dump_keyspace(&app.redis_urls()).await;
+        let without_counter = |mut dump: Vec<testkit::KeyDump>| {
+            dump.retain(|k| k.key != "next_order_id");
+            dump
+        };
+        for (what, path, token, body, status, code) in [
+            ("no field", at(&mine), &alice, json!({}), 422, "validation_error"),
+            ("nulls only", at(&mine), &alice, json!({"quantity": null, "price": null}), 422, "validation_error"),
+            ("a zero quantity", at(&mine), &alice, json!({"quantity": 0}), 422, "invalid_quantity"),
+            ("a negative price", at(&mine), &alice, json!({"price": "-5"}), 422, "invalid_price"),
+            ("a price off the tick", at(&mine), &alice, json!({"price": "100.001"}), 422, "price_not_on_tick"),
+            ("a quantity off the lot", at(&mine), &alice, json!({"quantity": "1.000000001"}), 422, "quantity_not_on_lot"),
+            ("a quantity not a number", at(&mine), &alice, json!({"quantity": "lots"}), 422, "invalid_quantity"),
+            ("another user's order", at(&mine), &bob, json!({"quantity": 2}), 404, "not_found"),
+            ("an order id not a number", "/api/v1/orders/abc".to_string(), &alice, json!({"quantity": 2}), 404, "not_found"),
+            ("a cancelled order", at(&gone), &alice, json!({"quantity": 2}), 409, "order_not_open"),
+            ("a post-only crossing", at(&post_only), &alice, json!({"price": 100}), 409, "post_only_would_cross"),
+        ] {
+            let (got, body) = status_json(app.patch_json(&path, Some(token), &body).await).await;
+            assert_eq!(got, status, "{what}: {body}");
+            assert_error(&body, code);
+            let after = testkit::keyspace::dump_keyspace(&app.redis_urls()).await;
+            assert_eq!(without_counter(after), without_counter(before.clone()), "{what} wrote something");
+        }
+        let (status, _) = status_json(app.patch_json(&at(&mine), None, &json!({"quantity": 2})).await).await;
+        assert_eq!(status, 401);
+        // More than its owner has, wherever it is (the wallet's funds move into the market first, as for a
+        // placement): refused, and the order as it was.
+        let big = json!({"quantity": 5000, "price": 5000});
+        let (status, body) = status_json(app.patch_json(&at(&mine), Some(&alice), &big).await).await;
+        assert_eq!(status, 422, "{body}");
+        assert_error(&body, "insufficient_funds");
+        let (_, now) = status_json(app.get(&at(&mine), Some(&alice)).await).await;
+        assert_eq!((now["quantity"].clone(), now["price"].clone()), (json!(1.0), json!(100.0)));
+    }
+
     async fn cancel_all_cancels_the_callers_open_orders_only(d) {
         let app = spawn_app(d).await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);

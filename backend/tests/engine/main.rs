@@ -2,6 +2,7 @@
 //! work, and refusals that write nothing — against a Redis the test starts itself, each on one server
 //! and on a Redis Cluster unless it says otherwise.
 
+mod amends;
 mod amounts;
 mod bounds;
 mod candles;

@@ -249,7 +249,7 @@ impl Model {
         self.orders.values().filter(|o| o.user == user && o.status < 2).count()
     }
 
-    pub fn place(&mut self, mut o: MOrder) -> Outcome {
+    pub fn place(&mut self, o: MOrder) -> Outcome {
         if !o.cid.is_empty() {
             if let Some(&id) = self.cids.get(&(o.user, o.cid.clone())) {
                 return Outcome::Duplicate(id);
@@ -303,65 +303,72 @@ impl Model {
             return Outcome::Refused("too_many_open_orders");
         }
         let fok_fails = o.tif == 2 && !fills;
+        let trade_base = o.id * 1024;
+        self.run(o, if fok_fails { Vec::new() } else { crossing }, trade_base)
+    }
 
+    /// Matches order `o` (checked) against the resting orders it crosses, `crossing`, in priority order,
+    /// then rests what is left of it where it may, or closes it; its trades take ids from `trade_base`.
+    /// (A failed fok order crosses nothing.)
+    fn run(&mut self, mut o: MOrder, crossing: Vec<u64>, trade_base: u64) -> Outcome {
+        let may_rest = !o.market && o.tif == 0;
+        let market_buy = o.market && !o.sell;
         let mut trades = Vec::new();
         let mut changed = false;
         let mut touched = 0;
         let next_seq = self.seq + 1;
         // The price of the last level looked at (what a budget's rest is measured against).
         let mut stop_price = 0;
-        if !fok_fails {
-            for mid in crossing {
-                if o.filled == o.qty || touched == self.max_touch {
+        for mid in crossing {
+            if o.filled == o.qty || touched == self.max_touch {
+                break;
+            }
+            // A market buy fills while its owner's free quote lasts.
+            let mut want = o.qty - o.filled;
+            stop_price = self.orders[&mid].price;
+            if market_buy {
+                let free = o.budget.unwrap_or_else(|| self.accounts.get(&o.user).map_or(0, |a| a.quote_free));
+                want = self.lots_for(free, self.orders[&mid].price, want);
+                if want == 0 {
                     break;
                 }
-                // A market buy fills while its owner's free quote lasts.
-                let mut want = o.qty - o.filled;
-                stop_price = self.orders[&mid].price;
-                if market_buy {
-                    let free = o.budget.unwrap_or_else(|| self.accounts.get(&o.user).map_or(0, |a| a.quote_free));
-                    want = self.lots_for(free, self.orders[&mid].price, want);
-                    if want == 0 {
-                        break;
-                    }
+            }
+            touched += 1;
+            changed = true;
+            let m = self.orders.get_mut(&mid).unwrap();
+            let (price, sell, maker, left) = (m.price, m.sell, m.user, m.qty - m.filled);
+            let gone = if m.user == o.user {
+                m.status = 3;
+                self.shift(maker, sell, price, left, false);
+                true
+            } else {
+                let fill = left.min(want);
+                m.filled += fill;
+                m.notional += u128::from(price) * u128::from(fill);
+                o.filled += fill;
+                o.notional += u128::from(price) * u128::from(fill);
+                let id = trade_base + trades.len() as u64;
+                m.status = if m.filled == m.qty { 2 } else { 1 };
+                let gone = m.filled == m.qty;
+                let (taker_fee, maker_fee) = self.settle(o.user, maker, o.sell, price, fill);
+                if let Some(budget) = o.budget.as_mut() {
+                    *budget -= u128::from(price) * u128::from(fill) * self.units.quote_per_notional;
                 }
-                touched += 1;
-                changed = true;
-                let m = self.orders.get_mut(&mid).unwrap();
-                let (price, sell, maker, left) = (m.price, m.sell, m.user, m.qty - m.filled);
-                let gone = if m.user == o.user {
-                    m.status = 3;
-                    self.shift(maker, sell, price, left, false);
-                    true
-                } else {
-                    let fill = left.min(want);
-                    m.filled += fill;
-                    m.notional += u128::from(price) * u128::from(fill);
-                    o.filled += fill;
-                    o.notional += u128::from(price) * u128::from(fill);
-                    let id = o.id * 1024 + trades.len() as u64;
-                    m.status = if m.filled == m.qty { 2 } else { 1 };
-                    let gone = m.filled == m.qty;
-                    let (taker_fee, maker_fee) = self.settle(o.user, maker, o.sell, price, fill);
-                    if let Some(budget) = o.budget.as_mut() {
-                        *budget -= u128::from(price) * u128::from(fill) * self.units.quote_per_notional;
-                    }
-                    trades.push((id, price, fill, mid, o.id, taker_fee, maker_fee));
-                    self.keep_fill(o.user, id);
-                    self.keep_fill(maker, id);
-                    gone
-                };
-                let _ = next_seq;
-                if gone {
-                    let level = self.book_mut(sell).get_mut(&price).unwrap();
-                    assert_eq!(level.pop_front(), Some(mid));
-                    if level.is_empty() {
-                        self.book_mut(sell).remove(&price);
-                    }
+                trades.push((id, price, fill, mid, o.id, taker_fee, maker_fee));
+                self.keep_fill(o.user, id);
+                self.keep_fill(maker, id);
+                gone
+            };
+            let _ = next_seq;
+            if gone {
+                let level = self.book_mut(sell).get_mut(&price).unwrap();
+                assert_eq!(level.pop_front(), Some(mid));
+                if level.is_empty() {
+                    self.book_mut(sell).remove(&price);
                 }
             }
         }
-        if o.filled < o.qty && may_rest && touched < self.max_touch && !fok_fails {
+        if o.filled < o.qty && may_rest && touched < self.max_touch {
             o.status = if o.filled > 0 { 1 } else { 0 };
             self.book_mut(o.sell).entry(o.price).or_default().push_back(o.id);
             self.shift(o.user, o.sell, o.price, o.qty - o.filled, true);
@@ -383,6 +390,62 @@ impl Model {
         }
         self.orders.insert(o.id, o);
         Outcome::Done { trades }
+    }
+
+    /// Changes an open order (the contract's "Changing an order"): `qty` its new total, `price` its new
+    /// limit (None: unchanged). A lower quantity keeps its place; a higher one or a new price moves it to
+    /// the back of its (new) level, matching at once where it crosses, its trades taking ids from
+    /// `trade_base`. Ok(None) when nothing needed to change (no sequence taken).
+    pub fn amend(
+        &mut self,
+        user: u64,
+        id: u64,
+        qty: Option<u64>,
+        price: Option<u64>,
+        trade_base: u64,
+    ) -> Result<Option<Vec<MTrade>>, &'static str> {
+        let o = match self.orders.get(&id) {
+            Some(o) if o.user == user => o.clone(),
+            _ => return Err("not_found"),
+        };
+        if o.status >= 2 {
+            return Err("order_not_open");
+        }
+        let (new_qty, new_price) = (qty.unwrap_or(o.qty), price.unwrap_or(o.price));
+        if new_qty <= o.filled {
+            return Err("invalid_quantity");
+        }
+        if (new_qty, new_price) == (o.qty, o.price) {
+            return Ok(None);
+        }
+        if new_price == o.price && new_qty < o.qty {
+            self.shift(user, o.sell, o.price, o.qty - new_qty, false);
+            self.orders.get_mut(&id).unwrap().qty = new_qty;
+            self.seq += 1;
+            return Ok(Some(Vec::new()));
+        }
+        let crosses = if o.sell {
+            self.bids.keys().next_back().is_some_and(|&bid| bid >= new_price)
+        } else {
+            self.asks.keys().next().is_some_and(|&ask| ask <= new_price)
+        };
+        if o.post_only && crosses {
+            return Err("post_only_would_cross");
+        }
+        // Its present lock counts toward the new one.
+        let (quote, present) = self.held(o.sell, o.price, o.qty - o.filled);
+        let (_, need) = self.held(o.sell, new_price, new_qty - o.filled);
+        let a = self.accounts.get(&user).copied().unwrap_or_default();
+        if need > MAX_AMOUNT || need > present + if quote { a.quote_free } else { a.base_free } {
+            return Err("insufficient_funds");
+        }
+        self.remove_resting(id);
+        let moved = MOrder { qty: new_qty, price: new_price, ..o };
+        let crossing = self.crossing(&moved);
+        match self.run(moved, crossing, trade_base * 1024) {
+            Outcome::Done { trades } => Ok(Some(trades)),
+            other => unreachable!("a move is not refused: {other:?}"),
+        }
     }
 
     fn remove_resting(&mut self, id: u64) {

@@ -3,10 +3,11 @@
 //! and the fee account must be identical, each account's lock what its open orders may spend, and
 //! every asset conserved (what the accounts and the fee account hold is what was funded).
 //! Placements come one per script call and also in batches of several per call (as the backend sends
-//! orders that arrive together), where each order must see the book the ones before it left.
+//! orders that arrive together), where each order must see the book the ones before it left. Amends
+//! (a new quantity, a new price or both, of any order: open, closed or another user's) come between.
 
 use backend::config::EngineSettings;
-use backend::engine::{BatchOrder, CheckedOrder, EngineError, Event, Placed, RawOrder};
+use backend::engine::{BatchOrder, Change, CheckedOrder, EngineError, Event, Placed, RawOrder};
 use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
@@ -39,6 +40,14 @@ enum Cmd {
     CancelAll {
         user: u64,
     },
+    /// A change of a known order: its quantity and its price moved by these many lots and ticks (at
+    /// least one of them; a quantity never below one lot).
+    Amend {
+        user: u64,
+        pick: usize,
+        qty: Option<i64>,
+        price: Option<i64>,
+    },
     /// Funds moved into a user's account (units of base and quote).
     Fund {
         user: u64,
@@ -58,8 +67,23 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         2 => prop::collection::vec(place(), 2..8).prop_map(Cmd::Place),
         2 => (1..=3u64, any::<usize>()).prop_map(|(user, pick)| Cmd::Cancel { user, pick }),
         1 => (1..=3u64).prop_map(|user| Cmd::CancelAll { user }),
+        3 => amend(),
         1 => fund().prop_map(|(user, base, quote)| Cmd::Fund { user, base, quote }),
     ]
+}
+
+/// A change of a known order, mostly its owner's: its quantity lower (the usual case: keeping its place
+/// matters only on a level it shares), higher, the same or not above what it filled; its price a few
+/// ticks either way (across the book, now and then) or the same.
+fn amend() -> impl Strategy<Value = Cmd> {
+    let qty = prop::option::weighted(0.8, prop_oneof![3 => -12..0i64, 1 => 0..=6i64]);
+    let price = prop::option::weighted(0.4, -4..=4i64);
+    (1..=3u64, any::<usize>(), qty, price).prop_map(|(user, pick, qty, price)| Cmd::Amend {
+        user,
+        pick,
+        qty: qty.or(price.is_none().then_some(-1)),
+        price,
+    })
 }
 
 /// A user and amounts of base and quote: a few orders' worth (an order is up to 20 lots of one unit of
@@ -287,6 +311,59 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let (ids, events) = t.engine.cancel_all(user, Some(&sym)).await.unwrap();
                 prop_assert_eq!(ids, expected);
                 events.into_iter().next().map(|(_, e)| e)
+            }
+            Cmd::Amend { user, pick, qty, price } => {
+                if known.is_empty() {
+                    continue;
+                }
+                // Mostly an order of the user's own, open if it has one.
+                let own: Vec<u64> =
+                    model.orders.values().filter(|o| o.user == user && o.status < 2).map(|o| o.id).collect();
+                let id = if !own.is_empty() && pick % 4 != 0 {
+                    own[pick / 4 % own.len()]
+                } else {
+                    known[pick % known.len()]
+                };
+                let o = &model.orders[&id];
+                let qty = qty.map(|d| (o.qty as i64 + d).max(1) as u64);
+                let price = price.map(|d| (o.price as i64 + d).max(1) as u64);
+                let trade_id = t.engine.next_order_id().await.unwrap();
+                let expected = model.amend(user, id, qty, price, trade_id);
+                let change = Change { quantity_lots: qty, price_ticks: price };
+                let got = t.engine.amend_with_trade_id(&market, user, id, change, trade_id).await;
+                match (expected, got) {
+                    (Ok(trades), Ok(amended)) => {
+                        let got: Vec<_> = amended
+                            .event
+                            .trades
+                            .iter()
+                            .map(|t| {
+                                (
+                                    t.id,
+                                    t.price,
+                                    t.qty,
+                                    t.maker_order_id,
+                                    t.taker_order_id,
+                                    t.taker_fee as i128,
+                                    t.maker_fee,
+                                )
+                            })
+                            .collect();
+                        prop_assert_eq!(got, trades.clone().unwrap_or_default());
+                        prop_assert_eq!(amended.event.book_changed, trades.is_some());
+                        all_trades.extend(amended.event.trades(&market));
+                        Some(amended.event)
+                    }
+                    (Err("not_found"), Err(EngineError::NotFound)) => None,
+                    (
+                        Err(code),
+                        Err(EngineError::Conflict { code: got, .. } | EngineError::Invalid { code: got, .. }),
+                    ) => {
+                        prop_assert_eq!(code, got);
+                        None
+                    }
+                    (e, g) => return Err(TestCaseError::fail(format!("amend of {id}: model {e:?}, engine {g:?}"))),
+                }
             }
             Cmd::Fund { user, base, quote } => {
                 model.fund(user, base.into(), quote.into());
