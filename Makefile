@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run demo test ui prereqs test-prereqs bench soak attack screenshots
+.PHONY: run demo test test-docker ui prereqs test-prereqs bench soak attack screenshots
 
 ## Runs the whole stack: installs what is missing, builds the UI, starts Redis (embedded unless
 ## REDIS_URL or REDIS_HOST is set) and the backend, and prints the URL to open.
@@ -29,6 +29,14 @@ test: test-prereqs ui
 	python3 scripts/readme_examples.py
 	python3 scripts/check_compose.py target/release/backend
 	python3 scripts/bench.py --quick
+
+## The compose stack built and run for real (scripts/docker_test.py): a Docker engine started if none
+## answers, stand-ins built for the base images Docker Hub would give, then build, up, the README's
+## examples and the screen against it, down and up again, the image's checks, a warm rebuild. Run by CI
+## after `make test`; needs root (dockerd) and Debian's docker.io, docker-compose and debootstrap.
+test-docker: test-prereqs
+	@scripts/prereqs.sh --docker
+	python3 scripts/docker_test.py
 
 ## The browser UI, built by trunk into dist/, with compressed copies of its files beside them.
 ui: prereqs

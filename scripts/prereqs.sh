@@ -2,7 +2,8 @@
 # Installs what building, running and testing the exchange needs, skipping whatever is already there:
 # redis-server (Debian package), the wasm32 target, trunk and the pinned wasm-bindgen-cli (versions in
 # toolchain.env and frontend/Cargo.toml).
-# Usage: scripts/prereqs.sh [--test]   (--test adds what only the tests need)
+# Usage: scripts/prereqs.sh [--test | --docker]   (--test adds what only the tests need; --docker
+# installs only what `make test-docker` adds: a Docker engine, docker-compose and debootstrap)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,6 +31,13 @@ apt_install() {
     exit 1
   fi
 }
+
+if [[ "${1:-}" == "--docker" ]]; then
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || apt_install docker-compose
+  command -v debootstrap >/dev/null || apt_install debootstrap
+  exit 0
+fi
 
 command -v cargo >/dev/null || { echo "Rust is needed: install it from rustup.rs, then run this again." >&2; exit 1; }
 command -v redis-server >/dev/null || apt_install redis-server

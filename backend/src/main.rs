@@ -21,6 +21,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if std::env::args().nth(1).as_deref() == Some("--health") {
+        // The container's health check (the Dockerfile's HEALTHCHECK): exit 0 when the server answers.
+        if let Err(e) = startup::health_probe(config.host, config.port) {
+            eprintln!("unhealthy: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     tracing_subscriber::fmt().with_env_filter(log_filter()).init();
     match startup::raise_open_files_limit() {
         Ok(limit) => tracing::info!(limit, "open files"),

@@ -121,3 +121,28 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// `backend --health`, the container's health check: asks the server at `host:port` (loopback when it
+/// listens on every address) for `/api/v1/health` and says whether it answered 200. The runtime image
+/// carries no curl or wget, so the binary checks itself.
+pub fn health_probe(host: std::net::IpAddr, port: u16) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    let host = if host.is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { host };
+    let addr = SocketAddr::new(host, port);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(3))).map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /api/v1/health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| format!("cannot ask {addr}: {e}"))?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head).map_err(|e| format!("no answer from {addr}: {e}"))?;
+    let status_line = String::from_utf8_lossy(&head[..n]);
+    let status_line = status_line.lines().next().unwrap_or_default();
+    match status_line.split_whitespace().nth(1) {
+        Some("200") => Ok(()),
+        _ => Err(format!("{addr} answered {status_line:?}")),
+    }
+}

@@ -7,6 +7,7 @@ mod backend_crash;
 mod durability;
 mod failover;
 mod funds_check;
+mod health_probe;
 mod helpers;
 mod redis_memory;
 mod redis_outage;
