@@ -6,7 +6,7 @@ use redis::aio::ConnectionLike;
 
 use super::error::{invalid, EngineError};
 use super::handle::Engine;
-use super::library;
+use super::library::{self, Invocation};
 use super::orders::first_order;
 use super::reply::{refusal, reply_pair};
 use super::wire::{self, Event, REPLY_OK, REPLY_REFUSED};
@@ -64,22 +64,40 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         change: Change,
         trade_id: u64,
     ) -> Result<Amended, EngineError> {
-        let mut call = self.matching_call(&library::AMEND_ORDER, market, now_ms())?;
+        let call = self.amend_invocation(market, user_id, order_id, change, trade_id, now_ms())?;
+        read_amend(market, &self.write(&call).await?)
+    }
+
+    /// The script call of a change, for callers that pipeline many of them (load the library first).
+    pub fn amend_invocation(
+        &self,
+        market: &Market,
+        user_id: u64,
+        order_id: u64,
+        change: Change,
+        trade_id: u64,
+        now: u64,
+    ) -> Result<Invocation, EngineError> {
+        let mut call = self.matching_call(&library::AMEND_ORDER, market, now)?;
         call.arg(user_id)
             .arg(order_id)
             .arg(change.quantity_lots.unwrap_or(0))
             .arg(change.price_ticks.unwrap_or(0))
             .arg(trade_id);
-        let reply = self.write(&call).await?;
-        match reply_pair(&reply)? {
-            (REPLY_OK, payload) => {
-                let event = wire::decode_event(payload)?;
-                let mut order = first_order(&event)?.to_order(market);
-                order.trades = Some(event.trades(market));
-                Ok(Amended { order, event })
-            }
-            (REPLY_REFUSED, code) => Err(refusal(code)),
-            (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
+        Ok(call)
+    }
+}
+
+/// Reads `amend_order`'s reply.
+pub fn read_amend(market: &Market, reply: &[redis::Value]) -> Result<Amended, EngineError> {
+    match reply_pair(reply)? {
+        (REPLY_OK, payload) => {
+            let event = wire::decode_event(payload)?;
+            let mut order = first_order(&event)?.to_order(market);
+            order.trades = Some(event.trades(market));
+            Ok(Amended { order, event })
         }
+        (REPLY_REFUSED, code) => Err(refusal(code)),
+        (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
     }
 }

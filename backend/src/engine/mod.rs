@@ -20,7 +20,7 @@ mod reads;
 mod reply;
 pub mod wire;
 
-pub use amend::{Amended, Change};
+pub use amend::{read_amend, Amended, Change};
 pub use candles::Folded;
 pub use check::{check_order, CheckedOrder};
 pub use error::EngineError;

@@ -1,6 +1,7 @@
 //! Engine benchmark: orders per second through the scripts with pipelining, beside the yardstick
 //! (`tools/yardstick/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
-//! Redis memory per resting order; and throughput again with 1,000,000 orders resting.
+//! Redis memory per resting order; throughput again with 1,000,000 orders resting; and changes of
+//! orders (amends) per second beside placements one per call (`amends.rs`).
 //!
 //! `cargo run --release -p tools --bin engine_bench [-- --quick] [--json PATH] [--resting N]` (N orders
 //! in the deep book instead of 1,000,000: whether its presence changes the other figures); with `--cluster`, the
@@ -14,6 +15,7 @@
 //! `--yardstick-file PATH` runs another yardstick in ours' place (ours was checked against the
 //! original design's once: docs/performance.md).
 
+mod amends;
 mod cluster;
 mod flows;
 mod stats;
@@ -110,6 +112,7 @@ async fn main() {
     let mut deep_rates = Vec::new();
     let mut folding_rates = Vec::new();
     let mut single_rates = Vec::new();
+    let mut amend_rates = Vec::new();
     let mut yard_rates = Vec::new();
     let mut rested = 0.0;
     for run in 1..=opts.runs {
@@ -117,6 +120,11 @@ async fn main() {
         fund_flow_users(&client, 0).await;
         let (single, _) = engine_flow(&client, &engine, opts.orders, 0, 1).await;
         single_rates.push(single);
+        flush_db(&client).await;
+        fund_flow_users(&client, 0).await;
+        let (placed, amended) = amends::placements_then_amends(&client, &engine, opts.orders, 0).await;
+        amend_rates.push((placed, amended));
+        println!("  run {run}: {amended:>8.0} amends/s, {placed:>8.0} placements/s of the same orders, one per call");
         flush_db(&client).await;
         fund_flow_users(&client, 0).await;
         flush_db(&yard_client).await;
@@ -185,6 +193,10 @@ async fn main() {
         figures.push("engine_vs_reference_ratio", e / y);
     }
     single_rates.iter().for_each(|r| figures.push("engine_single_order_calls_per_sec", *r));
+    for (placed, amended) in &amend_rates {
+        figures.push("engine_amends_per_sec", *amended);
+        figures.push("engine_amend_vs_place_ratio", amended / placed);
+    }
     for (d, e) in deep_rates.iter().zip(&engine_rates) {
         figures.push("engine_deep_vs_empty_book_ratio", d / e);
     }
@@ -231,6 +243,9 @@ async fn main() {
     let folding_ratio = figures.median("engine_folding_vs_not_ratio").unwrap_or(f64::NAN);
     println!("| engine with candles folded beside it / without, run by run (median) | {:.0}% |", 100.0 * folding_ratio);
     println!("| Redis CPU folding the flow's trades into candles, per trade / per order | {fold_per_trade:.2} us / {fold_per_order:.2} us |");
+    let amends = figures.median("engine_amends_per_sec").unwrap_or(f64::NAN);
+    let amend_ratio = figures.median("engine_amend_vs_place_ratio").unwrap_or(f64::NAN);
+    println!("| amends/s, lower quantities and new prices, one per call (median) / placements/s of the same orders | {amends:.0} / {:.2}x |", amend_ratio);
     println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
     drop(redis);
 }
