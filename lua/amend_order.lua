@@ -2,11 +2,12 @@
 -- book change (the contract's "Changing an order").
 --
 -- KEYS as place_orders': [1] {S}:seq   [2] {S}:bids   [3] {S}:asks   [4] {S}:trades
--- ARGV[1..12] as place_orders' (now, retention, fill cap, trades MAXLEN, open-orders cap, history cap,
---   resting cap, base units per lot, quote units per tick x lot, maker and taker fee rates, fills kept)
--- ARGV[13] user id   ARGV[14] order id
--- ARGV[15] the new quantity, lots (0: unchanged)   ARGV[16] the new price, ticks (0: unchanged)
--- ARGV[17] a fresh order id from the global counter: the trades a moved order makes take their ids from
+-- ARGV[1..13] as place_orders' (now, retention, fill cap, trades MAXLEN, open-orders cap, history cap,
+--   resting cap, base units per lot, quote units per tick x lot, maker and taker fee rates, fills kept,
+--   stops placed when reached)
+-- ARGV[14] user id   ARGV[15] order id
+-- ARGV[16] the new quantity, lots (0: unchanged)   ARGV[17] the new price, ticks (0: unchanged)
+-- ARGV[18] a fresh order id from the global counter: the trades a moved order makes take their ids from
 --   it (id x TRADES_PER_ORDER + n), since its own id's trade ids may be taken by its placement's.
 --
 -- Only lowering the quantity keeps the order's place: its record, its level's total and its lock shrink
@@ -14,10 +15,11 @@
 -- of the level's list: a tombstone would name an order that is still open) and is matched again as if
 -- placed now, with its id, its fills so far and its time of creation; what is left rests at the back of
 -- its (new) level. Either way, one sequence number and one event (the order's entry first; the old
--- level's total, then what matching touched); nothing changes when nothing would.
+-- level's total, then what matching touched); nothing changes when nothing would. The stops a move's
+-- trades reach are placed after it (stops.lua), their events following its own.
 --
--- Returns {'ok', event}, or {'refused', code} with nothing written: not_found (no such order of this
--- user), order_not_open (filled, cancelled), invalid_quantity (not above what has filled),
+-- Returns {'ok', events}, or {'refused', code} with nothing written: not_found (no such order of this
+-- user), order_not_open (filled, cancelled, or a stop not triggered yet), invalid_quantity (not above what has filled),
 -- post_only_would_cross, insufficient_funds (its owner's free funds and its present lock do not cover
 -- the new lock), level_full (its new level could not count it).
 
@@ -27,16 +29,17 @@ MAX_TOUCH = int_arg(3, 1, 1000)
 local trades_maxlen = fmt(int_arg(4, 1))
 MAX_OPEN, HISTORY_CAP, MAX_RESTING = int_arg(5, 1), int_arg(6, 1), int_arg(7, 1)
 FUNDS.start(int_arg(8, 1), int_arg(9, 1), int_arg(10, -999999, 999999), int_arg(11, 0, 999999), int_arg(12, 1))
-local uid, id = int_arg(13, 1, MAX_UID), int_arg(14, 1, MAX_INT)
-local new_qty, new_price, trade_id = int_arg(15, 0, MAX_INT), int_arg(16, 0, MAX_INT), int_arg(17, 1, MAX_INT)
+local stop_budget = int_arg(13, 0, 10000)
+local uid, id = int_arg(14, 1, MAX_UID), int_arg(15, 1, MAX_INT)
+local new_qty, new_price, trade_id = int_arg(16, 0, MAX_INT), int_arg(17, 0, MAX_INT), int_arg(18, 1, MAX_INT)
 if #KEYS ~= 4 or (new_qty == 0 and new_price == 0) then
-  error('invalid arguments: need 4 KEYS, 17 ARGV and a new quantity or price')
+  error('invalid arguments: need 4 KEYS, 18 ARGV and a new quantity or price')
 end
 local o, is_open = load_users_order(fmt(id), uid)
 if not o then
   return { REPLY_REFUSED, REFUSAL.NOT_FOUND }
 end
-if not is_open then
+if not is_open or STOPS.pending(o) then
   return { REPLY_REFUSED, REFUSAL.ORDER_NOT_OPEN }
 end
 local qty, price = new_qty > 0 and new_qty or o.qty, new_price > 0 and new_price or o.price
@@ -67,8 +70,9 @@ end
 
 -- Step 2b: a move. Its refusals first, nothing written: its lock comes back (in the call's memory,
 -- written only by FUNDS.store) before the new one is judged, and a post_only order may not cross.
-local state = call('MGET', KEYS[1], resting_key())
+local state = call('MGET', KEYS[1], resting_key(), STOPS.reached_key())
 start_matching(seq, tonumber(state[2] or '0') - 1)
+STOPS.start(state[3], stop_budget)
 local flags = o.flags
 local moved = {
   id = id, uid = uid, side = o.side, otype = LIMIT, tif = GTC, price = price, qty = qty, cid = o.cid,
@@ -104,11 +108,15 @@ local kind, payload = place(moved)
 if kind ~= REPLY_OK then
   error('amend_order: a move refused after its first write: ' .. tostring(payload))
 end
+local events = { payload }
+local nevents = STOPS.trigger(events, 1)
 local seq_after, resting, trades = matched()
 if trades then
   call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', trades)
 end
 call('MSET', KEYS[1], fmt(seq_after), resting_key(), fmt(resting))
 FUNDS.store()
+STOPS.store()
+payload = concat(events, '', 1, nevents)
 publish({ payload })
 return { REPLY_OK, payload }

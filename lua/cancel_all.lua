@@ -6,7 +6,8 @@
 -- ARGV[6] units of the base asset per lot   ARGV[7] units of the quote asset per tick x lot
 --
 -- Returns {'ok', event} with the cancelled orders, oldest first (published on {S}:events when there was
--- one; their locks back in their owner's free funds); the sequence moves only when there was one. The
+-- one; their locks back in their owner's free funds), pending stops (stops.lua) among them; the sequence
+-- moves only when one of them rested on the book. The
 -- work is bounded by the open-orders cap: each level it cancels at is swept by a step per cancel there,
 -- up to 64 steps.
 
@@ -14,27 +15,34 @@
 local uid = int_arg(1, 1, MAX_UID)
 NOW, RETENTION, HISTORY_CAP, SWEEP = int_arg(2, 0), int_arg(3, 1), int_arg(4, 1), int_arg(5, 1, 1000)
 FUNDS.start(int_arg(6, 1), int_arg(7, 1), 0, 0)
-local found = {}
+local found, resting = {}, 0
 for _, id_text in ipairs(call('SMEMBERS', KEYS[2])) do
   local o = load_open(id_text)
   if o and o.uid == uid then
     found[#found + 1] = o
+    resting = resting + (STOPS.pending(o) and 0 or 1)
   end
 end
 table.sort(found, function(a, b) return a.id < b.id end)
 
 -- Step 2: writes.
 local seq = tonumber(call('GET', KEYS[1]) or '0')
-if #found > 0 then
+if resting > 0 then
   seq = call('INCR', KEYS[1])
-  call('DECRBY', resting_key(), fmt(#found))
+  call('DECRBY', resting_key(), fmt(resting))
 end
 local orders, levels = {}, {}
 local cancels_at, swept = {}, {} -- (by level list key: cancels there; and the keys in order)
 for i, o in ipairs(found) do
   local list_key
-  orders[i], levels[i], list_key = cancel_resting(o)
-  FUNDS.release(o.side, uid, o.price, o.qty - o.filled)
+  if STOPS.pending(o) then
+    orders[i] = STOPS.cancel(o)
+  else
+    local level
+    orders[i], level, list_key = cancel_resting(o)
+    levels[#levels + 1] = level
+    FUNDS.release(o.side, uid, o.price, o.qty - o.filled)
+  end
   if list_key and not cancels_at[list_key] then
     cancels_at[list_key], swept[#swept + 1] = 0, list_key
   end
@@ -46,7 +54,7 @@ FUNDS.store()
 for _, list_key in ipairs(swept) do
   sweep_level(list_key, SWEEP * min(cancels_at[list_key], 64))
 end
-local payload = command_event(seq, #found > 0, orders, {}, levels)
+local payload = command_event(seq, resting > 0, orders, {}, levels)
 if #found > 0 then
   publish({ payload })
 end

@@ -6,7 +6,7 @@
 -- ARGV[6] order id   ARGV[7] units of the base asset per lot   ARGV[8] units of the quote asset per tick x lot
 --
 -- Returns {'ok', event} (the cancelled order its only entry; published on {S}:events; its lock back in
--- its owner's free funds), or
+-- its owner's free funds; a pending stop (stops.lua) is on no book, so its cancel takes no sequence), or
 -- {'refused', 'not_found'} when the order does not exist or belongs to another user, or
 -- {'refused', 'order_not_open'} when it is filled or cancelled. A refused cancel writes nothing.
 
@@ -24,6 +24,13 @@ if not is_open then
 end
 
 -- Step 2: writes.
+if STOPS.pending(o) then
+  local entry = STOPS.cancel(o)
+  FUNDS.store()
+  local payload = command_event(tonumber(call('GET', KEYS[1]) or '0'), false, { entry }, {}, {})
+  publish({ payload })
+  return { REPLY_OK, payload }
+end
 local seq = call('INCR', KEYS[1])
 local entry, level, list_key = cancel_resting(o)
 FUNDS.release(o.side, uid, o.price, o.qty - o.filled)

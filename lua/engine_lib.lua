@@ -58,6 +58,10 @@ local tonumber, tostring, error, ipairs, unpack, sort
 --               trades and levels; then the levels, the entries and the trades.
 --   CANDLE      a candle (fold_candles.lua): open time ms, open, high, low and close ticks, volume in
 --               lots (lo, hi) and in ticks x lots (lo, hi), number of trades.
+--   STOP_TAIL   a stop order's (stops.lua) client order id is kept after a tag (STOP_TAG, a byte no
+--               client order id holds) and its stop price ticks: wherever a client order id is stored,
+--               answered or passed as a placement's argument, so a record's layout is the same for
+--               every order.
 local RECORD_FIELDS = 'I4BI6I7I7I3I7I6I6'
 local ID = '<I7'
 local REC = '<' .. RECORD_FIELDS
@@ -70,6 +74,7 @@ local LEVEL_HEAD = '<BI6'
 local LEVEL = LEVEL_HEAD .. 'I8'
 local EVENT = '<I7BI6HHH'
 local CANDLE = '<I6I6I6I6I6I4I7I4I7I6'
+local STOP_TAIL = '<BI7'
 -- A plain resting order's whole event is one pack (every string made costs Redis's Lua a hash and an
 -- allocation); an order entry is packed in one go too, and its record cut out of it.
 local REST_EVENT = EVENT .. LEVEL .. ENTRY -- (each part's '<' again: struct takes it anywhere)
@@ -84,11 +89,12 @@ local EVENT_LEVEL_TOTAL
 local CID_AT
 
 -- Codes. A record's flags are side + type * TYPE_UNIT + tif * TIF_UNIT + post_only * POST_ONLY_UNIT +
--- status * STATUS_UNIT.
+-- status * STATUS_UNIT. A stop order's type is the order it becomes (its stop price is in its tail); it
+-- is PENDING until it triggers.
 local BUY, SELL = 0, 1
 local LIMIT, MARKET = 0, 1
 local GTC, IOC, FOK = 0, 1, 2
-local OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
+local OPEN, PARTIAL, FILLED, CANCELLED, PENDING = 0, 1, 2, 3, 4
 local TYPE_UNIT, TIF_UNIT, POST_ONLY_UNIT, STATUS_UNIT = 2, 4, 16, 32
 -- Open orders share a bucket hash per BUCKET_IDS consecutive ids.
 local BUCKET_IDS = 64
@@ -104,7 +110,7 @@ local REPLY_OK, REPLY_DUP, REPLY_REFUSED = 'ok', 'dup', 'refused'
 local REFUSAL = {
   NOT_FOUND = 'not_found', ORDER_NOT_OPEN = 'order_not_open', POST_ONLY_WOULD_CROSS = 'post_only_would_cross',
   TOO_MANY_OPEN_ORDERS = 'too_many_open_orders', LEVEL_FULL = 'level_full', MARKET_FULL = 'market_full',
-  INVALID_QUANTITY = 'invalid_quantity',
+  INVALID_QUANTITY = 'invalid_quantity', WOULD_TRIGGER_IMMEDIATELY = 'would_trigger_immediately',
 }
 
 local TWO20 = 1048576
@@ -114,7 +120,6 @@ local MAX_INT = 9007199254740991
 -- orders lets a level hold in the default markets.)
 local LEVEL_MAX = 4611686018427387904
 local MAX_UID = 4294967295
-local MAX_CID_LEN = 64
 -- State. Everything a call reads or changes besides its locals is here, with what sets or resets it.
 --
 -- The call's (none of it outlives the call):
@@ -169,10 +174,23 @@ local function call_in_thousands(command, key, items)
   end
 end
 
--- Whether a text is a client_order_id: empty or up to MAX_CID_LEN characters of A-Z a-z 0-9 _ - (safe
--- in keys).
+-- A stored or given client order id (a stop's follows its STOP_TAIL) split: the client order id, and
+-- the stop price (nil: no stop order).
+local split_tail
+do
+  local STOP_TAG = 1
+  function split_tail(tail)
+    if byte(tail, 1) == STOP_TAG then
+      local _, stop = sunpack(STOP_TAIL, tail)
+      return sub(tail, 9), stop
+    end
+    return tail
+  end
+end
+
+-- Whether a text is a client_order_id: empty or up to 64 characters of A-Z a-z 0-9 _ - (safe in keys).
 local function is_cid(v)
-  return #v <= MAX_CID_LEN and not find(v, '[^%w_%-]')
+  return #v <= 64 and not find(v, '[^%w_%-]')
 end
 
 -- Binds the library functions and works out the sizes of the formats: on the library's first call
@@ -467,7 +485,7 @@ local function close_record(id, id_text, uid, cid, record, bucket, open_key, clo
     trim_history(closed_key)
   end
   if cid ~= '' then
-    call('SET', cid_key(uid, cid), id_text, 'PX', fmt(RETENTION))
+    call('SET', cid_key(uid, (split_tail(cid))), id_text, 'PX', fmt(RETENTION))
   end
 end
 

@@ -32,7 +32,10 @@ local STREAMED, nstreamed = {}, 0
 -- uid, side, otype, tif, post_only, price, qty, cid, and trade_base, the id of its first trade; an
 -- order amend_order moves is a table of its own, with `amend` set, its record's bucket, created time,
 -- and filled lots and notional so far (filled0, nlo0, nhi0), and its old level's entry in LEVELS[1]:
--- it keeps its id, its fills and its lock, and skips the checks its placement passed); the first
+-- it keeps its id, its fills and its lock, and skips the checks its placement passed; a stop placed
+-- when it triggers (stops.lua) is a table of its own too, with its bucket and created time: an order
+-- with a bucket is stored already, so its client order id is mapped and it is among its owner's open
+-- orders, and its first fill is not fill_by_one's, which writes no bucket); the first
 -- maker an order meets, for fill_by_one; the parts of a placement's event on the general path (their
 -- counts are place's); and place_orders' reply and events.
 local ORDERS, MAKER = {}, {}
@@ -342,7 +345,7 @@ end
 -- own: `place` is at Lua's limit of 60 upvalues.)
 local function admit(o)
   local uid, side, otype, tif, cid = o.uid, o.side, o.otype, o.tif, o.cid
-  local cid_mapping = cid ~= '' and not o.amend and cid_key(uid, cid)
+  local cid_mapping = cid ~= '' and not o.bucket and cid_key(uid, cid)
   local may_rest = otype == LIMIT and tif == GTC
   local level_price = best_level(1 - side)
   local crossing = level_price and crosses(side, otype, o.price, level_price)
@@ -369,7 +372,7 @@ local function admit(o)
   -- The open-orders cap counts against an order that would rest: one that fills completely on arrival
   -- never does, and is not refused. An order that cannot trade is checked here; a crossing one at its
   -- first maker, before its first write (and not at all when that maker fills it: fill_by_one).
-  if may_rest and not crossing and not o.amend and call('SCARD', (user_keys(uid))) >= MAX_OPEN then
+  if may_rest and not crossing and not o.bucket and call('SCARD', (user_keys(uid))) >= MAX_OPEN then
     return REPLY_REFUSED, REFUSAL.TOO_MANY_OPEN_ORDERS
   end
   if crossing and tif == FOK and not fok_can_fill(side, otype, o.price, uid, o.qty, o.blo, o.bhi) then
@@ -393,7 +396,7 @@ local function place(o)
   -- pays for.
   local market_buy = otype == MARKET and side == BUY
   -- The price of the level matching last looked at (what a budget's rest is measured against).
-  local stop_price
+  local last_level
 
   -- 2. Matching. The book changes exactly when the order trades or cancels something, or rests.
   local book_changed = crossing or may_rest
@@ -410,7 +413,7 @@ local function place(o)
   while crossing and filled < qty and touched < MAX_TOUCH do
     -- One level: take its orders from the front, a few ids at a time, up to `want` lots in all.
     local want = qty
-    stop_price = level_price
+    last_level = level_price
     if market_buy then
       if o.blo then
         want = filled + FUNDS.lots(o.blo, o.bhi, level_price, qty - filled)
@@ -455,7 +458,7 @@ local function place(o)
           local mcid = #stored > REC_LEN and sub(stored, CID_AT) or ''
           local left = mqty - mfilled
           if touched == 0 then
-            if muid ~= uid and qty <= left and taken == 0 and want == qty and not o.amend then
+            if muid ~= uid and qty <= left and taken == 0 and want == qty and not o.bucket then
               local m = MAKER
               m.id, m.id_text, m.bucket, m.field, m.uid, m.flags = mid, mid_text, mbucket, field, muid, mflags
               m.price, m.qty, m.filled, m.nlo, m.nhi, m.created, m.cid = mprice, mqty, mfilled, mnlo, mnhi, mcreated,
@@ -464,7 +467,7 @@ local function place(o)
               return REPLY_OK, fill_by_one(o, m, level_price, level_text, total_key, queue, fetched == 1 and not swept)
             end
             -- (The cap's second check, see step 1: refused unless other users' orders fill it.)
-            if may_rest and not o.amend and call('SCARD', open_key) >= MAX_OPEN
+            if may_rest and not o.bucket and call('SCARD', open_key) >= MAX_OPEN
               and not fok_can_fill(side, otype, price, uid, qty) then
               SEQ = SEQ - 1 -- (counted above as a book change: nothing is written)
               return REPLY_REFUSED, REFUSAL.TOO_MANY_OPEN_ORDERS
@@ -550,7 +553,7 @@ local function place(o)
     if o.blo then
       -- A market buy by budget reports what it bought as its quantity, and is filled when what is left
       -- of its budget buys no lot where it stopped.
-      local at = level_price or stop_price
+      local at = level_price or last_level
       shown = filled
       status = (filled > 0 and FUNDS.lots(o.blo, o.bhi, at, 1) == 0) and FILLED or CANCELLED
     end

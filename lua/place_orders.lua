@@ -14,15 +14,16 @@
 -- ARGV[6] closed orders kept per user and market  ARGV[7] resting orders the market may hold
 -- ARGV[8] units of the base asset per lot   ARGV[9] units of the quote asset per tick x lot
 -- ARGV[10] maker fee rate, ARGV[11] taker fee rate (integers per 10^6; the maker's may be negative)
--- ARGV[12] fills kept per user in this market
--- ARGV[12 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
+-- ARGV[12] fills kept per user in this market   ARGV[13] stops the call may place when reached (stops.lua)
+-- ARGV[13 + n] order n, packed (ORDER_ARG in engine_lib): order id (from the global counter), user id
 --   (< 2^32), side (0 buy, 1 sell), type (0 limit, 1 market), tif (0 gtc, 1 ioc, 2 fok), post_only (0|1),
 --   price ticks (0 for market), quantity lots, a market buy's budget of quote (lo, hi; 0: none: then it
 --   buys while the budget lasts, reporting what it bought as its quantity), then the client_order_id
---   (possibly empty).
+--   (possibly empty), after a STOP_TAIL for a stop order (pending until a trade reaches its stop price).
 --
 -- Returns, for each order, two elements:
---   'ok', event       accepted (see engine_lib; the order itself is the event's first entry)
+--   'ok', events      accepted (see engine_lib; the order itself is the first event's first entry), then
+--                     the events of the stops its trades triggered (stops.lua), if any
 --   'dup', entry      the client_order_id already names an order of this user: nothing written
 --   'refused', code   a rule refuses it (insufficient_funds: its owner's free funds in the market's
 --                     sub-account do not cover it): nothing written for it
@@ -38,21 +39,24 @@ MAX_TOUCH = int_arg(3, 1, 1000)
 local trades_maxlen = fmt(int_arg(4, 1))
 MAX_OPEN, HISTORY_CAP, MAX_RESTING = int_arg(5, 1), int_arg(6, 1), int_arg(7, 1)
 FUNDS.start(int_arg(8, 1), int_arg(9, 1), int_arg(10, -999999, 999999), int_arg(11, 0, 999999), int_arg(12, 1))
-local count = #ARGV - 12
+local stop_budget = int_arg(13, 0, 10000)
+local count = #ARGV - 13
 if count < 1 or #KEYS ~= 4 then
-  error('invalid arguments: need 12 + n ARGV for n >= 1 orders and 4 KEYS')
+  error('invalid arguments: need 13 + n ARGV for n >= 1 orders and 4 KEYS')
 end
 for n = 1, count do
-  local packed = ARGV[12 + n]
+  local packed = ARGV[13 + n]
   if #packed < ORDER_ARG_LEN then
     error('invalid argument: order ' .. n .. ' is not a packed order')
   end
   local id, uid, side, otype, tif, post_only, price, qty, blo, bhi = sunpack(ORDER_ARG, packed)
-  local cid = #packed > ORDER_ARG_LEN and sub(packed, ORDER_ARG_LEN + 1) or ''
+  local tail = #packed > ORDER_ARG_LEN and sub(packed, ORDER_ARG_LEN + 1) or ''
+  local cid, stop = split_tail(tail)
   local budget = blo > 0 or bhi > 0
   if id < 1 or id > MAX_INT or uid < 1 or side > SELL or otype > MARKET or tif > FOK or post_only > 1 or qty < 1
     or qty > MAX_INT or (otype == LIMIT) ~= (price > 0) or (otype == MARKET and post_only == 1)
-    or (cid ~= '' and not is_cid(cid)) or (budget and (otype ~= MARKET or side ~= BUY or bhi >= 1073741824)) then
+    or (cid ~= '' and not is_cid(cid)) or (budget and (otype ~= MARKET or side ~= BUY or bhi >= 1073741824))
+    or (stop and (stop < 1 or stop > MAX_INT or budget)) then
     error('invalid argument: order ' .. n .. ' breaks a rule of its fields (see place_orders.lua)')
   end
   local o = ORDERS[n]
@@ -62,25 +66,38 @@ for n = 1, count do
   end
   o.id, o.uid, o.side, o.otype, o.tif, o.post_only, o.price, o.qty, o.cid, o.trade_base =
     id, uid, side, otype, tif, post_only, price, qty, cid, id * TRADES_PER_ORDER
-  -- (nil when the order is by quantity)
+  -- (nil when the order is by quantity; nil when it is no stop)
   o.blo, o.bhi = budget and blo or nil, budget and bhi or nil
+  o.stop, o.tail = stop, tail
 end
 
-local state = call('MGET', KEYS[1], resting_key())
+local state = call('MGET', KEYS[1], resting_key(), STOPS.reached_key())
 local seq_before = tonumber(state[1] or '0')
 start_matching(seq_before, tonumber(state[2] or '0'))
+STOPS.start(state[3], stop_budget)
 
--- Step 2: each order in turn (matching.lua). The reply and the events are gathered in tables kept from
--- call to call (Redis reads a reply up to its first nil).
+-- Step 2: each order in turn (matching.lua; a stop: stops.lua), then the stops it reached. The reply and
+-- the events are gathered in tables kept from call to call (Redis reads a reply up to its first nil).
 local replies, events, nevents = PLACE_REPLIES, PLACE_EVENTS, 0
 for n = 1, count do
-  local kind, payload = place(ORDERS[n])
-  replies[2 * n - 1] = kind
-  replies[2 * n] = payload
+  local o = ORDERS[n]
+  local kind, payload
+  if o.stop then
+    kind, payload = STOPS.place(o)
+  else
+    kind, payload = place(o)
+  end
   if kind == REPLY_OK then
     nevents = nevents + 1
     events[nevents] = payload
+    local before = nevents
+    nevents = STOPS.trigger(events, nevents)
+    if nevents > before then
+      payload = concat(events, '', before, nevents)
+    end
   end
+  replies[2 * n - 1] = kind
+  replies[2 * n] = payload
 end
 replies[2 * count + 1] = nil
 local seq_after, resting, trades = matched()
@@ -92,6 +109,7 @@ if seq_after ~= seq_before then
   call('MSET', KEYS[1], fmt(seq_after), resting_key(), fmt(resting))
 end
 FUNDS.store()
+STOPS.store()
 if nevents > 0 then
   call('PUBLISH', P .. ':events', concat(events, '', 1, nevents))
 end

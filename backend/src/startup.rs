@@ -44,6 +44,8 @@ impl Application {
         tracing::info!(redis = %target.describe(), "connected");
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_library().await?;
+        // Stops that trades reached beyond one call's budget are placed within 100 ms (lua/stops.lua).
+        engine.start_stop_ticks();
         let accounts = Accounts::new(conn, config.auth.clone(), SessionCache::start(pubsub.clone()));
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let rate_limit = Arc::new(RateLimiter::new(Rate::per_second(config.rate_limit_orders_per_sec)));

@@ -38,10 +38,33 @@ impl Side {
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum OrderType {
     Limit,
     Market,
+    /// Waits, `pending`, until a trade reaches its `stop_price`, then becomes a limit order.
+    StopLimit,
+    /// Waits, `pending`, until a trade reaches its `stop_price`, then becomes a market order.
+    StopMarket,
+}
+
+impl OrderType {
+    /// The order a stop becomes when it triggers; a limit or market order is its own.
+    pub fn when_triggered(self) -> OrderType {
+        match self {
+            OrderType::Limit | OrderType::StopLimit => OrderType::Limit,
+            OrderType::Market | OrderType::StopMarket => OrderType::Market,
+        }
+    }
+
+    pub fn is_stop(self) -> bool {
+        matches!(self, OrderType::StopLimit | OrderType::StopMarket)
+    }
+
+    /// Whether an order of this type names a limit price.
+    pub fn has_price(self) -> bool {
+        self.when_triggered() == OrderType::Limit
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -62,17 +85,21 @@ pub enum OrderStatus {
     PartiallyFilled,
     Filled,
     Cancelled,
+    /// A stop order not triggered yet: off the book.
+    Pending,
 }
 
 impl OrderStatus {
-    /// Open and partially filled orders rest on the book; the others are closed for good.
+    /// Open and partially filled orders rest on the book, pending stops wait off it: all can still
+    /// trade or be cancelled. The others are closed for good.
     pub fn is_open(self) -> bool {
-        matches!(self, OrderStatus::Open | OrderStatus::PartiallyFilled)
+        matches!(self, OrderStatus::Open | OrderStatus::PartiallyFilled | OrderStatus::Pending)
     }
 
-    /// The contract's name: `open`, `partially_filled`, `filled`, `cancelled`.
+    /// The contract's name: `open`, `partially_filled`, `filled`, `cancelled`, `pending`.
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderStatus::Pending => "pending",
             OrderStatus::Open => "open",
             OrderStatus::PartiallyFilled => "partially_filled",
             OrderStatus::Filled => "filled",
@@ -102,6 +129,9 @@ pub struct NewOrder {
     pub post_only: bool,
     #[serde(default)]
     pub client_order_id: Option<ClientOrderId>,
+    /// A stop order's trigger: a buy stop triggers on a trade at or above it, a sell stop at or below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<Dec>,
 }
 
 impl NewOrder {
@@ -117,6 +147,25 @@ impl NewOrder {
             time_in_force: TimeInForce::Gtc,
             post_only: false,
             client_order_id: None,
+            stop_price: None,
+        }
+    }
+
+    /// A stop-limit order: pending until a trade reaches `stop`, then a gtc limit order at `price`.
+    pub fn stop_limit(symbol: Symbol, side: Side, quantity: Dec, price: Dec, stop: Dec) -> NewOrder {
+        NewOrder {
+            order_type: OrderType::StopLimit,
+            stop_price: Some(stop),
+            ..NewOrder::limit(symbol, side, quantity, price)
+        }
+    }
+
+    /// A stop-market order: pending until a trade reaches `stop`, then a market order.
+    pub fn stop_market(symbol: Symbol, side: Side, quantity: Dec, stop: Dec) -> NewOrder {
+        NewOrder {
+            order_type: OrderType::StopMarket,
+            stop_price: Some(stop),
+            ..NewOrder::market(symbol, side, quantity)
         }
     }
 
@@ -174,6 +223,7 @@ pub struct OrderRequest {
     pub time_in_force: Field<TimeInForce>,
     pub post_only: Field<bool>,
     pub client_order_id: Field<String>,
+    pub stop_price: Field<Dec>,
 }
 
 /// Why a request is refused: the contract's code (`validation_error`, `invalid_quantity`,
@@ -224,7 +274,8 @@ impl TryFrom<OrderRequest> for NewOrder {
         let symbol = required(r.symbol, "symbol", "validation_error", "a string like BTC/USD")?;
         let symbol = Symbol::parse(&symbol).map_err(|_| RequestError::new("unknown_symbol", "unknown symbol"))?;
         let side = required(r.side, "side", "validation_error", "one of buy, sell")?;
-        let order_type = required(r.order_type, "order_type", "validation_error", "one of limit, market")?;
+        let order_type =
+            required(r.order_type, "order_type", "validation_error", "one of limit, market, stop_limit, stop_market")?;
         let quantity = decimal(r.quantity, "quantity", "invalid_quantity")?;
         let quote_quantity = decimal(r.quote_quantity, "quote_quantity", "invalid_quantity")?;
         let quantity = match (quantity, quote_quantity) {
@@ -245,6 +296,17 @@ impl TryFrom<OrderRequest> for NewOrder {
         let client_order_id = optional(r.client_order_id, "client_order_id", "validation_error", "a string")?
             .map(|text| ClientOrderId::parse(&text).map_err(|e| RequestError::new("validation_error", e.to_string())))
             .transpose()?;
+        let stop_price = decimal(r.stop_price, "stop_price", "invalid_price")?;
+        match (order_type.is_stop(), stop_price) {
+            (true, None) => return Err(RequestError::new("invalid_price", "a stop order needs a stop_price")),
+            (false, Some(_)) => {
+                return Err(RequestError::new(
+                    "validation_error",
+                    "stop_price is for stop_limit and stop_market orders",
+                ))
+            }
+            _ => {}
+        }
         Ok(NewOrder {
             symbol,
             side,
@@ -255,6 +317,7 @@ impl TryFrom<OrderRequest> for NewOrder {
             time_in_force,
             post_only,
             client_order_id,
+            stop_price,
         })
     }
 }
@@ -324,6 +387,9 @@ pub struct Order {
     pub status: OrderStatus,
     pub created_at: String,
     pub updated_at: String,
+    /// A stop order's trigger price (absent for other orders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<Dec>,
     /// Fills made on arrival; present in the answer to a create, absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trades: Option<Vec<Trade>>,

@@ -82,6 +82,7 @@ mod tests {
             status,
             created_at: String::new(),
             updated_at: format!("2026-12-07T02:00:{at}.000Z"),
+            stop_price: None,
             trades: None,
         }
     }

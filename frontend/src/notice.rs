@@ -19,6 +19,7 @@ pub fn order_notice(o: &Order) -> Option<(Tone, String)> {
     let base = o.symbol.base();
     let (filled, quantity) = (trimmed(o.filled_quantity), trimmed(o.quantity));
     let kind = match (o.order_type, o.time_in_force) {
+        (OrderType::StopLimit | OrderType::StopMarket, _) => "stop order",
         (OrderType::Market, _) => "market order",
         (_, TimeInForce::Fok) => "FOK order",
         (_, TimeInForce::Ioc) => "IOC order",
@@ -27,6 +28,10 @@ pub fn order_notice(o: &Order) -> Option<(Tone, String)> {
     let nothing_traded = o.filled_quantity.0.is_zero();
     match o.status {
         OrderStatus::Open => None,
+        OrderStatus::Pending => {
+            let at = o.stop_price.map(|p| format!(" at {}", trimmed(p))).unwrap_or_default();
+            Some((Tone::Neutral, format!("Stop order {} waits for a trade{at}", o.id)))
+        }
         OrderStatus::PartiallyFilled => {
             Some((Tone::Good, format!("Order {} partly filled: {filled} of {quantity} {base}", o.id)))
         }
@@ -83,6 +88,7 @@ mod tests {
             status,
             created_at: String::new(),
             updated_at: String::new(),
+            stop_price: None,
             trades: None,
         }
     }

@@ -15,6 +15,9 @@ pub struct EngineSettings {
     pub retention_ms: u64,
     /// Resting orders one incoming order may touch (fills and self-trade cancels) in one call.
     pub max_fills_per_call: u32,
+    /// Stop orders one call may place when trades reach them (`lua/stops.lua`, "Bounded work"): what is
+    /// left waits for the market's next call, at most `STOP_TICK` away.
+    pub stops_per_call: u32,
     /// Approximate length the per-market trades stream is capped at.
     pub trades_stream_len: u64,
     /// Open orders a user may have in one market.
@@ -46,6 +49,7 @@ impl Default for EngineSettings {
         EngineSettings {
             retention_ms: 24 * 3600 * 1000,
             max_fills_per_call: 250,
+            stops_per_call: 50,
             trades_stream_len: 10_000,
             max_open_orders_per_user: 500,
             history_per_user: 1000,

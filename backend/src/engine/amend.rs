@@ -7,9 +7,9 @@ use redis::aio::ConnectionLike;
 use super::error::{invalid, EngineError};
 use super::handle::Engine;
 use super::library::{self, Invocation};
-use super::orders::first_order;
+use super::orders::{first_order, with_triggered};
 use super::reply::{refusal, reply_pair};
-use super::wire::{self, Event, REPLY_OK, REPLY_REFUSED};
+use super::wire::{Event, REPLY_OK, REPLY_REFUSED};
 use common::time::now_ms;
 
 /// A change checked against its market: the new quantity in lots and the new price in ticks (None:
@@ -42,6 +42,8 @@ impl Change {
 pub struct Amended {
     pub order: Order,
     pub event: Event,
+    /// The stop orders a move's trades triggered, each placed by a command of its own.
+    pub triggered: Vec<Event>,
 }
 
 impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
@@ -92,10 +94,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
 pub fn read_amend(market: &Market, reply: &[redis::Value]) -> Result<Amended, EngineError> {
     match reply_pair(reply)? {
         (REPLY_OK, payload) => {
-            let event = wire::decode_event(payload)?;
+            let (event, triggered) = with_triggered(payload)?;
             let mut order = first_order(&event)?.to_order(market);
             order.trades = Some(event.trades(market));
-            Ok(Amended { order, event })
+            Ok(Amended { order, event, triggered })
         }
         (REPLY_REFUSED, code) => Err(refusal(code)),
         (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),

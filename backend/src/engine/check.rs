@@ -19,23 +19,37 @@ pub struct CheckedOrder {
     /// A market buy's budget in units of quote; 0: the order is by quantity.
     pub quote_budget: u64,
     pub client_order_id: String,
+    /// A stop order's stop price in ticks; 0: no stop order.
+    pub stop_ticks: u64,
 }
 
-/// Checks an order against its market (whose quote asset is `quote`): price present for limit and absent
-/// for market, on the tick, quantity on the lot, both within bounds; a budget (`quote_quantity`) whole
-/// units of quote. A market order behaves as ioc (or fok when asked).
+/// Checks an order against its market (whose quote asset is `quote`): price present for limit (and
+/// stop-limit) and absent for market (and stop-market), on the tick, quantity on the lot, both within
+/// bounds; a stop price on the tick and within bounds; a budget (`quote_quantity`) whole units of quote.
+/// A market order behaves as ioc (or fok when asked).
 pub fn check_order(market: &Market, quote: &Asset, req: &NewOrder) -> Result<CheckedOrder, EngineError> {
-    let price_ticks = match (req.order_type, req.price) {
-        (OrderType::Limit, None) => return Err(invalid("invalid_price", "a limit order needs a price")),
-        (OrderType::Limit, Some(p)) => market.price_to_ticks(p).map_err(|e| invalid(e.code(), e.to_string()))?,
-        (OrderType::Market, Some(_)) => {
+    let on_grid = |p| market.price_to_ticks(p).map_err(|e| invalid(e.code(), e.to_string()));
+    let limit = req.order_type.has_price();
+    let price_ticks = match (limit, req.price) {
+        (true, None) => return Err(invalid("invalid_price", "a limit order needs a price")),
+        (true, Some(p)) => on_grid(p)?,
+        (false, Some(_)) => {
             return Err(invalid("invalid_price", "a market order takes no price"));
         }
-        (OrderType::Market, None) => 0,
+        (false, None) => 0,
     };
-    if req.order_type == OrderType::Market && req.post_only {
+    if !limit && req.post_only {
         return Err(invalid("validation_error", "post_only applies to limit orders only"));
     }
+    let stop_ticks = match (req.order_type.is_stop(), req.stop_price) {
+        (true, Some(stop)) => on_grid(stop).map_err(|e| match e {
+            EngineError::Invalid { code, detail } => invalid(code, format!("stop_price: {detail}")),
+            other => other,
+        })?,
+        (true, None) => return Err(invalid("invalid_price", "a stop order needs a stop_price")),
+        (false, Some(_)) => return Err(invalid("validation_error", "stop_price is for stop orders only")),
+        (false, None) => 0,
+    };
     let (quantity_lots, quote_budget) = match req.quote_quantity {
         None => (market.quantity_to_lots(req.quantity).map_err(|e| invalid(e.code(), e.to_string()))?, 0),
         Some(budget) => {
@@ -48,8 +62,8 @@ pub fn check_order(market: &Market, quote: &Asset, req: &NewOrder) -> Result<Che
         }
     };
     debug_assert!(price_ticks <= MAX_SAFE_INT && quantity_lots <= MAX_SAFE_INT);
-    let time_in_force = match (req.order_type, req.time_in_force) {
-        (OrderType::Market, TimeInForce::Gtc) => TimeInForce::Ioc,
+    let time_in_force = match (limit, req.time_in_force) {
+        (false, TimeInForce::Gtc) => TimeInForce::Ioc,
         (_, tif) => tif,
     };
     Ok(CheckedOrder {
@@ -61,5 +75,6 @@ pub fn check_order(market: &Market, quote: &Asset, req: &NewOrder) -> Result<Che
         quantity_lots,
         quote_budget,
         client_order_id: req.client_order_id.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default(),
+        stop_ticks,
     })
 }

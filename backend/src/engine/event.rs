@@ -3,7 +3,7 @@
 
 use super::wire::{Event, RawFill, RawOrder, RawTrade};
 use common::{
-    time::format_millis, Asset, BookUpdate, Dec, Fill, Liquidity, Market, Order, OrderType, PublicOrderUpdate, Side,
+    time::format_millis, Asset, BookUpdate, Dec, Fill, Liquidity, Market, Order, OrderStatus, PublicOrderUpdate, Side,
     Trade,
 };
 
@@ -19,7 +19,7 @@ impl RawOrder {
             order_type: self.order_type(),
             time_in_force: self.time_in_force(),
             post_only: self.post_only(),
-            price: (self.order_type() == OrderType::Limit).then(|| market.ticks_to_price(self.price_ticks())),
+            price: self.order_type().has_price().then(|| market.ticks_to_price(self.price_ticks())),
             quantity: market.lots_to_quantity(self.quantity_lots()),
             filled_quantity: market.lots_to_quantity(filled),
             remaining_quantity: market.lots_to_quantity(self.quantity_lots() - filled),
@@ -27,6 +27,7 @@ impl RawOrder {
             status: self.status(),
             created_at: format_millis(self.created_ms()),
             updated_at: format_millis(self.updated_ms()),
+            stop_price: self.stop_ticks().map(|t| market.ticks_to_price(t)),
             trades: None,
         }
     }
@@ -40,7 +41,7 @@ impl RawOrder {
             status: self.status(),
             quantity: market.lots_to_quantity(self.quantity_lots()),
             filled_quantity: market.lots_to_quantity(self.filled_lots()),
-            price: (self.order_type() == OrderType::Limit).then(|| market.ticks_to_price(self.price_ticks())),
+            price: self.order_type().has_price().then(|| market.ticks_to_price(self.price_ticks())),
             sequence,
             timestamp: format_millis(self.updated_ms()),
         }
@@ -140,6 +141,20 @@ impl Event {
         let fill =
             |t: &RawTrade| RawFill { taker_side: self.taker_side(t), seq: self.seq, ts: self.ts, trade: t.clone() };
         self.trades.iter().map(fill).collect()
+    }
+
+    /// The orders the public feed shows: all but stops that have never been on the book or traded (a
+    /// pending stop, and one cancelled before it did either), which no book shows.
+    pub fn public_orders(&self) -> impl Iterator<Item = &RawOrder> {
+        self.orders.iter().filter(|o| {
+            o.stop_ticks().is_none()
+                || (o.status() != OrderStatus::Pending
+                    && (o.filled_lots() > 0
+                        || self
+                            .levels
+                            .iter()
+                            .any(|l| (l.0, l.1) == (u8::from(o.side() == Side::Sell), o.price_ticks()))))
+        })
     }
 
     /// The client order id of an order the event holds.

@@ -13,13 +13,14 @@ use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ToRedisArgs};
 
 /// The library's shared part: the parts in order, one Lua chunk.
-const LIB: [&str; 6] = [
+const LIB: [&str; 7] = [
     include_str!("../../../lua/engine_lib.lua"),
     include_str!("../../../lua/amounts.lua"),
     include_str!("../../../lua/funds.lua"),
     include_str!("../../../lua/subaccounts.lua"),
     include_str!("../../../lua/settlement.lua"),
     include_str!("../../../lua/matching.lua"),
+    include_str!("../../../lua/stops.lua"),
 ];
 
 /// The library's functions, each defined once: a `Function` static with its name, its body, whether
@@ -64,6 +65,7 @@ functions! {
     GET_ORDERS = "get_orders", writes: false, on: Market;
     LIST_ORDERS = "list_orders", writes: false, on: Market;
     ENGINE_FORMAT = "engine_format", writes: false, on: Market;
+    TRIGGER_STOPS = "trigger_stops", writes: true, on: Market;
     FOLD_CANDLES = "fold_candles", writes: true, on: Market;
     DEPOSIT = "deposit", writes: true, on: User;
     WITHDRAW = "withdraw", writes: true, on: User;

@@ -22,6 +22,8 @@ pub struct Placed {
     pub created: bool,
     /// What the command did (None for a repeated client_order_id).
     pub event: Option<Event>,
+    /// The stop orders its trades triggered, each placed by a command of its own (`lua/stops.lua`).
+    pub triggered: Vec<Event>,
 }
 
 /// One order of a batch: who places it, under which id.
@@ -148,7 +150,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             .arg(units.quote_per_notional)
             .arg(maker_fee)
             .arg(taker_fee)
-            .arg(s.fills_per_user);
+            .arg(s.fills_per_user)
+            .arg(s.stops_per_call);
         Ok(inv)
     }
 
@@ -214,6 +217,13 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     }
 }
 
+/// A matching command's payload: its own event, then those of the stops it triggered.
+pub(super) fn with_triggered(payload: &[u8]) -> Result<(Event, Vec<Event>), EngineError> {
+    let mut events = wire::decode_events(payload)?.into_iter();
+    let own = events.next().ok_or(EngineError::Protocol("a reply without its event".into()))?;
+    Ok((own, events.collect()))
+}
+
 pub(super) fn first_order(event: &Event) -> Result<&RawOrder, EngineError> {
     event.orders.first().ok_or(EngineError::Protocol("an event without its order".into()))
 }
@@ -228,15 +238,15 @@ pub fn read_placements(market: &Market, reply: &[Value]) -> Result<Vec<Result<Pl
         .map(|pair| {
             Ok(match reply_pair(pair)? {
                 (REPLY_OK, payload) => {
-                    let event = wire::decode_event(payload)?;
+                    let (event, triggered) = with_triggered(payload)?;
                     let mut order = first_order(&event)?.to_order(market);
                     order.trades = Some(event.trades(market));
-                    Ok(Placed { order, created: true, event: Some(event) })
+                    Ok(Placed { order, created: true, event: Some(event), triggered })
                 }
                 (REPLY_DUP, payload) => {
                     let mut order = wire::decode_order(payload)?.to_order(market);
                     order.trades = Some(Vec::new());
-                    Ok(Placed { order, created: false, event: None })
+                    Ok(Placed { order, created: false, event: None, triggered: Vec::new() })
                 }
                 (REPLY_REFUSED, code) => Err(refusal(code)),
                 (kind, _) => return Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),

@@ -24,9 +24,10 @@ pub(super) fn refusal(code: &[u8]) -> EngineError {
             code: "post_only_would_cross",
             detail: "the post-only order would match on arrival".into(),
         },
-        refusal::ORDER_NOT_OPEN => {
-            EngineError::Conflict { code: "order_not_open", detail: "the order is already filled or cancelled".into() }
-        }
+        refusal::ORDER_NOT_OPEN => EngineError::Conflict {
+            code: "order_not_open",
+            detail: "the order is filled or cancelled (or, for a change, a stop order that has not triggered)".into(),
+        },
         refusal::TOO_MANY_OPEN_ORDERS => EngineError::Conflict {
             code: "too_many_open_orders",
             detail: "you have reached the maximum number of open orders in this market".into(),
@@ -42,6 +43,10 @@ pub(super) fn refusal(code: &[u8]) -> EngineError {
         refusal::INVALID_QUANTITY => {
             invalid("invalid_quantity", "the new quantity must be above what the order has already filled")
         }
+        refusal::WOULD_TRIGGER_IMMEDIATELY => invalid(
+            "would_trigger_immediately",
+            "a trade has already reached this stop price: the stop would trigger at once",
+        ),
         other => EngineError::Protocol(format!("unknown refusal {other}")),
     }
 }

@@ -122,6 +122,10 @@ pub const ACCOUNT: Layout = Layout::new("<I4I7I4I7I4I7I4I7I7I4I7I4");
 /// A market's fee account (`lua/settlement.lua`): base fees collected, base rebates paid, quote fees
 /// collected, quote rebates paid (each an amount's low 32 bits, then its high bits).
 pub const FEES: Layout = Layout::new("<I4I7I4I7I4I7I4I7");
+/// What precedes a stop order's client order id wherever one is stored, answered or passed: `STOP_TAG`
+/// and the stop price in ticks (see `lua/engine_lib.lua`).
+pub const STOP_TAIL: Layout = Layout::new("<BI7");
+pub const STOP_TAG: u8 = 1;
 
 /// A record's flags byte is side + type × `TYPE_UNIT` + time in force × `TIF_UNIT` + post_only ×
 /// `POST_ONLY_UNIT` + status × `STATUS_UNIT`, with the codes below.
@@ -130,13 +134,19 @@ pub const TIF_UNIT: u8 = 4;
 pub const POST_ONLY_UNIT: u8 = 16;
 pub const STATUS_UNIT: u8 = 32;
 
-/// The wire code of every value of the contract's enums.
+/// The wire code of every value of the contract's enums. A stop order's type is the order it becomes
+/// (`OrderType::when_triggered`): its stop price in its tail says it is a stop.
 pub const SIDES: [(Side, u8); 2] = [(Side::Buy, 0), (Side::Sell, 1)];
 pub const ORDER_TYPES: [(OrderType, u8); 2] = [(OrderType::Limit, 0), (OrderType::Market, 1)];
 pub const TIMES_IN_FORCE: [(TimeInForce, u8); 3] =
     [(TimeInForce::Gtc, 0), (TimeInForce::Ioc, 1), (TimeInForce::Fok, 2)];
-pub const STATUSES: [(OrderStatus, u8); 4] =
-    [(OrderStatus::Open, 0), (OrderStatus::PartiallyFilled, 1), (OrderStatus::Filled, 2), (OrderStatus::Cancelled, 3)];
+pub const STATUSES: [(OrderStatus, u8); 5] = [
+    (OrderStatus::Open, 0),
+    (OrderStatus::PartiallyFilled, 1),
+    (OrderStatus::Filled, 2),
+    (OrderStatus::Cancelled, 3),
+    (OrderStatus::Pending, 4),
+];
 
 fn code_of<T: PartialEq + Copy>(table: &[(T, u8)], value: T) -> u8 {
     table.iter().find(|(v, _)| *v == value).map(|&(_, c)| c).expect("every value has a code")
@@ -166,7 +176,9 @@ pub mod refusal {
     pub const INSUFFICIENT_FUNDS: &str = "insufficient_funds";
     /// An amend to a quantity not above what the order has filled.
     pub const INVALID_QUANTITY: &str = "invalid_quantity";
-    pub const ALL: [&str; 8] = [
+    /// A stop whose stop price a trade has reached already.
+    pub const WOULD_TRIGGER_IMMEDIATELY: &str = "would_trigger_immediately";
+    pub const ALL: [&str; 9] = [
         NOT_FOUND,
         ORDER_NOT_OPEN,
         POST_ONLY_WOULD_CROSS,
@@ -175,6 +187,7 @@ pub mod refusal {
         MARKET_FULL,
         INSUFFICIENT_FUNDS,
         INVALID_QUANTITY,
+        WOULD_TRIGGER_IMMEDIATELY,
     ];
 }
 
@@ -193,6 +206,7 @@ pub fn description() -> Vec<(&'static str, String)> {
         ("CANDLE", &CANDLE),
         ("ACCOUNT", &ACCOUNT),
         ("FEES", &FEES),
+        ("STOP_TAIL", &STOP_TAIL),
     ]
     .into_iter()
     .map(|(name, layout)| (name, layout.format().to_string()))
@@ -209,6 +223,7 @@ pub fn description() -> Vec<(&'static str, String)> {
         ("PARTIALLY_FILLED", code_of(&STATUSES, OrderStatus::PartiallyFilled)),
         ("FILLED", code_of(&STATUSES, OrderStatus::Filled)),
         ("CANCELLED", code_of(&STATUSES, OrderStatus::Cancelled)),
+        ("PENDING", code_of(&STATUSES, OrderStatus::Pending)),
         ("TYPE_UNIT", TYPE_UNIT),
         ("TIF_UNIT", TIF_UNIT),
         ("POST_ONLY_UNIT", POST_ONLY_UNIT),
@@ -239,6 +254,8 @@ pub struct RawOrder {
     pub created_ms: u64,
     pub updated_ms: u64,
     pub cid: String,
+    /// A stop order's stop price in ticks; 0: not a stop order.
+    pub stop: u64,
 }
 
 impl RawOrder {
@@ -253,7 +270,16 @@ impl RawOrder {
         value_of(&SIDES, self.flags % TYPE_UNIT).expect("checked flags")
     }
     pub fn order_type(&self) -> OrderType {
-        value_of(&ORDER_TYPES, self.flags / TYPE_UNIT % (TIF_UNIT / TYPE_UNIT)).expect("checked flags")
+        let becomes = value_of(&ORDER_TYPES, self.flags / TYPE_UNIT % (TIF_UNIT / TYPE_UNIT)).expect("checked flags");
+        match (becomes, self.stop > 0) {
+            (OrderType::Limit, true) => OrderType::StopLimit,
+            (OrderType::Market, true) => OrderType::StopMarket,
+            (other, _) => other,
+        }
+    }
+    /// A stop order's stop price in ticks.
+    pub fn stop_ticks(&self) -> Option<u64> {
+        (self.stop > 0).then_some(self.stop)
     }
     pub fn time_in_force(&self) -> TimeInForce {
         value_of(&TIMES_IN_FORCE, self.flags / TIF_UNIT % (POST_ONLY_UNIT / TIF_UNIT)).expect("checked flags")
@@ -375,7 +401,13 @@ impl<'a> Reader<'a> {
     fn order_entry(&mut self) -> Result<RawOrder, WireError> {
         let [id, user_id, flags, price, qty, filled, notional_lo, notional_hi, created_ms, updated_ms, cid_len] =
             self.fields(&ENTRY)?;
-        let cid = self.take(cid_len as usize)?;
+        let mut cid = self.take(cid_len as usize)?;
+        let mut stop = 0;
+        if cid.first() == Some(&STOP_TAG) {
+            let mut tail = Reader { bytes: cid };
+            [_, stop] = tail.fields(&STOP_TAIL)?;
+            cid = tail.bytes;
+        }
         let order = RawOrder {
             id,
             user_id,
@@ -388,6 +420,7 @@ impl<'a> Reader<'a> {
             created_ms,
             updated_ms,
             cid: String::from_utf8(cid.to_vec()).map_err(|_| WireError("client_order_id"))?,
+            stop,
         };
         if !order.flags_are_known() {
             return Err(WireError("unknown flags"));
@@ -536,10 +569,10 @@ pub fn decode_fees(bytes: &[u8]) -> Result<FeeAccount, WireError> {
 
 /// A placement argument (`ORDER_ARG`, then the client order id).
 pub fn encode_order_arg(id: u64, user_id: u64, o: &CheckedOrder) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ORDER_ARG.size() + o.client_order_id.len());
+    let mut out = Vec::with_capacity(ORDER_ARG.size() + STOP_TAIL.size() + o.client_order_id.len());
     let codes = [
         code_of(&SIDES, o.side),
-        code_of(&ORDER_TYPES, o.order_type),
+        code_of(&ORDER_TYPES, o.order_type.when_triggered()),
         code_of(&TIMES_IN_FORCE, o.time_in_force),
         u8::from(o.post_only),
     ]
@@ -549,6 +582,9 @@ pub fn encode_order_arg(id: u64, user_id: u64, o: &CheckedOrder) -> Vec<u8> {
         &[id, user_id, codes[0], codes[1], codes[2], codes[3], o.price_ticks, o.quantity_lots, budget_lo, budget_hi],
         &mut out,
     );
+    if o.stop_ticks > 0 {
+        STOP_TAIL.pack(&[u64::from(STOP_TAG), o.stop_ticks], &mut out);
+    }
     out.extend_from_slice(o.client_order_id.as_bytes());
     out
 }

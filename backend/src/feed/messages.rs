@@ -20,7 +20,7 @@ pub fn public(market: &Market, event: &Event) -> Vec<Utf8Bytes> {
     for trade in event.trades(market) {
         public.push(text(&ServerMessage::Trade { data: trade }));
     }
-    for order in &event.orders {
+    for order in event.public_orders() {
         let update = order.to_public_update(market, event.seq);
         public.push(text(&ServerMessage::OrderUpdate { data: OrderUpdateData::Public(update) }));
     }

@@ -24,7 +24,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         let units = self.engine.markets().units(&market.symbol).ok_or_else(|| protocol("market units"))?;
         let (asset, need) = match order.side {
             Side::Buy if order.quote_budget > 0 => (&market.quote, Some(u128::from(order.quote_budget))),
-            Side::Buy if order.order_type == OrderType::Market => (&market.quote, None),
+            Side::Buy if order.order_type.when_triggered() == OrderType::Market => (&market.quote, None),
             Side::Buy => (
                 &market.quote,
                 Some(

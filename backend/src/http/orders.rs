@@ -164,6 +164,7 @@ async fn cover_change(state: &AppState, user_id: u64, id: u64, change: &OrderCha
         quantity_lots: quantity_lots.saturating_sub(lots(order.filled_quantity)?),
         quote_budget: 0,
         client_order_id: String::new(),
+        stop_ticks: 0,
     };
     Ok(state.funds.cover(user_id, market, &left).await?)
 }

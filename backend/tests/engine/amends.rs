@@ -194,7 +194,7 @@ on_every_deployment! {
         let mine = limit(Sell, "2", "100").by(&t, 1).await.unwrap().order;
         let k = MarketKeys::new(&sym());
         let keys = vec![k.seq(), k.bids(), k.asks(), k.trades()];
-        let settings = ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000", "2000"];
+        let settings = ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000", "2000", "50"];
         let id = mine.id.to_string();
         let with = |tail: &[&str]| settings.iter().chain(tail).map(|s| s.to_string()).collect::<Vec<_>>();
         for (what, args) in [

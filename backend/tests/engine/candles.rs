@@ -123,6 +123,7 @@ fn order(side: Side, lots: u64, ticks: u64) -> NewOrder {
         time_in_force: if side == Side::Buy { TimeInForce::Ioc } else { TimeInForce::Gtc },
         post_only: false,
         client_order_id: None,
+        stop_price: None,
     }
 }
 
@@ -139,6 +140,7 @@ fn order_in(t: &TestEngine, symbol: &str, side: Side, lots: u64, ticks: u64) -> 
         time_in_force: if side == Side::Buy { TimeInForce::Ioc } else { TimeInForce::Gtc },
         post_only: false,
         client_order_id: None,
+        stop_price: None,
     }
 }
 

@@ -93,6 +93,7 @@ pub fn limit(side: Side, qty: &str, price: &str) -> Req {
         time_in_force: TimeInForce::Gtc,
         post_only: false,
         client_order_id: None,
+        stop_price: None,
     })
 }
 
@@ -100,6 +101,22 @@ pub fn market_order(side: Side, qty: &str) -> Req {
     let mut r = limit(side, qty, "1");
     r.0.order_type = OrderType::Market;
     r.0.price = None;
+    r
+}
+
+/// A stop-limit order: pending until a trade reaches `stop`, then a gtc limit order at `price`.
+pub fn stop_limit(side: Side, qty: &str, price: &str, stop: &str) -> Req {
+    let mut r = limit(side, qty, price);
+    r.0.order_type = OrderType::StopLimit;
+    r.0.stop_price = Some(dec(stop));
+    r
+}
+
+/// A stop-market order: pending until a trade reaches `stop`, then a market order.
+pub fn stop_market(side: Side, qty: &str, stop: &str) -> Req {
+    let mut r = market_order(side, qty);
+    r.0.order_type = OrderType::StopMarket;
+    r.0.stop_price = Some(dec(stop));
     r
 }
 

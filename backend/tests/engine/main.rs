@@ -14,4 +14,5 @@ mod no_partial_writes;
 mod properties;
 mod rules;
 mod settlement;
+mod stops;
 mod transfers;

@@ -2,7 +2,8 @@
 //! Redis engine is checked against. Integers only (ticks, lots, units of assets), no Redis, no
 //! cleverness. Funds follow the contract's Funds section: an order must be covered by its owner's free
 //! funds, rests with its lock, settles each fill at the maker's price less each side's fee, and gives
-//! its lock back when it leaves the book.
+//! its lock back when it leaves the book. Stop orders follow "Stop orders": pending off the book with
+//! their lock, placed as the order they name when a trade reaches them, a bounded number per call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -21,13 +22,31 @@ pub struct MOrder {
     pub budget: Option<u128>,
     pub filled: u64,
     pub notional: u128,
-    /// 0 open, 1 partially filled, 2 filled, 3 cancelled.
+    /// 0 open, 1 partially filled, 2 filled, 3 cancelled, 4 pending (a stop not triggered yet).
     pub status: u8,
     pub cid: String,
+    /// A stop order's stop price.
+    pub stop: Option<u64>,
 }
+
+impl MOrder {
+    /// Open, partially filled or pending: it may still trade, and may be cancelled.
+    pub fn is_live(&self) -> bool {
+        self.status < 2 || self.status == PENDING
+    }
+}
+
+pub const PENDING: u8 = 4;
 
 /// A trade: (id, price, qty, maker id, taker id, the taker's fee, the maker's fee (negative: a rebate)).
 pub type MTrade = (u64, u64, u64, u64, u64, i128, i128);
+
+/// What a change did: the trades of a move, and the stops they triggered (id, trades) in order.
+#[derive(Debug, Default)]
+pub struct Changed {
+    pub trades: Vec<MTrade>,
+    pub triggered: Vec<(u64, Vec<MTrade>)>,
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -95,11 +114,24 @@ pub struct Model {
     /// (`lua/settlement.lua`: past `kept + kept / 8 + 1`, the newest `kept` stay).
     pub fills: BTreeMap<u64, (BTreeSet<u64>, usize)>,
     pub fills_kept: usize,
+    /// The last trade's price.
+    pub last_price: Option<u64>,
+    /// The trade prices reached whose stops are not all placed yet: the highest (for buy stops) and the
+    /// lowest (for sell stops).
+    pub reached: (Option<u64>, Option<u64>),
+    /// Stops the current call may still place, and how many a call may (set by `start_call`).
+    budget: usize,
+    pub stops_per_call: usize,
 }
 
 impl Model {
-    pub fn new(max_touch: usize, max_open: usize, units: MUnits, fills_kept: usize) -> Model {
-        Model { max_touch, max_open, units, fills_kept, ..Model::default() }
+    pub fn new(max_touch: usize, max_open: usize, units: MUnits, fills_kept: usize, stops_per_call: usize) -> Model {
+        Model { max_touch, max_open, units, fills_kept, stops_per_call, ..Model::default() }
+    }
+
+    /// A new script call: its budget of stops to place.
+    pub fn start_call(&mut self) {
+        self.budget = self.stops_per_call;
     }
 
     /// User `user` keeps trade `id` among its fills.
@@ -246,7 +278,7 @@ impl Model {
     }
 
     fn open_count(&self, user: u64) -> usize {
-        self.orders.values().filter(|o| o.user == user && o.status < 2).count()
+        self.orders.values().filter(|o| o.user == user && o.is_live()).count()
     }
 
     pub fn place(&mut self, o: MOrder) -> Outcome {
@@ -255,6 +287,110 @@ impl Model {
                 return Outcome::Duplicate(id);
             }
         }
+        if let Some(stop) = o.stop {
+            return self.place_stop(o, stop);
+        }
+        self.place_checked(o, false)
+    }
+
+    /// A stop order waits, pending, with its lock: unless a trade reached its stop price already (the
+    /// last one, or one whose stops are not all placed yet).
+    fn place_stop(&mut self, mut o: MOrder, stop: u64) -> Outcome {
+        let reached = if o.sell {
+            self.last_price.is_some_and(|p| p <= stop) || self.reached.1.is_some_and(|lo| lo <= stop)
+        } else {
+            self.last_price.is_some_and(|p| p >= stop) || self.reached.0.is_some_and(|hi| hi >= stop)
+        };
+        if reached {
+            return Outcome::Refused("would_trigger_immediately");
+        }
+        // Covered as the order it becomes; a market buy with any free quote (there is no ask to judge by).
+        let a = self.accounts.get(&o.user).copied().unwrap_or_default();
+        let covered = if o.market && !o.sell {
+            a.quote_free > 0
+        } else {
+            let (quote, need) = self.held(o.sell, o.price, o.qty);
+            need <= MAX_AMOUNT && need <= if quote { a.quote_free } else { a.base_free }
+        };
+        if !covered {
+            return Outcome::Refused("insufficient_funds");
+        }
+        if self.open_count(o.user) >= self.max_open {
+            return Outcome::Refused("too_many_open_orders");
+        }
+        self.shift(o.user, o.sell, o.price, o.qty, true);
+        o.status = PENDING;
+        if !o.cid.is_empty() {
+            self.cids.insert((o.user, o.cid.clone()), o.id);
+        }
+        self.orders.insert(o.id, o);
+        Outcome::Done { trades: Vec::new() }
+    }
+
+    /// After an accepted command that made `trades`: the stops they (and any range kept) reach are
+    /// placed, within the call's budget. Returns (stop id, its trades) for each, in order.
+    pub fn after_command(&mut self, trades: &[MTrade]) -> Vec<(u64, Vec<MTrade>)> {
+        self.reach(trades);
+        self.trigger()
+    }
+
+    /// Places the stops reached, within the call's budget, each as a command of its own. Returns (stop
+    /// id, its trades) for each, in order.
+    pub fn trigger(&mut self) -> Vec<(u64, Vec<MTrade>)> {
+        let mut out = Vec::new();
+        loop {
+            let pending = |sell: bool| self.orders.values().filter(move |o| o.status == PENDING && o.sell == sell);
+            let buy = self.reached.0.and_then(|hi| {
+                pending(false).filter(|o| o.stop.unwrap() <= hi).min_by_key(|o| (o.stop.unwrap(), o.id)).map(|o| o.id)
+            });
+            let sell = self.reached.1.and_then(|lo| {
+                pending(true)
+                    .filter(|o| o.stop.unwrap() >= lo)
+                    .min_by_key(|o| (std::cmp::Reverse(o.stop.unwrap()), o.id))
+                    .map(|o| o.id)
+            });
+            if buy.is_none() {
+                self.reached.0 = None;
+            }
+            if sell.is_none() {
+                self.reached.1 = None;
+            }
+            let next = match (buy, sell) {
+                (None, None) => return out,
+                _ if self.budget == 0 => return out,
+                (Some(b), Some(s)) => b.min(s),
+                (b, s) => b.or(s).unwrap(),
+            };
+            self.budget -= 1;
+            let stop = self.orders[&next].clone();
+            self.shift(stop.user, stop.sell, stop.price, stop.qty, false);
+            let trades = match self.place_checked(MOrder { status: 0, ..stop }, true) {
+                Outcome::Done { trades } => trades,
+                // Refused when placed: cancelled.
+                _ => {
+                    self.orders.get_mut(&next).unwrap().status = 3;
+                    Vec::new()
+                }
+            };
+            self.reach(&trades);
+            out.push((next, trades));
+        }
+    }
+
+    /// A command's trades: the last price, and the range reached.
+    fn reach(&mut self, trades: &[MTrade]) {
+        for t in trades {
+            self.reached.0 = Some(self.reached.0.map_or(t.1, |hi| hi.max(t.1)));
+            self.reached.1 = Some(self.reached.1.map_or(t.1, |lo| lo.min(t.1)));
+        }
+        if let Some(t) = trades.last() {
+            self.last_price = Some(t.1);
+        }
+    }
+
+    /// Places order `o` (its client order id checked); `stored`: a stop placed when triggered, which
+    /// counts among its owner's open orders already (no cap).
+    fn place_checked(&mut self, o: MOrder, stored: bool) -> Outcome {
         let may_rest = !o.market && o.tif == 0;
         let mut crossing = self.crossing(&o);
         if o.post_only && !crossing.is_empty() {
@@ -299,7 +435,7 @@ impl Model {
             paid && available >= o.qty
         };
         // The open-orders cap counts against an order that would rest, not one that fills completely.
-        if may_rest && !fills && self.open_count(o.user) >= self.max_open {
+        if may_rest && !fills && !stored && self.open_count(o.user) >= self.max_open {
             return Outcome::Refused("too_many_open_orders");
         }
         let fok_fails = o.tif == 2 && !fills;
@@ -395,7 +531,8 @@ impl Model {
     /// Changes an open order (the contract's "Changing an order"): `qty` its new total, `price` its new
     /// limit (None: unchanged). A lower quantity keeps its place; a higher one or a new price moves it to
     /// the back of its (new) level, matching at once where it crosses, its trades taking ids from
-    /// `trade_base`. Ok(None) when nothing needed to change (no sequence taken).
+    /// `trade_base`, and the stops its trades reach are placed after it (`Changed::triggered`). Ok(None)
+    /// when nothing needed to change (no sequence taken). A pending stop is not open.
     pub fn amend(
         &mut self,
         user: u64,
@@ -403,7 +540,7 @@ impl Model {
         qty: Option<u64>,
         price: Option<u64>,
         trade_base: u64,
-    ) -> Result<Option<Vec<MTrade>>, &'static str> {
+    ) -> Result<Option<Changed>, &'static str> {
         let o = match self.orders.get(&id) {
             Some(o) if o.user == user => o.clone(),
             _ => return Err("not_found"),
@@ -422,7 +559,7 @@ impl Model {
             self.shift(user, o.sell, o.price, o.qty - new_qty, false);
             self.orders.get_mut(&id).unwrap().qty = new_qty;
             self.seq += 1;
-            return Ok(Some(Vec::new()));
+            return Ok(Some(Changed::default()));
         }
         let crosses = if o.sell {
             self.bids.keys().next_back().is_some_and(|&bid| bid >= new_price)
@@ -442,8 +579,12 @@ impl Model {
         self.remove_resting(id);
         let moved = MOrder { qty: new_qty, price: new_price, ..o };
         let crossing = self.crossing(&moved);
+        self.start_call();
         match self.run(moved, crossing, trade_base * 1024) {
-            Outcome::Done { trades } => Ok(Some(trades)),
+            Outcome::Done { trades } => {
+                let triggered = self.after_command(&trades);
+                Ok(Some(Changed { trades, triggered }))
+            }
             other => unreachable!("a move is not refused: {other:?}"),
         }
     }
@@ -464,7 +605,11 @@ impl Model {
         match self.orders.get(&id) {
             None => Err("not_found"),
             Some(o) if o.user != user => Err("not_found"),
-            Some(o) if o.status >= 2 => Err("order_not_open"),
+            Some(o) if !o.is_live() => Err("order_not_open"),
+            Some(o) if o.status == PENDING => {
+                self.cancel_pending(id);
+                Ok(())
+            }
             Some(_) => {
                 self.remove_resting(id);
                 self.seq += 1;
@@ -474,14 +619,27 @@ impl Model {
     }
 
     pub fn cancel_all(&mut self, user: u64) -> Vec<u64> {
-        let ids: Vec<u64> = self.orders.values().filter(|o| o.user == user && o.status < 2).map(|o| o.id).collect();
+        let ids: Vec<u64> = self.orders.values().filter(|o| o.user == user && o.is_live()).map(|o| o.id).collect();
+        let mut resting = 0;
         for &id in &ids {
-            self.remove_resting(id);
+            if self.orders[&id].status == PENDING {
+                self.cancel_pending(id);
+            } else {
+                self.remove_resting(id);
+                resting += 1;
+            }
         }
-        if !ids.is_empty() {
+        if resting > 0 {
             self.seq += 1;
         }
         ids
+    }
+
+    /// A pending stop cancelled: its lock back; no book change.
+    fn cancel_pending(&mut self, id: u64) {
+        let o = self.orders[&id].clone();
+        self.shift(o.user, o.sell, o.price, o.qty, false);
+        self.orders.get_mut(&id).unwrap().status = 3;
     }
 
     /// (price, total lots, order count) per level, best first.
@@ -500,7 +658,7 @@ impl Model {
     /// What each account's open orders hold: (base, quote) per user.
     pub fn held_by_open_orders(&self) -> BTreeMap<u64, (u128, u128)> {
         let mut out: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
-        for o in self.orders.values().filter(|o| o.status < 2) {
+        for o in self.orders.values().filter(|o| o.is_live()) {
             let (quote, units) = self.held(o.sell, o.price, o.qty - o.filled);
             let e = out.entry(o.user).or_default();
             if quote {

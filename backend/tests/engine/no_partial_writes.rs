@@ -26,14 +26,23 @@ fn packed(
     out
 }
 
+/// A packed stop order argument: `packed`'s, then the stop's tail (`wire::STOP_TAIL`).
+#[allow(clippy::too_many_arguments)]
+fn packed_stop(id: u64, user: u64, side: u64, otype: u64, tif: u64, price: u64, qty: u64, stop: u64) -> Vec<u8> {
+    let mut out = packed(id, user, side, otype, tif, 0, price, qty, "");
+    wire::STOP_TAIL.pack(&[u64::from(wire::STOP_TAG), stop], &mut out);
+    out
+}
+
 /// A valid one-order placement's keys and arguments (settings, then one packed order); each case below
 /// spoils one thing. Settings: now, retention, fill cap, stream length, max open, history cap, resting
-/// cap, units per lot and per tick x lot, maker and taker fee rates (millionths).
+/// cap, units per lot and per tick x lot, maker and taker fee rates (millionths), fills kept, stops
+/// placed per call.
 fn place_args(order: Vec<u8>) -> (Vec<String>, Vec<Vec<u8>>) {
     let k = MarketKeys::new(&Symbol::parse(SYMBOL).unwrap());
     let keys = vec![k.seq(), k.bids(), k.asks(), k.trades()];
     let mut args: Vec<Vec<u8>> =
-        ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000", "2000"]
+        ["1000", "60000", "1000", "1000", "500", "1000", "1000000", "1", "1", "1000", "2000", "2000", "50"]
             .iter()
             .map(|s| s.as_bytes().to_vec())
             .collect();
@@ -131,9 +140,21 @@ on_every_deployment! {
             ("a maker fee rate of -100 %", setting(9, "-1000000")),
             ("a negative taker fee rate", setting(10, "-1")),
             ("no fills kept", setting(11, "0")),
+            ("stops per call above the bound", setting(12, "10001")),
+            ("a stop price of zero", place_args(packed_stop(900, 1, 0, 1, 1, 0, 100, 0))),
+            ("a stop price above 2^53", place_args(packed_stop(900, 1, 0, 1, 1, 0, 100, max - 1))),
+            // (The last trade was at 101.00: 10,100 ticks.)
+            ("a buy stop the last trade reached", place_args(packed_stop(900, 1, 0, 1, 1, 0, 100, 10_100))),
+            ("a sell stop the last trade reached", place_args(packed_stop(900, 1, 1, 0, 0, 9_000, 100, 10_100))),
+            ("a sell stop its owner cannot cover", place_args(packed_stop(900, 777, 1, 1, 1, 0, 100, 9_000))),
+            ("a stop with a market buy's budget", {
+                let mut order = packed_stop(900, 1, 0, 1, 1, 0, 100, 10_500);
+                order[28] = 1; // (the budget's low 32 bits: ORDER_ARG's 9th field, at byte 28)
+                place_args(order)
+            }),
             ("no order", {
                 let (keys, args) = place_args(good(10_000));
-                (keys, args[..12].to_vec())
+                (keys, args[..13].to_vec())
             }),
             ("keys missing", {
                 let (keys, args) = place_args(good(10_000));

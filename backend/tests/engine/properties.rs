@@ -4,7 +4,10 @@
 //! every asset conserved (what the accounts and the fee account hold is what was funded).
 //! Placements come one per script call and also in batches of several per call (as the backend sends
 //! orders that arrive together), where each order must see the book the ones before it left. Amends
-//! (a new quantity, a new price or both, of any order: open, closed or another user's) come between.
+//! (a new quantity, a new price or both, of any order: open, closed or another user's) come between,
+//! and stop orders: placed, cancelled, triggered by trades (the stops each command places compared
+//! with the model's, in order), a tiny number per call so that the rest waits for the next call or a
+//! tick (`Cmd::Tick`, the backend's `trigger_stops`).
 
 use backend::config::EngineSettings;
 use backend::engine::{BatchOrder, Change, CheckedOrder, EngineError, Event, Placed, RawOrder};
@@ -12,12 +15,14 @@ use common::{Dec, NewOrder, OrderType, Side, Symbol, TimeInForce};
 use proptest::prelude::*;
 
 use crate::helpers::*;
-use crate::model::{MOrder, MUnits, Model, Outcome};
+use crate::model::{MOrder, MTrade, MUnits, Model, Outcome};
 
 const MAX_FILLS: u32 = 4;
 const MAX_OPEN: u32 = 8;
 /// Fills kept per user: small, so that the property test trims them (the trim is in the model too).
 const FILLS_KEPT: u32 = 6;
+/// Stops one call places: tiny, so that reached stops are left for later calls.
+const STOPS_PER_CALL: u32 = 2;
 
 #[derive(Clone, Debug)]
 struct Place {
@@ -54,10 +59,12 @@ enum Cmd {
         base: u64,
         quote: u64,
     },
+    /// The backend's tick: stops left for later are placed.
+    Tick,
 }
 
 fn place() -> impl Strategy<Value = Place> {
-    (1..=3u64, any::<bool>(), 0..8u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
+    (1..=3u64, any::<bool>(), 0..10u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
         .prop_map(|(user, sell, kind, price, qty, cid)| Place { user, sell, kind, price, qty, cid })
 }
 
@@ -69,6 +76,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (1..=3u64).prop_map(|user| Cmd::CancelAll { user }),
         3 => amend(),
         1 => fund().prop_map(|(user, base, quote)| Cmd::Fund { user, base, quote }),
+        1 => Just(Cmd::Tick),
     ]
 }
 
@@ -94,9 +102,17 @@ fn fund() -> impl Strategy<Value = (u64, u64, u64)> {
 
 /// kind: 0 limit gtc, 1 limit ioc, 2 limit fok, 3 market, 4 market fok, 5 limit gtc post_only, 6 market
 /// (a buy by budget: about `qty` lots' worth at `price`, rarely a whole number of lots), 7 market fok
-/// (likewise).
+/// (likewise), 8 stop-limit gtc (stop at `price`, limit a tick beyond it), 9 stop-market (stop at `price`).
 fn request(sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8>) -> NewOrder {
-    let market = (3..=4).contains(&kind) || kind >= 6;
+    if kind >= 8 {
+        let tick = |t: u64| Dec::parse(&format!("{}.{:02}", t / 100, t % 100)).unwrap();
+        let mut order =
+            request(sell, if kind == 8 { 0 } else { 3 }, if sell { price - 1 } else { price + 1 }, qty, cid);
+        order.order_type = if kind == 8 { OrderType::StopLimit } else { OrderType::StopMarket };
+        order.stop_price = Some(tick(price));
+        return order;
+    }
+    let market = (3..=4).contains(&kind) || (6..=7).contains(&kind);
     let lots = Dec::parse(&format!("0.{qty:08}")).unwrap();
     let ticks = Dec::parse(&format!("{}.{:02}", price / 100, price % 100)).unwrap();
     let budget = (kind >= 6 && !sell)
@@ -115,23 +131,54 @@ fn request(sell: bool, kind: u8, price: u64, qty: u64, cid: Option<u8>) -> NewOr
         },
         post_only: kind == 5,
         client_order_id: cid.map(|c| common::ClientOrderId::parse(&format!("c{c}")).unwrap()),
+        stop_price: None,
     }
 }
 
-/// Applies one placement to the model and checks the engine's outcome against it; the event when the
-/// order was accepted.
+/// An event's trades as the model writes them.
+fn trades_of(event: &Event) -> Vec<MTrade> {
+    event
+        .trades
+        .iter()
+        .map(|t| (t.id, t.price, t.qty, t.maker_order_id, t.taker_order_id, t.taker_fee as i128, t.maker_fee))
+        .collect()
+}
+
+/// The stops the engine placed after a command (`got`, an event each) against the model's, in order;
+/// the last event as the model has its orders and levels (a later stop may change what an earlier
+/// event holds).
+fn check_triggered(
+    got: &[Event],
+    want: &[(u64, Vec<MTrade>)],
+    model: &Model,
+    market: &common::Market,
+) -> Result<(), TestCaseError> {
+    let got_ids: Vec<(u64, Vec<MTrade>)> = got.iter().map(|e| (e.orders[0].id(), trades_of(e))).collect();
+    prop_assert_eq!(&got_ids, &want.to_vec());
+    if let Some(last) = got.last() {
+        check_event(last, model, market)?;
+        prop_assert_eq!(last.seq, model.seq);
+    }
+    Ok(())
+}
+
+/// An accepted order's event, the events of the stops it triggered, and its trades.
+type Accepted = (Event, Vec<Event>, Vec<MTrade>);
+
+/// Applies one placement to the model and checks the engine's outcome against it; when the order was
+/// accepted, its event, the events of the stops it triggered and its trades.
 fn check_placement(
     model: &mut Model,
     user: u64,
     id: u64,
     checked: &CheckedOrder,
     got: Result<Placed, EngineError>,
-) -> Result<Option<Event>, TestCaseError> {
+) -> Result<Option<Accepted>, TestCaseError> {
     let expected = model.place(MOrder {
         id,
         user,
         sell: checked.side == Side::Sell,
-        market: checked.order_type == OrderType::Market,
+        market: checked.order_type.when_triggered() == OrderType::Market,
         tif: checked.time_in_force as u8,
         post_only: checked.post_only,
         price: checked.price_ticks,
@@ -141,6 +188,7 @@ fn check_placement(
         notional: 0,
         status: 0,
         cid: checked.client_order_id.clone(),
+        stop: (checked.stop_ticks > 0).then_some(checked.stop_ticks),
     });
     match (expected, got) {
         (
@@ -157,13 +205,8 @@ fn check_placement(
         }
         (Outcome::Done { trades }, Ok(p)) => {
             let event = p.event.unwrap();
-            let got: Vec<_> = event
-                .trades
-                .iter()
-                .map(|t| (t.id, t.price, t.qty, t.maker_order_id, t.taker_order_id, t.taker_fee as i128, t.maker_fee))
-                .collect();
-            prop_assert_eq!(got, trades);
-            Ok(Some(event))
+            prop_assert_eq!(trades_of(&event), trades.clone());
+            Ok(Some((event, p.triggered, trades)))
         }
         (e, g) => Err(TestCaseError::fail(format!("model {e:?}, engine {g:?}"))),
     }
@@ -179,6 +222,7 @@ fn check_stored(raw: &RawOrder, m: &MOrder, market: &common::Market) -> Result<(
     prop_assert_eq!(raw.notional(), m.notional);
     prop_assert_eq!(raw.status() as u8, m.status, "order {}", m.id);
     prop_assert_eq!(raw.client_order_id().unwrap_or(""), m.cid.as_str());
+    prop_assert_eq!(raw.stop_ticks(), m.stop);
     let o = raw.to_order(market);
     prop_assert_eq!(Dec(o.filled_quantity.0 + o.remaining_quantity.0), o.quantity);
     Ok(())
@@ -254,7 +298,8 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
         maker_fee,
         taker_fee,
     };
-    let mut model = Model::new(MAX_FILLS as usize, MAX_OPEN as usize, units, FILLS_KEPT as usize);
+    let mut model =
+        Model::new(MAX_FILLS as usize, MAX_OPEN as usize, units, FILLS_KEPT as usize, STOPS_PER_CALL as usize);
     let mut known: Vec<u64> = Vec::new();
     let mut last_seq = 0;
     let mut all_trades = Vec::new();
@@ -276,18 +321,24 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
                 let results = t.engine.place_batch(&market, &batch, now).await.unwrap();
                 prop_assert_eq!(results.len(), orders.len());
+                model.start_call();
+                let mut commands = places.len() as u64;
                 for ((user, id, checked), got) in orders.iter().zip(results) {
                     let seq_before = model.seq;
-                    if let Some(event) = check_placement(&mut model, *user, *id, checked, got)? {
+                    if let Some((event, triggered, trades)) = check_placement(&mut model, *user, *id, checked, got)? {
                         check_event(&event, &model, &market)?;
                         known.push(*id);
                         all_trades.extend(event.trades(&market));
                         // Each order of a batch has its own event, with the sequence after it.
                         prop_assert_eq!(event.book_changed, model.seq == seq_before + 1);
                         prop_assert_eq!(event.seq, model.seq);
+                        let want = model.after_command(&trades);
+                        check_triggered(&triggered, &want, &model, &market)?;
+                        all_trades.extend(triggered.iter().flat_map(|e| e.trades(&market)));
+                        commands += triggered.len() as u64;
                     }
                 }
-                prop_assert!(model.seq - last_seq <= places.len() as u64);
+                prop_assert!(model.seq - last_seq <= commands);
                 last_seq = model.seq;
                 None // the sequence is checked order by order above
             }
@@ -332,27 +383,20 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
                 let change = Change { quantity_lots: qty, price_ticks: price };
                 let got = t.engine.amend_with_trade_id(&market, user, id, change, trade_id).await;
                 match (expected, got) {
-                    (Ok(trades), Ok(amended)) => {
-                        let got: Vec<_> = amended
-                            .event
-                            .trades
-                            .iter()
-                            .map(|t| {
-                                (
-                                    t.id,
-                                    t.price,
-                                    t.qty,
-                                    t.maker_order_id,
-                                    t.taker_order_id,
-                                    t.taker_fee as i128,
-                                    t.maker_fee,
-                                )
-                            })
-                            .collect();
-                        prop_assert_eq!(got, trades.clone().unwrap_or_default());
-                        prop_assert_eq!(amended.event.book_changed, trades.is_some());
+                    (Ok(changed), Ok(amended)) => {
+                        prop_assert_eq!(amended.event.book_changed, changed.is_some());
+                        let changed = changed.unwrap_or_default();
+                        prop_assert_eq!(trades_of(&amended.event), changed.trades);
+                        check_triggered(&amended.triggered, &changed.triggered, &model, &market)?;
                         all_trades.extend(amended.event.trades(&market));
-                        Some(amended.event)
+                        all_trades.extend(amended.triggered.iter().flat_map(|e| e.trades(&market)));
+                        // (The sequence's steps: one for the change, one per stop placed after it.)
+                        if !amended.triggered.is_empty() {
+                            last_seq = model.seq;
+                            None
+                        } else {
+                            Some(amended.event)
+                        }
                     }
                     (Err("not_found"), Err(EngineError::NotFound)) => None,
                     (
@@ -368,6 +412,16 @@ async fn run(t: &TestEngine, cmds: Vec<Cmd>) -> Result<(), TestCaseError> {
             Cmd::Fund { user, base, quote } => {
                 model.fund(user, base.into(), quote.into());
                 t.fund_many(&sym, &[user], base, quote).await;
+                None
+            }
+            Cmd::Tick => {
+                model.start_call();
+                let want = model.trigger();
+                let (got, left) = t.engine.trigger_stops(&market).await.unwrap();
+                check_triggered(&got, &want, &model, &market)?;
+                prop_assert_eq!(left, model.reached != (None, None));
+                all_trades.extend(got.iter().flat_map(|e| e.trades(&market)));
+                last_seq = model.seq;
                 None
             }
         };
@@ -468,6 +522,7 @@ fn against_the_model(
             max_fills_per_call: MAX_FILLS,
             max_open_orders_per_user: MAX_OPEN,
             fills_per_user: FILLS_KEPT,
+            stops_per_call: STOPS_PER_CALL,
             level_sweep: sweep,
             ..EngineSettings::default()
         };

@@ -22,6 +22,7 @@ fn sell(price: &str) -> NewOrder {
         time_in_force: TimeInForce::Gtc,
         post_only: false,
         client_order_id: None,
+        stop_price: None,
     }
 }
 

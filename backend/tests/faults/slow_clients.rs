@@ -28,6 +28,7 @@ fn order(side: Side) -> NewOrder {
         time_in_force: TimeInForce::Gtc,
         post_only: false,
         client_order_id: None,
+        stop_price: None,
     }
 }
 

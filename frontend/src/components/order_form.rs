@@ -190,6 +190,7 @@ pub fn OrderForm(
             time_in_force: tif.get_untracked(),
             post_only: post_only.get_untracked(),
             client_order_id: None,
+            stop_price: None,
         };
         if reasons.is_empty() {
             send(token, order);

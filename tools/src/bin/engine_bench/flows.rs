@@ -55,6 +55,7 @@ pub fn flow_order(r: u64) -> CheckedOrder {
         quantity_lots: (1 + (r / 200) % 5) * 1_000_000,
         quote_budget: 0,
         client_order_id: String::new(),
+        stop_ticks: 0,
     }
 }
 
