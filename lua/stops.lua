@@ -24,7 +24,7 @@
 -- Bounded work: a call places at most STOP_BUDGET stops (an argument of the matching functions). What
 -- the call's trades reached stays reached (REACHED, kept across calls) until every stop in it is
 -- placed: the next call on the market that accepts something goes on with it, and trigger_stops, which
--- the backend calls for each market every 50 ms, does it when nothing else comes. While a range is
+-- the backend calls for each market every 25 ms, does it when nothing else comes. While a range is
 -- kept, a new stop inside it counts as reached and is refused as would_trigger_immediately, like one
 -- at or beyond the last trade's price.
 --

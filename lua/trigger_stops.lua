@@ -1,5 +1,5 @@
 -- trigger_stops: places the stops a market's trades reached that earlier calls left for later, within
--- the call's budget (stops.lua, "Bounded work"). The backend calls it for each market every 50 ms, and
+-- the call's budget (stops.lua, "Bounded work"). The backend calls it for each market every 25 ms, and
 -- again at once while it answers that some are left.
 --
 -- KEYS and ARGV[1..13] as place_orders' (no orders follow).

@@ -17,7 +17,7 @@ use super::wire::{self, Event, REPLY_OK};
 use common::time::now_ms;
 
 /// How often each market is looked at for stops left for later.
-pub const STOP_TICK: Duration = Duration::from_millis(50);
+pub const STOP_TICK: Duration = Duration::from_millis(25);
 
 impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     /// Places stops that earlier calls' trades reached and left for later, within one call's budget.

@@ -150,6 +150,85 @@ on_every_deployment! {
         assert_eq!(book["asks"], json!([]));
     }
 
+    async fn a_stop_order_waits_pending_then_a_trade_places_it_and_its_owner_sees_each_state(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
+        let mut feed = private_feed(&app, &alice).await;
+        app.limit(&bob, "sell", "0.1", "100").await;
+        app.limit(&carol, "buy", "0.1", "100").await;
+        let body = json!({"symbol": "BTC-USD", "side": "buy", "order_type": "stop_limit", "quantity": "0.5",
+                          "price": "106", "stop_price": "105", "client_order_id": "breakout"});
+        let (status, stop) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await;
+        assert_eq!(status, 201, "{stop}");
+        assert_eq!((stop["status"].clone(), stop["order_type"].clone()), (json!("pending"), json!("stop_limit")));
+        assert_eq!((stop["stop_price"].clone(), stop["price"].clone(), stop["trades"].clone()), (json!(105.0), json!(106.0), json!([])));
+        assert_eq!(next_of(&mut feed, "order_update").await["data"]["status"], json!("pending"));
+        let (_, open) = status_json(app.get("/api/v1/orders/?status=open", Some(&alice)).await).await;
+        assert_eq!(open[0]["id"], stop["id"], "listed with the open orders");
+        let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
+        assert_eq!(book["bids"], json!([]), "on no book");
+        // A stop a trade has reached already is refused.
+        let reached = json!({"symbol": "BTC-USD", "side": "buy", "order_type": "stop_market", "quantity": "1", "stop_price": "99"});
+        let (status, body) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &reached).await).await;
+        assert_eq!(status, 422);
+        assert_error(&body, "would_trigger_immediately");
+        // A trade at 105 places it, as a limit buy at 106 that rests.
+        app.limit(&bob, "sell", "0.1", "105").await;
+        app.limit(&carol, "buy", "0.1", "105").await;
+        let placed = loop {
+            let m = next_of(&mut feed, "order_update").await;
+            if m["data"]["status"] != json!("pending") {
+                break m;
+            }
+        };
+        assert_eq!((placed["data"]["id"].clone(), placed["data"]["status"].clone()), (stop["id"].clone(), json!("open")));
+        let (_, now) = status_json(app.get(&format!("/api/v1/orders/{}", stop["id"]), Some(&alice)).await).await;
+        assert_eq!((now["status"].clone(), now["stop_price"].clone()), (json!("open"), json!(105.0)));
+        let (_, book) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
+        assert_eq!(book["bids"][0], json!({"price": 106.0, "quantity": 0.5, "order_count": 1}));
+        // Pending stops are cancelled one by one and by cancel-all.
+        let low = json!({"symbol": "BTC-USD", "side": "sell", "order_type": "stop_market", "quantity": "0.1", "stop_price": "90"});
+        let (_, a) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &low).await).await;
+        let (_, b) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &low).await).await;
+        let (status, gone) = status_json(app.delete(&format!("/api/v1/orders/{}", a["id"]), Some(&alice)).await).await;
+        assert_eq!((status, gone["status"].clone()), (200, json!("cancelled")));
+        let (_, all) = status_json(app.delete("/api/v1/orders/", Some(&alice)).await).await;
+        assert_eq!(all["cancelled"], json!([stop["id"], b["id"]]));
+    }
+
+    async fn bad_stop_orders_get_the_contracts_errors(d) {
+        let app = spawn_app(d).await;
+        let alice = app.user("alice").await;
+        let base = json!({"symbol": "BTC-USD", "side": "buy", "quantity": "1"});
+        let with = |extra: Value| {
+            let mut body = base.clone();
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            body
+        };
+        for (extra, code) in [
+            (json!({"order_type": "stop_market"}), "invalid_price"),
+            (json!({"order_type": "stop_limit", "price": "100"}), "invalid_price"),
+            (json!({"order_type": "stop_limit", "stop_price": "100"}), "invalid_price"),
+            (json!({"order_type": "stop_limit", "price": "100", "stop_price": "100.001"}), "price_not_on_tick"),
+            (json!({"order_type": "stop_limit", "price": "100", "stop_price": "-1"}), "invalid_price"),
+            (json!({"order_type": "stop_limit", "price": "100", "stop_price": "x"}), "invalid_price"),
+            (json!({"order_type": "stop_market", "stop_price": "100", "post_only": true}), "validation_error"),
+            (json!({"order_type": "stop_market", "stop_price": "100", "price": "100"}), "invalid_price"),
+            (json!({"order_type": "limit", "price": "100", "stop_price": "100"}), "validation_error"),
+            (json!({"order_type": "stop", "stop_price": "100"}), "validation_error"),
+        ] {
+            let (status, body) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &with(extra.clone())).await).await;
+            assert_eq!(status, 422, "{extra}: {body}");
+            assert_error(&body, code);
+        }
+        let budget = json!({"symbol": "BTC-USD", "side": "buy", "order_type": "stop_market", "quote_quantity": "100", "stop_price": "100"});
+        let (status, body) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &budget).await).await;
+        assert_eq!(status, 422);
+        assert_error(&body, "validation_error");
+        let (_, mine) = status_json(app.get("/api/v1/orders/", Some(&alice)).await).await;
+        assert_eq!(mine, json!([]), "nothing stored");
+    }
+
     async fn bad_changes_get_the_contracts_errors_and_write_nothing(d) {
         let app = spawn_app(d).await;
         let (alice, bob) = (app.user("alice").await, app.user("bob").await);

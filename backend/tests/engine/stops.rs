@@ -157,6 +157,39 @@ on_every_deployment! {
         assert!(stop_limit(Sell, "0.1", "110", "96.5").by(&t, 8).await.is_ok(), "nothing is left reached");
     }
 
+    async fn stops_left_for_later_are_placed_by_the_tick_within_100_ms(d) {
+        let t = spawn_engine_with(d, EngineSettings { stops_per_call: 2, ..EngineSettings::default() }).await;
+        trade_at(&t, "100").await;
+        let mut ids = Vec::new();
+        for (i, user) in (1..=12).enumerate() {
+            let stop = format!("{}", 9_900 - i as u64 * 10);
+            let stop = format!("{}.{}", &stop[..2], &stop[2..]);
+            ids.push(stop_limit(Sell, "0.1", "110", &stop).by(&t, user).await.unwrap().order.id);
+        }
+        let ticks = t.engine.start_stop_ticks();
+        limit(Sell, "0.01", "95").by(&t, 90).await.unwrap();
+        let trade = limit(Buy, "0.01", "95").by(&t, 91).await.unwrap();
+        assert_eq!(trade.triggered.len(), 2, "two in the trade's own call");
+        let traded_ms = trade.event.unwrap().ts;
+        // Nothing else comes: the tick places the other ten.
+        let started = std::time::Instant::now();
+        let mut waits = Vec::new();
+        for (user, id) in (1..=12).zip(&ids) {
+            let order = loop {
+                let order = t.engine.order(user, *id).await.unwrap();
+                if order.status != OrderStatus::Pending || started.elapsed() > std::time::Duration::from_secs(5) {
+                    break order;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            };
+            assert_eq!(order.status, OrderStatus::Open, "stop {id}");
+            waits.push(common::time::parse_millis(&order.updated_at).unwrap() - traded_ms);
+        }
+        ticks.abort();
+        println!("waits after the trade, ms: {waits:?}");
+        assert!(waits.iter().all(|&w| w <= 100), "a stop waited more than 100 ms: {waits:?}");
+    }
+
     async fn a_stop_that_would_trigger_at_once_is_refused_and_writes_nothing(d) {
         let t = spawn_engine(d).await;
         let before_any = market_keys(&t).await;
