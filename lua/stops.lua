@@ -34,15 +34,21 @@ local STOPS = (function()
   local STOPS = {}
   local REACHED = '<I7I7'
   -- The call's: the budget left; the range reached (HI, LO: nil when none) and whether it is the one
-  -- read at the start; the first stop in line on each side (a table {member, stop price}, false: none,
-  -- nil: not read yet); how many of the call's streamed parts (matching.lua) were looked at.
+  -- read at the start; the first stop in line on each side: its member (false: none, nil: not read
+  -- yet) and stop price; how many of the call's streamed parts (matching.lua) were looked at; the
+  -- stops' keys by side (set by STOPS.start). (Every table or string a call makes is garbage Lua's
+  -- collector must find by walking the library's whole heap: the tables are kept, the keys made once a
+  -- call.)
   local budget, HI, LO, stored_hi, stored_lo
-  local first_in_line = {}
+  local first_member, first_stop = {}, {}
   local seen = 0
+  local keys = {}
   local TRADE_LEN, PRICE_AT = nil, 8 -- (a trade's size, and where its price lies: after its 7-byte id)
+  -- The order a reached stop is placed as (`place_reached`): one table, its fields set each time.
+  local placing = {}
 
   local function stops_key(side)
-    return P .. (side == BUY and ':stops:buy' or ':stops:sell')
+    return keys[side]
   end
 
   local function reached_key()
@@ -52,7 +58,8 @@ local STOPS = (function()
   -- A new call on the market: `reached`, the REACHED value read (nil: none), and the call's budget.
   function STOPS.start(reached, stop_budget)
     budget, seen = stop_budget, 0
-    first_in_line[BUY], first_in_line[SELL] = nil, nil
+    first_member[BUY], first_member[SELL] = nil, nil
+    keys[BUY], keys[SELL] = P .. ':stops:buy', P .. ':stops:sell'
     HI, LO = nil, nil
     if reached then
       local hi, lo = sunpack(REACHED, reached)
@@ -67,18 +74,19 @@ local STOPS = (function()
   -- The reached range's key, for the MGET a call starts with.
   STOPS.reached_key = reached_key
 
+  -- The member and stop price of the first stop in line on a side, or false when there is none.
   local function next_in_line(side)
-    local f = first_in_line[side]
-    if f == nil then
+    local member = first_member[side]
+    if member == nil then
       local read = call('ZRANGE', stops_key(side), '0', '0', 'WITHSCORES')
-      f = false
-      if read[1] then
+      member = read[1] or false
+      if member then
         local score = tonumber(read[2])
-        f = { read[1], side == BUY and score or -score }
+        first_stop[side] = side == BUY and score or -score
       end
-      first_in_line[side] = f
+      first_member[side] = member
     end
-    return f
+    return member, first_stop[side]
   end
 
   -- The price of a trade at `at` (1-based) in a text of trades.
@@ -118,20 +126,19 @@ local STOPS = (function()
   -- would cross, a cap, a market buy without free quote), the stop's, cancelled.
   local function place_reached(side, member)
     call('ZREM', stops_key(side), member)
-    first_in_line[side] = nil
+    first_member[side] = nil
     local id = member + 0
     local s = load_open(format('%d', id))
     if not s then
       error('stops: stop ' .. member .. ' has no record')
     end
     FUNDS.release(side, s.uid, s.price, s.qty)
-    local flags = s.flags
-    local o = {
-      id = id, uid = s.uid, side = side, otype = (flags - flags % TYPE_UNIT) / TYPE_UNIT % 2,
-      tif = (flags % POST_ONLY_UNIT - flags % TIF_UNIT) / TIF_UNIT,
-      post_only = (flags % STATUS_UNIT - flags % POST_ONLY_UNIT) / POST_ONLY_UNIT, price = s.price, qty = s.qty,
-      cid = s.cid, trade_base = id * TRADES_PER_ORDER, bucket = s.bucket, created = s.created,
-    }
+    local flags, o = s.flags, placing
+    o.id, o.uid, o.side, o.otype = id, s.uid, side, (flags - flags % TYPE_UNIT) / TYPE_UNIT % 2
+    o.tif = (flags % POST_ONLY_UNIT - flags % TIF_UNIT) / TIF_UNIT
+    o.post_only = (flags % STATUS_UNIT - flags % POST_ONLY_UNIT) / POST_ONLY_UNIT
+    o.price, o.qty, o.cid, o.trade_base = s.price, s.qty, s.cid, id * TRADES_PER_ORDER
+    o.bucket, o.created = s.bucket, s.created
     local kind, payload = place(o)
     if kind == REPLY_OK then
       return payload
@@ -144,7 +151,7 @@ local STOPS = (function()
   -- After an accepted command: places the stops its trades (and any range kept) reached, within the
   -- call's budget, adding their events to `events` (which holds `n`). Returns the new count.
   function STOPS.trigger(events, n)
-    if not HI and not LO and first_in_line[BUY] == false and first_in_line[SELL] == false then
+    if not HI and not LO and first_member[BUY] == false and first_member[SELL] == false then
       -- (The usual case: no stop in this market.)
       seen = nstreamed
       return n
@@ -153,13 +160,18 @@ local STOPS = (function()
       reach()
     end
     while HI or LO do
-      local b = HI and next_in_line(BUY)
-      if b and b[2] > HI then
-        b = false
+      local b, s, stop = false, false
+      if HI then
+        b, stop = next_in_line(BUY)
+        if b and stop > HI then
+          b = false
+        end
       end
-      local s = LO and next_in_line(SELL)
-      if s and s[2] < LO then
-        s = false
+      if LO then
+        s, stop = next_in_line(SELL)
+        if s and stop < LO then
+          s = false
+        end
       end
       if not b then
         HI = nil
@@ -170,10 +182,11 @@ local STOPS = (function()
       if (not b and not s) or budget == 0 then
         break
       end
-      local side = (b and (not s or b[1] < s[1])) and BUY or SELL
+      -- (Members are zero-padded ids: as text, they compare as the ids do.)
+      local side = (b and (not s or b < s)) and BUY or SELL
       budget = budget - 1
       n = n + 1
-      events[n] = place_reached(side, side == BUY and b[1] or s[1])
+      events[n] = place_reached(side, side == BUY and b or s)
       reach()
     end
     return n
@@ -230,7 +243,7 @@ local STOPS = (function()
       call('SET', cid_key(uid, cid), id_text)
     end
     call('ZADD', stops_key(side), format('%d', side == BUY and stop or -stop), format('%016d', id))
-    first_in_line[side] = nil
+    first_member[side] = nil
     FUNDS.rest(side, uid, price, qty)
     return REPLY_OK, pack(EVENT, SEQ, 0, NOW, 1, 0, 0) .. entry
   end
@@ -238,7 +251,8 @@ local STOPS = (function()
   -- Cancels a pending stop (read back): out of its set, its lock back, into its owner's closed hash.
   -- Returns its order entry.
   function STOPS.cancel(o)
-    call('ZREM', stops_key(o.side), format('%016d', o.id))
+    -- (Called without STOPS.start, by cancels: the key is made here.)
+    call('ZREM', P .. (o.side == BUY and ':stops:buy' or ':stops:sell'), format('%016d', o.id))
     FUNDS.release(o.side, o.uid, o.price, o.qty)
     o.updated = NOW
     set_status(o, CANCELLED)

@@ -49,7 +49,7 @@ impl Default for EngineSettings {
         EngineSettings {
             retention_ms: 24 * 3600 * 1000,
             max_fills_per_call: 250,
-            stops_per_call: 50,
+            stops_per_call: 25,
             trades_stream_len: 10_000,
             max_open_orders_per_user: 500,
             history_per_user: 1000,

@@ -1,7 +1,8 @@
 //! Engine benchmark: orders per second through the scripts with pipelining, beside the yardstick
 //! (`tools/yardstick/seed_layout_match.lua`) driven the same way on the same Redis in the same run;
 //! Redis memory per resting order; throughput again with 1,000,000 orders resting; and changes of
-//! orders (amends) per second beside placements one per call (`amends.rs`).
+//! orders (amends) per second beside placements one per call (`amends.rs`); stop orders: a cascade of
+//! 10,000, and the flow beside pending stops (`stops.rs`; `--stops-only` runs just those).
 //!
 //! `cargo run --release -p tools --bin engine_bench [-- --quick] [--json PATH] [--resting N]` (N orders
 //! in the deep book instead of 1,000,000: whether its presence changes the other figures); with `--cluster`, the
@@ -19,6 +20,7 @@ mod amends;
 mod cluster;
 mod flows;
 mod stats;
+mod stops;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -41,7 +43,7 @@ pub const PIPELINE: usize = 16;
 /// Turns the engine and the yardstick take in each run.
 const SLICES: usize = 6;
 /// Orders per script call when the backend batches orders that arrive together.
-const BATCH: usize = 16;
+pub const BATCH: usize = 16;
 /// The yardstick: a minimal matcher in the original design's layout (`tools/yardstick/`).
 const YARDSTICK: &str = include_str!("../../../yardstick/seed_layout_match.lua");
 
@@ -66,6 +68,10 @@ async fn main() {
         let keep_library = std::env::args().any(|a| a == "--keep-library");
         let keep_data = std::env::args().any(|a| a == "--keep-data");
         flow_only(&url, tools::figures::arg_or("--orders", 20_000), yardstick, keep_library, keep_data).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "--stops-only") {
+        stops_only(quick).await;
         return;
     }
     let mut opts = if quick {
@@ -222,6 +228,21 @@ async fn main() {
     flush(&mut conn).await;
     let (sweep_fills, sweep_ms) = sweep_bound(&client, &engine).await;
     figures.push("longest_call_ms", sweep_ms);
+
+    flush(&mut conn).await;
+    let cascade = stops::cascade(&client, &engine, 10_000).await;
+    figures.push("stop_cascade_longest_call_ms", cascade.longest_ms);
+    figures.push("stop_cascade_total_ms", cascade.total_ms);
+    println!(
+        "  stop cascade: {} stops placed in {} calls, {:.0} ms in all, the longest call {:.2} ms",
+        cascade.stops, cascade.calls, cascade.total_ms, cascade.longest_ms
+    );
+    let pending = if quick { 10_000 } else { 100_000 };
+    for run in 1..=opts.runs {
+        let (with, without) = stops::flow_beside_pending(&client, &engine, pending, opts.orders / 3).await;
+        figures.push("engine_pending_stops_vs_none_ratio", with / without);
+        println!("  run {run}: {with:>8.0} orders/s with {pending} pending stops, {without:>8.0} with none");
+    }
     figures.write();
 
     println!();
@@ -246,6 +267,15 @@ async fn main() {
     let amends = figures.median("engine_amends_per_sec").unwrap_or(f64::NAN);
     let amend_ratio = figures.median("engine_amend_vs_place_ratio").unwrap_or(f64::NAN);
     println!("| amends/s, lower quantities and new prices, one per call (median) / placements/s of the same orders | {amends:.0} / {:.2}x |", amend_ratio);
+    let pending_ratio = figures.median("engine_pending_stops_vs_none_ratio").unwrap_or(f64::NAN);
+    println!(
+        "| engine with {pending} pending stops / with none, run by run (median) | {:.0}% |",
+        100.0 * pending_ratio
+    );
+    println!(
+        "| stop cascade: {} stops reached by one sweep, placed in {} calls: all / the longest call | {:.0} ms / {:.2} ms |",
+        cascade.stops, cascade.calls, cascade.total_ms, cascade.longest_ms
+    );
     println!("| longest call: a market order meeting 1,500 resting orders ({sweep_fills} filled, fill cap) | {sweep_ms:.1} ms |");
     drop(redis);
 }
@@ -253,6 +283,32 @@ async fn main() {
 /// The flow's `orders` orders placed first, then folded into candles (`lua/fold_candles.lua`, as every
 /// backend instance does after the trades): Redis CPU per trade folded and per order of the flow. (The
 /// matching calls themselves do not change: candles cost the engine nothing on its own path.)
+/// Only the stop orders' figures (issue 25): a cascade, and the flow beside pending stops
+/// (`--stops-per-call N`: another budget than the default's).
+async fn stops_only(quick: bool) {
+    let redis = RedisProcess::start(&[]).expect("redis-server starts");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let conn = flows::connect(&client).await;
+    let defaults = EngineSettings::default();
+    let stops_per_call = tools::figures::arg_or("--stops-per-call", defaults.stops_per_call as usize) as u32;
+    let engine =
+        Engine::new(conn.clone(), Arc::new(Markets::defaults()), EngineSettings { stops_per_call, ..defaults });
+    engine.load_library().await.expect("scripts load");
+    let cascade = stops::cascade(&client, &engine, 10_000).await;
+    println!(
+        "stop cascade: {} stops placed in {} calls, {:.0} ms in all, the longest call {:.2} ms",
+        cascade.stops, cascade.calls, cascade.total_ms, cascade.longest_ms
+    );
+    let (pending, orders, runs) = if quick { (10_000, 20_000, 1) } else { (100_000, 100_000, 3) };
+    for run in 1..=runs {
+        let (with, without) = stops::flow_beside_pending(&client, &engine, pending, orders).await;
+        println!(
+            "run {run}: {with:.0} orders/s with {pending} pending stops, {without:.0} with none: {:.2}x",
+            with / without
+        );
+    }
+}
+
 async fn candle_fold_cost(
     client: &redis::Client,
     engine: &Engine<MultiplexedConnection>,
