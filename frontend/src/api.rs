@@ -1,6 +1,8 @@
 //! The backend's REST API as typed calls, with the contract's error body as a typed error.
 
-use common::{Balance, CancelAll, Credentials, ErrorBody, Fill, LedgerEntry, LoggedIn, NewOrder, Order, Registered};
+use common::{
+    Balance, CancelAll, Credentials, ErrorBody, Fill, LedgerEntry, LoggedIn, NewOrder, Order, OrderChange, Registered,
+};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
@@ -75,6 +77,13 @@ pub async fn place(token: &str, order: &NewOrder) -> Result<Order, ApiError> {
 pub async fn my_orders(token: &str, status: &str) -> Result<Vec<Order>, ApiError> {
     let url = format!("/api/v1/orders/?status={status}&limit=50");
     read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
+}
+
+/// Changes one of the caller's open orders: its quantity, its price or both.
+pub async fn amend(token: &str, id: u64, change: &OrderChange) -> Result<Order, ApiError> {
+    let url = format!("/api/v1/orders/{id}");
+    let request = authed(Request::patch(&url), token).json(change).map_err(ApiError::network)?;
+    read(request.send().await.map_err(ApiError::network)?).await
 }
 
 pub async fn cancel(token: &str, id: u64) -> Result<Order, ApiError> {

@@ -11,7 +11,7 @@ use crate::components::{
     depth_chart::DepthChart,
     header::Header,
     market_stats::{use_last_price, MarketStats},
-    my_orders::MyOrders,
+    my_orders::{use_my_orders, MyOrders},
     order_book::OrderBook,
     order_form::OrderForm,
     price_chart::PriceChart,
@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
     let user_feed = use_user_feed(token, toaster);
     let (price, set_price) = signal(String::new());
     let (balances, set_reloads) = use_balances(token, user_feed.resyncs, user_feed.balances);
+    let (mine, set_mine) = use_my_orders(token, user_feed.resyncs, user_feed.orders);
     // The book is current: live, or refreshing after a gap on a connection that is up.
     let live = Memo::new(move |_| matches!(feed.connection.get(), Connection::Live | Connection::Resyncing));
     // What the order form compares a limit price with: the mid, or the last price.
@@ -65,7 +66,7 @@ pub fn App() -> impl IntoView {
         <Header markets selected set_selected connection=feed.connection private=user_feed.connection />
         <MarketStats market ticker=feed.ticker last places />
         <main class="screen">
-            <PriceChart market interval=feed.candle_interval live=feed.candle places />
+            <PriceChart market interval=feed.candle_interval live=feed.candle places mine />
             <div class="side book-side">
                 <OrderBook book=feed.book last tick places set_price live />
                 <DepthChart book=feed.book places />
@@ -76,7 +77,7 @@ pub fn App() -> impl IntoView {
                 <Balances token balances set_reloads />
                 <OrderForm market token price set_price balances reference live toaster />
             </div>
-            <MyOrders token resyncs=user_feed.resyncs orders=user_feed.orders fills=user_feed.fills markets />
+            <MyOrders token mine set_mine fills=user_feed.fills markets />
         </main>
         <Toasts toaster />
     }

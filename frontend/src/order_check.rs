@@ -44,6 +44,13 @@ pub fn check(d: &Draft) -> Result<Ready, String> {
     Ok(Ready { quantity, price: Some(price), quote_quantity: None })
 }
 
+/// A stop order's stop price as typed: a price on the market's tick.
+pub fn check_stop(market: &Market, stop: &str) -> Result<Dec, String> {
+    let stop = Dec::parse(stop.trim()).map_err(|_| "stop price: enter a number like 48000.00".to_string())?;
+    on_grid("stop price", stop, market.tick_size, "tick size")?;
+    Ok(stop)
+}
+
 fn on_grid(name: &str, value: Dec, step: Dec, step_name: &str) -> Result<(), String> {
     if !value.is_positive() {
         return Err(format!("{name} must be greater than zero"));
@@ -107,6 +114,15 @@ mod tests {
         assert!(check(&draft("50000", "0.000001", false)).is_ok(), "under the minimum: the server says so");
         assert!(check(&draft("50000", "abc", false)).unwrap_err().starts_with("quantity"));
         assert!(check(&draft("", "1", false)).unwrap_err().starts_with("price"));
+    }
+
+    #[test]
+    fn a_stop_price_is_a_price_on_the_tick() {
+        let m = Market::defaults().remove(0);
+        assert_eq!(check_stop(&m, " 48000.5 "), Ok(dec("48000.5")));
+        assert!(check_stop(&m, "48000.001").unwrap_err().contains("tick"));
+        assert!(check_stop(&m, "").unwrap_err().starts_with("stop price"));
+        assert!(check_stop(&m, "0").unwrap_err().contains("greater than zero"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use testkit::{free_port, Deployment, TestApp};
 
+mod changes_and_stops;
 mod proxy;
 use proxy::Proxy;
 

@@ -1,5 +1,6 @@
-//! Order entry: buy or sell, limit or market, price (a click on the book fills it), quantity (or, for a
-//! market buy, an amount to spend), quick sizes of 25-100 % of what is free, time in force and
+//! Order entry: buy or sell; limit, market, stop-limit or stop-market (a stop waits for a trade at its
+//! stop price, then becomes the limit or market order); price (a click on the book fills it), quantity
+//! (or, for a market buy, an amount to spend), quick sizes of 25-100 % of what is free, time in force and
 //! post-only; what is available to spend and the order's total; checked against the market's tick and
 //! lot and the free balance before sending; the server's answer (or error) shown under the form.
 
@@ -11,7 +12,7 @@ use crate::api;
 use crate::components::toasts::Toaster;
 use crate::format::{grouped, trimmed};
 use crate::notice::Tone;
-use crate::order_check::{check, quick_size, Draft, QuickSize};
+use crate::order_check::{check, check_stop, quick_size, Draft, QuickSize};
 use crate::order_guard::{warnings, Guard};
 
 /// The trader's confirmation bounds, as stored in this browser (or the defaults).
@@ -51,7 +52,10 @@ pub fn OrderForm(
     let (quantity, set_quantity) = signal(String::new());
     // A market buy's amount of quote to spend (instead of a quantity).
     let (spend, set_spend) = signal(String::new());
+    // A stop order's trigger price.
+    let (stop, set_stop) = signal(String::new());
     let market_buy = move || kind.get() == OrderType::Market && side.get() == Side::Buy;
+    let is_stop = move || kind.get().is_stop();
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
@@ -61,15 +65,17 @@ pub fn OrderForm(
         price.track();
         quantity.track();
         spend.track();
+        stop.track();
         side.track();
         kind.track();
         market.track();
         set_pending.set(None);
     });
-    let is_market = move || kind.get() == OrderType::Market;
+    // A market order (or a stop that becomes one).
+    let is_market = move || kind.get().when_triggered() == OrderType::Market;
     // A market order rests never: good till cancelled means ioc for it, and post-only nothing.
-    let to_market = move || {
-        set_kind.set(OrderType::Market);
+    let to_market = move |kind: OrderType| {
+        set_kind.set(kind);
         if tif.get_untracked() == TimeInForce::Gtc {
             set_tif.set(TimeInForce::Ioc);
         }
@@ -83,6 +89,7 @@ pub fn OrderForm(
             set_price.set(String::new());
             set_quantity.set(String::new());
             set_spend.set(String::new());
+            set_stop.set(String::new());
             set_outcome.set(None);
         }
         now
@@ -100,7 +107,7 @@ pub fn OrderForm(
         let m = market.get()?;
         let places = m.tick_size.0.scale();
         let q = Dec::parse(quantity.get().trim()).ok();
-        let (value, about) = if kind.get() == OrderType::Limit {
+        let (value, about) = if kind.get().has_price() {
             (Dec::from(Dec::parse(price.get().trim()).ok()?.0 * q?.0), "")
         } else if let (Side::Buy, Ok(amount)) = (side.get(), Dec::parse(spend.get().trim())) {
             (amount, "")
@@ -114,7 +121,7 @@ pub fn OrderForm(
             set_outcome.set(Some((false, "log in to see what is free".into())));
             return;
         };
-        let is_market_order = kind.get_untracked() == OrderType::Market;
+        let is_market_order = kind.get_untracked().when_triggered() == OrderType::Market;
         match quick_size(&m, side.get_untracked(), is_market_order, free, &price.get_untracked(), percent) {
             Ok(QuickSize::Quantity(q)) => {
                 set_quantity.set(q.to_string());
@@ -133,7 +140,18 @@ pub fn OrderForm(
                 Ok(order) => {
                     let filled = order.trades.as_ref().map_or(0, Vec::len);
                     let status = order.status.as_str().replace('_', " ");
-                    set_outcome.set(Some((true, format!("order {} {status}, {filled} fill(s)", order.id))));
+                    let text = match order.stop_price {
+                        Some(stop) if order.status == common::OrderStatus::Pending => {
+                            let towards = if order.side == Side::Buy { "at or above" } else { "at or below" };
+                            format!(
+                                "stop order {} pending: it triggers on a trade {towards} {}",
+                                order.id,
+                                trimmed(stop)
+                            )
+                        }
+                        _ => format!("order {} {status}, {filled} fill(s)", order.id),
+                    };
+                    set_outcome.set(Some((true, text)));
                 }
                 Err(e) => {
                     toaster.show(Tone::Warning, format!("Order refused: {}", e.detail));
@@ -151,9 +169,9 @@ pub fn OrderForm(
         if !live.get_untracked() {
             return;
         }
-        let is_market_order = kind.get_untracked() == OrderType::Market;
+        let is_market_order = kind.get_untracked().when_triggered() == OrderType::Market;
         let (p, q) = (price.get_untracked(), quantity.get_untracked());
-        let s = if side.get_untracked() == Side::Buy { spend.get_untracked() } else { String::new() };
+        let s = if market_buy() { spend.get_untracked() } else { String::new() };
         let draft = Draft { market: &market, is_market_order, price: &p, quantity: &q, spend: &s };
         let ready = match check(&draft) {
             Ok(ready) => ready,
@@ -161,6 +179,17 @@ pub fn OrderForm(
                 set_outcome.set(Some((false, why)));
                 return;
             }
+        };
+        let stop_price = if kind.get_untracked().is_stop() {
+            match check_stop(&market, &stop.get_untracked()) {
+                Ok(stop) => Some(stop),
+                Err(why) => {
+                    set_outcome.set(Some((false, why)));
+                    return;
+                }
+            }
+        } else {
+            None
         };
         // Refused here when the free balance cannot cover it (the server checks again): a limit buy
         // spends price × quantity of quote, a market buy its amount, a sell its quantity of base.
@@ -190,7 +219,7 @@ pub fn OrderForm(
             time_in_force: tif.get_untracked(),
             post_only: post_only.get_untracked(),
             client_order_id: None,
-            stop_price: None,
+            stop_price,
         };
         if reasons.is_empty() {
             send(token, order);
@@ -215,10 +244,21 @@ pub fn OrderForm(
                     <button type="button" name="buy" class:buy=move || side.get() == Side::Buy on:click=move |_| set_side.set(Side::Buy)>"Buy"</button>
                     <button type="button" name="sell" class:sell=move || side.get() == Side::Sell on:click=move |_| set_side.set(Side::Sell)>"Sell"</button>
                 </div>
-                <div class="toggle">
-                    <button type="button" name="limit" class:active=move || kind.get() == OrderType::Limit on:click=move |_| set_kind.set(OrderType::Limit)>"Limit"</button>
-                    <button type="button" name="market" class:active=move || kind.get() == OrderType::Market on:click=move |_| to_market()>"Market"</button>
+                <div class="toggle types">
+                    <button type="button" name="limit" class:active=move || kind.get() == OrderType::Limit aria-pressed=move || (kind.get() == OrderType::Limit).to_string()
+                        on:click=move |_| set_kind.set(OrderType::Limit)>"Limit"</button>
+                    <button type="button" name="market" class:active=move || kind.get() == OrderType::Market aria-pressed=move || (kind.get() == OrderType::Market).to_string()
+                        on:click=move |_| to_market(OrderType::Market)>"Market"</button>
+                    <button type="button" name="stop_limit" class:active=move || kind.get() == OrderType::StopLimit aria-pressed=move || (kind.get() == OrderType::StopLimit).to_string()
+                        title="Waits for a trade at the stop price, then places a limit order" on:click=move |_| set_kind.set(OrderType::StopLimit)>"Stop limit"</button>
+                    <button type="button" name="stop_market" class:active=move || kind.get() == OrderType::StopMarket aria-pressed=move || (kind.get() == OrderType::StopMarket).to_string()
+                        title="Waits for a trade at the stop price, then places a market order" on:click=move |_| to_market(OrderType::StopMarket)>"Stop market"</button>
                 </div>
+                <Show when=is_stop>
+                    <label>{move || if side.get() == Side::Buy { "Stop price (triggers on a trade at or above)" } else { "Stop price (triggers on a trade at or below)" }}
+                        <input name="stop_price" inputmode="decimal" prop:value=stop on:input=move |ev| set_stop.set(event_target_value(&ev)) />
+                    </label>
+                </Show>
                 <label>"Price"
                     <input name="price" inputmode="decimal" disabled=is_market placeholder=move || if is_market() { "at the market" } else { "" }
                         prop:value=move || if is_market() { String::new() } else { price.get() } on:input=move |ev| set_price.set(event_target_value(&ev)) />

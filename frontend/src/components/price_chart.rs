@@ -1,15 +1,17 @@
 //! The price chart: candles of the chosen interval (read over REST, the newest kept live from the
 //! feed's `candle` messages), volume bars under them, a price axis, a time axis, the last price line
-//! and a crosshair that reads out the candle under the pointer. Drawn as SVG by the screen's own code.
+//! a crosshair that reads out the candle under the pointer, and a marker at the price of each of the
+//! signed-in user's open orders and pending stops in the market. Drawn as SVG by the screen's own code.
 
-use common::{Candle, CandleInterval, CandleMessage, Dec, Market};
+use common::{Candle, CandleInterval, CandleMessage, Dec, Market, OrderStatus, Side};
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::axis::{axis_price, axis_ticks};
 use crate::candles::{Series, SHOWN};
-use crate::format::{grouped, Places};
+use crate::format::{grouped, trimmed, Places};
+use crate::my_state::MyOrders;
 
 use super::chart_width::{pointer_x, use_chart_width};
 
@@ -41,8 +43,31 @@ pub fn PriceChart(
     interval: RwSignal<CandleInterval>,
     live: ReadSignal<Option<CandleMessage>>,
     places: Memo<Places>,
+    /// The signed-in user's orders: markers at the prices of those open in this market.
+    mine: ReadSignal<MyOrders>,
 ) -> impl IntoView {
     let svg = NodeRef::new();
+    // (price, class, label) of each marker: a resting order at its limit, a pending stop at its trigger.
+    let marks = Memo::new(move |_| {
+        let Some(symbol) = market.get().map(|m| m.symbol) else { return Vec::new() };
+        mine.with(|m| {
+            m.open()
+                .into_iter()
+                .filter(|o| o.symbol == symbol)
+                .filter_map(|o| {
+                    let side = if o.side == Side::Buy { "buy" } else { "sell" };
+                    let left = trimmed(o.remaining_quantity);
+                    match (o.status, o.stop_price, o.price) {
+                        (OrderStatus::Pending, Some(stop), _) => {
+                            Some((stop, format!("marker stop {side}"), format!("stop {side} {left}")))
+                        }
+                        (OrderStatus::Pending, None, _) | (_, _, None) => None,
+                        (_, _, Some(p)) => Some((p, format!("marker {side}"), format!("{side} {left}"))),
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     let width = use_chart_width(svg, W);
     let (series, set_series) = signal(Series::default());
     let (hover, set_hover) = signal(None::<usize>);
@@ -81,6 +106,13 @@ pub fn PriceChart(
         let Some((lo, hi, vmax)) = s.ranges() else {
             return view! { <text x={plot_w / 2.0} y={H / 2.0} class="empty" text-anchor="middle">"No trades in this market yet"</text> }.into_any();
         };
+        // My orders within 10 % of the last price widen the range to show them; farther ones would
+        // flatten the candles, and are left out.
+        let last_close = s.candles.last().map_or(hi, |c| f(c.close));
+        let near = move |p: f64| (p - last_close).abs() <= last_close * 0.1;
+        let (lo, hi) = marks.with(|m| {
+            m.iter().map(|(p, _, _)| f(*p)).filter(|p| near(*p)).fold((lo, hi), |(lo, hi), p| (lo.min(p), hi.max(p)))
+        });
         let pad = ((hi - lo) * 0.08).max(hi.abs() * 1e-6);
         let (lo, hi) = (lo - pad, hi + pad);
         let y = move |p: f64| (hi - p) / (hi - lo) * PRICE_BOTTOM;
@@ -157,7 +189,21 @@ pub fn PriceChart(
                 <text class="read-out" x=4 y=12>{read_out}</text>
             }
         });
-        view! { {prices}{times}{candles}{last}{crosshair} }.into_any()
+        // My orders' and stops' prices, where they fall on the chart.
+        let mine = marks
+            .get()
+            .into_iter()
+            .filter(|(p, _, _)| (lo..=hi).contains(&f(*p)))
+            .map(|(p, class, label)| {
+                view! {
+                    <g class=class>
+                        <line x1=0 x2=plot_w y1={y(f(p))} y2={y(f(p))} />
+                        <text x=4 y={y(f(p)) - 3.0}>{format!("{label} @ {}", grouped(p, places.price))}</text>
+                    </g>
+                }
+            })
+            .collect_view();
+        view! { {prices}{times}{candles}{mine}{last}{crosshair} }.into_any()
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let Some(at) = pointer_x(&ev) else { return };
