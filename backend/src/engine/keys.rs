@@ -64,6 +64,10 @@ impl MarketKeys {
     pub fn accounts(&self) -> String {
         self.key("accounts")
     }
+    /// Present only while stops a trade reached wait for a later call (`lua/stops.lua`).
+    pub fn stops_reached(&self) -> String {
+        self.key("stops:reached")
+    }
     /// The market's fee account (`wire::FEES`).
     pub fn fees(&self) -> String {
         self.key("fees")

@@ -12,6 +12,7 @@ use redis::Value;
 
 use super::error::EngineError;
 use super::handle::Engine;
+use super::keys::MarketKeys;
 use super::library;
 use super::wire::{self, Event, REPLY_OK};
 use common::time::now_ms;
@@ -32,6 +33,13 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             }
             other => Err(EngineError::Protocol(format!("trigger_stops replied {other:?}"))),
         }
+    }
+
+    /// Whether stops reached in `market` wait for a later call: a plain key lookup, far cheaper than a
+    /// function call, for the tick to make 40 times a second per market.
+    pub async fn stops_left(&self, market: &Market) -> Result<bool, EngineError> {
+        let key = MarketKeys::new(&market.symbol).stops_reached();
+        Ok(redis::cmd("EXISTS").arg(key).query_async::<bool>(&mut self.conn()).await?)
     }
 
     /// Places every stop left for later in `market`, a call at a time. Returns their events.
@@ -59,7 +67,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
             loop {
                 tick.tick().await;
                 for market in engine.markets().all() {
-                    match engine.trigger_all_stops(market).await {
+                    let placed = match engine.stops_left(market).await {
+                        Ok(true) => engine.trigger_all_stops(market).await,
+                        Ok(false) => Ok(Vec::new()),
+                        Err(e) => Err(e),
+                    };
+                    match placed {
                         Ok(events) if !events.is_empty() => {
                             tracing::debug!(symbol = %market.symbol, events = events.len(), "placed stops left for later")
                         }

@@ -674,9 +674,30 @@ mod tests {
     #[test]
     fn an_order_with_unknown_flags_is_refused() {
         let mut entry = Vec::new();
-        let status_beyond_cancelled = u64::from(4 * STATUS_UNIT);
-        ENTRY.pack(&[1, 1, status_beyond_cancelled, 1, 1, 0, 0, 0, 0, 0, 0], &mut entry);
+        let status_beyond_pending = u64::from(5 * STATUS_UNIT);
+        ENTRY.pack(&[1, 1, status_beyond_pending, 1, 1, 0, 0, 0, 0, 0, 0], &mut entry);
         assert_eq!(decode_order(&entry), Err(WireError("unknown flags")));
+    }
+
+    #[test]
+    fn a_stop_orders_tail_holds_its_stop_price_before_its_client_order_id() {
+        let mut entry = Vec::new();
+        let pending_limit = u64::from(4 * STATUS_UNIT);
+        ENTRY.pack(&[1, 1, pending_limit, 1, 1, 0, 0, 0, 0, 0, STOP_TAIL.size() as u64 + 3], &mut entry);
+        STOP_TAIL.pack(&[u64::from(STOP_TAG), 4200], &mut entry);
+        entry.extend_from_slice(b"c-1");
+        let o = decode_order(&entry).unwrap();
+        assert_eq!(
+            (o.stop_ticks(), o.client_order_id(), o.status(), o.order_type()),
+            (Some(4200), Some("c-1"), OrderStatus::Pending, OrderType::StopLimit)
+        );
+        // Without a client order id, and a stop-market's.
+        let mut entry = Vec::new();
+        let pending_market = pending_limit + u64::from(TYPE_UNIT);
+        ENTRY.pack(&[1, 1, pending_market, 0, 1, 0, 0, 0, 0, 0, STOP_TAIL.size() as u64], &mut entry);
+        STOP_TAIL.pack(&[u64::from(STOP_TAG), 7], &mut entry);
+        let o = decode_order(&entry).unwrap();
+        assert_eq!((o.stop_ticks(), o.client_order_id(), o.order_type()), (Some(7), None, OrderType::StopMarket));
     }
 
     #[test]

@@ -20,9 +20,15 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
     /// orders of a user may be refused at once and cover at once: transfers go one at a time per user,
     /// and one under way is finished first, so each sees what the others moved.)
     pub async fn cover(&self, user_id: u64, market: &Market, order: &CheckedOrder) -> Result<bool, FundsError> {
-        self.finish_pending(user_id).await?;
+        let (asset, need) = self.spends(market, order)?;
+        self.cover_need(user_id, market, asset, need).await
+    }
+
+    /// What `order` takes from its owner's free funds in `market`: the asset's name, and how many units
+    /// (None: a market buy by quantity, whose cost the book decides).
+    pub fn spends<'m>(&self, market: &'m Market, order: &CheckedOrder) -> Result<(&'m str, Option<u128>), FundsError> {
         let units = self.engine.markets().units(&market.symbol).ok_or_else(|| protocol("market units"))?;
-        let (asset, need) = match order.side {
+        Ok(match order.side {
             Side::Buy if order.quote_budget > 0 => (&market.quote, Some(u128::from(order.quote_budget))),
             Side::Buy if order.order_type.when_triggered() == OrderType::Market => (&market.quote, None),
             Side::Buy => (
@@ -34,7 +40,18 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
                 ),
             ),
             Side::Sell => (&market.base, Some(u128::from(order.quantity_lots) * u128::from(units.base_per_lot))),
-        };
+        })
+    }
+
+    /// `cover` for `need` units of `asset` (its name) more than the market holds free.
+    pub async fn cover_need(
+        &self,
+        user_id: u64,
+        market: &Market,
+        asset: &str,
+        need: Option<u128>,
+    ) -> Result<bool, FundsError> {
+        self.finish_pending(user_id).await?;
         let asset = self.asset(asset).ok_or_else(|| protocol("market asset"))?.clone();
         let keys = UserKeys::new(user_id);
         let here = self.free_in(user_id, market, &asset).await?;

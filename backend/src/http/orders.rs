@@ -141,7 +141,7 @@ pub async fn amend(
 }
 
 /// Moves the caller's free funds into the market of an order to be changed, for what it would lock
-/// once changed; whether anything moved.
+/// once changed beyond what it locks now; whether the market then holds enough.
 async fn cover_change(state: &AppState, user_id: u64, id: u64, change: &OrderChange) -> Result<bool, ApiError> {
     let order = state.engine.order(user_id, id).await?;
     let market = state.engine.market(&order.symbol)?;
@@ -149,24 +149,28 @@ async fn cover_change(state: &AppState, user_id: u64, id: u64, change: &OrderCha
     let grid = |e: common::GridError| ApiError::from(EngineError::Protocol(e.to_string()));
     // (An order's own quantities are on its market's grid; what has filled may be zero.)
     let lots = |q: common::Dec| if q.is_positive() { market.quantity_to_lots(q).map_err(grid) } else { Ok(0) };
-    let quantity_lots = new.quantity_lots.map_or_else(|| lots(order.quantity), Ok)?;
-    let price_ticks = match (new.price_ticks, order.price) {
-        (Some(ticks), _) => ticks,
-        (None, Some(price)) => market.price_to_ticks(price).map_err(grid)?,
-        (None, None) => return Ok(false),
-    };
-    let left = CheckedOrder {
+    let Some(price) = order.price else { return Ok(false) };
+    let price_ticks = market.price_to_ticks(price).map_err(grid)?;
+    let filled = lots(order.filled_quantity)?;
+    // The order as it is and as it would be: what each locks (`CheckedOrder` of what is left of it).
+    let left = |price_ticks: u64, quantity_lots: u64| CheckedOrder {
         side: order.side,
         order_type: OrderType::Limit,
         time_in_force: order.time_in_force,
         post_only: order.post_only,
         price_ticks,
-        quantity_lots: quantity_lots.saturating_sub(lots(order.filled_quantity)?),
+        quantity_lots: quantity_lots.saturating_sub(filled),
         quote_budget: 0,
         client_order_id: String::new(),
         stop_ticks: 0,
     };
-    Ok(state.funds.cover(user_id, market, &left).await?)
+    let now = left(price_ticks, lots(order.quantity)?);
+    let then =
+        left(new.price_ticks.unwrap_or(price_ticks), new.quantity_lots.map_or_else(|| lots(order.quantity), Ok)?);
+    let (asset, locked) = state.funds.spends(market, &now)?;
+    let (_, needed) = state.funds.spends(market, &then)?;
+    let more = needed.map(|n| n.saturating_sub(locked.unwrap_or(0)));
+    Ok(state.funds.cover_need(user_id, market, asset, more).await?)
 }
 
 /// The caller's order with this client order id: in the market given, or the newest of all markets.

@@ -67,6 +67,44 @@ on_every_deployment! {
         assert_eq!(older, json!([ledger[1]]));
     }
 
+    async fn a_change_or_a_stop_needing_more_is_covered_from_the_users_other_funds(d) {
+        let app = funded_app(d).await;
+        let alice = app.unfunded_user("alice").await;
+        let usd = || async { balance(&app, &alice, "USD").await };
+        let post = |body: Value| {
+            let (app, alice) = (&app, alice.clone());
+            async move { status_json(app.post_json("/api/v1/orders/", Some(&alice), &body).await).await }
+        };
+        assert_eq!(deposit(&app, "alice", "USD", "1000", "a-usd").await.0, 201);
+        // 500 locked in BTC/USD; the other 500 goes there with it (the wallet's free amount moves whole).
+        let btc = json!({"symbol": "BTC/USD", "side": "buy", "order_type": "limit", "quantity": "0.01", "price": "50000"});
+        assert_eq!(post(btc).await.0, 201);
+        // 300 for an ETH/USD bid, brought back from BTC/USD.
+        let eth = json!({"symbol": "ETH/USD", "side": "buy", "order_type": "limit", "quantity": "0.5", "price": "600"});
+        let (status, bid) = post(eth).await;
+        assert_eq!(status, 201, "{bid}");
+        // Raised to 0.8: 180 more, covered from BTC/USD again.
+        let path = format!("/api/v1/orders/{}", bid["id"]);
+        let (status, changed) = status_json(app.patch_json(&path, Some(&alice), &json!({"quantity": "0.8"})).await).await;
+        assert_eq!((status, changed["quantity"].to_string()), (200, "0.8".into()), "{changed}");
+        assert_eq!((usd().await["free"].to_string(), usd().await["locked"].to_string()), ("20.0".into(), "980.0".into()));
+        // To 1: 120 more, and only 20 is free anywhere: refused, unchanged.
+        let (status, e) = status_json(app.patch_json(&path, Some(&alice), &json!({"quantity": "1"})).await).await;
+        assert_eq!(status, 422, "{e}");
+        assert_error(&e, "insufficient_funds");
+        let (_, now) = status_json(app.get(&path, Some(&alice)).await).await;
+        assert_eq!(now["quantity"].to_string(), "0.8");
+        // A stop-limit buy is covered as its limit order is: 20 at 600 buys 0.03 ETH, 0.04 does not.
+        let stop = |qty: &str| json!({"symbol": "ETH/USD", "side": "buy", "order_type": "stop_limit", "quantity": qty,
+                                      "price": "600", "stop_price": "650"});
+        let (status, e) = post(stop("0.04")).await;
+        assert_eq!(status, 422, "{e}");
+        assert_error(&e, "insufficient_funds");
+        let (status, pending) = post(stop("0.03")).await;
+        assert_eq!((status, pending["status"].as_str()), (201, Some("pending")), "{pending}");
+        assert_eq!((usd().await["free"].to_string(), usd().await["locked"].to_string()), ("2.0".into(), "998.0".into()));
+    }
+
     async fn orders_lock_and_settle_funds_which_follow_them_from_market_to_market(d) {
         let app = funded_app(d).await;
         let alice = app.unfunded_user("alice").await;
