@@ -112,6 +112,26 @@ impl Book {
     }
 }
 
+/// The depth chart's curves cut to the prices near the touch: within `within` (a fraction) of the mid
+/// (of the best price when one side is empty), each side's best price kept whatever its distance, so that
+/// an order far away does not flatten everything near the spread into a line at the chart's edge.
+pub fn near_the_touch(bids: Curve, asks: Curve, within: f64) -> (Curve, Curve) {
+    let centre = match (bids.first(), asks.first()) {
+        (Some(b), Some(a)) => (b.0 + a.0) / 2.0,
+        (Some(only), None) | (None, Some(only)) => only.0,
+        (None, None) => return (bids, asks),
+    };
+    let keep = |curve: Curve| -> Curve {
+        curve
+            .into_iter()
+            .enumerate()
+            .filter(|(i, p)| *i == 0 || (p.0 - centre).abs() <= centre * within)
+            .map(|(_, p)| p)
+            .collect()
+    };
+    (keep(bids), keep(asks))
+}
+
 /// The quantity a side's depth curve holds out to `price`: bids at or above it, asks at or below it
 /// (0 on the other side of the spread).
 pub fn depth_at(curve: &[(f64, f64)], price: f64, bids: bool) -> f64 {
@@ -156,6 +176,18 @@ fn rows<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_depth_chart_keeps_the_prices_near_the_touch() {
+        let bids = vec![(100.0, 1.0), (99.0, 2.0), (50.0, 102.0)];
+        let asks = vec![(101.0, 1.0), (1000.0, 6.0)];
+        assert_eq!(near_the_touch(bids, asks, 0.05), (vec![(100.0, 1.0), (99.0, 2.0)], vec![(101.0, 1.0)]));
+        // The best prices stay, however far apart.
+        let (bids, asks) = near_the_touch(vec![(10.0, 1.0)], vec![(1000.0, 1.0), (1001.0, 2.0)], 0.05);
+        assert_eq!((bids.len(), asks.len()), (1, 1));
+        // One side only: around its best price.
+        assert_eq!(near_the_touch(vec![(100.0, 1.0), (90.0, 2.0)], vec![], 0.05).0, vec![(100.0, 1.0)]);
+    }
+
     use super::*;
     use common::{BookLevel, Symbol};
 

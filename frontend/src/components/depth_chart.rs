@@ -1,11 +1,11 @@
 //! The depth chart: cumulative quantity against price, bids left of the spread in green, asks right in
 //! red, as an SVG step chart with a price axis, a quantity axis and a read-out of the depth under the
-//! pointer.
+//! pointer; within 5 % of the mid (an order far away would flatten the rest).
 
 use leptos::prelude::*;
 
 use crate::axis::{axis_price, axis_ticks, label};
-use crate::book::{depth_at, Book, Curve};
+use crate::book::{depth_at, near_the_touch, Book, Curve};
 use crate::format::Places;
 
 use super::chart_width::{pointer_x, use_chart_width};
@@ -18,6 +18,8 @@ const AXIS_W: f64 = 44.0;
 const AXIS_H: f64 = 16.0;
 const PLOT_H: f64 = H - AXIS_H;
 const DEPTH: usize = 50;
+/// How far from the mid the chart reaches, as a fraction of it (levels beyond are not drawn).
+const NEAR: f64 = 0.05;
 /// Room a price label takes across.
 const PRICE_LABEL_W: f64 = 64.0;
 
@@ -50,6 +52,7 @@ struct Scaled {
 impl Scaled {
     fn new(book: &Book, width: f64) -> Option<Scaled> {
         let (bids, asks) = book.depth_curves(DEPTH);
+        let (bids, asks) = near_the_touch(bids, asks, NEAR);
         let prices = bids.iter().chain(asks.iter()).map(|p| p.0);
         let (lo, hi) = prices.fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(p), hi.max(p)));
         // One level alone still gets a width: a percent either side.
