@@ -15,6 +15,7 @@ use crate::components::{
     order_book::OrderBook,
     order_form::OrderForm,
     price_chart::PriceChart,
+    shortcuts::Shortcuts,
     toasts::{Toaster, Toasts},
     trades_tape::TradesTape,
 };
@@ -80,5 +81,6 @@ pub fn App() -> impl IntoView {
             <MyOrders token mine set_mine fills=user_feed.fills markets />
         </main>
         <Toasts toaster />
+        <Shortcuts />
     }
 }

@@ -10,6 +10,7 @@ use testkit::{free_port, Deployment, TestApp};
 
 mod changes_and_stops;
 mod proxy;
+mod shortcuts;
 use proxy::Proxy;
 
 /// chromedriver on a port, and the browsers it started: dropped, it kills them all, so that a failed

@@ -10,5 +10,6 @@ pub mod my_orders;
 pub mod order_book;
 pub mod order_form;
 pub mod price_chart;
+pub mod shortcuts;
 pub mod toasts;
 pub mod trades_tape;

@@ -3,17 +3,20 @@
 //! (or, for a market buy, an amount to spend), quick sizes of 25-100 % of what is free, time in force and
 //! post-only; what is available to spend and the order's total; checked against the market's tick and
 //! lot and the free balance before sending; the server's answer (or error) shown under the form.
+//! Keys: B and S choose the side, F goes to the quantity, Esc clears the form (`shortcuts.rs` lists them).
 
 use common::{Balance, Dec, Market, NewOrder, OrderType, Side, TimeInForce};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::shortcuts::{plain, typing};
 use crate::components::toasts::Toaster;
 use crate::format::{grouped, trimmed};
 use crate::notice::Tone;
 use crate::order_check::{check, check_stop, quick_size, Draft, QuickSize};
 use crate::order_guard::{warnings, Guard};
+use leptos::leptos_dom::helpers::window_event_listener;
 
 /// The trader's confirmation bounds, as stored in this browser (or the defaults).
 fn guard() -> Guard {
@@ -56,6 +59,7 @@ pub fn OrderForm(
     let (stop, set_stop) = signal(String::new());
     let market_buy = move || kind.get() == OrderType::Market && side.get() == Side::Buy;
     let is_stop = move || kind.get().is_stop();
+    let quantity_input = NodeRef::<leptos::html::Input>::new();
     let (tif, set_tif) = signal(TimeInForce::Gtc);
     let (post_only, set_post_only) = signal(false);
     let (outcome, set_outcome) = signal(None::<(bool, String)>);
@@ -94,6 +98,34 @@ pub fn OrderForm(
         }
         now
     });
+    // The keys: not while typing in a field, where letters are text (Esc still clears).
+    let clear = move || {
+        set_price.set(String::new());
+        set_quantity.set(String::new());
+        set_spend.set(String::new());
+        set_stop.set(String::new());
+        set_pending.set(None);
+        set_outcome.set(None);
+    };
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if !plain(&ev) {
+            return;
+        }
+        match ev.key().as_str() {
+            "Escape" => clear(),
+            _ if typing() => {}
+            "b" | "B" => set_side.set(Side::Buy),
+            "s" | "S" => set_side.set(Side::Sell),
+            "f" | "F" => {
+                ev.prevent_default();
+                if let Some(input) = quantity_input.get() {
+                    let _ = input.focus();
+                }
+            }
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
     // What the chosen side spends (the quote to buy, the base to sell), and how much of it is free.
     let available = Memo::new(move |_| {
         let m = market.get()?;
@@ -264,7 +296,7 @@ pub fn OrderForm(
                         prop:value=move || if is_market() { String::new() } else { price.get() } on:input=move |ev| set_price.set(event_target_value(&ev)) />
                 </label>
                 <label>"Quantity"
-                    <input name="quantity" inputmode="decimal" prop:value=quantity on:input=move |ev| set_quantity.set(event_target_value(&ev)) />
+                    <input name="quantity" inputmode="decimal" node_ref=quantity_input prop:value=quantity on:input=move |ev| set_quantity.set(event_target_value(&ev)) />
                 </label>
                 <Show when=market_buy>
                     <label>{move || format!("or spend ({})", market.get().map(|m| m.quote).unwrap_or_default())}
