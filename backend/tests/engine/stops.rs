@@ -157,6 +157,27 @@ on_every_deployment! {
         assert!(stop_limit(Sell, "0.1", "110", "96.5").by(&t, 8).await.is_ok(), "nothing is left reached");
     }
 
+    async fn a_buy_stop_inside_a_range_left_for_later_counts_as_reached(d) {
+        let t = spawn_engine_with(d, EngineSettings { stops_per_call: 2, ..EngineSettings::default() }).await;
+        trade_at(&t, "100").await;
+        // Buy stops that become bids at 90, below the trades to come.
+        let mut ids = Vec::new();
+        for (user, stop) in [(1, "101"), (2, "101.5"), (3, "102"), (4, "102.5"), (5, "103"), (6, "103.5"), (7, "103.8")] {
+            ids.push(stop_limit(Buy, "0.1", "90", stop).by(&t, user).await.unwrap().order.id);
+        }
+        assert_eq!(placed(&trade_at(&t, "105").await), ids[..2].to_vec());
+        let ask = limit(Sell, "0.01", "100").by(&t, 90).await.unwrap();
+        assert_eq!(placed(&ask.triggered), ids[2..4].to_vec());
+        let bid = limit(Buy, "0.01", "100").by(&t, 91).await.unwrap();
+        assert_eq!((bid.order.status, placed(&bid.triggered)), (OrderStatus::Filled, ids[4..6].to_vec()));
+        // The last trade is at 100, but the one at 105 still has a stop to place: 104 counts as reached.
+        let late = stop_limit(Buy, "0.1", "90", "104").by(&t, 8).await.unwrap_err();
+        assert_eq!(code(late), "would_trigger_immediately");
+        let market = t.engine.market(&sym()).unwrap();
+        assert_eq!(placed(&t.engine.trigger_all_stops(market).await.unwrap()), ids[6..].to_vec());
+        assert!(stop_limit(Buy, "0.1", "90", "104").by(&t, 8).await.is_ok(), "nothing is left reached");
+    }
+
     async fn stops_left_for_later_are_placed_by_the_tick_within_100_ms(d) {
         let t = spawn_engine_with(d, EngineSettings { stops_per_call: 2, ..EngineSettings::default() }).await;
         trade_at(&t, "100").await;
