@@ -41,6 +41,11 @@ fi
 
 command -v cargo >/dev/null || { echo "Rust is needed: install it from rustup.rs, then run this again." >&2; exit 1; }
 command -v redis-server >/dev/null || apt_install redis-server
+# The UI's brotli copies (scripts/compress_ui.sh writes them where the command is): optional, so only
+# where a package manager can be used without asking.
+if ! command -v brotli >/dev/null && command -v apt-get >/dev/null && { [[ $(id -u) -eq 0 ]] || command -v sudo >/dev/null; }; then
+  apt_install brotli || say "no brotli command: the UI is served gzip-compressed only"
+fi
 if $need_test; then
   command -v redis-benchmark >/dev/null || apt_install redis-tools
   command -v wrk >/dev/null || apt_install wrk

@@ -12,15 +12,17 @@ async fn the_screens_paths_get_the_page_and_its_files_travel_compressed_and_cach
     std::fs::write(dir.join(wasm), b"\0asm module").unwrap();
     // (What the server sends as is: it never decompresses.)
     std::fs::write(dir.join(format!("{wasm}.gz")), b"the gzip copy").unwrap();
+    std::fs::write(dir.join(format!("{wasm}.br")), b"the brotli copy").unwrap();
     let static_dir = dir.clone();
     let app = spawn_app_with(Deployment::Single, move |c| c.static_dir = static_dir).await;
-    let get = |path: &str, gzip: bool| {
+    let get_as = |path: &str, encodings: &str| {
         let mut req = app.client.get(app.url(path));
-        if gzip {
-            req = req.header("Accept-Encoding", "gzip");
+        if !encodings.is_empty() {
+            req = req.header("Accept-Encoding", encodings);
         }
         req.send()
     };
+    let get = |path: &str, gzip: bool| get_as(path, if gzip { "gzip" } else { "" });
 
     for path in ["/", "/trade/ETH-USD", "/trade/eth-usd/"] {
         let r = get(path, false).await.unwrap();
@@ -35,6 +37,10 @@ async fn the_screens_paths_get_the_page_and_its_files_travel_compressed_and_cach
     assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(r.headers()["vary"], "accept-encoding", "a shared cache keeps one copy per encoding");
     assert_eq!(r.bytes().await.unwrap().as_ref(), b"the gzip copy");
+    // Brotli to a browser that takes it (they all do over HTTPS), the smaller of the two.
+    let r = get_as(&format!("/{wasm}"), "gzip, deflate, br").await.unwrap();
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"the brotli copy");
     let r = get(&format!("/{wasm}"), false).await.unwrap();
     assert!(r.headers().get("content-encoding").is_none());
     assert_eq!(r.bytes().await.unwrap().as_ref(), b"\0asm module");
