@@ -296,17 +296,8 @@ impl TryFrom<OrderRequest> for NewOrder {
         let client_order_id = optional(r.client_order_id, "client_order_id", "validation_error", "a string")?
             .map(|text| ClientOrderId::parse(&text).map_err(|e| RequestError::new("validation_error", e.to_string())))
             .transpose()?;
+        // (Whether the order's type takes one is checked with its price, against the market: check_order.)
         let stop_price = decimal(r.stop_price, "stop_price", "invalid_price")?;
-        match (order_type.is_stop(), stop_price) {
-            (true, None) => return Err(RequestError::new("invalid_price", "a stop order needs a stop_price")),
-            (false, Some(_)) => {
-                return Err(RequestError::new(
-                    "validation_error",
-                    "stop_price is for stop_limit and stop_market orders",
-                ))
-            }
-            _ => {}
-        }
         Ok(NewOrder {
             symbol,
             side,
