@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=../toolchain.env
 source toolchain.env
+# axe-core, the accessibility checker the browser tests run inside the page (only the tests need it).
+AXE_CORE_VERSION=4.10.3
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' frontend/Cargo.toml)
 need_test=false
 [[ "${1:-}" == "--test" ]] && need_test=true
@@ -53,6 +55,15 @@ if $need_test; then
   command -v chromium >/dev/null || apt_install chromium
   command -v chromedriver >/dev/null || apt_install chromium-driver
   command -v luacheck >/dev/null || apt_install lua-check
+  # axe-core, the accessibility check the browser tests run inside the page, from the npm registry.
+  if [[ ! -f target/axe-core/axe.min.js ]] || ! grep -q "axe v$AXE_CORE_VERSION\$" target/axe-core/axe.min.js; then
+    say "fetching axe-core $AXE_CORE_VERSION (npm) for the accessibility test"
+    command -v npm >/dev/null || apt_install npm
+    mkdir -p target/axe-core
+    (cd target/axe-core && npm pack --silent "axe-core@$AXE_CORE_VERSION" >/dev/null &&
+      tar -xzf "axe-core-$AXE_CORE_VERSION.tgz" --strip-components=1 package/axe.min.js &&
+      rm "axe-core-$AXE_CORE_VERSION.tgz")
+  fi
   if ! python3 -c 'import requests, websockets, jsonschema, yaml' 2>/dev/null; then
     say "installing Python packages for the README's examples and the compose file check"
     python3 -m pip install --quiet requests websockets jsonschema pyyaml 2>/dev/null ||

@@ -73,9 +73,14 @@ pub async fn place(token: &str, order: &NewOrder) -> Result<Order, ApiError> {
     read(request.send().await.map_err(ApiError::network)?).await
 }
 
-/// The caller's orders: `status` open, closed or all.
-pub async fn my_orders(token: &str, status: &str) -> Result<Vec<Order>, ApiError> {
-    let url = format!("/api/v1/orders/?status={status}&limit=50");
+/// A page's place in a list read newest first: after the item with this id, or from the newest.
+fn page(before: Option<u64>) -> String {
+    before.map(|id| format!("&before={id}")).unwrap_or_default()
+}
+
+/// The caller's orders (`status` open, closed or all), a page of `limit`, older than `before`.
+pub async fn my_orders(token: &str, status: &str, limit: usize, before: Option<u64>) -> Result<Vec<Order>, ApiError> {
+    let url = format!("/api/v1/orders/?status={status}&limit={limit}{}", page(before));
     read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
 }
 
@@ -95,15 +100,22 @@ pub async fn cancel_all(token: &str) -> Result<CancelAll, ApiError> {
     read(authed(Request::delete("/api/v1/orders/"), token).send().await.map_err(ApiError::network)?).await
 }
 
-/// The caller's latest `limit` fills, newest first.
-pub async fn my_fills(token: &str, limit: u32) -> Result<Vec<Fill>, ApiError> {
-    let url = format!("/api/v1/account/fills?limit={limit}");
+/// The caller's fills, newest first: a page of `limit`, older than the trade `before`.
+pub async fn my_fills(token: &str, limit: usize, before: Option<u64>) -> Result<Vec<Fill>, ApiError> {
+    let url = format!("/api/v1/account/fills?limit={limit}{}", page(before));
     read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
 }
 
 /// The caller's balance of every asset.
 pub async fn balances(token: &str) -> Result<Vec<Balance>, ApiError> {
     read(authed(Request::get("/api/v1/account/balances"), token).send().await.map_err(ApiError::network)?).await
+}
+
+/// The caller's ledger (deposits, withdrawals, trades and fees), newest first: a page of `limit`,
+/// older than the entry `before`.
+pub async fn ledger(token: &str, limit: usize, before: Option<u64>) -> Result<Vec<LedgerEntry>, ApiError> {
+    let url = format!("/api/v1/account/ledger?limit={limit}{}", page(before));
+    read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
 }
 
 /// Takes the demo faucet's test funds (404 when the exchange has no faucet).

@@ -1,19 +1,20 @@
 //! The trading screen: markets from `/api/v1/markets`, then the selected market's live book and trades.
 
-use common::{Market, Symbol};
+use common::{Market, Side, Symbol};
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
     account::Account,
+    activity::{use_my_orders, Activity},
     balances::{use_balances, Balances},
     depth_chart::DepthChart,
     header::Header,
     market_stats::{use_last_price, MarketStats},
-    my_orders::{use_my_orders, MyOrders},
     order_book::OrderBook,
     order_form::OrderForm,
+    phone::{PhoneBar, PhoneTabs, PhoneView},
     price_chart::PriceChart,
     shortcuts::Shortcuts,
     toasts::{Toaster, Toasts},
@@ -63,10 +64,14 @@ pub fn App() -> impl IntoView {
     let reference = Memo::new(move |_| {
         feed.book.with(|b| b.spread_and_mid().map(|(_, mid)| mid)).or_else(|| last.get().map(|(price, _)| price))
     });
+    // The order form's side (the phone's bar sets it too), and what a phone shows.
+    let side = RwSignal::new(Side::Buy);
+    let phone_view = RwSignal::new(PhoneView::Chart);
     view! {
         <Header markets selected set_selected connection=feed.connection private=user_feed.connection />
         <MarketStats market ticker=feed.ticker last places />
-        <main class="screen">
+        <PhoneTabs view=phone_view />
+        <main class="screen" data-view=move || phone_view.get().name()>
             <PriceChart market interval=feed.candle_interval live=feed.candle places mine />
             <div class="side book-side">
                 <OrderBook book=feed.book last tick places set_price live />
@@ -76,10 +81,11 @@ pub fn App() -> impl IntoView {
             <div class="side trade-side">
                 <Account token set_token />
                 <Balances token balances set_reloads />
-                <OrderForm market token price set_price balances reference live toaster />
+                <OrderForm market token price set_price balances reference live toaster side />
             </div>
-            <MyOrders token mine set_mine fills=user_feed.fills markets />
+            <Activity token mine set_mine fills=user_feed.fills balances markets selected />
         </main>
+        <PhoneBar view=phone_view side />
         <Toasts toaster />
         <Shortcuts />
     }

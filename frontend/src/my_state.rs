@@ -5,14 +5,28 @@
 
 use std::collections::BTreeMap;
 
-use common::{Balance, Order};
+use common::{Balance, Fill, Order};
 
-/// Closed orders kept for the history list.
-const HISTORY: usize = 50;
+/// Rows read at a time: on sign-in, and for each older page the user asks for.
+pub const PAGE: usize = 50;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Closed orders kept for the history list until the user asks for older pages.
+const HISTORY: usize = PAGE;
+
+/// Fills kept at most, however many pages were read: the oldest go past it.
+const FILLS_KEPT: usize = 2_000;
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct MyOrders {
     by_id: BTreeMap<u64, Order>,
+    /// How many closed orders are kept: a page, and one more for each older page read.
+    kept: usize,
+}
+
+impl Default for MyOrders {
+    fn default() -> Self {
+        MyOrders { by_id: BTreeMap::new(), kept: HISTORY }
+    }
 }
 
 /// How far along an order is: closed beats open and more filled beats less (both only ever grow), the
@@ -33,9 +47,20 @@ impl MyOrders {
         }
         // The oldest closed orders go past the history's length.
         let closed: Vec<u64> = self.by_id.values().filter(|o| !o.status.is_open()).map(|o| o.id).collect();
-        for id in closed.iter().take(closed.len().saturating_sub(HISTORY)) {
+        for id in closed.iter().take(closed.len().saturating_sub(self.kept)) {
             self.by_id.remove(id);
         }
+    }
+
+    /// Takes in an older page of closed orders (read with `before`): kept beside those held.
+    pub fn merge_older(&mut self, page: Vec<Order>) {
+        self.kept += page.len();
+        page.into_iter().for_each(|o| self.merge(o));
+    }
+
+    /// The oldest closed order held: where the next older page starts.
+    pub fn oldest_closed(&self) -> Option<u64> {
+        self.by_id.values().find(|o| !o.status.is_open()).map(|o| o.id)
     }
 
     /// Open orders, newest first.
@@ -57,6 +82,29 @@ pub fn merge_balance(list: &mut Vec<Balance>, b: Balance) {
         Some(held) => *held = b,
         None => list.push(b),
     }
+}
+
+/// A fill from the feed goes in front (once: the REST page read on reconnection may hold it already).
+pub fn merge_fill(list: &mut Vec<Fill>, fill: Fill) {
+    if !list.iter().any(|f| f.trade_id == fill.trade_id) {
+        list.insert(0, fill);
+        list.truncate(FILLS_KEPT);
+    }
+}
+
+/// The newest page read again (on (re)connection) replaces those held, except fills the feed told
+/// while the page was on its way (newer than its newest).
+pub fn replace_fills(list: &mut Vec<Fill>, page: Vec<Fill>) {
+    let newest = page.first().map_or(0, |f| f.trade_id);
+    list.retain(|f| f.trade_id > newest);
+    list.extend(page);
+}
+
+/// An older page of fills (read with `before`) goes behind those held.
+pub fn merge_older_fills(list: &mut Vec<Fill>, page: Vec<Fill>) {
+    let oldest = list.last().map_or(u64::MAX, |f| f.trade_id);
+    list.extend(page.into_iter().filter(|f| f.trade_id < oldest));
+    list.truncate(FILLS_KEPT);
 }
 
 #[cfg(test)]
@@ -112,6 +160,34 @@ mod tests {
         }
         assert_eq!(mine.history().len(), HISTORY);
         assert!(mine.history().iter().all(|o| o.id >= 5), "the oldest went");
+        assert_eq!(mine.oldest_closed(), Some(5));
+        // An older page read on request stays beside them.
+        let older = (0..5).map(|id| order(id, OrderStatus::Filled, "1", "00")).collect();
+        mine.merge_older(older);
+        assert_eq!(mine.history().len(), HISTORY + 5);
+        assert_eq!(mine.oldest_closed(), Some(0));
+    }
+
+    fn fill(trade_id: u64) -> Fill {
+        serde_json::from_str(&format!(
+            r#"{{"trade_id": {trade_id}, "order_id": 1, "client_order_id": null, "symbol": "BTC/USD",
+                "side": "buy", "price": 100, "quantity": 1, "fee": 0, "fee_asset": "BTC",
+                "liquidity": "taker", "sequence": 1, "timestamp": ""}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn fills_come_newest_first_once_each_with_older_pages_behind() {
+        let mut list = vec![fill(5), fill(4)];
+        merge_fill(&mut list, fill(6));
+        merge_fill(&mut list, fill(6));
+        merge_older_fills(&mut list, vec![fill(4), fill(3), fill(2)]);
+        assert_eq!(list.iter().map(|f| f.trade_id).collect::<Vec<_>>(), [6, 5, 4, 3, 2]);
+        // Read again on reconnection: what the feed told since the page left stays in front.
+        merge_fill(&mut list, fill(8));
+        replace_fills(&mut list, vec![fill(7), fill(6)]);
+        assert_eq!(list.iter().map(|f| f.trade_id).collect::<Vec<_>>(), [8, 7, 6]);
     }
 
     #[test]

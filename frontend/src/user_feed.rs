@@ -16,11 +16,9 @@ use crate::api;
 use crate::components::toasts::Toaster;
 use crate::connection::{next_message, now_ms, Backoff, Connection, Heartbeat};
 use crate::market_feed::ws_url;
+use crate::my_state::{merge_fill, replace_fills, PAGE};
 use crate::notice::order_notice;
 use crate::updates::Updates;
-
-/// Fills kept for the list.
-const FILLS: usize = 20;
 
 #[derive(Clone, Copy)]
 pub struct UserFeed {
@@ -30,8 +28,9 @@ pub struct UserFeed {
     pub orders: Updates<Order>,
     /// The `balance` messages (each an asset's whole balance).
     pub balances: Updates<Balance>,
-    /// The user's latest fills, newest first.
-    pub fills: ReadSignal<Vec<Fill>>,
+    /// The user's latest fills, newest first (a page read on each (re)connection, then the feed's; older
+    /// pages are added behind on request).
+    pub fills: RwSignal<Vec<Fill>>,
     /// The private feed's state while signed in (None signed out).
     pub connection: ReadSignal<Option<Connection>>,
 }
@@ -41,14 +40,14 @@ pub struct UserFeed {
 pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> UserFeed {
     let (resyncs, set_resyncs) = signal(0u64);
     let (orders, balances) = (Updates::new(), Updates::new());
-    let (fills, set_fills) = signal(Vec::<Fill>::new());
+    let fills = RwSignal::new(Vec::<Fill>::new());
     let (connection, set_connection) = signal(None::<Connection>);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let current = generation.get_value() + 1;
         generation.set_value(current);
         let Some(token) = token.get() else {
-            set_fills.set(Vec::new());
+            fills.set(Vec::new());
             set_connection.set(None);
             return;
         };
@@ -82,8 +81,8 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                                 backoff.reset();
                                 set_connection.set(Some(Connection::Live));
                                 set_resyncs.update(|n| *n += 1);
-                                if let Ok(list) = api::my_fills(&token, FILLS as u32).await {
-                                    set_fills.set(list);
+                                if let Ok(list) = api::my_fills(&token, PAGE, None).await {
+                                    fills.update(|held| replace_fills(held, list));
                                 }
                             }
                             Ok(ServerMessage::OrderUpdate { data: OrderUpdateData::Private(o) }) => {
@@ -94,13 +93,7 @@ pub fn use_user_feed(token: ReadSignal<Option<String>>, toaster: Toaster) -> Use
                             }
                             Ok(ServerMessage::Balance { data }) => balances.push(data),
                             Ok(ServerMessage::Fill { data }) => {
-                                let fill = data.fill();
-                                set_fills.update(|list| {
-                                    if !list.iter().any(|f| f.trade_id == fill.trade_id) {
-                                        list.insert(0, fill);
-                                        list.truncate(FILLS);
-                                    }
-                                });
+                                fills.update(|list| merge_fill(list, data.fill()));
                             }
                             // Refused (the session ended, say): trying again would be refused again.
                             Ok(ServerMessage::Error { .. }) => {

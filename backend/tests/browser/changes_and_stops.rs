@@ -28,7 +28,7 @@ async fn an_order_is_changed_in_place_and_a_stop_waits_listed_with_its_trigger()
     fill(&alice, "form.edit input[name=edit_price]", "48200.00").await;
     click(&alice, "form.edit button[name=save_edit]").await;
     wait_gone(&alice, "form.edit").await;
-    wait_text(&alice, ".mine .row.open[data-order-id]", |t| t.contains("0 / 0.005")).await;
+    wait_text(&alice, ".mine .row.open[data-order-id]", |t| t.contains("0.005") && t.contains("0 (0%)")).await;
     // A change the exchange refuses says why, in place.
     click(&alice, ".mine .row.open[data-order-id] button[name=edit]").await;
     fill(&alice, "form.edit input[name=edit_price]", "48200.001").await;

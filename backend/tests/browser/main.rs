@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use testkit::{free_port, Deployment, TestApp};
 
+mod accessibility;
+mod activity;
 mod changes_and_stops;
+mod phone;
 mod proxy;
 mod shortcuts;
 use proxy::Proxy;
@@ -55,15 +58,18 @@ async fn start_driver() -> (Driver, u16) {
 async fn browser(driver_port: u16, width: u32, height: u32) -> Client {
     let profile = std::env::temp_dir().join(format!("{}{}", profile_prefix(driver_port), free_port()));
     let mut caps = serde_json::map::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                     format!("--user-data-dir={}", profile.display()), format!("--window-size={width},{height}")]
-        }),
-    );
+    let mut options = serde_json::json!({
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 format!("--user-data-dir={}", profile.display()), format!("--window-size={width},{height}")]
+    });
+    // A phone's width is below a window's least (about 500 px): emulated as a phone, with touch.
+    if width < 500 {
+        options["mobileEmulation"] =
+            serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0, "touch": true}});
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     ClientBuilder::rustls()
         .expect("a TLS backend for the WebDriver client")
         .capabilities(caps)
@@ -99,6 +105,16 @@ async fn wait_text_within(c: &Client, css: &str, within: Duration, ok: impl Fn(&
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{css}: never matched; last text {last:?}");
+}
+
+/// Asserts that nothing widens the page past `width` (the viewport's), naming what does.
+async fn assert_no_wider_than(c: &Client, width: f64) {
+    let script = "const out = [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > arguments[0] + 0.5 && !e.closest('[hidden]'))
+            .map(e => e.tagName.toLowerCase() + '.' + String(e.className).replace(/ /g, '.') + ' ' + e.getBoundingClientRect().right);
+        return [document.documentElement.scrollWidth, out.slice(0, 8)];";
+    let found = c.execute(script, vec![serde_json::json!(width)]).await.unwrap();
+    assert!(found[0].as_f64().unwrap() <= width, "the page widens to {} px: {}", found[0], found[1]);
 }
 
 /// Waits until nothing matches `css`.
@@ -207,9 +223,12 @@ async fn two_traders_meet_through_the_screen() {
     // without them.
     wait_text(&alice, ".ladder.asks .qty", |t| t == "0.50000000").await;
     wait_text(&alice, ".ladder.asks .qty .zeros", |t| t == "0000000").await;
-    wait_text(&alice, ".mine", |t| t.contains("50,000.00") && t.contains("0 / 0.5")).await;
-    // Under headers, the side said in words (not by colour alone).
-    wait_text(&alice, ".mine", |t| t.contains("Filled / quantity") && t.contains("BTC/USD Sell")).await;
+    // In the open orders tab, under headers, the side said in words (not by colour alone).
+    let open_order = ".mine .tab-panel.open .row.orders.open[data-order-id]";
+    wait_text(&alice, open_order, |t| t.contains("50,000.00") && t.contains("Sell") && t.contains("Limit")).await;
+    wait_text(&alice, &format!("{open_order} .filled"), |t| t == "0 (0%)").await;
+    wait_text(&alice, ".mine .tab-panel.open .row.head", |t| t.contains("Side") && t.contains("Filled")).await;
+    wait_text(&alice, "button[name=tab-open]", |t| t == "Open orders (1)").await;
     // A quick size: half of the 0.5 BTC still free.
     wait_text(&alice, ".entry .available", |t| t == "Available: 0.5 BTC").await;
     click(&alice, "button[name=size-50]").await;
@@ -227,7 +246,12 @@ async fn two_traders_meet_through_the_screen() {
     click(&bob, ".entry .confirm button[name=confirm]").await;
     wait_text(&bob, ".entry .ok", |t| t.contains("filled")).await;
     wait_text(&alice, ".tape", |t| t.contains("50,000.00")).await;
-    wait_text(&alice, ".mine", |t| t.contains("filled")).await;
+    // Filled: gone from the open orders, in the order history with its average price.
+    wait_text(&alice, "button[name=tab-open]", |t| t == "Open orders (0)").await;
+    click(&alice, "button[name=tab-history]").await;
+    let closed = wait_text(&alice, ".mine .row.orders.history[data-order-id]", |t| t.contains("filled")).await;
+    assert!(closed.contains("0.5 (100%)") && closed.contains("Sell"), "{closed}");
+    wait_text(&alice, ".mine .row.orders.history .average", |t| t == "50,000.00").await;
     // Both told in a toast, by the private feed.
     wait_text(&alice, ".toasts", |t| t.contains("Sold 0.5 BTC at 50,000: order") && t.contains("filled")).await;
     wait_text(&bob, ".toasts", |t| t.contains("Bought 0.5 BTC at 50,000: order")).await;
@@ -242,8 +266,14 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "124,975").await;
     wait_text(&bob, ".balances [data-asset=BTC] .free", |t| t == "1.499").await;
     // Each one's fill, with the fee in what it received.
+    click(&alice, "button[name=tab-trades]").await;
+    click(&bob, "button[name=tab-trades]").await;
     wait_text(&alice, ".mine .fill .fee", |t| t == "25 USD").await;
+    wait_text(&alice, ".mine .fill .role", |t| t == "Maker").await;
+    wait_text(&alice, ".mine .fill .value", |t| t == "25,000").await;
     wait_text(&bob, ".mine .fill .fee", |t| t == "0.001 BTC").await;
+    wait_text(&bob, ".mine .fill .role", |t| t == "Taker").await;
+    click(&alice, "button[name=tab-open]").await;
 
     // The price chart: the trade's candle, then the live candle moving with the next trade (from the
     // feed's candle messages), and the same after switching the interval (read over REST).
@@ -276,7 +306,10 @@ async fn two_traders_meet_through_the_screen() {
     hover(&alice, ".depth svg").await;
     wait_text(&alice, ".depth .read-out", |t| t.contains(" at or ")).await;
     click(&alice, ".mine button[name=cancel]").await;
-    wait_text(&alice, ".mine", |t| t.contains("cancelled")).await;
+    wait_text(&alice, "button[name=tab-open]", |t| t == "Open orders (0)").await;
+    click(&alice, "button[name=tab-history]").await;
+    wait_text(&alice, ".mine .tab-panel.history", |t| t.contains("cancelled")).await;
+    click(&alice, "button[name=tab-open]").await;
     wait_text(&alice, ".toasts", |t| t.contains("cancelled")).await;
     wait_text(&alice, ".ladder.asks", |t| !t.contains("51,000.00")).await;
 

@@ -21,14 +21,24 @@ fn ladder(
 ) -> impl IntoView {
     rows.into_iter()
         .map(|row| {
-            let width = if max > 0.0 { row.cumulative.to_string().parse::<f64>().unwrap_or(0.0) / max * 100.0 } else { 0.0 };
+            let width =
+                if max > 0.0 { row.cumulative.to_string().parse::<f64>().unwrap_or(0.0) / max * 100.0 } else { 0.0 };
             let price = grouped(row.price, places.price);
             // (The form takes the price as typed: without separators.)
             let clicked = fixed(row.price, places.price);
             // A level the last update changed flashes (the row is drawn anew, so the animation restarts).
             let flash = if changed.contains(&row.price) { " flash" } else { "" };
+            let keyed = clicked.clone();
+            // Reachable by keyboard too: Tab to a level, Enter or Space takes its price.
+            let on_key = move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    set_price.set(keyed.clone());
+                }
+            };
             view! {
-                <div class=format!("row {side}{flash}") title="click to use this price" on:click=move |_| set_price.set(clicked.clone())>
+                <div class=format!("row {side}{flash}") title="click to use this price" tabindex="0"
+                    on:click=move |_| set_price.set(clicked.clone()) on:keydown=on_key>
                     <span class="bar" style=format!("width: {width:.1}%")></span>
                     <span class="price">{price}</span>
                     <span class="qty">{faint_zeros(row.quantity, places.quantity)}</span>
@@ -60,6 +70,17 @@ pub fn OrderBook(
     Effect::new(move |_| {
         tick.track();
         set_group.set(1);
+    });
+    // The first book with levels shown, marked for the browser's performance timeline ("book-shown"):
+    // how long a trader waits for the screen to be of use, read by the load test.
+    let marked = StoredValue::new(false);
+    Effect::new(move |_| {
+        if !marked.get_value() && book.with(|b| b.best_bid().is_some() || b.best_ask().is_some()) {
+            marked.set_value(true);
+            if let Some(performance) = window().performance() {
+                let _ = performance.mark("book-shown");
+            }
+        }
     });
     let view_book = move || {
         let b = book.get();
@@ -96,9 +117,10 @@ pub fn OrderBook(
     };
     view! {
         <section class="panel book" class:stale=move || !live.get() aria-busy=move || (!live.get()).to_string()>
-            <h2>
-                "Order book"
-                <select name="grouping" class="grouping" title="group price levels"
+            <div class="panel-head">
+                <h2>"Order book"</h2>
+                <label class="grouping">"Group"
+                <select name="grouping" title="group price levels"
                     on:change=move |ev| set_group.set(event_target_value(&ev).parse().unwrap_or(1))
                     prop:value=move || group.get().to_string()>
                     {move || {
@@ -112,7 +134,8 @@ pub fn OrderBook(
                             .collect_view()
                     }}
                 </select>
-            </h2>
+                </label>
+            </div>
             <div class="row head"><span class="price">"Price"</span><span class="qty">"Quantity"</span><span class="total">"Total"</span></div>
             {view_book}
         </section>

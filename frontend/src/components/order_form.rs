@@ -49,8 +49,10 @@ pub fn OrderForm(
     live: Memo<bool>,
     /// Refusals are told here too (they may come after the trader has looked away from the form).
     toaster: Toaster,
+    /// The side (shared with the phone's Buy and Sell bar).
+    side: RwSignal<Side>,
 ) -> impl IntoView {
-    let (side, set_side) = signal(Side::Buy);
+    let set_side = side.write_only();
     let (kind, set_kind) = signal(OrderType::Limit);
     let (quantity, set_quantity) = signal(String::new());
     // A market buy's amount of quote to spend (instead of a quantity).

@@ -10,7 +10,8 @@ use crate::market_feed::TapeTrade;
 #[component]
 pub fn TradesTape(trades: ReadSignal<Vec<TapeTrade>>, places: Memo<Places>) -> impl IntoView {
     view! {
-        <section class="panel tape">
+        // (It scrolls: focusable, so that a keyboard can scroll it too.)
+        <section class="panel tape" tabindex="0" aria-label="Trades">
             <h2>"Trades"</h2>
             <div class="row head"><span class="price">"Price"</span><span class="qty">"Quantity"</span><span class="time">"Time"</span></div>
             <For

@@ -1,0 +1,59 @@
+//! The phone's layout (issue 26): tabs choose whether the chart, the book, the trades or the order
+//! form fills the screen, and Buy and Sell stay at the bottom, each opening the form on its side.
+
+use super::*;
+
+async fn displayed(c: &Client, css: &str) -> bool {
+    c.find(Locator::Css(css)).await.unwrap().is_displayed().await.unwrap()
+}
+
+/// Waits until `css` is shown (or hidden, `shown` false).
+async fn wait_displayed(c: &Client, css: &str, shown: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while displayed(c, css).await != shown {
+        assert!(Instant::now() < deadline, "{css} is still {}", if shown { "hidden" } else { "shown" });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_phone_shows_one_part_at_a_time_and_keeps_buy_and_sell_at_hand() {
+    let (url, _app) = spawn_app().await;
+    let (_driver, port) = start_driver().await;
+    let phone = browser(port, 390, 844).await;
+    phone.goto(&url).await.unwrap();
+    wait_text(&phone, ".status", |t| t.contains("live")).await;
+    // The chart first; the book, the trades and the form (with the sign-in) one tab away.
+    wait_displayed(&phone, ".price-chart", true).await;
+    for hidden in [".book-side", ".tape", ".trade-side"] {
+        assert!(!displayed(&phone, hidden).await, "{hidden} waits for its tab");
+    }
+    click(&phone, "button[name=show-trade]").await;
+    fill(&phone, "input[name=username]", "pat").await;
+    fill(&phone, "input[name=password]", "pat-password").await;
+    click(&phone, "button[name=register]").await;
+    wait_text(&phone, ".signed-in", |t| t.contains("pat")).await;
+    click(&phone, "button[name=show-book]").await;
+    wait_displayed(&phone, ".book-side", true).await;
+    wait_displayed(&phone, ".price-chart", false).await;
+    click(&phone, "button[name=show-trades]").await;
+    wait_displayed(&phone, ".tape", true).await;
+    // Sell, from the bar at the bottom of the screen: the form, on the sell side, near the top.
+    let bar = phone.find(Locator::Css(".phone-bar")).await.unwrap();
+    let (_, top, _, height) = bar.rectangle().await.unwrap();
+    let inner = phone.execute("return window.innerHeight", vec![]).await.unwrap().as_f64().unwrap();
+    assert!((top + height - inner).abs() < 1.0, "the bar is at the bottom: {top} + {height} of {inner}");
+    click(&phone, "button[name=phone-sell]").await;
+    wait_displayed(&phone, ".trade-side", true).await;
+    wait_text(&phone, "button[name=place]", |t| t.starts_with("Sell")).await;
+    let (_, form_top, _, _) = phone.find(Locator::Css(".entry")).await.unwrap().rectangle().await.unwrap();
+    assert!(form_top < inner, "the form is on screen: {form_top} of {inner}");
+    click(&phone, "button[name=phone-buy]").await;
+    wait_text(&phone, "button[name=place]", |t| t.starts_with("Buy")).await;
+    // Nothing widens the page sideways.
+    assert_no_wider_than(&phone, 390.0).await;
+    let shots = testkit::app::ui_dir().join("../target/screens");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join("phone.png"), phone.screenshot().await.unwrap()).unwrap();
+    phone.close().await.unwrap();
+}
