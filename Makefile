@@ -52,7 +52,7 @@ test-prereqs:
 ## Benchmarks (the README's figures): the engine through its scripts beside the yardstick, the REST API
 ## and the WebSocket fan-out end to end; a table, target/bench/results.json and results.md.
 ## `make bench BENCH_ARGS=--quick` is the smoke run make test does.
-bench: test-prereqs
+bench: test-prereqs ui
 	cargo build --release -p backend -p tools
 	python3 scripts/bench.py $(BENCH_ARGS)
 
