@@ -52,6 +52,10 @@ class Browser:
         self.base = f"http://127.0.0.1:{driver_port}"
         options = {"binary": shutil.which("chromium") or "/usr/bin/chromium",
                    "args": ["--headless=new", "--no-sandbox", "--hide-scrollbars", f"--window-size={width},{height}"]}
+        if width < 500:
+            # A phone's width is below a window's least (about 500 px): emulated as a phone, with touch.
+            options["mobileEmulation"] = {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0,
+                                                            "touch": True}}
         self.session = self.call("POST", "/session",
                                  {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}})["sessionId"]
 
@@ -143,7 +147,7 @@ def main():
             desktop.type("input[name=price]", f"{best_bid * 0.995:.2f}")
             desktop.type("input[name=quantity]", "0.05")
             desktop.click("button[name=place]")
-            desktop.wait_text(".mine", lambda t: "0.05" in t)
+            desktop.wait_text(".mine .row.orders.open[data-order-id]", lambda t: "0.05" in t)
             time.sleep(2)
             desktop.save(os.path.join(ROOT, "docs", "screen-desktop.png"))
         finally:
