@@ -24,12 +24,7 @@
 -- the new lock), level_full (its new level could not count it).
 
 -- Step 1: reads and checks.
-NOW, RETENTION = int_arg(1, 0), int_arg(2, 1)
-MAX_TOUCH = int_arg(3, 1, 1000)
-local trades_maxlen = fmt(int_arg(4, 1))
-MAX_OPEN, HISTORY_CAP, MAX_RESTING = int_arg(5, 1), int_arg(6, 1), int_arg(7, 1)
-FUNDS.start(int_arg(8, 1), int_arg(9, 1), int_arg(10, -999999, 999999), int_arg(11, 0, 999999), int_arg(12, 1))
-local stop_budget = int_arg(13, 0, 10000)
+local trades_maxlen, stop_budget = MATCHING_CALL.settings()
 local uid, id = int_arg(14, 1, MAX_UID), int_arg(15, 1, MAX_INT)
 local new_qty, new_price, trade_id = int_arg(16, 0, MAX_INT), int_arg(17, 0, MAX_INT), int_arg(18, 1, MAX_INT)
 if #KEYS ~= 4 or (new_qty == 0 and new_price == 0) then
@@ -110,13 +105,5 @@ if kind ~= REPLY_OK then
 end
 local events = { payload }
 local nevents = STOPS.trigger(events, 1)
-local seq_after, resting, trades = matched()
-if trades then
-  call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', trades)
-end
-call('MSET', KEYS[1], fmt(seq_after), resting_key(), fmt(resting))
-FUNDS.store()
-STOPS.store()
-payload = concat(events, '', 1, nevents)
-publish({ payload })
-return { REPLY_OK, payload }
+-- (A move takes a sequence number: the sequence and the resting count are written.)
+return { REPLY_OK, MATCHING_CALL.finish(seq, trades_maxlen, events, nevents) }

@@ -49,12 +49,6 @@ local function start_matching(seq, resting)
   nstreamed = 0
 end
 
--- The market's sequence and number of resting orders after the orders matched so far, and their
--- trades as one stream entry's value (nil when none traded).
-local function matched()
-  return SEQ, RESTING, nstreamed > 0 and concat(STREAMED, '', 1, nstreamed) or nil
-end
-
 -- Adds the trades of one taker order (side `side`), packed and joined, to the call's stream entry.
 local function stream(side, trades_text, ntrades)
   STREAMED[nstreamed + 1] = pack(TRADE_GROUP, side, SEQ, NOW, ntrades)

@@ -34,12 +34,7 @@
 
 -- Step 1: every argument of every order is checked before anything is written.
 
-NOW, RETENTION = int_arg(1, 0), int_arg(2, 1)
-MAX_TOUCH = int_arg(3, 1, 1000)
-local trades_maxlen = fmt(int_arg(4, 1))
-MAX_OPEN, HISTORY_CAP, MAX_RESTING = int_arg(5, 1), int_arg(6, 1), int_arg(7, 1)
-FUNDS.start(int_arg(8, 1), int_arg(9, 1), int_arg(10, -999999, 999999), int_arg(11, 0, 999999), int_arg(12, 1))
-local stop_budget = int_arg(13, 0, 10000)
+local trades_maxlen, stop_budget = MATCHING_CALL.settings()
 local count = #ARGV - 13
 if count < 1 or #KEYS ~= 4 then
   error('invalid arguments: need 13 + n ARGV for n >= 1 orders and 4 KEYS')
@@ -100,17 +95,5 @@ for n = 1, count do
   replies[2 * n] = payload
 end
 replies[2 * count + 1] = nil
-local seq_after, resting, trades = matched()
-if trades then
-  call('XADD', KEYS[4], 'MAXLEN', '~', trades_maxlen, '*', 't', trades)
-end
--- (The number of resting orders changes only with the book, and so with the sequence.)
-if seq_after ~= seq_before then
-  call('MSET', KEYS[1], fmt(seq_after), resting_key(), fmt(resting))
-end
-FUNDS.store()
-STOPS.store()
-if nevents > 0 then
-  call('PUBLISH', P .. ':events', concat(events, '', 1, nevents))
-end
+MATCHING_CALL.finish(seq_before, trades_maxlen, events, nevents)
 return replies

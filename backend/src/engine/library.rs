@@ -13,7 +13,7 @@ use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ToRedisArgs};
 
 /// The library's shared part: the parts in order, one Lua chunk.
-const LIB: [&str; 7] = [
+const LIB: [&str; 8] = [
     include_str!("../../../lua/engine_lib.lua"),
     include_str!("../../../lua/amounts.lua"),
     include_str!("../../../lua/funds.lua"),
@@ -21,6 +21,7 @@ const LIB: [&str; 7] = [
     include_str!("../../../lua/settlement.lua"),
     include_str!("../../../lua/matching.lua"),
     include_str!("../../../lua/stops.lua"),
+    include_str!("../../../lua/matching_call.lua"),
 ];
 
 /// The library's functions, each defined once: a `Function` static with its name, its body, whether
