@@ -12,6 +12,11 @@ RUN . /pins/toolchain.env \
  && rustup target add wasm32-unknown-unknown \
  && cargo install trunk --version "${TRUNK_VERSION}" --locked \
  && cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --locked
+# brotli, for the UI's .br copies beside its .gz ones (scripts/compress_ui.sh): browsers that take brotli
+# get the smaller one.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends brotli \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The dependencies, built from the manifests alone (each member's sources an empty stand-in), so that
 # a change to the sources rebuilds only the workspace's own crates.

@@ -391,6 +391,24 @@ def check_screen(base, shot, seen, what):
         browser.close()
 
 
+def check_ui_compression(base):
+    """The UI's module travels brotli-compressed to a browser that takes it, gzip-compressed otherwise."""
+    with urllib.request.urlopen(f"{base}/trade/BTC-USD", timeout=10) as r:
+        page = r.read().decode()
+    wasm = re.search(r'[\w-]+_bg\.wasm', page)
+    if not wasm:
+        sys.exit("the page names no wasm module")
+    sizes = {}
+    for encoding in ("br", "gzip"):
+        request = urllib.request.Request(f"{base}/{wasm.group(0)}", headers={"Accept-Encoding": encoding})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            got = r.headers.get("Content-Encoding")
+            sizes[encoding] = len(r.read())
+        if got != encoding:
+            sys.exit(f"asked for {encoding}, the module came as {got!r}")
+    print(f"ui: the module travels as brotli ({sizes['br'] / 1e3:.0f} KB) or gzip ({sizes['gzip'] / 1e3:.0f} KB)")
+
+
 def wait_for_demo_trades(base, deadline=90):
     """The demo market's bots trade: recent trades appear on BTC/USD."""
     end = time.time() + deadline
@@ -469,6 +487,7 @@ def main():
         if failed:
             sys.exit("a README example failed against the stack")
         order_id = place_our_order(stack.base)
+        check_ui_compression(stack.base)
         say("the screen in headless Chromium")
         check_screen(stack.base, os.path.join(WORK, "screen.png"),
                      (".ladder.bids", lambda t: "12,345.67" in t), "our bid at 12,345.67 on the book")
