@@ -133,6 +133,13 @@ struct Sinks {
     connection: WriteSignal<Connection>,
 }
 
+/// How long a snapshot asked for after a gap may take before the connection is started afresh.
+const RESYNC_WITHIN_MS: f64 = 5_000.0;
+
+fn resync_overdue(asked_at_ms: f64, now_ms: f64) -> bool {
+    now_ms - asked_at_ms > RESYNC_WITHIN_MS
+}
+
 /// One connection's life: snapshot, updates in sequence, a new snapshot on any gap, pings while quiet.
 /// Returns whether it went live, and what the screen shows now that it is over.
 async fn follow(
@@ -152,7 +159,8 @@ async fn follow(
     let path = format!("/api/v1/ws/orderbook/{}", symbol.as_str().replace('/', "-"));
     let Ok(socket) = WebSocket::open(&ws_url(&path)) else { return (false, Connection::Down) };
     let (mut write, mut read) = socket.split();
-    let (mut resyncing, mut went_live) = (false, false);
+    // Since when a snapshot has been asked for after a gap (None: the book is in sequence).
+    let (mut resyncing, mut went_live) = (None::<f64>, false);
     let mut heart = Heartbeat::new(now_ms());
     loop {
         let text = match next_message(&mut read, &mut write, &mut outgoing, &mut heart).await {
@@ -162,18 +170,25 @@ async fn follow(
         if generation.get_value() != current {
             return (went_live, Connection::Down);
         }
+        // A snapshot that does not come (the read refused, say) would leave the book frozen: a new
+        // connection starts with one.
+        if resyncing.is_some_and(|since| resync_overdue(since, now_ms())) {
+            return (went_live, Connection::Stale);
+        }
         let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else { continue };
         match message {
             ServerMessage::OrderBookSnapshot { data } => {
                 set_book.set(Book::from_snapshot(&data));
                 set_connection.set(Connection::Live);
-                (resyncing, went_live) = (false, true);
+                (resyncing, went_live) = (None, true);
             }
-            ServerMessage::BookUpdate { data } if !resyncing => {
+            // The snapshot asked for was refused (too many reads, Redis unavailable): start afresh.
+            ServerMessage::Error { .. } if resyncing.is_some() => return (went_live, Connection::Stale),
+            ServerMessage::BookUpdate { data } if resyncing.is_none() => {
                 let mut gap = false;
                 set_book.update(|book| gap = book.apply(&data).is_err());
                 if gap {
-                    resyncing = true;
+                    resyncing = Some(now_ms());
                     set_connection.set(Connection::Resyncing);
                     if !send(&mut write, r#"{"type":"get_order_book","depth":50}"#.into(), &heart).await {
                         return (went_live, Connection::Stale);
@@ -191,5 +206,16 @@ async fn follow(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_asked_for_after_a_gap_is_given_five_seconds() {
+        assert!(!resync_overdue(1_000.0, 6_000.0));
+        assert!(resync_overdue(1_000.0, 6_001.0));
     }
 }
