@@ -3,7 +3,8 @@
 //! A login also sets a session cookie, so that a reloaded screen goes on signed in without keeping the
 //! token in the page's storage: `HttpOnly` (scripts never see the cookie), `SameSite=Strict` (no other
 //! site's page sends it: no request forged from elsewhere carries it), `Path=/api/v1/auth` (sent to
-//! these endpoints only, not with every request). Its one use is `POST /auth/session`, which answers the
+//! these endpoints only, not with every request), and `Secure` when a trusted proxy says the client came
+//! over HTTPS (the browser then never sends it over plain HTTP). Its one use is `POST /auth/session`, which answers the
 //! session's bearer token to the screen's own origin (another origin cannot read the answer; a script
 //! in the screen's own page can, as it can read the token the screen holds). A logout clears it.
 
@@ -71,7 +72,7 @@ pub async fn login(
     }
     let token = state.accounts.login(&body.username, &body.password).await?;
     let ttl = state.accounts.token_ttl_secs();
-    let cookie = session_cookie(&format!("{}:{token}", username.as_str()), ttl);
+    let cookie = session_cookie(&format!("{}:{token}", username.as_str()), ttl, client.https);
     Ok((
         AppendHeaders([(SET_COOKIE, cookie)]),
         Json(LoggedIn { access_token: token, token_type: "bearer".into(), expires_in: ttl }),
@@ -81,9 +82,11 @@ pub async fn login(
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "exchange_session";
 
-/// The session cookie with `value` (`username:token`), lasting `max_age` seconds (0: cleared).
-fn session_cookie(value: &str, max_age: u64) -> String {
-    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age={max_age}")
+/// The session cookie with `value` (`username:token`), lasting `max_age` seconds (0: cleared); `Secure`
+/// when the client came over HTTPS.
+fn session_cookie(value: &str, max_age: u64, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age={max_age}{secure}")
 }
 
 /// The session cookie's value in a request's `Cookie` headers.
@@ -104,8 +107,12 @@ fn session_in(headers: &HeaderMap) -> Option<(String, String)> {
     (status = 200, body = Resumed),
     (status = 401, description = "unauthorized: no session cookie, or its session has ended", body = common::ErrorBody),
 ))]
-pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    let clear = AppendHeaders([(SET_COOKIE, session_cookie("", 0))]);
+pub async fn session(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let clear = AppendHeaders([(SET_COOKIE, session_cookie("", 0, client.https))]);
     let Some((username, token)) = session_in(&headers) else { return Err(ApiError::Unauthorized) };
     let left = match state.accounts.user_of(&token).await? {
         Some(_) => state.accounts.session_left(&crate::auth::session_key(&token)).await?,
@@ -125,7 +132,11 @@ pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Resul
     (status = 204, description = "logged out"),
     (status = 401, description = "unauthorized", body = common::ErrorBody),
 ))]
-pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    user: AuthUser,
+) -> Result<impl IntoResponse, ApiError> {
     state.accounts.logout(user.user_id, &user.token).await?;
-    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session_cookie("", 0))])))
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session_cookie("", 0, client.https))])))
 }

@@ -1,7 +1,9 @@
 //! `ClientAddress`: who a request comes from, for the limits that count by address. The connection's
 //! peer, unless the peer is a trusted proxy (`TRUSTED_PROXIES`): then the last address in
 //! `X-Forwarded-For` that is not itself a trusted proxy (a client can put anything at the front of that
-//! header; only what the proxies appended can be believed). Its extractor is in `extract`.
+//! header; only what the proxies appended can be believed). And whether the client reached us over
+//! HTTPS: only a trusted proxy can say so (`X-Forwarded-Proto`), the backend itself serving plain HTTP.
+//! Its extractor is in `extract`.
 
 use std::net::IpAddr;
 
@@ -16,6 +18,21 @@ pub struct ClientAddress {
     pub ip: IpAddr,
     /// In `RATE_LIMIT_EXEMPT`: the per-address limits skip it.
     pub exempt: bool,
+    /// It reached a trusted proxy over HTTPS (`forwarded_https`).
+    pub https: bool,
+}
+
+/// Whether a trusted proxy says the client reached it over HTTPS: the last `X-Forwarded-Proto` value
+/// (the one the proxy next to us set) is `https`. A stranger's header means nothing.
+pub fn forwarded_https(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &AddressSet) -> bool {
+    trusted_proxies.contains(peer)
+        && headers
+            .get_all("x-forwarded-proto")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
 /// The client's address, from the peer's and the forwarding header.
@@ -71,5 +88,21 @@ mod tests {
         // No header, or garbage: the proxy itself.
         assert_eq!(resolve(peer, &HeaderMap::new(), &proxies), peer);
         assert_eq!(resolve(peer, &headers("nonsense"), &proxies), peer);
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_says_the_client_came_over_https() {
+        let proxies = AddressSet::parse("10.0.0.0/8").unwrap();
+        let (peer, stranger): (IpAddr, IpAddr) = ("10.0.0.5".parse().unwrap(), "203.0.113.9".parse().unwrap());
+        let proto = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-proto", value.parse().unwrap());
+            h
+        };
+        assert!(forwarded_https(peer, &proto("https"), &proxies));
+        assert!(forwarded_https(peer, &proto("http, HTTPS"), &proxies), "the last hop's word counts");
+        assert!(!forwarded_https(peer, &proto("https, http"), &proxies));
+        assert!(!forwarded_https(peer, &HeaderMap::new(), &proxies));
+        assert!(!forwarded_https(stranger, &proto("https"), &proxies));
     }
 }

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
-use super::client_address::{resolve, ClientAddress};
+use super::client_address::{forwarded_https, resolve, ClientAddress};
 use super::error::ApiError;
 use super::state::AppState;
 
@@ -46,6 +46,7 @@ impl FromRequestParts<AppState> for ClientAddress {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |ConnectInfo(addr)| addr.ip());
         let ip = resolve(peer, &parts.headers, &state.limits.trusted_proxies);
-        Ok(ClientAddress { ip, exempt: state.limits.exempt.contains(ip) })
+        let https = forwarded_https(peer, &parts.headers, &state.limits.trusted_proxies);
+        Ok(ClientAddress { ip, exempt: state.limits.exempt.contains(ip), https })
     }
 }

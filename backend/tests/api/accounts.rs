@@ -141,3 +141,33 @@ on_every_deployment! {
         assert_eq!(app.get("/api/v1/orders/", Some(&token)).await.status(), 401);
     }
 }
+
+/// The session cookie is `Secure` when a trusted proxy says the login came over HTTPS, and only then.
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_a_trusted_proxy_says_https() {
+    let login = |app: &TestApp, proto: Option<&'static str>| {
+        let mut req = app.client.post(app.url("/api/v1/auth/login"));
+        if let Some(p) = proto {
+            req = req.header("X-Forwarded-Proto", p);
+        }
+        let creds = json!({"username": "alice", "password": "password-of-alice"});
+        async move {
+            let r = req.json(&creds).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string()
+        }
+    };
+    // Behind no trusted proxy, the header is anyone's word: no Secure.
+    let direct = spawn_app(Deployment::Single).await;
+    direct.unfunded_user("alice").await;
+    assert!(!login(&direct, None).await.contains("Secure"));
+    assert!(!login(&direct, Some("https")).await.contains("Secure"));
+    // Behind a trusted proxy: Secure over HTTPS, not over HTTP.
+    let proxied = spawn_app_with(Deployment::Single, |c| {
+        c.http.trusted_proxies = backend::config::AddressSet::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    proxied.unfunded_user("alice").await;
+    assert!(login(&proxied, Some("https")).await.ends_with("; Secure"));
+    assert!(!login(&proxied, Some("http")).await.contains("Secure"));
+}
