@@ -84,6 +84,12 @@ pub async fn my_orders(token: &str, status: &str, limit: usize, before: Option<u
     read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
 }
 
+/// One of the caller's orders.
+pub async fn order(token: &str, id: u64) -> Result<Order, ApiError> {
+    let url = format!("/api/v1/orders/{id}");
+    read(authed(Request::get(&url), token).send().await.map_err(ApiError::network)?).await
+}
+
 /// Changes one of the caller's open orders: its quantity, its price or both.
 pub async fn amend(token: &str, id: u64, change: &OrderChange) -> Result<Order, ApiError> {
     let url = format!("/api/v1/orders/{id}");

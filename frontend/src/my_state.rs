@@ -58,6 +58,21 @@ impl MyOrders {
         page.into_iter().for_each(|o| self.merge(o));
     }
 
+    /// The orders held as open that a complete list of the open ones, read again (`open_now`), no
+    /// longer holds: they closed while the feed was away, and their news was not replayed.
+    pub fn gone_from_open(&self, open_now: &[Order]) -> Vec<u64> {
+        self.by_id
+            .values()
+            .filter(|o| o.status.is_open() && !open_now.iter().any(|n| n.id == o.id))
+            .map(|o| o.id)
+            .collect()
+    }
+
+    /// Forgets an order (one the exchange no longer knows: closed longer ago than it keeps them).
+    pub fn forget(&mut self, id: u64) {
+        self.by_id.remove(&id);
+    }
+
     /// The oldest closed order held: where the next older page starts.
     pub fn oldest_closed(&self) -> Option<u64> {
         self.by_id.values().find(|o| !o.status.is_open()).map(|o| o.id)
@@ -68,11 +83,10 @@ impl MyOrders {
         self.by_id.values().rev().filter(|o| o.status.is_open()).cloned().collect()
     }
 
-    /// Closed orders, the last closed first.
+    /// Closed orders, the newest order first (by creation, as the API lists and pages them: the history
+    /// kept is then always a run of the newest, and an older page follows on from its end).
     pub fn history(&self) -> Vec<Order> {
-        let mut closed: Vec<Order> = self.by_id.values().filter(|o| !o.status.is_open()).cloned().collect();
-        closed.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
-        closed
+        self.by_id.values().rev().filter(|o| !o.status.is_open()).cloned().collect()
     }
 }
 
@@ -150,6 +164,20 @@ mod tests {
         mine.merge(order(2, OrderStatus::PartiallyFilled, "0.5", "00"));
         mine.merge(order(2, OrderStatus::Open, "0", "02"));
         assert_eq!(mine.open()[0].filled_quantity, Dec::parse("0.5").unwrap());
+    }
+
+    #[test]
+    fn orders_that_closed_unseen_are_found_by_the_open_list_read_again() {
+        let mut mine = MyOrders::default();
+        for id in 1..=3 {
+            mine.merge(order(id, OrderStatus::Open, "0", "01"));
+        }
+        mine.merge(order(4, OrderStatus::Filled, "1", "02"));
+        // Read again: 2 is still open, 3 and 1 are not (and 4 was never open).
+        let open_now = [order(2, OrderStatus::Open, "0", "01")];
+        assert_eq!(mine.gone_from_open(&open_now), [1, 3]);
+        mine.forget(1);
+        assert_eq!(mine.open().iter().map(|o| o.id).collect::<Vec<_>>(), [3, 2]);
     }
 
     #[test]

@@ -102,3 +102,41 @@ async fn the_activity_tabs_filter_by_market_read_older_pages_and_show_the_funds(
     assert_no_wider_than(&phone, 390.0).await;
     phone.close().await.unwrap();
 }
+
+/// An order that closes while the private feed is away, among more closed orders than the closed list's
+/// first page holds, is not left open on the screen when the feed comes back: its news is not replayed,
+/// so the screen asks for each order the open list no longer holds.
+#[tokio::test]
+async fn an_order_closed_while_the_feed_was_away_is_not_left_open() {
+    let (url, app) = spawn_app().await;
+    let upstream: u16 = url.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = super::proxy::Proxy::start(upstream).await;
+    let (dana, eve) = (app.user("dana").await, app.user("eve").await);
+    // dana's bid, older than everything that follows.
+    let placed = app.limit(&dana, "buy", "0.01", "40000").await;
+    let bid = placed.json::<serde_json::Value>().await.unwrap()["id"].clone();
+    let (_driver, port) = start_driver().await;
+    let c = browser(port, 1440, 900).await;
+    log_in(&c, &format!("http://127.0.0.1:{}/", proxy.port), "dana").await;
+    wait_text(&c, ".status.private", |t| t == "orders: live").await;
+    wait_text(&c, "button[name=tab-open]", |t| t == "Open orders (1)").await;
+
+    // The screen hears nothing while 51 newer orders of dana's are placed and cancelled and eve fills the bid.
+    proxy.freeze(true);
+    for i in 0..51 {
+        let r = app.limit(&dana, "buy", "0.01", &format!("{}", 30_000 + i)).await;
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_u64().unwrap();
+        assert_eq!(app.delete(&format!("/api/v1/orders/{id}"), Some(&dana)).await.status(), 200);
+    }
+    assert_eq!(app.limit(&eve, "sell", "0.01", "40000").await.status(), 201);
+    wait_text_within(&c, ".status.private", Duration::from_secs(20), |t| t.contains("reconnecting")).await;
+    proxy.freeze(false);
+    wait_text_within(&c, ".status.private", Duration::from_secs(20), |t| t == "orders: live").await;
+    wait_text(&c, "button[name=tab-open]", |t| t == "Open orders (0)").await;
+    // In the history (newest orders first, as the API pages them), a page on: filled.
+    click(&c, "button[name=tab-history]").await;
+    click(&c, "button[name=older_orders]").await;
+    let row = format!(".tab-panel.history .row.orders.history[data-order-id='{bid}']");
+    wait_text(&c, &row, |t| t.contains("40,000.00") && t.contains("filled")).await;
+    c.close().await.unwrap();
+}

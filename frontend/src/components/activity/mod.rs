@@ -25,6 +25,9 @@ use open_orders::OpenOrders;
 use order_history::OrderHistory;
 use trade_history::TradeHistory;
 
+/// The most orders one list read may return (the API's limit): the open orders are read whole.
+const OPEN_MAX: usize = 1000;
+
 /// The signed-in user's orders as the screen holds them (for the tabs and the chart's markers).
 pub fn use_my_orders(
     token: ReadSignal<Option<String>>,
@@ -41,12 +44,33 @@ pub fn use_my_orders(
             return;
         };
         spawn_local(async move {
-            for status in ["open", "closed"] {
-                if let Ok(list) = api::my_orders(&t, status, PAGE, None).await {
-                    // (Not if the user signed out, or another signed in, meanwhile.)
-                    if token.get_untracked().as_deref() == Some(t.as_str()) {
-                        set_mine.update(|m| list.into_iter().for_each(|o| m.merge(o)));
+            // (Not if the user signed out, or another signed in, meanwhile.)
+            let owner = t.clone();
+            let still = move || token.get_untracked().as_deref() == Some(owner.as_str());
+            // Every open order (as many as a page may hold), then the latest closed.
+            if let Ok(open) = api::my_orders(&t, "open", OPEN_MAX, None).await {
+                // An order held as open that the list no longer holds closed while the feed was away:
+                // its news was not replayed, so it is asked for (it may have closed after the latest
+                // closed page's orders, or be no longer kept).
+                let gone = mine.with_untracked(|m| m.gone_from_open(&open));
+                let complete = open.len() < OPEN_MAX;
+                if still() {
+                    set_mine.update(|m| open.into_iter().for_each(|o| m.merge(o)));
+                }
+                for id in gone.into_iter().filter(|_| complete) {
+                    let answer = api::order(&t, id).await;
+                    if still() {
+                        match answer {
+                            Ok(o) => set_mine.update(|m| m.merge(o)),
+                            Err(e) if e.status == 404 => set_mine.update(|m| m.forget(id)),
+                            Err(_) => {}
+                        }
                     }
+                }
+            }
+            if let Ok(closed) = api::my_orders(&t, "closed", PAGE, None).await {
+                if still() {
+                    set_mine.update(|m| closed.into_iter().for_each(|o| m.merge(o)));
                 }
             }
         });
