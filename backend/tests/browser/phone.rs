@@ -1,5 +1,7 @@
 //! The phone's layout (issue 26): tabs choose whether the chart, the book, the trades or the order
-//! form fills the screen, and Buy and Sell stay at the bottom, each opening the form on its side.
+//! form fills the screen, and Buy and Sell stay at the bottom, each opening the form on its side; an
+//! order's round trip, the book's numbers, the session kept over a reload and the price cleared on a
+//! market switch, at the phone's size.
 
 use super::*;
 
@@ -71,6 +73,10 @@ async fn a_phone_shows_one_part_at_a_time_and_keeps_buy_and_sell_at_hand() {
     tap(&phone, "button[name=place]").await;
     wait_text(&phone, ".entry .ok", |t| t.contains("open")).await;
     wait_text(&phone, "button[name=tab-open]", |t| t == "Open orders (1)").await;
+    // On the book's tab, with the market's decimals and grouped.
+    click(&phone, "button[name=show-book]").await;
+    wait_text(&phone, ".ladder.asks", |t| t.contains("61,000.00")).await;
+    click(&phone, "button[name=show-trade]").await;
     tap(&phone, ".tab-panel.open .row.orders.open[data-order-id] button[name=cancel]").await;
     wait_text(&phone, "button[name=tab-open]", |t| t == "Open orders (0)").await;
     wait_text(&phone, ".toasts", |t| t.contains("cancelled")).await;
@@ -79,6 +85,10 @@ async fn a_phone_shows_one_part_at_a_time_and_keeps_buy_and_sell_at_hand() {
     wait_text(&phone, ".markets button.active", |t| t == "ETH/USD").await;
     click(&phone, "button[name=show-trade]").await;
     wait_text(&phone, ".signed-in", |t| t.contains("pat")).await;
+    // A price typed for ETH/USD does not follow to BTC/USD.
+    fill(&phone, "input[name=price]", "3050.00").await;
+    click(&phone, "button[data-symbol='BTC/USD']").await;
+    wait_value(&phone, "input[name=price]", "").await;
     // Nothing widens the page sideways.
     assert_no_wider_than(&phone, 390.0).await;
     let shots = testkit::app::ui_dir().join("../target/screens");
