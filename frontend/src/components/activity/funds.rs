@@ -44,16 +44,8 @@ pub fn Funds(
             }
         });
     });
-    let read_older = move || async move {
-        let t = token.get_untracked()?;
-        let before = ledger.with_untracked(|list| list.last().map(|e| e.id));
-        let page = api::ledger(&t, PAGE, before).await.ok()?;
-        let full = page.len() == PAGE;
-        if token.get_untracked().as_deref() == Some(t.as_str()) {
-            ledger.update(|list| list.extend(page));
-        }
-        Some(full)
-    };
+    let fetch =
+        move |t: String| async move { api::ledger(&t, PAGE, ledger.with_untracked(|l| l.last().map(|e| e.id))).await };
     view! {
         <div class="row head funds"><span>"Asset"</span><span>"Total"</span><span>"Available"</span><span>"In orders"</span></div>
         <For each=move || balances.get() key=|b| (b.asset.clone(), b.free, b.locked) children=|b| view! {
@@ -73,6 +65,6 @@ pub fn Funds(
                 <span class="reference">{e.reference.clone()}</span>
             </div>
         } />
-        <Older name="older_movements" token shown=Signal::derive(move || ledger.with(|l| l.len() >= PAGE)) read=read_older />
+        <Older name="older_movements" token shown=Signal::derive(move || ledger.with(|l| l.len() >= PAGE)) fetch keep=move |page| ledger.update(|list| list.extend(page)) />
     }
 }

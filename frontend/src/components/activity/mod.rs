@@ -184,13 +184,22 @@ pub fn Activity(
     }
 }
 
-/// "Older": reads the next older page of a list (`read` answers whether the page was full, None when
-/// it could not be read); gone once a page comes back short, until the user signs in again.
+/// "Older": reads the next older page of a list for the signed-in user (`fetch`, given the token,
+/// reads it from where the list held ends) and hands it to `keep`, unless the user signed out or another
+/// signed in meanwhile; gone once a page comes back short of `PAGE`, until the user signs in again.
 #[component]
-fn Older<F, Fut>(name: &'static str, token: ReadSignal<Option<String>>, shown: Signal<bool>, read: F) -> impl IntoView
+fn Older<T, F, Fut, K>(
+    name: &'static str,
+    token: ReadSignal<Option<String>>,
+    shown: Signal<bool>,
+    fetch: F,
+    keep: K,
+) -> impl IntoView
 where
-    F: Fn() -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Option<bool>> + 'static,
+    T: 'static,
+    F: Fn(String) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<Vec<T>, api::ApiError>> + 'static,
+    K: Fn(Vec<T>) + Copy + Send + Sync + 'static,
 {
     let (busy, set_busy) = signal(false);
     let (exhausted, set_exhausted) = signal(false);
@@ -199,10 +208,16 @@ where
         set_exhausted.set(false);
     });
     let click = move |_| {
+        let Some(t) = token.get_untracked() else { return };
         set_busy.set(true);
         spawn_local(async move {
-            if read().await == Some(false) {
-                set_exhausted.set(true);
+            if let Ok(page) = fetch(t.clone()).await {
+                if page.len() < PAGE {
+                    set_exhausted.set(true);
+                }
+                if token.get_untracked().as_deref() == Some(t.as_str()) {
+                    keep(page);
+                }
             }
             set_busy.set(false);
         });

@@ -18,15 +18,8 @@ pub fn OrderHistory(
     prices: Prices,
 ) -> impl IntoView {
     let key = |o: &Order| (o.id, o.status, o.filled_quantity);
-    let read_older = move || async move {
-        let t = token.get_untracked()?;
-        let before = mine.with_untracked(MyState::oldest_closed);
-        let page = api::my_orders(&t, "closed", PAGE, before).await.ok()?;
-        let full = page.len() == PAGE;
-        if token.get_untracked().as_deref() == Some(t.as_str()) {
-            set_mine.update(|m| m.merge_older(page));
-        }
-        Some(full)
+    let fetch = move |t: String| async move {
+        api::my_orders(&t, "closed", PAGE, mine.with_untracked(MyState::oldest_closed)).await
     };
     view! {
         <Show when=move || !history.get().is_empty() fallback=move || view! {
@@ -51,6 +44,6 @@ pub fn OrderHistory(
                 </div>
             }
         } />
-        <Older name="older_orders" token shown=Signal::derive(move || history.with(|h| h.len() >= PAGE)) read=read_older />
+        <Older name="older_orders" token shown=Signal::derive(move || history.with(|h| h.len() >= PAGE)) fetch keep=move |page| set_mine.update(|m| m.merge_older(page)) />
     }
 }

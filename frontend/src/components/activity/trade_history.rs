@@ -17,15 +17,8 @@ pub fn TradeHistory(
     shown: Memo<Vec<Fill>>,
     prices: Prices,
 ) -> impl IntoView {
-    let read_older = move || async move {
-        let t = token.get_untracked()?;
-        let before = fills.with_untracked(|list| list.last().map(|f| f.trade_id));
-        let page = api::my_fills(&t, PAGE, before).await.ok()?;
-        let full = page.len() == PAGE;
-        if token.get_untracked().as_deref() == Some(t.as_str()) {
-            fills.update(|list| merge_older_fills(list, page));
-        }
-        Some(full)
+    let fetch = move |t: String| async move {
+        api::my_fills(&t, PAGE, fills.with_untracked(|l| l.last().map(|f| f.trade_id))).await
     };
     view! {
         <Show when=move || !shown.get().is_empty() fallback=move || view! {
@@ -49,6 +42,6 @@ pub fn TradeHistory(
                 </div>
             }
         } />
-        <Older name="older_trades" token shown=Signal::derive(move || fills.with(|l| l.len() >= PAGE)) read=read_older />
+        <Older name="older_trades" token shown=Signal::derive(move || fills.with(|l| l.len() >= PAGE)) fetch keep=move |page| fills.update(|list| merge_older_fills(list, page)) />
     }
 }
