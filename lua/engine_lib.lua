@@ -58,10 +58,11 @@ local tonumber, tostring, error, ipairs, unpack, sort
 --               trades and levels; then the levels, the entries and the trades.
 --   CANDLE      a candle (fold_candles.lua): open time ms, open, high, low and close ticks, volume in
 --               lots (lo, hi) and in ticks x lots (lo, hi), number of trades.
---   STOP_TAIL   a stop order's (stops.lua) client order id is kept after a tag (STOP_TAG, a byte no
---               client order id holds) and its stop price ticks: wherever a client order id is stored,
---               answered or passed as a placement's argument, so a record's layout is the same for
---               every order.
+--   STOP_TAIL   a stop order's (stops.lua) client order id is kept after a tag (a byte no client order
+--               id holds: STOP_TAG while the stop is pending, TRIGGERED_TAG once a trade placed it) and
+--               its stop price ticks: wherever a client order id is stored, answered or passed as a
+--               placement's argument, so a record's layout is the same for every order. (The tag is
+--               what tells the public feed whether a cancelled stop was ever an order anyone could see.)
 local RECORD_FIELDS = 'I4BI6I7I7I3I7I6I6'
 local ID = '<I7'
 local REC = '<' .. RECORD_FIELDS
@@ -75,6 +76,7 @@ local LEVEL = LEVEL_HEAD .. 'I8'
 local EVENT = '<I7BI6HHH'
 local CANDLE = '<I6I6I6I6I6I4I7I4I7I6'
 local STOP_TAIL = '<BI7'
+local STOP_TAGS = { PENDING = 1, TRIGGERED = 2 } -- (STOP_TAIL's STOP_TAG and TRIGGERED_TAG)
 -- A plain resting order's whole event is one pack (every string made costs Redis's Lua a hash and an
 -- allocation); an order entry is packed in one go too, and its record cut out of it.
 local REST_EVENT = EVENT .. LEVEL .. ENTRY -- (each part's '<' again: struct takes it anywhere)
@@ -178,9 +180,10 @@ end
 -- the stop price (nil: no stop order).
 local split_tail
 do
-  local STOP_TAG = 1
+  local STOP_TAG, TRIGGERED_TAG = STOP_TAGS.PENDING, STOP_TAGS.TRIGGERED
   function split_tail(tail)
-    if byte(tail, 1) == STOP_TAG then
+    local tag = byte(tail, 1)
+    if tag == STOP_TAG or tag == TRIGGERED_TAG then
       local _, stop = sunpack(STOP_TAIL, tail)
       return sub(tail, 9), stop
     end

@@ -137,7 +137,9 @@ local STOPS = (function()
     o.id, o.uid, o.side, o.otype = id, s.uid, side, (flags - flags % TYPE_UNIT) / TYPE_UNIT % 2
     o.tif = (flags % POST_ONLY_UNIT - flags % TIF_UNIT) / TIF_UNIT
     o.post_only = (flags % STATUS_UNIT - flags % POST_ONLY_UNIT) / POST_ONLY_UNIT
-    o.price, o.qty, o.cid, o.trade_base = s.price, s.qty, s.cid, id * TRADES_PER_ORDER
+    o.price, o.qty, o.trade_base = s.price, s.qty, id * TRADES_PER_ORDER
+    -- From here on it is an order like any other, its tail says (STOP_TAIL: TRIGGERED_TAG for STOP_TAG).
+    o.cid = char(STOP_TAGS.TRIGGERED) .. sub(s.cid, 2)
     o.bucket, o.created = s.bucket, s.created
     local kind, payload = place(o)
     if kind == REPLY_OK then

@@ -3,8 +3,7 @@
 
 use super::wire::{Event, RawFill, RawOrder, RawTrade};
 use common::{
-    time::format_millis, Asset, BookUpdate, Dec, Fill, Liquidity, Market, Order, OrderStatus, PublicOrderUpdate, Side,
-    Trade,
+    time::format_millis, Asset, BookUpdate, Dec, Fill, Liquidity, Market, Order, PublicOrderUpdate, Side, Trade,
 };
 
 impl RawOrder {
@@ -144,11 +143,12 @@ impl Event {
     }
 
     /// The orders the public feed shows: all but stops that have never been on the book or traded (a
-    /// pending stop, and one cancelled before it did either), which no book shows.
+    /// pending stop, one cancelled before it triggered, and one placed by its trigger that neither
+    /// rested nor traded), which no book shows.
     pub fn public_orders(&self) -> impl Iterator<Item = &RawOrder> {
         self.orders.iter().filter(|o| {
             o.stop_ticks().is_none()
-                || (o.status() != OrderStatus::Pending
+                || (o.stop_triggered()
                     && (o.filled_lots() > 0
                         || self
                             .levels

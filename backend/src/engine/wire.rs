@@ -122,10 +122,12 @@ pub const ACCOUNT: Layout = Layout::new("<I4I7I4I7I4I7I4I7I7I4I7I4");
 /// A market's fee account (`lua/settlement.lua`): base fees collected, base rebates paid, quote fees
 /// collected, quote rebates paid (each an amount's low 32 bits, then its high bits).
 pub const FEES: Layout = Layout::new("<I4I7I4I7I4I7I4I7");
-/// What precedes a stop order's client order id wherever one is stored, answered or passed: `STOP_TAG`
-/// and the stop price in ticks (see `lua/engine_lib.lua`).
+/// What precedes a stop order's client order id wherever one is stored, answered or passed: a tag
+/// (`STOP_TAG` while the stop is pending, `TRIGGERED_TAG` once a trade placed it) and the stop price in
+/// ticks (see `lua/engine_lib.lua`).
 pub const STOP_TAIL: Layout = Layout::new("<BI7");
 pub const STOP_TAG: u8 = 1;
+pub const TRIGGERED_TAG: u8 = 2;
 
 /// A record's flags byte is side + type × `TYPE_UNIT` + time in force × `TIF_UNIT` + post_only ×
 /// `POST_ONLY_UNIT` + status × `STATUS_UNIT`, with the codes below.
@@ -256,6 +258,8 @@ pub struct RawOrder {
     pub cid: String,
     /// A stop order's stop price in ticks; 0: not a stop order.
     pub stop: u64,
+    /// A stop order's tail says a trade placed it.
+    pub triggered: bool,
 }
 
 impl RawOrder {
@@ -280,6 +284,13 @@ impl RawOrder {
     /// A stop order's stop price in ticks.
     pub fn stop_ticks(&self) -> Option<u64> {
         (self.stop > 0).then_some(self.stop)
+    }
+    /// Whether a trade placed this stop order: from then on it is an order like any other. (A stop
+    /// open, partly filled or filled has been placed whatever its tail says: engines before the
+    /// triggered tag left the pending one.)
+    pub fn stop_triggered(&self) -> bool {
+        self.triggered
+            || matches!(self.status(), OrderStatus::Open | OrderStatus::PartiallyFilled | OrderStatus::Filled)
     }
     pub fn time_in_force(&self) -> TimeInForce {
         value_of(&TIMES_IN_FORCE, self.flags / TIF_UNIT % (POST_ONLY_UNIT / TIF_UNIT)).expect("checked flags")
@@ -402,8 +413,9 @@ impl<'a> Reader<'a> {
         let [id, user_id, flags, price, qty, filled, notional_lo, notional_hi, created_ms, updated_ms, cid_len] =
             self.fields(&ENTRY)?;
         let mut cid = self.take(cid_len as usize)?;
-        let mut stop = 0;
-        if cid.first() == Some(&STOP_TAG) {
+        let (mut stop, mut triggered) = (0, false);
+        if let Some(&tag @ (STOP_TAG | TRIGGERED_TAG)) = cid.first() {
+            triggered = tag == TRIGGERED_TAG;
             let mut tail = Reader { bytes: cid };
             [_, stop] = tail.fields(&STOP_TAIL)?;
             cid = tail.bytes;
@@ -421,6 +433,7 @@ impl<'a> Reader<'a> {
             updated_ms,
             cid: String::from_utf8(cid.to_vec()).map_err(|_| WireError("client_order_id"))?,
             stop,
+            triggered,
         };
         if !order.flags_are_known() {
             return Err(WireError("unknown flags"));
@@ -698,6 +711,14 @@ mod tests {
         STOP_TAIL.pack(&[u64::from(STOP_TAG), 7], &mut entry);
         let o = decode_order(&entry).unwrap();
         assert_eq!((o.stop_ticks(), o.client_order_id(), o.order_type()), (Some(7), None, OrderType::StopMarket));
+        assert!(!o.stop_triggered());
+        // Once triggered, and then cancelled: the tag alone says it was placed.
+        let mut entry = Vec::new();
+        let cancelled_limit = u64::from(3 * STATUS_UNIT);
+        ENTRY.pack(&[1, 1, cancelled_limit, 1, 1, 0, 0, 0, 0, 0, STOP_TAIL.size() as u64], &mut entry);
+        STOP_TAIL.pack(&[u64::from(TRIGGERED_TAG), 7], &mut entry);
+        let o = decode_order(&entry).unwrap();
+        assert_eq!((o.stop_ticks(), o.stop_triggered(), o.status()), (Some(7), true, OrderStatus::Cancelled));
     }
 
     #[test]

@@ -63,6 +63,38 @@ on_every_deployment! {
         next_of(&mut ws, "pong").await;
     }
 
+    async fn a_stop_shows_on_the_book_feed_only_once_triggered_even_cancelled_beside_an_order_at_its_price(d) {
+        let app = spawn_app(d).await;
+        let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+        app.limit(&alice, "sell", "1", "110").await;
+        // A stop whose limit price is the resting order's: cancel-all takes both in one command, which
+        // changes the level at that price.
+        let stop = json!({"symbol": "BTC-USD", "side": "sell", "order_type": "stop_limit", "quantity": "0.5",
+                          "price": "110", "stop_price": "90"});
+        let (status, pending) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &stop).await).await;
+        assert_eq!(status, 201, "{pending}");
+        let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        next_of(&mut ws, "order_book_snapshot").await;
+        let (_, all) = status_json(app.delete("/api/v1/orders/", Some(&alice)).await).await;
+        assert_eq!(all["cancelled"].as_array().map(Vec::len), Some(2), "{all}");
+        // A second stop, triggered by a trade at 90, rests: from then on it is an order like any other.
+        let (_, triggered) = status_json(app.post_json("/api/v1/orders/", Some(&alice), &stop).await).await;
+        app.limit(&alice, "sell", "0.1", "90").await;
+        app.limit(&bob, "buy", "0.1", "90").await;
+        // Everything up to a last order of bob's, whose update closes the list.
+        let (_, last) = status_json(app.limit(&bob, "buy", "0.1", "50").await).await;
+        let mut shown = Vec::new();
+        loop {
+            let m = next_of(&mut ws, "order_update").await;
+            if m["data"]["order_id"] == last["id"] {
+                break;
+            }
+            shown.push(m["data"]["order_id"].clone());
+        }
+        assert!(!shown.contains(&pending["id"]), "a stop that never triggered is on no public feed: {shown:?}");
+        assert!(shown.contains(&triggered["id"]), "a triggered stop resting on the book is shown: {shown:?}");
+    }
+
     async fn the_private_feed_carries_only_the_callers_orders_fills_and_balances(d) {
         let app = spawn_app(d).await;
         let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
