@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod backend_process;
+pub mod chromium;
 pub mod deployments;
 pub mod keyspace;
 pub mod ports;
@@ -17,6 +18,7 @@ pub use app::{
     TestApp, ADMIN_TOKEN,
 };
 pub use backend_process::BackendProcess;
+pub use chromium::ChromeDriver;
 pub use deployments::{cli, cli_as, Deployment, RedisCluster, RedisSentinels, TestRedis};
 pub use keyspace::{connect_nodes, dump_keyspace, KeyDump};
 pub use ports::free_port;

@@ -2,11 +2,11 @@
 //! (chromedriver), against a real backend and its own Redis. The UI must have been built into `dist/`
 //! (`make test` does it first).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use testkit::{free_port, Deployment, TestApp};
+use testkit::chromium::{chromium_options, new_profile};
+use testkit::{ChromeDriver, Deployment, TestApp};
 
 mod accessibility;
 mod activity;
@@ -16,60 +16,15 @@ mod proxy;
 mod shortcuts;
 use proxy::Proxy;
 
-/// chromedriver on a port, and the browsers it started: dropped, it kills them all, so that a failed
-/// test (whose sessions were never closed) leaves no Chromium running. (Chromium leaves chromedriver's
-/// process group; its profile directory, named after the driver, finds it.)
-struct Driver(Child, u16);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = Command::new("pkill").args(["-KILL", "-f", &profile_prefix(self.1)]).status();
-    }
-}
-
-/// The start of the profile directories of the browsers of the chromedriver on `driver_port`.
-fn profile_prefix(driver_port: u16) -> String {
-    format!("exchange-chromium-{}-{driver_port}-", std::process::id())
-}
-
-async fn start_driver() -> (Driver, u16) {
-    let port = free_port();
-    // Owned by the guard at once, so that it is killed on every path, a failed start included.
-    let driver = Driver(
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed (make test installs it)"),
-        port,
-    );
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (driver, port);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("chromedriver did not start");
+async fn start_driver() -> (ChromeDriver, u16) {
+    let driver = ChromeDriver::start().await;
+    let port = driver.port();
+    (driver, port)
 }
 
 async fn browser(driver_port: u16, width: u32, height: u32) -> Client {
-    let profile = std::env::temp_dir().join(format!("{}{}", profile_prefix(driver_port), free_port()));
     let mut caps = serde_json::map::Map::new();
-    let mut options = serde_json::json!({
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 format!("--user-data-dir={}", profile.display()), format!("--window-size={width},{height}")]
-    });
-    // A phone's width is below a window's least (about 500 px): emulated as a phone, with touch.
-    if width < 500 {
-        options["mobileEmulation"] =
-            serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0, "touch": true}});
-    }
-    caps.insert("goog:chromeOptions".into(), options);
+    caps.insert("goog:chromeOptions".into(), chromium_options(&new_profile(driver_port), width, height));
     ClientBuilder::rustls()
         .expect("a TLS backend for the WebDriver client")
         .capabilities(caps)

@@ -7,6 +7,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::still_signed_in;
 use crate::api;
 use crate::format::trimmed;
 use crate::my_state::merge_balance;
@@ -36,7 +37,7 @@ pub fn use_balances(
         };
         spawn_local(async move {
             if let Ok(list) = api::balances(&t).await {
-                if token.get_untracked().as_deref() == Some(t.as_str()) {
+                if still_signed_in(token, &t) {
                     set_balances.set(list);
                 }
             }

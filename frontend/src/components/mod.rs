@@ -14,3 +14,11 @@ pub mod price_chart;
 pub mod shortcuts;
 pub mod toasts;
 pub mod trades_tape;
+
+use leptos::prelude::*;
+
+/// Whether `signed_in` is `token`, the one an answer was read with: the answer is kept only then (not if
+/// the user signed out, or another signed in, while it was on its way).
+pub fn still_signed_in(signed_in: ReadSignal<Option<String>>, token: &str) -> bool {
+    signed_in.with_untracked(|t| t.as_deref() == Some(token))
+}

@@ -7,32 +7,17 @@
 //! `cargo run --release -p tools --bin ui_load [-- --quick] [--runs N] [--json PATH]` (build the backend
 //! and the UI first; `make bench` runs it with the other scenarios).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Dec, NewOrder, Side, Symbol};
 use serde_json::{json, Value};
-use testkit::{free_port, fund, register_and_login, BackendProcess};
+use testkit::chromium::{chromium_options, new_profile};
+use testkit::{fund, register_and_login, BackendProcess, ChromeDriver};
 use tools::figures::{self as bench, Figures};
 
 /// The emulated connection: 9 Mbit/s each way, 85 ms added to every request.
 const BYTES_PER_SEC: f64 = 9_000_000.0 / 8.0;
 const LATENCY_MS: u32 = 85;
-
-/// chromedriver, killed with the browsers it started when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-    profiles: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = Command::new("pkill").args(["-KILL", "-f", &self.profiles]).status();
-    }
-}
 
 /// A WebDriver session: its commands are JSON over HTTP.
 struct Session<'a> {
@@ -59,7 +44,7 @@ async fn main() {
     let runs: usize = bench::arg_or("--runs", if quick { 1 } else { 3 });
     let server = BackendProcess::release_with_own_redis().await;
     seed_book(&server.base()).await;
-    let driver = start_driver().await;
+    let driver = ChromeDriver::start().await;
     let http = reqwest::Client::new();
     let mut figures = Figures::default();
     println!(
@@ -67,8 +52,8 @@ async fn main() {
         BYTES_PER_SEC * 8.0 / 1e6
     );
     for run in 1..=runs {
-        let profile = std::env::temp_dir().join(format!("{}{run}", driver.profiles));
-        let session = new_session(&http, driver.port, &profile.display().to_string()).await;
+        // A new profile each run: a cold cache.
+        let session = new_session(&http, driver.port()).await;
         let conditions = json!({"network_conditions": {"offline": false, "latency": LATENCY_MS,
             "download_throughput": BYTES_PER_SEC, "upload_throughput": BYTES_PER_SEC}});
         session.command(reqwest::Method::POST, "/chromium/network_conditions", conditions).await;
@@ -123,30 +108,9 @@ async fn seed_book(api: &str) {
     }
 }
 
-async fn start_driver() -> Driver {
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is installed (make test installs it)");
-    let driver = Driver { child, port, profiles: format!("exchange-ui-load-{}-", std::process::id()) };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("chromedriver did not start");
-}
-
-async fn new_session<'a>(http: &'a reqwest::Client, port: u16, profile: &str) -> Session<'a> {
-    let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 format!("--user-data-dir={profile}"), "--window-size=1440,900"]}}}});
+async fn new_session(http: &reqwest::Client, port: u16) -> Session<'_> {
+    let options = chromium_options(&new_profile(port), 1440, 900);
+    let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}});
     let answer: Value = http
         .post(format!("http://127.0.0.1:{port}/session"))
         .json(&caps)

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use super::cells::local_time;
 use super::Older;
 use crate::api;
+use crate::components::still_signed_in;
 use crate::format::trimmed;
 use crate::my_state::PAGE;
 
@@ -33,7 +34,7 @@ pub fn Funds(
         }
         spawn_local(async move {
             if let Ok(page) = api::ledger(&t, PAGE, None).await {
-                if token.get_untracked().as_deref() == Some(t.as_str()) {
+                if still_signed_in(token, &t) {
                     ledger.update(|held| {
                         let oldest = page.last().map_or(0, |e| e.id);
                         held.retain(|e| e.id < oldest);

@@ -16,6 +16,7 @@ use common::{Balance, Fill, Market, Order, Symbol};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::still_signed_in;
 use crate::api;
 use crate::my_state::{MyOrders as MyState, PAGE};
 use crate::updates::Updates;
@@ -44,9 +45,8 @@ pub fn use_my_orders(
             return;
         };
         spawn_local(async move {
-            // (Not if the user signed out, or another signed in, meanwhile.)
             let owner = t.clone();
-            let still = move || token.get_untracked().as_deref() == Some(owner.as_str());
+            let still = move || still_signed_in(token, &owner);
             // Every open order (as many as a page may hold), then the latest closed.
             if let Ok(open) = api::my_orders(&t, "open", OPEN_MAX, None).await {
                 // An order held as open that the list no longer holds closed while the feed was away:
@@ -215,7 +215,7 @@ where
                 if page.len() < PAGE {
                     set_exhausted.set(true);
                 }
-                if token.get_untracked().as_deref() == Some(t.as_str()) {
+                if still_signed_in(token, &t) {
                     keep(page);
                 }
             }
