@@ -40,6 +40,8 @@ HEADLINES = [
     ("engine with candles folded beside it / without (taking turns, per run)", "engine_folding_vs_not_ratio", "x",
      ">= 0.95", lambda v: v >= 0.95),
     ("Redis bytes per resting order", "redis_bytes_per_resting_order", "B", "<= 100", lambda v: v <= 100),
+    ("Redis bytes per resting order, one per level (a sparse book)", "redis_bytes_per_resting_order_sparse", "B",
+     "<= 150", lambda v: v <= 150),
     ("amends/s (lower quantities and new prices, one per call)", "engine_amends_per_sec", "/s", "", None),
     ("amends / placements of the same orders, one per call (per run)", "engine_amend_vs_place_ratio", "x", ">= 0.8",
      lambda v: v >= 0.8),

@@ -168,9 +168,24 @@ pub async fn yardstick_flow(client: &redis::Client, sha: &str, total: usize) -> 
     (per_conn * CONNECTIONS) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Rests `count` orders away from the flow's prices (bids below, asks above), 500 per user, and returns
-/// the growth of Redis's `used_memory` per order.
-pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedConnection>, count: usize) -> f64 {
+/// How resting orders spread over the price levels.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// On 1,000 levels a side, hundreds of orders each: the book of a busy market near its touch.
+    Dense,
+    /// One order per level: a sparse book, as bots laddering orders over many levels make away from
+    /// the touch (issue 28).
+    OnePerLevel,
+}
+
+/// Rests `count` orders away from the flow's prices (bids below, asks above), 500 per user, spread as
+/// `spread` says, and returns the growth of Redis's `used_memory` per order.
+pub async fn fill_resting(
+    client: &redis::Client,
+    engine: &Engine<MultiplexedConnection>,
+    count: usize,
+    spread: Spread,
+) -> f64 {
     let market = engine.market(&Symbol::parse("BTC/USD").unwrap()).unwrap().clone();
     let mut conn = connect(client).await;
     fund_users(&mut conn, &market.symbol, 1_000_000..=1_000_000 + count as u64 / 500).await;
@@ -185,10 +200,14 @@ pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedCon
             .map(|i| {
                 let k = (placed + i) as u64;
                 let sell = k % 2 == 1;
-                let level = (k / 2) % 1000;
+                // Dense: levels 100 ticks apart; one per level: each order a tick beyond the last.
+                let (level, step) = match spread {
+                    Spread::Dense => ((k / 2) % 1000, 100),
+                    Spread::OnePerLevel => (k / 2, 1),
+                };
                 let order = CheckedOrder {
                     side: if sell { Side::Sell } else { Side::Buy },
-                    price_ticks: if sell { 6_000_000 + level * 100 } else { 4_000_000 + level * 100 },
+                    price_ticks: if sell { 6_000_000 + level * step } else { 4_000_000 - level * step },
                     ..flow_order(0)
                 };
                 (1_000_000 + k / 500, first - n as u64 + 1 + i as u64, order)
@@ -208,8 +227,9 @@ pub async fn fill_resting(client: &redis::Client, engine: &Engine<MultiplexedCon
         }
     }
     let cpu = redis_cpu(&mut conn).await - cpu_before;
+    let spread = if spread == Spread::Dense { "" } else { ", one per level" };
     eprintln!(
-        "\r  resting orders: {count} in {:.1} s, Redis CPU {:.1} us per order",
+        "\r  resting orders{spread}: {count} in {:.1} s, Redis CPU {:.1} us per order",
         started.elapsed().as_secs_f64(),
         cpu * 1e6 / count as f64
     );

@@ -35,7 +35,9 @@ use redis::aio::MultiplexedConnection;
 use testkit::RedisProcess;
 use tools::figures::{median, Figures};
 
-use flows::{engine_flow, fill_resting, fund_flow_users, sweep_bound, yardstick_flow, yardstick_redis_benchmark};
+use flows::{
+    engine_flow, fill_resting, fund_flow_users, sweep_bound, yardstick_flow, yardstick_redis_benchmark, Spread,
+};
 use stats::{print_breakdown, redis_cpu};
 
 pub const CONNECTIONS: usize = 50;
@@ -111,8 +113,13 @@ async fn main() {
         CONNECTIONS, PIPELINE, opts.orders, opts.runs
     );
     flush(&mut conn).await;
-    let bytes = fill_resting(&deep_client, &engine, opts.resting).await;
+    let bytes = fill_resting(&deep_client, &engine, opts.resting, Spread::Dense).await;
     figures.push("redis_bytes_per_resting_order", bytes);
+    // As many again one per level, in a database of their own emptied at once: what a sparse book costs.
+    let sparse_client = redis::Client::open(format!("{}3", redis.url())).unwrap();
+    let sparse_bytes = fill_resting(&sparse_client, &engine, opts.resting, Spread::OnePerLevel).await;
+    flush_db(&sparse_client).await;
+    figures.push("redis_bytes_per_resting_order_sparse", sparse_bytes);
     figures.push("deep_book_resting_orders", opts.resting as f64);
     let mut engine_rates = Vec::new();
     let mut deep_rates = Vec::new();
@@ -258,6 +265,7 @@ async fn main() {
         println!("| yardstick orders/s, redis-benchmark (its README's way; a lighter client) | {native:.0} |");
     }
     println!("| Redis bytes per resting order ({} resting) | {:.1} |", opts.resting, bytes);
+    println!("| Redis bytes per resting order, one per level ({} resting) | {:.1} |", opts.resting, sparse_bytes);
     println!("| engine orders/s with {} resting (median) | {:.0} |", opts.resting, deep_rate);
     let deep_ratio = figures.median("engine_deep_vs_empty_book_ratio").unwrap_or(f64::NAN);
     println!("| deep book / empty book, run by run (median) | {:.0}% |", 100.0 * deep_ratio);
