@@ -8,8 +8,8 @@ use super::error::{invalid, EngineError};
 use super::handle::Engine;
 use super::library::{self, Invocation};
 use super::orders::{first_order, with_triggered};
-use super::reply::{refusal, reply_pair};
-use super::wire::{Event, REPLY_OK, REPLY_REFUSED};
+use super::reply::ok_payload;
+use super::wire::Event;
 use common::time::now_ms;
 
 /// A change checked against its market: the new quantity in lots and the new price in ticks (None:
@@ -23,12 +23,8 @@ pub struct Change {
 impl Change {
     /// Checks a change against the market's grid and bounds (as an order's quantity and price are).
     pub fn check(market: &Market, change: &OrderChange) -> Result<Change, EngineError> {
-        let quantity_lots = change
-            .quantity
-            .map(|q| market.quantity_to_lots(q).map_err(|e| invalid(e.code(), e.to_string())))
-            .transpose()?;
-        let price_ticks =
-            change.price.map(|p| market.price_to_ticks(p).map_err(|e| invalid(e.code(), e.to_string()))).transpose()?;
+        let quantity_lots = change.quantity.map(|q| market.quantity_to_lots(q)).transpose()?;
+        let price_ticks = change.price.map(|p| market.price_to_ticks(p)).transpose()?;
         if quantity_lots.is_none() && price_ticks.is_none() {
             return Err(invalid("validation_error", "give a new quantity, a new price or both"));
         }
@@ -92,14 +88,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
 
 /// Reads `amend_order`'s reply.
 pub fn read_amend(market: &Market, reply: &[redis::Value]) -> Result<Amended, EngineError> {
-    match reply_pair(reply)? {
-        (REPLY_OK, payload) => {
-            let (event, triggered) = with_triggered(payload)?;
-            let mut order = first_order(&event)?.to_order(market);
-            order.trades = Some(event.trades(market));
-            Ok(Amended { order, event, triggered })
-        }
-        (REPLY_REFUSED, code) => Err(refusal(code)),
-        (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
-    }
+    let (event, triggered) = with_triggered(ok_payload(reply)?)?;
+    let mut order = first_order(&event)?.to_order(market);
+    order.trades = Some(event.trades(market));
+    Ok(Amended { order, event, triggered })
 }

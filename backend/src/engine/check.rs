@@ -28,7 +28,7 @@ pub struct CheckedOrder {
 /// bounds; a stop price on the tick and within bounds; a budget (`quote_quantity`) whole units of quote.
 /// A market order behaves as ioc (or fok when asked).
 pub fn check_order(market: &Market, quote: &Asset, req: &NewOrder) -> Result<CheckedOrder, EngineError> {
-    let on_grid = |p| market.price_to_ticks(p).map_err(|e| invalid(e.code(), e.to_string()));
+    let on_grid = |p| market.price_to_ticks(p).map_err(EngineError::from);
     let limit = req.order_type.has_price();
     let price_ticks = match (limit, req.price) {
         (true, None) => return Err(invalid("invalid_price", "a limit order needs a price")),
@@ -51,13 +51,13 @@ pub fn check_order(market: &Market, quote: &Asset, req: &NewOrder) -> Result<Che
         (false, None) => 0,
     };
     let (quantity_lots, quote_budget) = match req.quote_quantity {
-        None => (market.quantity_to_lots(req.quantity).map_err(|e| invalid(e.code(), e.to_string()))?, 0),
+        None => (market.quantity_to_lots(req.quantity)?, 0),
         Some(budget) => {
             let units = quote.units_of(budget).map_err(|e| match e {
                 AmountError::TooLarge => invalid(e.code(), format!("quote_quantity: {e}")),
                 _ => invalid("invalid_quantity", format!("quote_quantity: {e}")),
             })?;
-            let most = market.quantity_to_lots(market.max_quantity).map_err(|e| invalid(e.code(), e.to_string()))?;
+            let most = market.quantity_to_lots(market.max_quantity)?;
             (most, units)
         }
     };

@@ -32,6 +32,13 @@ pub(crate) fn invalid(code: &'static str, detail: impl Into<String>) -> EngineEr
     EngineError::Invalid { code, detail: detail.into() }
 }
 
+/// A price or quantity off the market's grid or bounds: 422 with the grid's own code.
+impl From<common::GridError> for EngineError {
+    fn from(e: common::GridError) -> EngineError {
+        invalid(e.code(), e.to_string())
+    }
+}
+
 /// A reply that does not follow the wire format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed engine reply: {0}")]

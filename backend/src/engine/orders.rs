@@ -9,7 +9,7 @@ use super::error::EngineError;
 use super::handle::Engine;
 use super::keys::{self, MarketKeys};
 use super::library::{self, Function, Invocation};
-use super::reply::{refusal, reply_pair};
+use super::reply::{ok_payload, refusal, reply_pair, unknown_kind};
 use super::wire::{self, Event, RawOrder, REPLY_DUP, REPLY_OK, REPLY_REFUSED};
 use common::time::now_ms;
 
@@ -179,16 +179,9 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         let units = self.units(market)?;
         let mut call = self.user_call(&library::CANCEL_ORDER, market, user_id);
         call.arg(order_id).arg(units.base_per_lot).arg(units.quote_per_notional);
-        let reply = self.write(&call).await?;
-        match reply_pair(&reply)? {
-            (REPLY_OK, payload) => {
-                let event = wire::decode_event(payload)?;
-                let order = first_order(&event)?.to_order(market);
-                Ok((order, event))
-            }
-            (REPLY_REFUSED, code) => Err(refusal(code)),
-            (kind, _) => Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
-        }
+        let event = wire::decode_event(ok_payload(&self.write(&call).await?)?)?;
+        let order = first_order(&event)?.to_order(market);
+        Ok((order, event))
     }
 
     /// Cancels all the user's resting orders, in one market or in all; one book change per market.
@@ -249,7 +242,7 @@ pub fn read_placements(market: &Market, reply: &[Value]) -> Result<Vec<Result<Pl
                     Ok(Placed { order, created: false, event: None, triggered: Vec::new() })
                 }
                 (REPLY_REFUSED, code) => Err(refusal(code)),
-                (kind, _) => return Err(EngineError::Protocol(format!("unknown reply kind {kind}"))),
+                (kind, _) => return Err(unknown_kind(kind)),
             })
         })
         .collect()

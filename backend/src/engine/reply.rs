@@ -4,7 +4,7 @@
 use redis::Value;
 
 use super::error::{invalid, EngineError};
-use super::wire::refusal;
+use super::wire::{refusal, REPLY_OK, REPLY_REFUSED};
 
 /// Splits one `kind, payload` pair of a script's reply.
 pub(super) fn reply_pair(pair: &[Value]) -> Result<(&str, &[u8]), EngineError> {
@@ -15,6 +15,20 @@ pub(super) fn reply_pair(pair: &[Value]) -> Result<(&str, &[u8]), EngineError> {
         }
         other => Err(EngineError::Protocol(format!("unexpected reply shape {other:?}"))),
     }
+}
+
+/// The payload of an `ok` reply; the refusal's error for a refused one.
+pub(super) fn ok_payload(pair: &[Value]) -> Result<&[u8], EngineError> {
+    match reply_pair(pair)? {
+        (REPLY_OK, payload) => Ok(payload),
+        (REPLY_REFUSED, code) => Err(refusal(code)),
+        (kind, _) => Err(unknown_kind(kind)),
+    }
+}
+
+/// A reply kind this code does not know.
+pub(super) fn unknown_kind(kind: &str) -> EngineError {
+    EngineError::Protocol(format!("unknown reply kind {kind}"))
 }
 
 pub(super) fn refusal(code: &[u8]) -> EngineError {
