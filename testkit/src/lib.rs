@@ -20,7 +20,7 @@ pub use app::{
 pub use backend_process::BackendProcess;
 pub use chromium::ChromeDriver;
 pub use deployments::{cli, cli_as, Deployment, RedisCluster, RedisSentinels, TestRedis};
-pub use keyspace::{connect_nodes, dump_keyspace, KeyDump};
+pub use keyspace::{connect_nodes, dump_keyspace, restore_keyspace, KeyDump};
 pub use ports::free_port;
 pub use redis_server::RedisProcess;
 pub use subaccounts::fund_subaccounts;

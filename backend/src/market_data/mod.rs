@@ -54,8 +54,9 @@ struct MarketState {
     /// The candles' version as of this instance's last fold (`Folded::version`: they change only when
     /// it grows).
     version: AtomicU64,
-    /// Recent candle answers, as JSON, with the version they were read at.
-    answers: Mutex<HashMap<CandleQuery, (u64, Bytes)>>,
+    /// Recent candle answers, as JSON, with the version and the feed's epoch they were read at (a
+    /// failover that lost writes moves the epoch, whatever the version says after it).
+    answers: Mutex<HashMap<CandleQuery, (u64, u64, Bytes)>>,
 }
 
 pub struct MarketData {
@@ -143,9 +144,9 @@ impl MarketData {
         let state = self.state(symbol)?;
         let market = self.engine.market(symbol)?;
         let query = (interval, range, limit, newest);
-        let version = state.version.load(Ordering::Acquire);
-        if let Some((v, body)) = lock(&state.answers).get(&query) {
-            if *v == version {
+        let (version, epoch) = (state.version.load(Ordering::Acquire), self.feed.epoch());
+        if let Some((v, e, body)) = lock(&state.answers).get(&query) {
+            if (*v, *e) == (version, epoch) {
                 return Ok(body.clone());
             }
         }
@@ -157,7 +158,7 @@ impl MarketData {
         if answers.len() >= ANSWERS_KEPT {
             answers.clear();
         }
-        answers.insert(query, (version, body.clone()));
+        answers.insert(query, (version, epoch, body.clone()));
         Ok(body)
     }
 

@@ -171,4 +171,35 @@ on_every_deployment! {
         let candle = next_of(&mut ws, "candle").await;
         assert_eq!((candle["data"]["interval"].as_str(), candle["data"]["trades"].as_u64()), (Some("1h"), Some(1)));
     }
+
+    async fn a_failover_that_lost_trades_is_never_answered_candles_from_before_it(d) {
+        let app = spawn_app(d).await;
+        let (seller, buyer) = (app.user("seller").await, app.user("buyer").await);
+        let trade = |price: &'static str| {
+            let (app, seller, buyer) = (&app, &seller, &buyer);
+            async move {
+                assert_eq!(app.limit(seller, "sell", "0.5", price).await.status(), 201);
+                assert_eq!(app.limit(buyer, "buy", "0.5", price).await.status(), 201);
+            }
+        };
+        let day = || async {
+            let (_, list) = status_json(app.get("/api/v1/markets/BTC-USD/candles?interval=1d", None).await).await;
+            let day = list.as_array().unwrap().last().unwrap().clone();
+            (day["close"].to_string(), day["trades"].as_u64().unwrap())
+        };
+        trade("100").await;
+        assert_eq!(day().await, ("100.0".to_string(), 1));
+        let before = dump_keyspace(&app.redis_urls()).await;
+        // A trade at 120, answered (and kept) at two trades folded...
+        trade("120").await;
+        assert_eq!(day().await, ("120.0".to_string(), 2));
+        let mut feed = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
+        next_of(&mut feed, "order_book_snapshot").await;
+        // ...then lost in a failover, and a trade at 150 in its place: two trades folded again.
+        restore_keyspace(&app.redis_urls(), &before).await;
+        trade("150").await;
+        // (The instance has seen the sequence go back once its clients are resynced.)
+        next_of(&mut feed, "order_book_snapshot").await;
+        assert_eq!(day().await, ("150.0".to_string(), 2), "the candle of the history that stands");
+    }
 }

@@ -326,15 +326,7 @@ on_every_deployment! {
         let app = spawn_app(d).await;
         let alice = app.user("alice").await;
         assert_eq!(app.limit(&alice, "buy", "1", "100").await.status(), 201);
-        let mut copy = Vec::new();
-        for (n, mut conn) in app.redis_nodes().await.into_iter().enumerate() {
-            let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
-            for k in keys {
-                let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(&mut conn).await.unwrap();
-                let ttl: i64 = redis::cmd("PTTL").arg(&k).query_async(&mut conn).await.unwrap();
-                copy.push((n, k, dump, ttl.max(0)));
-            }
-        }
+        let copy = dump_keyspace(&app.redis_urls()).await;
         let mut public = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
         let mut book = (BTreeMap::new(), BTreeMap::new(), 0);
         apply(&mut book, &next_of(&mut public, "order_book_snapshot").await);
@@ -349,14 +341,7 @@ on_every_deployment! {
         let (_, lost) = status_json(app.get("/api/v1/orders/book/BTC-USD", None).await).await;
         assert_eq!((lost["sequence"].as_u64(), lost["bids"].as_array().unwrap().len()), (Some(3), 3));
 
-        let mut nodes = app.redis_nodes().await;
-        for conn in &mut nodes {
-            let _: () = redis::cmd("FLUSHALL").query_async(conn).await.unwrap();
-        }
-        for (n, k, dump, ttl) in &copy {
-            let _: () =
-                redis::cmd("RESTORE").arg(k).arg(ttl).arg(dump.as_slice()).query_async(&mut nodes[*n]).await.unwrap();
-        }
+        restore_keyspace(&app.redis_urls(), &copy).await;
         // The new history: two changes, numbered 2 and 3 again.
         assert_eq!(app.limit(&alice, "sell", "1", "200").await.status(), 201);
         assert_eq!(app.limit(&alice, "sell", "1", "201").await.status(), 201);
