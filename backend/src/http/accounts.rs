@@ -103,15 +103,18 @@ fn session_in(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// The bearer token of the session this browser's session cookie holds (set by a login): how a reloaded
 /// screen goes on signed in. 401 without a cookie, or when its session has ended (the cookie is cleared).
+/// Each answer costs Redis a read, as a book read does, and draws on the same budget per address.
 #[utoipa::path(post, path = "/auth/session", tag = "auth", responses(
     (status = 200, body = Resumed),
     (status = 401, description = "unauthorized: no session cookie, or its session has ended", body = common::ErrorBody),
+    (status = 429, description = "rate_limited: too many reads from this address", body = common::ErrorBody),
 ))]
 pub async fn session(
     State(state): State<AppState>,
     client: ClientAddress,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
+    client.take(&state.limits.public_reads)?;
     let clear = AppendHeaders([(SET_COOKIE, session_cookie("", 0, client.https))]);
     let Some((username, token)) = session_in(&headers) else { return Err(ApiError::Unauthorized) };
     let left = match state.accounts.user_of(&token).await? {

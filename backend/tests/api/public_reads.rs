@@ -129,6 +129,9 @@ async fn one_address_has_a_budget_of_public_reads_per_second() {
     let r = app.get("/api/v1/orders/trades/BTC-USD", None).await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
+    // A session resume (a Redis read for any cookie, a made-up one too) draws on it as well.
+    let r = app.client.post(app.url("/api/v1/auth/session")).header("cookie", "exchange_session=a:b").send().await;
+    assert_eq!(r.unwrap().status(), 429);
     // The book feed's requests draw on the same budget (its snapshot on connect does not).
     let mut ws = connect(&app.ws_url("/api/v1/ws/orderbook/BTC-USD")).await;
     next_of(&mut ws, "order_book_snapshot").await;
