@@ -1,7 +1,7 @@
 //! chromedriver and headless Chromium, as the browser tests (`backend/tests/browser`) and the first-load
 //! figure (`tools/src/bin/ui_load.rs`) start them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use crate::free_port;
 
 /// chromedriver on a port, and the browsers it started: dropped, it kills them all and removes their
-/// profiles, so that a failed run (whose sessions were never closed) leaves no Chromium running. (Chromium leaves chromedriver's
-/// process group; its profile directory, named after the driver, finds it.)
+/// profiles, so that a failed run (whose sessions were never closed) leaves no Chromium running.
+/// (Chromium leaves chromedriver's process group; its profile directory, named after the driver, finds
+/// it.)
 pub struct ChromeDriver {
     child: Child,
     port: u16,
@@ -73,7 +74,7 @@ pub fn new_profile(driver_port: u16) -> PathBuf {
 /// The `goog:chromeOptions` of a headless Chromium with `profile`, fetching nothing in the background,
 /// its window `width` × `height`; below a window's least width (about 500 px) it is emulated as a
 /// phone, with touch.
-pub fn chromium_options(profile: &std::path::Path, width: u32, height: u32) -> Value {
+pub fn chromium_options(profile: &Path, width: u32, height: u32) -> Value {
     let mut options = json!({
         "binary": "/usr/bin/chromium",
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -207,7 +207,7 @@ pub async fn fill_resting(
                 };
                 let order = CheckedOrder {
                     side: if sell { Side::Sell } else { Side::Buy },
-                    price_ticks: if sell { 6_000_000 + level * step } else { 4_000_000 - level * step },
+                    price_ticks: if sell { 6_000_000 + level * step } else { 4_000_000 + level * step },
                     ..flow_order(0)
                 };
                 (1_000_000 + k / 500, first - n as u64 + 1 + i as u64, order)
