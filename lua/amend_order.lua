@@ -1,7 +1,7 @@
 -- amend_order: changes the quantity and/or the price of one of a user's open orders, atomically, as one
 -- book change (the contract's "Changing an order").
 --
--- KEYS as place_orders': [1] {S}:seq   [2] {S}:bids   [3] {S}:asks   [4] {S}:trades
+-- KEYS as place_orders': [1] {S}:seq   [2] {S}:levels:bids   [3] {S}:levels:asks   [4] {S}:trades
 -- ARGV[1..13] as place_orders' (now, retention, fill cap, trades MAXLEN, open-orders cap, history cap,
 --   resting cap, base units per lot, quote units per tick x lot, maker and taker fee rates, fills kept,
 --   stops placed when reached)
@@ -84,17 +84,18 @@ if not FUNDS.covers(moved, o.side == BUY and best) then
 end
 -- (Matching refuses an order its level's total could not count after its first write, which a move
 -- has made already: judged here, before it. Where the level is its own, conservatively.)
-local _, new_total_key = price_names(o.side, price)
-if tonumber(call('GET', new_total_key) or '0') + (qty - o.filled) > LEVEL_MAX then
+local new_level = price_names(o.side, price)
+if tonumber(call('HGET', new_level.hash, new_level.t) or '0') + (qty - o.filled) > LEVEL_MAX then
   return { REPLY_REFUSED, REFUSAL.LEVEL_FULL }
 end
--- Off its level: the total less what it had left, its id out of the level's queue (the front list
--- first while a sweep is under way: see "Level queues").
-local total = reduce_level(o.side, o.price, left)
-if total > 0 then
-  local _, _, list_key = price_names(o.side, o.price)
-  if call('LREM', front_key_of(list_key), '1', o.id_text) == 0 then
-    call('LREM', list_key, '1', o.id_text)
+-- Off its level: the total less what it had left, its id out of the level's queue (inline, or the
+-- level's lists, the front list first while a sweep is under way: see "Level queues in a list").
+local old_level = price_names(o.side, o.price)
+local total = leave_inline(o.side, old_level, o.id, left)
+if not total then
+  total = reduce_level(o.side, o.price, left)
+  if total > 0 and call('LREM', front_key_of(old_level.list), '1', o.id_text) == 0 then
+    call('LREM', old_level.list, '1', o.id_text)
   end
 end
 LEVELS[1] = level_entry(o.side, o.price, total)

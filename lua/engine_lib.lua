@@ -24,12 +24,17 @@
 --   fills:  the user's sorted set `{S}:user:<uid>:fills`, member FILL_HEAD .. TRADE, scored by the
 --           trade's id, for both parties of every trade; kept to its newest ARGV-given number (a count
 --           in the user's sub-account says when to trim: settlement.lua).
---   level totals: string keys `{S}:depth:bids:<price>` and `{S}:depth:asks:<price>`.
 --   resting orders: string key `{S}:resting`, their number (for the per-market cap; counted from the
 --           first call of a library that keeps it, so a market older than that counts low).
---   level queues: lists `{S}:bids:<price>` and `{S}:asks:<price>` of order ids, oldest first, with
---           tombstones (see "Level queues" below): the level's dead set `<list>:dead` and, while a
---           sweep is under way, its front list `<list>:front`.
+-- Price levels of a market `{S}` (see "Levels" below), per side (`bids`, `asks`):
+--   level buckets: hash `{S}:levels:bids:<price // LV.TICKS>`, for each level of those prices field
+--           `t<price % LV.TICKS>` = its total lots and, while its queue is short, field `q<...>` = its
+--           queue: up to LV.INLINE order ids packed (ID), oldest first;
+--   buckets: sorted set `{S}:levels:bids` of the side's buckets that hold a level (member and score the
+--           bucket's number);
+--   long queues: a level whose queue outgrew LV.INLINE ids keeps it in the list `{S}:bids:<price>`
+--           instead (no `q` field), with tombstones (see "Level queues" below): the level's dead set
+--           `<list>:dead` and, while a sweep is under way, its front list `<list>:front`.
 
 -- Library functions as locals: a global is a table lookup at every use (redis.call two). They are not
 -- visible while a library loads, so `begin` binds them on the first call.
@@ -100,6 +105,16 @@ local OPEN, PARTIAL, FILLED, CANCELLED, PENDING = 0, 1, 2, 3, 4
 local TYPE_UNIT, TIF_UNIT, POST_ONLY_UNIT, STATUS_UNIT = 2, 4, 16, 32
 -- Open orders share a bucket hash per BUCKET_IDS consecutive ids.
 local BUCKET_IDS = 64
+-- Price levels share a bucket hash per LV.TICKS consecutive prices (two fields per level: 128 at most,
+-- so a bucket stays a compact listpack); a level's queue stays in its bucket up to LV.INLINE ids (56
+-- bytes: within a listpack's 64-byte values). LV.T[off], LV.Q[off]: the field names of the level at
+-- `price % LV.TICKS` = off; LV.OFF[name]: the offset a field name is of. (One table: the library's
+-- main chunk may hold at most 200 locals; SLOT_T, SLOT_Q and OFFS are read_levels' own.)
+local LV = { TICKS = 64, INLINE = 8, T = {}, Q = {}, OFF = {}, SLOT_T = {}, SLOT_Q = {}, OFFS = {} }
+for off = 0, LV.TICKS - 1 do
+  LV.T[off], LV.Q[off] = 't' .. off, 'q' .. off
+  LV.OFF[LV.T[off]], LV.OFF[LV.Q[off]] = off, off
+end
 -- A trade's id is its taker order's id * TRADES_PER_ORDER + the trade's index among that order's
 -- trades: unique and growing, since one order makes at most the fill cap (<= 1,000) trades, and exact
 -- while order ids stay below 2^53 / TRADES_PER_ORDER (about 8.8e12).
@@ -128,12 +143,11 @@ local MAX_UID = 4294967295
 -- its keys and arguments (set by `begin`);
 local KEYS, ARGV
 -- its market: the hash-tagged prefix `{BTC/USD}` from KEYS[1] = `{BTC/USD}:seq`, and the names built
--- from it, per side: the book (sorted set of levels), the level list prefix and the level total
--- prefix. A level's total is a string key of its own (INCRBY is a hash lookup; a field of one hash of
--- all levels would be a linear search of a listpack). Set by `begin`;
-local P, BOOK, LEVEL_PREFIX, TOTAL_PREFIX
+-- from it, per side: the book (sorted set of level buckets), the long queues' list prefix and the level
+-- buckets' prefix. Set by `begin`;
+local P, BOOK, LEVEL_PREFIX, BUCKET_PREFIX
 -- the market's memos of names (see NAMES; set by `begin`);
-local BUCKETS, USERS, PRICES, PRICE_OF
+local BUCKETS, USERS, PRICES, BUCKET_BASE
 -- the time (ms) and the limits its function was given: the retention of closed orders (ms), the
 -- closed orders kept per user and market, and the sweep's step (see "Level queues"; set by each
 -- function's first step, from its arguments);
@@ -143,8 +157,8 @@ local WINDOW
 --
 -- Across calls (a library keeps its state until it is loaded again): names made from numbers,
 -- memoised per market, since formatting a number and joining a key cost Redis's Lua far more than a
--- table look-up: bucket keys by bucket number, a user's two keys by user id, a price's text, level
--- total key and level list key by side and price, a level's price by its text; and quantities as text
+-- table look-up: bucket keys by bucket number, a user's two keys by user id, a level's names by side
+-- and price (price_names), a level bucket's first price by its number's text; and quantities as text
 -- (a level's total changes by an order's size, and sizes repeat). All dropped at once past MEMO_MAX
 -- names (`begin`), so the library's memory stays bounded. The bound is small on purpose: every string
 -- Lua makes is looked up in its string table and every collection walks the whole heap, and the larger
@@ -235,15 +249,15 @@ local function begin(keys, args)
   local names = NAMES[P]
   if not names then
     names = {
-      { [0] = P .. ':bids', [1] = P .. ':asks' },
+      { [0] = P .. ':levels:bids', [1] = P .. ':levels:asks' },
       { [0] = P .. ':bids:', [1] = P .. ':asks:' },
-      { [0] = P .. ':depth:bids:', [1] = P .. ':depth:asks:' },
+      { [0] = P .. ':levels:bids:', [1] = P .. ':levels:asks:' },
       {}, {}, { [0] = {}, [1] = {} }, {},
     }
     NAMES[P], memo_count = names, memo_count + 10
   end
-  BOOK, LEVEL_PREFIX, TOTAL_PREFIX = names[1], names[2], names[3]
-  BUCKETS, USERS, PRICES, PRICE_OF = names[4], names[5], names[6], names[7]
+  BOOK, LEVEL_PREFIX, BUCKET_PREFIX = names[1], names[2], names[3]
+  BUCKETS, USERS, PRICES, BUCKET_BASE = names[4], names[5], names[6], names[7]
   WINDOW = nil
 end
 
@@ -291,34 +305,19 @@ local function cid_key(uid, cid)
   return P .. ':cid:' .. fmt(uid) .. ':' .. cid
 end
 
--- A level's list of order ids, and its total, by side and price (as text).
-local function list_key_of(side, price_text)
-  return LEVEL_PREFIX[side] .. price_text
-end
-
-local function total_key_of(side, price_text)
-  return TOTAL_PREFIX[side] .. price_text
-end
-
--- A price level's names: its price as text, its total's key and its list's key.
+-- A price level's names, by side and price: a table of its price as text (`text`), its bucket's number
+-- as text (`bucket`) and key (`hash`), its two fields there (`t`, `q`) and its long queue's list key
+-- (`list`).
 local function price_names(side, price)
-  local names = PRICES[side][price]
-  if not names then
-    local text = fmt(price)
-    names = { text, total_key_of(side, text), list_key_of(side, text) }
-    PRICES[side][price], memo_count = names, memo_count + 3
+  local L = PRICES[side][price]
+  if not L then
+    local off = price % LV.TICKS
+    local bucket, text = fmt((price - off) / LV.TICKS), fmt(price)
+    L = { text = text, bucket = bucket, hash = BUCKET_PREFIX[side] .. bucket, t = LV.T[off], q = LV.Q[off],
+      list = LEVEL_PREFIX[side] .. text }
+    PRICES[side][price], memo_count = L, memo_count + 4
   end
-  return names[1], names[2], names[3]
-end
-
--- A level's price from its member (the price as text).
-local function price_of(text)
-  local price = PRICE_OF[text]
-  if not price then
-    price = text + 0
-    PRICE_OF[text], memo_count = price, memo_count + 1
-  end
-  return price
+  return L
 end
 
 -- A bucket's field names, `id % BUCKET_IDS` as text: constants of the library, so no formatting at run
@@ -507,12 +506,22 @@ end
 
 -- Levels.
 --
--- Level queues. A cancel must not cost more on a long level than on a short one (a list's LREM reads
--- the list from its front: 500 cancels at a level of 10,000 orders once took 100 ms in one call). So a
--- cancel leaves the order's id in its level's list as a tombstone: the order is gone from its bucket
--- and its id joins the level's dead set. Matching takes tombstones off the front with the orders it
--- meets (their bucket has no record) and counts them as nothing; a sweep removes the others, so that
--- a list holds few more ids than its level has orders however much is cancelled.
+-- A side's price levels live in buckets of LV.TICKS prices (see the key list at the top): a level is a
+-- pair of fields in its bucket, its total and its queue, so a level costs a few dozen bytes where a key
+-- or a sorted-set member of its own would cost about a hundred each (docs/engine-performance.md,
+-- "Sparse books"). The side's set orders the buckets, and a bucket's levels are ordered by their
+-- offsets within it (read_levels).
+--
+-- A short queue (up to LV.INLINE orders: most levels away from the touch) is the `q` field itself: an
+-- order joins it and leaves it by a rewrite of a few dozen bytes. A queue that grows past that spills
+-- to the level's list for the rest of the level's life, and is a list as below.
+--
+-- Level queues in a list. A cancel must not cost more on a long level than on a short one (a list's
+-- LREM reads the list from its front: 500 cancels at a level of 10,000 orders once took 100 ms in one
+-- call). So a cancel leaves the order's id in its level's list as a tombstone: the order is gone from
+-- its bucket and its id joins the level's dead set. Matching takes tombstones off the front with the
+-- orders it meets (their bucket has no record) and counts them as nothing; a sweep removes the
+-- others, so that a list holds few more ids than its level has orders however much is cancelled.
 --
 -- The sweep is a pass over a level's list from its front, SWEEP entries per cancel at the level: it
 -- moves the live ids to the back of the level's front list and drops the dead ones. A pass starts
@@ -536,18 +545,96 @@ local function dead_key_of(list_key)
   return list_key .. ':dead'
 end
 
--- Removes a level that holds no order any more (its total is 0): its total, lists and dead set, and its
--- place in the book.
-local function delete_level(side, price_text, total_key, list_key)
-  call('DEL', total_key, list_key, front_key_of(list_key), dead_key_of(list_key))
-  call('ZREM', BOOK[side], price_text)
+-- Removes a level that holds no order any more (its total is 0), given its names (price_names): its
+-- fields, its lists and dead set when its queue had spilled, and its bucket from the side's set when it
+-- was the bucket's last level.
+local function delete_level(side, L)
+  if call('HDEL', L.hash, L.t, L.q) < 2 then
+    local list_key = L.list
+    call('DEL', list_key, front_key_of(list_key), dead_key_of(list_key))
+  end
+  if call('EXISTS', L.hash) == 0 then
+    call('ZREM', BOOK[side], L.bucket)
+  end
+end
+
+-- The order ids of an inline queue `q` as text, oldest first, into `ids` (from 1); returns how many.
+local function inline_ids(q, ids)
+  local n = #q / ID_LEN
+  for i = 1, n do
+    ids[i] = format('%d', sunpack(ID, q, (i - 1) * ID_LEN + 1))
+  end
+  return n
+end
+
+-- Side `side`'s first levels, best first, a whole bucket at a time until there are at least `want` (or
+-- the side has no more): their prices into `prices` (from 1); when `totals` is given, their totals
+-- (as text) and inline queues (false: the queue is a list) into `totals` and `queues`; when `kinds` is
+-- given, whether each one's queue is inline, by price. Returns how many, and whether they are all the
+-- side has.
+local function read_levels(side, want, prices, totals, queues, kinds)
+  local n, from, chunk = 0, 0, min(max(want, 2), 8)
+  local SLOT_T, SLOT_Q, OFFS, OFF = LV.SLOT_T, LV.SLOT_Q, LV.OFFS, LV.OFF
+  local set, prefix, asks = BOOK[side], BUCKET_PREFIX[side], side == SELL
+  while n < want do
+    local buckets = asks and call('ZRANGE', set, fmt(from), fmt(from + chunk - 1))
+      or call('ZREVRANGE', set, fmt(from), fmt(from + chunk - 1))
+    for b = 1, #buckets do
+      if n >= want then
+        return n, false
+      end
+      -- The bucket's levels by offset, then in order, best first (an insertion sort: a bucket holds few).
+      local fields, k = call('HGETALL', prefix .. buckets[b]), 0
+      for i = 1, #fields, 2 do
+        local name = fields[i]
+        local off = OFF[name]
+        if byte(name, 1) == 116 then -- ('t')
+          k = k + 1
+          OFFS[k], SLOT_T[off] = off, fields[i + 1]
+        else
+          SLOT_Q[off] = fields[i + 1]
+        end
+      end
+      for i = 2, k do
+        local off, j = OFFS[i], i - 1
+        while j > 0 and (OFFS[j] > off) == asks do
+          OFFS[j + 1], j = OFFS[j], j - 1
+        end
+        OFFS[j + 1] = off
+      end
+      -- (The bucket's first price, memoised by its number's text.)
+      local base = BUCKET_BASE[buckets[b]]
+      if not base then
+        base = (buckets[b] + 0) * LV.TICKS
+        BUCKET_BASE[buckets[b]], memo_count = base, memo_count + 1
+      end
+      for i = 1, k do
+        local off = OFFS[i]
+        local q = SLOT_Q[off]
+        n = n + 1
+        prices[n] = base + off
+        if totals then
+          totals[n], queues[n] = SLOT_T[off], q or false
+        end
+        if kinds then
+          kinds[base + off] = q ~= nil
+        end
+        SLOT_T[off], SLOT_Q[off] = nil, nil
+      end
+    end
+    if #buckets < chunk then
+      return n, true
+    end
+    from = from + chunk
+  end
+  return n, false
 end
 
 -- Level totals. Redis keeps a level's total exactly, in 64 bits, but a Lua number holds 53 bits exactly:
--- a total past MAX_INT (thousands of maximum-size orders at one price) comes back from INCRBY and
--- DECRBY rounded. The rounded value still says the total is large (and is exact enough for what the
--- engine decides with it: whether it is 0, or the order's own), and events then carry the total read
--- back as text and packed exactly.
+-- a total past MAX_INT (thousands of maximum-size orders at one price) comes back from HINCRBY
+-- rounded. The rounded value still says the total is large (and is exact enough for what the engine
+-- decides with it: whether it is 0, or the order's own), and events then carry the total read back as
+-- text and packed exactly.
 
 -- A level's total, given as decimal text below 2^64, as 8 little-endian bytes (division by 256 on
 -- the digits).
@@ -570,12 +657,12 @@ end
 
 -- Side `side`'s level total at `price` ticks, read back and packed exactly.
 local function exact_total(side, price)
-  local _, total_key = price_names(side, price)
-  return total_bytes(call('GET', total_key))
+  local L = price_names(side, price)
+  return total_bytes(call('HGET', L.hash, L.t))
 end
 
--- The packed LEVEL of side `side`'s level at `price` ticks whose new total is `total` (as INCRBY or
--- DECRBY answered it).
+-- The packed LEVEL of side `side`'s level at `price` ticks whose new total is `total` (as HINCRBY
+-- answered it).
 local function level_entry(side, price, total)
   if total <= MAX_INT then
     return pack(LEVEL, side, price, total)
@@ -592,16 +679,92 @@ end
 -- Takes `lots` off the level at `price` ticks. A level whose total reaches 0 holds no order any more
 -- (every resting order has something left) and is removed. Returns the level's new total.
 local function reduce_level(side, price, lots)
-  local price_text, key, list_key = price_names(side, price)
-  local total = call('DECRBY', key, lots_text(lots))
+  local L = price_names(side, price)
+  local total = call('HINCRBY', L.hash, L.t, lots_text(-lots))
   if total == 0 then
-    delete_level(side, price_text, key, list_key)
+    delete_level(side, L)
   end
   return total
 end
 
--- The number of orders at a level, from its list's key: its ids less its tombstones (and the mark,
--- with the front list's ids, while a sweep is under way).
+-- Order `id_text` (`remaining` lots, as text `lots`) joins the back of side `side`'s level `L`, or makes
+-- the level: the level's total and queue are read once (its queue is inline, a list, or there is no
+-- level yet) and written once. A new level's bucket joins the side's set (a member added again is no
+-- change); an inline queue that would pass LV.INLINE ids spills to the level's list. Returns the level's
+-- new total and whether its queue is inline (false: a list).
+local function enqueue(side, L, id_text, remaining, lots)
+  local now = call('HMGET', L.hash, L.t, L.q)
+  local t, q = now[1], now[2]
+  if not t then
+    call('HSET', L.hash, L.t, lots, L.q, pack(ID, id_text + 0))
+    call('ZADD', BOOK[side], L.bucket, L.bucket)
+    return remaining, true
+  end
+  if not q then
+    call('RPUSH', L.list, id_text)
+    return call('HINCRBY', L.hash, L.t, lots), false
+  end
+  local total = t + remaining
+  if total > MAX_INT then
+    -- (Redis adds exactly; the rounded total it answers is what the engine decides with.)
+    total = call('HINCRBY', L.hash, L.t, lots)
+    t = nil
+  end
+  if #q < LV.INLINE * ID_LEN then
+    if t then
+      call('HSET', L.hash, L.t, fmt(total), L.q, q .. pack(ID, id_text + 0))
+    else
+      call('HSET', L.hash, L.q, q .. pack(ID, id_text + 0))
+    end
+    return total, true
+  end
+  local ids = {}
+  local n = inline_ids(q, ids)
+  ids[n + 1] = id_text
+  call('RPUSH', L.list, unpack(ids))
+  call('HDEL', L.hash, L.q)
+  if t then
+    call('HSET', L.hash, L.t, fmt(total))
+  end
+  return total, false
+end
+
+-- Order `id` leaves side `side`'s level `L` with `lots` it had left, when the level's queue is inline:
+-- out of the queue and off the total in one write (the level removed when it was its only order).
+-- Returns the level's new total, or nil (nothing written) when the level's queue is a list.
+local function leave_inline(side, L, id, lots)
+  local now = call('HMGET', L.hash, L.t, L.q)
+  local t, q = now[1], now[2]
+  if not q then
+    return nil
+  end
+  local total
+  if t + 0 > MAX_INT then
+    total, t = call('HINCRBY', L.hash, L.t, lots_text(-lots)), nil
+  else
+    total = t - lots
+  end
+  if total == 0 then
+    delete_level(side, L)
+    return 0
+  end
+  local packed = pack(ID, id)
+  for at = 1, #q, ID_LEN do
+    if sub(q, at, at + ID_LEN - 1) == packed then
+      q = sub(q, 1, at - 1) .. sub(q, at + ID_LEN)
+      break
+    end
+  end
+  if t then
+    call('HSET', L.hash, L.t, fmt(total), L.q, q)
+  else
+    call('HSET', L.hash, L.q, q)
+  end
+  return total
+end
+
+-- The number of orders at a level whose queue is a list, from its list's key: its ids less its
+-- tombstones (and the mark, with the front list's ids, while a sweep is under way).
 local function level_orders(list_key)
   local listed = call('LLEN', list_key)
   if listed > 0 and call('LINDEX', list_key, '0') == PASS_MARK then
@@ -688,16 +851,20 @@ local function publish(events)
   end
 end
 
--- Cancels a resting order (read back): off its level, where its id stays a tombstone (see "Level
--- queues"), into its owner's closed hash. Returns its order entry, the level's packed new total and,
--- unless the level went with it, the level's list key, for the caller to sweep (sweep_level).
+-- Cancels a resting order (read back): off its level (out of an inline queue, or its id left a
+-- tombstone in the level's list: see "Level queues in a list"), into its owner's closed hash. Returns its
+-- order entry, the level's packed new total and, when the order left a tombstone, the level's list key,
+-- for the caller to sweep (sweep_level).
 local function cancel_resting(o)
-  local total = reduce_level(o.side, o.price, o.qty - o.filled)
+  local L = price_names(o.side, o.price)
+  local total = leave_inline(o.side, L, o.id, o.qty - o.filled)
   local list_key
-  if total > 0 then
-    local _, _, key = price_names(o.side, o.price)
-    call('SADD', dead_key_of(key), o.id_text)
-    list_key = key
+  if not total then
+    total = reduce_level(o.side, o.price, o.qty - o.filled)
+    if total > 0 then
+      call('SADD', dead_key_of(L.list), o.id_text)
+      list_key = L.list
+    end
   end
   o.updated = NOW
   set_status(o, CANCELLED)

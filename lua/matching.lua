@@ -16,15 +16,20 @@ local MAX_TOUCH, MAX_OPEN, MAX_RESTING
 -- every order that changes the book: rest adds to RESTING, take_from_level and sweep_in_matching take
 -- the makers that close away);
 local SEQ, RESTING
--- the best levels of each side, kept for the whole batch and read TOP_READ at a time (a level emptied
--- by a crossing order is the usual case, and a read a call): TOP[side] holds the prices of the side's
+-- the best levels of each side, kept for the whole batch and read a level bucket at a time (a level
+-- emptied by a crossing order is the usual case, and a read a call; reading more buckets ahead costs
+-- more than it saves): TOP[side] holds the prices of the side's
 -- first TOP_N[side] levels, best first (TOP_N[side] nil: not read yet; reset by start_matching), and
 -- TOP_ALL[side] says they are all the side has. Only the best level is ever emptied (drop_best) and a
 -- resting order may make a level anywhere (add_level puts it where it belongs, or nowhere when it falls
 -- beyond a list that is not the whole side), so the list always holds the side's first levels. Read
 -- again when it runs out;
 local TOP, TOP_N, TOP_ALL = { [0] = {}, [1] = {} }, {}, {}
-local TOP_READ, TOP_LAST = 4, '3' -- (the last index a read asks for, TOP_READ - 1, as text)
+-- what the batch knows of levels' queues: `kind[side][price]`, whether a level's queue is inline (false:
+-- a list), for the levels the batch has read (best_level) or made (rest), so that matching reads a
+-- level's queue where it is at the first try (reset by start_matching; a level that goes is
+-- forgotten); and `ids`, the ids of an inline queue as matching reads them (reused);
+local QUEUES = { kind = { [0] = {}, [1] = {} }, ids = {} }
 -- the trades of the call, for one stream entry (one XADD per call, not per order): groups and trades,
 -- of which only the first `nstreamed` count (reset by start_matching).
 local STREAMED, nstreamed = {}, 0
@@ -46,6 +51,7 @@ local PLACE_REPLIES, PLACE_EVENTS = {}, {}
 local function start_matching(seq, resting)
   SEQ, RESTING = seq, resting
   TOP_N[0], TOP_N[1] = nil, nil
+  QUEUES.kind = { [0] = {}, [1] = {} }
   nstreamed = 0
 end
 
@@ -62,14 +68,8 @@ end
 local function best_level(opp)
   local n = TOP_N[opp]
   if not n or (n == 0 and not TOP_ALL[opp]) then
-    -- A level's member is its price as text: scores are not asked for (Redis formats them as floats).
-    local read = opp == SELL and call('ZRANGE', KEYS[3], '0', TOP_LAST) or call('ZREVRANGE', KEYS[2], '0', TOP_LAST)
-    local top = TOP[opp]
-    n = #read
-    for i = 1, n do
-      top[i] = price_of(read[i])
-    end
-    TOP_N[opp], TOP_ALL[opp] = n, n < TOP_READ
+    n, TOP_ALL[opp] = read_levels(opp, 1, TOP[opp], nil, nil, QUEUES.kind[opp])
+    TOP_N[opp] = n
   end
   if n > 0 then
     return TOP[opp][1]
@@ -118,46 +118,63 @@ end
 -- until less than a lot's worth is left).
 local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
   local opp = 1 - side
-  local last = fmt(MAX_TOUCH - 1)
-  local levels = (opp == SELL) and call('ZRANGE', KEYS[3], '0', last) or call('ZREVRANGE', KEYS[2], '0', last)
-  local available, touched, i = 0, 0, 1
+  local prices, totals, queues = {}, {}, {}
+  local nlevels = read_levels(opp, MAX_TOUCH, prices, totals, queues)
+  local available, touched = 0, 0
   local budget_lo, budget_hi = blo, bhi
   if otype == MARKET and side == BUY and not blo then
     budget_lo, budget_hi = FUNDS.budget(uid)
   end
-  while touched < MAX_TOUCH and levels[i] and crosses(side, otype, price, price_of(levels[i])) do
-    -- The level's queue, one list or two (see "Level queues"), a chunk at a time; tombstones skipped.
-    local queue = { level_queue(list_key_of(opp, levels[i])) }
-    for q = 1, #queue, 2 do
-      local from = queue[q + 1]
-      while touched < MAX_TOUCH do
-        local chunk = MAX_TOUCH - touched
-        local ids = call('LRANGE', queue[q], fmt(from), fmt(from + chunk - 1))
-        for _, mid in ipairs(ids) do
-          local m = load_open(mid)
-          if m then
-            touched = touched + 1
-            if m.uid ~= uid then
-              local take = min(m.qty - m.filled, qty - available)
-              if budget_lo then
-                budget_lo, budget_hi = FUNDS.spend(budget_lo, budget_hi, m.price, take)
-                if not budget_lo then
-                  -- (A budget that runs out here buys all it can.)
-                  return blo ~= nil
-                end
-              end
-              available = available + take
-              if available >= qty then
-                return true
-              end
+  -- The makers `ids` (1 to n) in time order: true or false once they decide it, nil to go on.
+  local function take(ids, n)
+    for k = 1, n do
+      local m = load_open(ids[k])
+      if m then
+        touched = touched + 1
+        if m.uid ~= uid then
+          local lots = min(m.qty - m.filled, qty - available)
+          if budget_lo then
+            budget_lo, budget_hi = FUNDS.spend(budget_lo, budget_hi, m.price, lots)
+            if not budget_lo then
+              -- (A budget that runs out here buys all it can.)
+              return blo ~= nil
             end
           end
+          available = available + lots
+          if available >= qty then
+            return true
+          end
         end
-        if #ids < chunk then
-          break
+        if touched == MAX_TOUCH then
+          return false
         end
-        from = from + chunk
       end
+    end
+  end
+  local i = 1
+  while touched < MAX_TOUCH and i <= nlevels and crosses(side, otype, price, prices[i]) do
+    local decided
+    if queues[i] then
+      local ids = {}
+      decided = take(ids, inline_ids(queues[i], ids))
+    else
+      -- The level's list, or two (see "Level queues in a list"), a chunk at a time; tombstones skipped.
+      local queue = { level_queue(price_names(opp, prices[i]).list) }
+      for q = 1, #queue, 2 do
+        local from = queue[q + 1]
+        while decided == nil do
+          local chunk = MAX_TOUCH - touched
+          local ids = call('LRANGE', queue[q], fmt(from), fmt(from + chunk - 1))
+          decided = take(ids, #ids)
+          if #ids < chunk then
+            break
+          end
+          from = from + chunk
+        end
+      end
+    end
+    if decided ~= nil then
+      return decided
     end
     i = i + 1
   end
@@ -182,33 +199,48 @@ local function sweep_in_matching(list_key, done, dead, taken)
 end
 
 -- Takes `taken` entries (orders and tombstones) off the front of side `side`'s level at `price` (its
--- text, total key given) from the list `queue`, `lots` off its total, and the tombstones met (`dead`,
--- ids, or nil) out of its dead set; `emptied` says every entry the level had was taken. Returns the
+-- names `L`): from its inline queue `inline` (its text as read, with the level's total as read,
+-- `level_total`) or else from the list `queue`, with the tombstones met (`dead`, ids, or nil) out of its
+-- dead set; and `lots` off its total. `emptied` says every entry the level had was taken. Returns the
 -- level's new total; a level left empty is forgotten as the best.
-local function take_from_level(side, price, level_text, total_key, queue, taken, emptied, lots, dead)
+local function take_from_level(side, price, L, queue, taken, emptied, lots, dead, inline, level_total)
   RESTING = RESTING - (taken - (dead and #dead or 0))
   if emptied then
-    -- The level goes, list and total at once (its total is 0: every resting order has something
-    -- left), no LPOP or DECRBY needed.
-    if dead then
-      call('DEL', total_key, queue, dead_key_of(queue))
-    else
-      call('DEL', total_key, queue)
-    end
-    call('ZREM', BOOK[side], level_text)
+    -- The level goes, queue and total at once (its total is 0: every resting order has something
+    -- left).
+    delete_level(side, L)
+    QUEUES.kind[side][price] = nil
     drop_best(side)
     return 0
   end
-  if taken == 1 then
-    call('LPOP', queue)
-  elseif taken > 1 then
-    call('LPOP', queue, FIELD[taken] or fmt(taken))
+  local total
+  if inline and level_total + 0 <= MAX_INT then
+    -- Its queue and its total in one write.
+    total = level_total - lots
+    if total == 0 then
+      -- (Not expected: what is left in the queue has lots left. A level without lots goes all the same.)
+      delete_level(side, L)
+      QUEUES.kind[side][price] = nil
+    elseif taken > 0 then
+      call('HSET', L.hash, L.t, fmt(total), L.q, sub(inline, taken * ID_LEN + 1))
+    else
+      call('HSET', L.hash, L.t, fmt(total))
+    end
+  else
+    if inline then
+      if taken > 0 then
+        call('HSET', L.hash, L.q, sub(inline, taken * ID_LEN + 1))
+      end
+    elseif taken == 1 then
+      call('LPOP', queue)
+    elseif taken > 1 then
+      call('LPOP', queue, FIELD[taken] or fmt(taken))
+    end
+    if dead then
+      call_in_thousands('SREM', dead_key_of(L.list), dead)
+    end
+    total = reduce_level(side, price, lots)
   end
-  if dead then
-    local _, _, list_key = price_names(side, price)
-    call_in_thousands('SREM', dead_key_of(list_key), dead)
-  end
-  local total = reduce_level(side, price, lots)
   if total == 0 then
     drop_best(side)
   end
@@ -245,17 +277,18 @@ end
 -- The usual crossing order: the first resting order it meets, `m` (MAKER), another user's, fills all
 -- of it. Everything its event holds (the level, both orders, the trade) is packed at once
 -- (FILL_EVENT). The order `o` is the batch's table with id_text, flags and its owner's keys
--- (open_key, closed_key) set; the level's price and names, and whether `m` is its only order, are
--- given. Returns the event.
-local function fill_by_one(o, m, level_price, level_text, total_key, list_key, only_order)
+-- (open_key, closed_key) set; the level's price and names, the queue `m` was read from (the list's key,
+-- or the inline queue and the level's total as read: `inline`, `level_total`) and whether `m` is the
+-- level's only order are given. Returns the event.
+local function fill_by_one(o, m, level_price, L, queue, only_order, inline, level_total)
   local id, uid, qty, cid, opp = o.id, o.uid, o.qty, o.cid, 1 - o.side
   local mfilled, mnlo, mnhi = add_fill(m.filled, m.nlo, m.nhi, level_price, qty)
   local mstatus = mfilled == m.qty and FILLED or PARTIAL
   local _, nlo, nhi = add_fill(0, 0, 0, level_price, qty)
   local trade = FUNDS.fill(o.side, uid, m.uid, level_price, qty, o.trade_base, m.id, id, SEQ)
   local taken = mstatus == FILLED and 1 or 0
-  local total = take_from_level(opp, level_price, level_text, total_key, list_key, taken, taken == 1 and only_order,
-    qty, nil)
+  local total = take_from_level(opp, level_price, L, queue, taken, taken == 1 and only_order, qty, nil, inline,
+    level_total)
   local mcid = m.cid
   local event = pack(FILL_EVENT, SEQ, 1, NOW, 2, 1, 1, opp, level_price, total,
     id, uid, o.flags + FILLED * STATUS_UNIT, o.price, qty, qty, nlo, nhi, NOW, NOW, #cid, cid,
@@ -296,22 +329,22 @@ local function rest(o, id_text, flags, filled, nlo, nhi, open_key, cid_mapping, 
   end
   RESTING = RESTING + 1
   local remaining = qty - filled
-  local price_text, total_key, list_key = price_names(side, price)
+  local L = price_names(side, price)
   local lots = lots_text(remaining)
-  local total = call('INCRBY', total_key, lots)
-  if total > LEVEL_MAX then
+  local total, inline = enqueue(side, L, id_text, remaining, lots)
+  if not inline and total > LEVEL_MAX then
     -- Level totals stay below LEVEL_MAX. Only an order that traded nothing can get here (a crossing
-    -- order's own level is empty: the book is never crossed), so this INCRBY is its first write:
-    -- undone, and the order refused with nothing written (the check costs no read of the total).
-    call('DECRBY', total_key, lots)
+    -- order's own level is empty: the book is never crossed), so these are its first writes: undone,
+    -- and the order refused with nothing written (the check costs no read of the total).
+    call('HINCRBY', L.hash, L.t, lots_text(-remaining))
+    call('RPOP', L.list)
     SEQ, RESTING = SEQ - 1, RESTING - 1
     return nil, REFUSAL.LEVEL_FULL
   end
+  QUEUES.kind[side][price] = inline
   if total == remaining then
-    call('ZADD', KEYS[2 + side], price_text, price_text)
     add_level(side, price)
   end
-  call('RPUSH', list_key, id_text)
   local entry, record, level
   if general then
     entry, record = pack_entry(id, o.uid, flags, price, qty, filled, nlo, nhi, o.created or NOW, NOW, cid)
@@ -418,20 +451,33 @@ local function place(o)
         break
       end
     end
-    local level_text, total_key, list_key = price_names(opp, level_price)
+    local L = price_names(opp, level_price)
     -- `queue`: the list read, the level's list or, while a sweep is under way at the level (`swept`),
-    -- its front list first (see "Level queues"); `exhausted`: its last id has been fetched; `dead`: the
-    -- tombstones met (nil: none).
-    local queue, swept, dead = list_key, false, nil
+    -- its front list first (see "Level queues in a list"); `inline`: the level's queue when it is no
+    -- list (its text, read all at once, with the level's total, `level_total`); `exhausted`: its last id
+    -- has been fetched; `dead`: the tombstones met (nil: none).
+    local queue, swept, dead, inline, level_total = L.list, false, nil, nil, nil
+    if QUEUES.kind[opp][level_price] ~= false then
+      local now = call('HMGET', L.hash, L.t, L.q)
+      level_total, inline = now[1], now[2]
+    end
     local taken, reduce, from, exhausted = 0, 0, 0, false
     while filled < want and touched < MAX_TOUCH and not exhausted do
-      -- Most orders fill from the first one or two: three ids first, then eight at a time.
-      local ids = from == 0 and call('LRANGE', queue, '0', '2') or call('LRANGE', queue, fmt(from), fmt(from + 7))
-      if from == 0 and ids[1] == PASS_MARK then
-        swept, queue, ids = true, sweep_in_matching(list_key, false)
+      local ids, fetched
+      if inline then
+        ids = QUEUES.ids
+        fetched = inline_ids(inline, ids)
+        exhausted = true
+      else
+        -- Most orders fill from the first one or two: three ids first, then eight at a time.
+        ids = from == 0 and call('LRANGE', queue, '0', '2') or call('LRANGE', queue, fmt(from), fmt(from + 7))
+        fetched = #ids
+        if from == 0 and ids[1] == PASS_MARK then
+          swept, queue, ids = true, sweep_in_matching(L.list, false)
+          fetched = #ids
+        end
+        exhausted = fetched < (from == 0 and 3 or 8)
       end
-      local fetched = #ids
-      exhausted = fetched < (from == 0 and 3 or 8)
       from = from + fetched
       for i = 1, fetched do
         if filled == want or touched == MAX_TOUCH then
@@ -458,7 +504,8 @@ local function place(o)
               m.price, m.qty, m.filled, m.nlo, m.nhi, m.created, m.cid = mprice, mqty, mfilled, mnlo, mnhi, mcreated,
                 mcid
               o.id_text, o.flags, o.open_key, o.closed_key = id_text, flags, open_key, closed_key
-              return REPLY_OK, fill_by_one(o, m, level_price, level_text, total_key, queue, fetched == 1 and not swept)
+              return REPLY_OK, fill_by_one(o, m, level_price, L, queue, fetched == 1 and not swept, inline,
+                level_total)
             end
             -- (The cap's second check, see step 1: refused unless other users' orders fill it.)
             if may_rest and not o.bucket and call('SCARD', open_key) >= MAX_OPEN
@@ -503,13 +550,13 @@ local function place(o)
       if swept and exhausted and taken == from then
         -- The front list is used up: the sweep ends here (its mark goes), and the level goes on in its
         -- list.
-        sweep_in_matching(list_key, true, dead, taken)
-        queue, swept, dead = list_key, false, nil
+        sweep_in_matching(L.list, true, dead, taken)
+        queue, swept, dead = L.list, false, nil
         taken, from, exhausted = 0, 0, false
       end
     end
-    local total = take_from_level(opp, level_price, level_text, total_key, queue, taken,
-      not swept and exhausted and taken == from, reduce, dead)
+    local total = take_from_level(opp, level_price, L, queue, taken, not swept and exhausted and taken == from, reduce,
+      dead, inline, level_total)
     nl = nl + 1
     levels[nl] = level_entry(opp, level_price, total)
     if total > 0 then

@@ -2,9 +2,9 @@
 -- price-time priority; the whole batch is one atomic step. A batch of one is the plain case; the backend
 -- batches orders that arrive together, so that the fixed cost of a call is shared.
 --
--- KEYS[1] {S}:seq   KEYS[2] {S}:bids   KEYS[3] {S}:asks   KEYS[4] {S}:trades
--- Every other key (users' open sets and closed hashes, client order ids, level lists and totals,
--- buckets) is built from the prefix of KEYS[1], the market's hash tag, and so shares its hash slot:
+-- KEYS[1] {S}:seq   KEYS[2] {S}:levels:bids   KEYS[3] {S}:levels:asks   KEYS[4] {S}:trades
+-- Every other key (users' open sets and closed hashes, client order ids, level buckets and lists,
+-- order buckets) is built from the prefix of KEYS[1], the market's hash tag, and so shares its hash slot:
 -- most depend on the book and cannot be known before the call, and naming the others in KEYS costs
 -- Redis work per order for nothing it checks (docs/engine-performance.md).
 --

@@ -44,6 +44,10 @@ impl Application {
         tracing::info!(redis = %target.describe(), "connected");
         let engine = Engine::new(conn.clone(), Arc::new(config.markets.clone()), config.engine.clone());
         engine.load_library().await?;
+        let moved = engine.migrate_books().await?;
+        if moved > 0 {
+            tracing::info!(levels = moved, "moved books of an earlier engine into level buckets");
+        }
         // Stops that trades reached beyond one call's budget are placed within 100 ms (lua/stops.lua).
         engine.start_stop_ticks();
         let accounts = Accounts::new(conn, config.auth.clone(), SessionCache::start(pubsub.clone()));

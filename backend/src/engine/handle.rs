@@ -7,6 +7,7 @@ use common::{Market, Symbol};
 use redis::aio::ConnectionLike;
 
 use super::error::EngineError;
+use super::keys::MarketKeys;
 use super::library;
 use crate::config::{EngineSettings, Markets};
 
@@ -53,6 +54,26 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
     pub async fn load_library(&self) -> Result<(), EngineError> {
         library::load(&mut self.conn()).await?;
         Ok(())
+    }
+
+    /// Moves the books that an engine before level buckets wrote into the level buckets (a thousand
+    /// levels a call, so Redis never blocks long): `lua/migrate_levels.lua`. Returns how many levels
+    /// moved. A book that holds none of the old layout costs one call per market.
+    pub async fn migrate_books(&self) -> Result<u64, EngineError> {
+        const LEVELS_PER_CALL: u64 = 1000;
+        let mut moved = 0;
+        for market in self.markets.all() {
+            let seq = MarketKeys::new(&market.symbol).seq();
+            loop {
+                let (now, left): (u64, u64) =
+                    library::MIGRATE_LEVELS.key(&seq).arg(LEVELS_PER_CALL).invoke_async(&mut self.conn()).await?;
+                moved += now;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(moved)
     }
 
     /// Whether Redis answers a PING.

@@ -30,15 +30,17 @@ impl MarketKeys {
     pub fn seq(&self) -> String {
         self.key("seq")
     }
+    /// The bids' level buckets that hold a level (a sorted set; `lua/engine_lib.lua`, "Levels").
     pub fn bids(&self) -> String {
-        self.key("bids")
+        self.key("levels:bids")
     }
+    /// The asks' level buckets that hold a level.
     pub fn asks(&self) -> String {
-        self.key("asks")
+        self.key("levels:asks")
     }
-    /// A level's total resting lots (a string; absent when the level is empty).
-    pub fn level_total(&self, side: Side, price_ticks: u64) -> String {
-        self.key(&format!("depth:{}:{price_ticks}", side_name(side)))
+    /// The list a level keeps its queue of order ids in once it outgrew its bucket's field.
+    pub fn level_list(&self, side: Side, price_ticks: u64) -> String {
+        self.key(&format!("{}:{price_ticks}", side_name(side)))
     }
     pub fn trades(&self) -> String {
         self.key("trades")

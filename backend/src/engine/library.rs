@@ -68,6 +68,7 @@ functions! {
     ENGINE_FORMAT = "engine_format", writes: false, on: Market;
     TRIGGER_STOPS = "trigger_stops", writes: true, on: Market;
     FOLD_CANDLES = "fold_candles", writes: true, on: Market;
+    MIGRATE_LEVELS = "migrate_levels", writes: true, on: Market;
     DEPOSIT = "deposit", writes: true, on: User;
     WITHDRAW = "withdraw", writes: true, on: User;
     FAUCET = "faucet", writes: true, on: User;

@@ -123,7 +123,7 @@ async fn cancels_at_a_level_of_100000_orders_stay_within_the_bound_in_slowlog() 
     let live = (USERS / 2) * PER_USER;
     assert_eq!(level(&t).await, live);
     let k = backend::engine::MarketKeys::new(&sym);
-    let list = format!("{}:{}", k.asks(), market.price_to_ticks(dec("50000")).unwrap());
+    let list = k.level_list(Sell, market.price_to_ticks(dec("50000")).unwrap());
     let listed: u64 = redis::cmd("LLEN").arg(&list).query_async(&mut t.conn).await.unwrap();
     let front: u64 = redis::cmd("LLEN").arg(format!("{list}:front")).query_async(&mut t.conn).await.unwrap();
     eprintln!("{live} orders at the level, {} ids listed", listed + front);

@@ -9,6 +9,7 @@ mod candles;
 mod formats;
 mod helpers;
 mod lua_lint;
+mod migration;
 mod model;
 mod no_partial_writes;
 mod properties;

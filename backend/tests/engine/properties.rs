@@ -63,8 +63,10 @@ enum Cmd {
     Tick,
 }
 
+/// Prices of 11 levels on both sides of a level-bucket boundary (10,048 ticks = 157 × 64: the engine
+/// keeps a side's levels in buckets of 64 prices, and reads a side's best levels a bucket at a time).
 fn place() -> impl Strategy<Value = Place> {
-    (1..=3u64, any::<bool>(), 0..10u8, 9_995..=10_005u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
+    (1..=3u64, any::<bool>(), 0..10u8, 10_043..=10_053u64, 1..=20u64, prop::option::weighted(0.2, 0..3u8))
         .prop_map(|(user, sell, kind, price, qty, cid)| Place { user, sell, kind, price, qty, cid })
 }
 
