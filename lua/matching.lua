@@ -28,8 +28,8 @@ local TOP, TOP_N, TOP_ALL = { [0] = {}, [1] = {} }, {}, {}
 -- what the batch knows of levels' queues: `kind[side][price]`, whether a level's queue is inline (false:
 -- a list), for the levels the batch has read (best_level) or made (rest), so that matching reads a
 -- level's queue where it is at the first try (reset by start_matching; a level that goes is
--- forgotten); and `ids`, the ids of an inline queue as matching reads them (reused);
-local QUEUES = { kind = { [0] = {}, [1] = {} }, ids = {} }
+-- forgotten);
+local QUEUES = { kind = { [0] = {}, [1] = {} } }
 -- the trades of the call, for one stream entry (one XADD per call, not per order): groups and trades,
 -- of which only the first `nstreamed` count (reset by start_matching).
 local STREAMED, nstreamed = {}, 0
@@ -465,8 +465,8 @@ local function place(o)
     while filled < want and touched < MAX_TOUCH and not exhausted do
       local ids, fetched
       if inline then
-        ids = QUEUES.ids
-        fetched = inline_ids(inline, ids)
+        -- (Its ids are unpacked one by one as the makers are met: most orders meet one or two.)
+        fetched = #inline / ID_LEN
         exhausted = true
       else
         -- Most orders fill from the first one or two: three ids first, then eight at a time.
@@ -484,7 +484,7 @@ local function place(o)
           break
         end
         -- The maker, unpacked into locals (and into MAKER for fill_by_one).
-        local mid_text = ids[i]
+        local mid_text = inline and format('%d', sunpack(ID, inline, (i - 1) * ID_LEN + 1)) or ids[i]
         local mid = mid_text + 0
         local mbucket, field = bucket_key(mid), FIELD[mid % BUCKET_IDS]
         local stored = call('HGET', mbucket, field)
