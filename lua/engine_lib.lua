@@ -568,12 +568,13 @@ local function inline_ids(q, ids)
 end
 
 -- Side `side`'s first levels, best first, a whole bucket at a time until there are at least `want` (or
--- the side has no more): their prices into `prices` (from 1); when `totals` is given, their totals
--- (as text) and inline queues (false: the queue is a list) into `totals` and `queues`; when `kinds` is
--- given, whether each one's queue is inline, by price. Returns how many, and whether they are all the
--- side has.
-local function read_levels(side, want, prices, totals, queues, kinds)
-  local n, from, chunk = 0, 0, min(max(want, 2), 8)
+-- the side has no more), from the bucket of rank `start` (default 0, the best): their prices into
+-- `prices` (from 1); when `totals` is given, their totals (as text) and inline queues (false: the queue
+-- is a list) into `totals` and `queues`; when `kinds` is given, whether each one's queue is inline, by
+-- price. Returns how many, whether they are all the side has from `start`, and the rank of the first
+-- bucket not read (to read on from).
+local function read_levels(side, want, prices, totals, queues, kinds, start)
+  local n, from, chunk = 0, start or 0, min(max(want, 2), 8)
   local SLOT_T, SLOT_Q, OFFS, OFF = LV.SLOT_T, LV.SLOT_Q, LV.OFFS, LV.OFF
   local set, prefix, asks = BOOK[side], BUCKET_PREFIX[side], side == SELL
   while n < want do
@@ -581,7 +582,7 @@ local function read_levels(side, want, prices, totals, queues, kinds)
       or call('ZREVRANGE', set, fmt(from), fmt(from + chunk - 1))
     for b = 1, #buckets do
       if n >= want then
-        return n, false
+        return n, false, from + b - 1
       end
       -- The bucket's levels by offset, then in order, best first (an insertion sort: a bucket holds few).
       local fields, k = call('HGETALL', prefix .. buckets[b]), 0
@@ -622,12 +623,12 @@ local function read_levels(side, want, prices, totals, queues, kinds)
         SLOT_T[off], SLOT_Q[off] = nil, nil
       end
     end
+    from = from + #buckets
     if #buckets < chunk then
-      return n, true
+      return n, true, from
     end
-    from = from + chunk
   end
-  return n, false
+  return n, false, from
 end
 
 -- Level totals. Redis keeps a level's total exactly, in 64 bits, but a Lua number holds 53 bits exactly:

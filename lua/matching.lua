@@ -118,8 +118,6 @@ end
 -- until less than a lot's worth is left).
 local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
   local opp = 1 - side
-  local prices, totals, queues = {}, {}, {}
-  local nlevels = read_levels(opp, MAX_TOUCH, prices, totals, queues)
   local available, touched = 0, 0
   local budget_lo, budget_hi = blo, bhi
   if otype == MARKET and side == BUY and not blo then
@@ -151,8 +149,23 @@ local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
       end
     end
   end
-  local i = 1
-  while touched < MAX_TOUCH and i <= nlevels and crosses(side, otype, price, prices[i]) do
+  -- The levels, read a few at a time as they are needed (most fok orders fill at the first).
+  local prices, totals, queues = {}, {}, {}
+  local n, i, all, from = 0, 1, false, 0
+  while touched < MAX_TOUCH do
+    if i > n then
+      if all then
+        break
+      end
+      n, all, from = read_levels(opp, 4, prices, totals, queues, nil, from)
+      i = 1
+      if n == 0 then
+        break
+      end
+    end
+    if not crosses(side, otype, price, prices[i]) then
+      break
+    end
     local decided
     if queues[i] then
       local ids = {}
@@ -161,15 +174,15 @@ local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
       -- The level's list, or two (see "Level queues in a list"), a chunk at a time; tombstones skipped.
       local queue = { level_queue(price_names(opp, prices[i]).list) }
       for q = 1, #queue, 2 do
-        local from = queue[q + 1]
+        local from_id = queue[q + 1]
         while decided == nil do
           local chunk = MAX_TOUCH - touched
-          local ids = call('LRANGE', queue[q], fmt(from), fmt(from + chunk - 1))
+          local ids = call('LRANGE', queue[q], fmt(from_id), fmt(from_id + chunk - 1))
           decided = take(ids, #ids)
           if #ids < chunk then
             break
           end
-          from = from + chunk
+          from_id = from_id + chunk
         end
       end
     end

@@ -230,3 +230,53 @@ async fn closed_orders_live_in_a_hash_table_from_the_first_close() {
         assert_eq!(encoding, "hashtable", "user {user}'s closed orders");
     }
 }
+
+/// Calls of `command` Redis served since its statistics were last reset (`INFO commandstats`).
+async fn calls_of(t: &mut TestEngine, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut t.conn).await.unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines().find_map(|l| l.strip_prefix(&prefix)?.split(',').next()?.parse().ok()).unwrap_or(0)
+}
+
+async fn reset_stats(t: &mut TestEngine) {
+    let () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut t.conn).await.unwrap();
+}
+
+/// On a sparse book (here 2,000 asks a dollar apart: each in a level bucket of its own), an order reads
+/// the levels it trades with, not the book: a crossing order, a fok order and a shallow book snapshot
+/// read a few level buckets (`HGETALL`), however many levels rest behind.
+#[tokio::test]
+async fn on_a_sparse_book_an_order_reads_only_the_levels_it_needs() {
+    let mut t = spawn_engine(Deployment::Single).await;
+    let mut placing = Vec::new();
+    for user in 1..=20u64 {
+        let engine = t.engine.clone();
+        placing.push(tokio::spawn(async move {
+            for i in 0..100u64 {
+                let req = limit(Sell, "0.01", &format!("{}", 10_000 + user * 100 + i));
+                engine.place(user, &req.0).await.unwrap();
+            }
+        }));
+    }
+    for p in placing {
+        p.await.unwrap();
+    }
+    let symbol = common::Symbol::parse(SYMBOL).unwrap();
+    assert_eq!(t.engine.book(&symbol, 5000).await.unwrap().asks.len(), 2_000);
+
+    for (what, req) in [
+        ("a crossing limit order", limit(Buy, "0.02", "10200")),
+        ("a fok order", limit(Buy, "0.02", "20000").tif(common::TimeInForce::Fok)),
+        ("a fok market order", market_order(Buy, "0.02").tif(common::TimeInForce::Fok)),
+    ] {
+        reset_stats(&mut t).await;
+        let order = req.by(&t, 1_000).await.unwrap().order;
+        assert_eq!(order.status, OrderStatus::Filled, "{what}");
+        let read = calls_of(&mut t, "hgetall").await;
+        assert!(read <= 8, "{what} read {read} level buckets");
+    }
+    reset_stats(&mut t).await;
+    assert_eq!(t.engine.book(&symbol, 10).await.unwrap().asks.len(), 10);
+    let read = calls_of(&mut t, "hgetall").await;
+    assert!(read <= 16, "a book of 10 levels a side read {read} level buckets");
+}
