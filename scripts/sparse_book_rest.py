@@ -62,7 +62,8 @@ def main():
         for u in range(USERS):
             name = f"sparse{u}"
             call("POST", "/auth/register", {"username": name, "password": "sparse-book-password"})
-            tokens.append(call("POST", "/auth/login", {"username": name, "password": "sparse-book-password"})["access_token"])
+            login = call("POST", "/auth/login", {"username": name, "password": "sparse-book-password"})
+            tokens.append(login["access_token"])
             call("POST", "/admin/deposits", {"username": name, "asset": "USD", "amount": 10_000_000,
                                              "reference": f"sparse-{u}"}, ADMIN)
         rng = random.Random(7)
