@@ -16,19 +16,7 @@ const BOUND_MICROS: i64 = 30_000;
 async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() {
     let mut t = spawn_engine(Deployment::Single).await;
     // 10,000 resting sells on 10 levels from 100 users (the open-orders cap is per user).
-    let mut placing = Vec::new();
-    for user in 1..=100u64 {
-        let engine = t.engine.clone();
-        placing.push(tokio::spawn(async move {
-            for i in 0..100u64 {
-                let req = limit(Sell, "0.01", &format!("{}", 50_000 + i % 10));
-                engine.place(user, &req.0).await.unwrap();
-            }
-        }));
-    }
-    for p in placing {
-        p.await.unwrap();
-    }
+    rest_sells(&t, 100, 100, |_, i| format!("{}", 50_000 + i % 10)).await;
     slowlog_reset(&mut t).await;
 
     let sweep = market_order(Buy, "100").by(&t, 1_000).await.unwrap().order;
@@ -42,6 +30,23 @@ async fn a_market_order_against_a_deep_book_stays_within_the_bound_in_slowlog() 
     let book = t.engine.book(&common::Symbol::parse(SYMBOL).unwrap(), 20).await.unwrap();
     let resting: rust_decimal::Decimal = book.asks.iter().map(|l| l.quantity.0).sum();
     assert_eq!(resting, rust_decimal::Decimal::new(10_000 - cap as i64, 2), "everything not filled still rests");
+}
+
+/// Rests `per_user` sells of 0.01 from each of users 1 to `users` (the open-orders cap is per user), the
+/// users at once, each user's orders one after the other, the `i`th of user `user` at `price(user, i)`.
+async fn rest_sells(t: &TestEngine, users: u64, per_user: u64, price: fn(u64, u64) -> String) {
+    let mut placing = Vec::new();
+    for user in 1..=users {
+        let engine = t.engine.clone();
+        placing.push(tokio::spawn(async move {
+            for i in 0..per_user {
+                engine.place(user, &limit(Sell, "0.01", &price(user, i)).0).await.unwrap();
+            }
+        }));
+    }
+    for p in placing {
+        p.await.unwrap();
+    }
 }
 
 /// Logs every command in Redis's SLOWLOG from now on, which is emptied.
@@ -248,19 +253,7 @@ async fn reset_stats(t: &mut TestEngine) {
 #[tokio::test]
 async fn on_a_sparse_book_an_order_reads_only_the_levels_it_needs() {
     let mut t = spawn_engine(Deployment::Single).await;
-    let mut placing = Vec::new();
-    for user in 1..=20u64 {
-        let engine = t.engine.clone();
-        placing.push(tokio::spawn(async move {
-            for i in 0..100u64 {
-                let req = limit(Sell, "0.01", &format!("{}", 10_000 + user * 100 + i));
-                engine.place(user, &req.0).await.unwrap();
-            }
-        }));
-    }
-    for p in placing {
-        p.await.unwrap();
-    }
+    rest_sells(&t, 20, 100, |user, i| format!("{}", 10_000 + user * 100 + i)).await;
     let symbol = common::Symbol::parse(SYMBOL).unwrap();
     assert_eq!(t.engine.book(&symbol, 5000).await.unwrap().asks.len(), 2_000);
 
