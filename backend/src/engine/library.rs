@@ -4,8 +4,10 @@
 //! on every call as a script's prelude would (what that cost: docs/engine-performance.md).
 //!
 //! The library and its functions are named with a hash of the code (`exchange_<hash>`,
-//! `place_orders_<hash>`), so backends of different versions can share a Redis. A function that is not
-//! there (Redis restarted without persistence, `FUNCTION FLUSH`) is loaded and the call sent again.
+//! `place_orders_<hash>`), so backends of different versions can share a Redis (while they keep their
+//! data the same way: not across the move to level buckets, docs/api.md "Redis key layout"). A function
+//! that is not there (Redis restarted without persistence, `FUNCTION FLUSH`) is loaded and the call sent
+//! again.
 
 use std::sync::LazyLock;
 
