@@ -305,17 +305,16 @@ local function cid_key(uid, cid)
   return P .. ':cid:' .. fmt(uid) .. ':' .. cid
 end
 
--- A price level's names, by side and price: a table of its price as text (`text`), its bucket's number
--- as text (`bucket`) and key (`hash`), its two fields there (`t`, `q`) and its long queue's list key
--- (`list`).
+-- A price level's names, by side and price: a table of its bucket's number as text (`bucket`) and key
+-- (`hash`), its two fields there (`t`, `q`) and its long queue's list key (`list`).
 local function price_names(side, price)
   local L = PRICES[side][price]
   if not L then
     local off = price % LV.TICKS
-    local bucket, text = fmt((price - off) / LV.TICKS), fmt(price)
-    L = { text = text, bucket = bucket, hash = BUCKET_PREFIX[side] .. bucket, t = LV.T[off], q = LV.Q[off],
-      list = LEVEL_PREFIX[side] .. text }
-    PRICES[side][price], memo_count = L, memo_count + 4
+    local bucket = fmt((price - off) / LV.TICKS)
+    L = { bucket = bucket, hash = BUCKET_PREFIX[side] .. bucket, t = LV.T[off], q = LV.Q[off],
+      list = LEVEL_PREFIX[side] .. fmt(price) }
+    PRICES[side][price], memo_count = L, memo_count + 3
   end
   return L
 end
@@ -569,10 +568,10 @@ end
 
 -- Side `side`'s first levels, best first, a whole bucket at a time until there are at least `want` (or
 -- the side has no more), from the bucket of rank `start` (default 0, the best): their prices into
--- `prices` (from 1); when `totals` is given, their totals (as text) and inline queues (false: the queue
--- is a list) into `totals` and `queues`; when `kinds` is given, whether each one's queue is inline, by
--- price. Returns how many, whether they are all the side has from `start`, and the rank of the first
--- bucket not read (to read on from).
+-- `prices` (from 1); when given, their totals (as text) into `totals`, their inline queues (false: the
+-- queue is a list) into `queues`, and whether each one's queue is inline, by price, into `kinds`.
+-- Returns how many, whether they are all the side has from `start`, and the rank of the first bucket
+-- not read (to read on from).
 local function read_levels(side, want, prices, totals, queues, kinds, start)
   local n, from, chunk = 0, start or 0, min(max(want, 2), 8)
   local SLOT_T, SLOT_Q, OFFS, OFF = LV.SLOT_T, LV.SLOT_Q, LV.OFFS, LV.OFF
@@ -615,7 +614,10 @@ local function read_levels(side, want, prices, totals, queues, kinds, start)
         n = n + 1
         prices[n] = base + off
         if totals then
-          totals[n], queues[n] = SLOT_T[off], q or false
+          totals[n] = SLOT_T[off]
+        end
+        if queues then
+          queues[n] = q or false
         end
         if kinds then
           kinds[base + off] = q ~= nil
@@ -637,9 +639,12 @@ end
 -- decides with it: whether it is 0, or the order's own), and events then carry the total read back as
 -- text and packed exactly.
 
--- A level's total, given as decimal text below 2^64, as 8 little-endian bytes (division by 256 on
--- the digits).
-local function total_bytes(text)
+-- Side `side`'s level total at `price` ticks, read back and packed exactly: the decimal text (below
+-- 2^64) as 8 little-endian bytes, by division by 256 on the digits. (One function: the library's main
+-- chunk may hold at most 200 locals.)
+local function exact_total(side, price)
+  local L = price_names(side, price)
+  local text = call('HGET', L.hash, L.t)
   local digits, bytes = {}, {}
   for i = 1, #text do
     digits[i] = byte(text, i) - 48
@@ -654,12 +659,6 @@ local function total_bytes(text)
     bytes[b] = char(rest)
   end
   return concat(bytes)
-end
-
--- Side `side`'s level total at `price` ticks, read back and packed exactly.
-local function exact_total(side, price)
-  local L = price_names(side, price)
-  return total_bytes(call('HGET', L.hash, L.t))
 end
 
 -- The packed LEVEL of side `side`'s level at `price` ticks whose new total is `total` (as HINCRBY
@@ -688,6 +687,26 @@ local function reduce_level(side, price, lots)
   return total
 end
 
+-- Writes side `side`'s level `L` whose queue is inline: the new queue `q`, and its total `t` (as read)
+-- changed by `change` lots, both in one HSET; past MAX_INT the total by HINCRBY instead (Redis counts
+-- exactly; the rounded total it answers is what the engine decides with). A level whose total reaches 0
+-- goes. Returns the new total.
+local function write_inline(side, L, t, change, q)
+  local total = t + change
+  if total > MAX_INT or t + 0 > MAX_INT then
+    total = call('HINCRBY', L.hash, L.t, lots_text(change))
+    if total ~= 0 then
+      call('HSET', L.hash, L.q, q)
+    end
+  elseif total ~= 0 then
+    call('HSET', L.hash, L.t, fmt(total), L.q, q)
+  end
+  if total == 0 then
+    delete_level(side, L)
+  end
+  return total
+end
+
 -- Order `id_text` (`remaining` lots, as text `lots`) joins the back of side `side`'s level `L`, or makes
 -- the level: the level's total and queue are read once (its queue is inline, a list, or there is no
 -- level yet) and written once. A new level's bucket joins the side's set (a member added again is no
@@ -701,33 +720,18 @@ local function enqueue(side, L, id_text, remaining, lots)
     call('ZADD', BOOK[side], L.bucket, L.bucket)
     return remaining, true
   end
-  if not q then
+  if q and #q < LV.INLINE * ID_LEN then
+    return write_inline(side, L, t, remaining, q .. pack(ID, id_text + 0)), true
+  end
+  if q then
+    local ids = {}
+    ids[inline_ids(q, ids) + 1] = id_text
+    call('RPUSH', L.list, unpack(ids))
+    call('HDEL', L.hash, L.q)
+  else
     call('RPUSH', L.list, id_text)
-    return call('HINCRBY', L.hash, L.t, lots), false
   end
-  local total = t + remaining
-  if total > MAX_INT then
-    -- (Redis adds exactly; the rounded total it answers is what the engine decides with.)
-    total = call('HINCRBY', L.hash, L.t, lots)
-    t = nil
-  end
-  if #q < LV.INLINE * ID_LEN then
-    if t then
-      call('HSET', L.hash, L.t, fmt(total), L.q, q .. pack(ID, id_text + 0))
-    else
-      call('HSET', L.hash, L.q, q .. pack(ID, id_text + 0))
-    end
-    return total, true
-  end
-  local ids = {}
-  local n = inline_ids(q, ids)
-  ids[n + 1] = id_text
-  call('RPUSH', L.list, unpack(ids))
-  call('HDEL', L.hash, L.q)
-  if t then
-    call('HSET', L.hash, L.t, fmt(total))
-  end
-  return total, false
+  return call('HINCRBY', L.hash, L.t, lots), false
 end
 
 -- Order `id` leaves side `side`'s level `L` with `lots` it had left, when the level's queue is inline:
@@ -735,19 +739,9 @@ end
 -- Returns the level's new total, or nil (nothing written) when the level's queue is a list.
 local function leave_inline(side, L, id, lots)
   local now = call('HMGET', L.hash, L.t, L.q)
-  local t, q = now[1], now[2]
+  local q = now[2]
   if not q then
     return nil
-  end
-  local total
-  if t + 0 > MAX_INT then
-    total, t = call('HINCRBY', L.hash, L.t, lots_text(-lots)), nil
-  else
-    total = t - lots
-  end
-  if total == 0 then
-    delete_level(side, L)
-    return 0
   end
   local packed = pack(ID, id)
   for at = 1, #q, ID_LEN do
@@ -756,12 +750,7 @@ local function leave_inline(side, L, id, lots)
       break
     end
   end
-  if t then
-    call('HSET', L.hash, L.t, fmt(total), L.q, q)
-  else
-    call('HSET', L.hash, L.q, q)
-  end
-  return total
+  return write_inline(side, L, now[1], -lots, q)
 end
 
 -- The number of orders at a level whose queue is a list, from its list's key: its ids less its

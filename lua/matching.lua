@@ -150,14 +150,14 @@ local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
     end
   end
   -- The levels, read a few at a time as they are needed (most fok orders fill at the first).
-  local prices, totals, queues = {}, {}, {}
+  local prices, queues = {}, {}
   local n, i, all, from = 0, 1, false, 0
   while touched < MAX_TOUCH do
     if i > n then
       if all then
         break
       end
-      n, all, from = read_levels(opp, 4, prices, totals, queues, nil, from)
+      n, all, from = read_levels(opp, 4, prices, nil, queues, nil, from)
       i = 1
       if n == 0 then
         break
@@ -227,24 +227,11 @@ local function take_from_level(side, price, L, queue, taken, emptied, lots, dead
     return 0
   end
   local total
-  if inline and level_total + 0 <= MAX_INT then
+  if inline then
     -- Its queue and its total in one write.
-    total = level_total - lots
-    if total == 0 then
-      -- (Not expected: what is left in the queue has lots left. A level without lots goes all the same.)
-      delete_level(side, L)
-      QUEUES.kind[side][price] = nil
-    elseif taken > 0 then
-      call('HSET', L.hash, L.t, fmt(total), L.q, sub(inline, taken * ID_LEN + 1))
-    else
-      call('HSET', L.hash, L.t, fmt(total))
-    end
+    total = write_inline(side, L, level_total, -lots, sub(inline, taken * ID_LEN + 1))
   else
-    if inline then
-      if taken > 0 then
-        call('HSET', L.hash, L.q, sub(inline, taken * ID_LEN + 1))
-      end
-    elseif taken == 1 then
+    if taken == 1 then
       call('LPOP', queue)
     elseif taken > 1 then
       call('LPOP', queue, FIELD[taken] or fmt(taken))
@@ -255,6 +242,8 @@ local function take_from_level(side, price, L, queue, taken, emptied, lots, dead
     total = reduce_level(side, price, lots)
   end
   if total == 0 then
+    -- (Not expected: what is left in the queue has lots left. A level without lots went all the same.)
+    QUEUES.kind[side][price] = nil
     drop_best(side)
   end
   return total
