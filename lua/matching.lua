@@ -135,7 +135,7 @@ local function fok_can_fill(side, otype, price, uid, qty, blo, bhi)
             budget_lo, budget_hi = FUNDS.spend(budget_lo, budget_hi, m.price, lots)
             if not budget_lo then
               -- (A budget that runs out here buys all it can.)
-              return blo ~= nil
+              return blo and true or false
             end
           end
           available = available + lots

@@ -61,9 +61,10 @@ for n = 1, count do
   end
   o.id, o.uid, o.side, o.otype, o.tif, o.post_only, o.price, o.qty, o.cid, o.trade_base =
     id, uid, side, otype, tif, post_only, price, qty, cid, id * TRADES_PER_ORDER
-  -- (nil when the order is by quantity; nil when it is no stop)
-  o.blo, o.bhi = budget and blo or nil, budget and bhi or nil
-  o.stop, o.tail = stop, tail
+  -- (false, not nil, when the order is by quantity or no stop: the table is reused, and a field set to
+  -- nil is a key Lua's collector removes, which the next order adds again, growing the table anew)
+  o.blo, o.bhi = budget and blo or false, budget and bhi or false
+  o.stop, o.tail = stop or false, tail
 end
 
 local state = call('MGET', KEYS[1], resting_key(), STOPS.reached_key())
