@@ -30,13 +30,20 @@ do
   -- Fee rates are integers per FEE_SCALE (at most 6 decimal places: common/src/market.rs).
   local FEE_SCALE = 1000000
   local TWO32 = 4294967296
+  -- A member of a user's fills set: FILL_HEAD, then the trade, which starts at TRADE_AT (worked out by
+  -- FUNDS.start: struct is not visible while the library loads).
+  local FILL, TRADE_AT = FILL_HEAD .. TRADE, nil
 
-  -- The call's: the market's accounts hash; the accounts read (by user id), the ids read in order and
-  -- how many; which of them changed (by user id), their ids in order and how many; the fee account (nil
-  -- until read) and whether it changed; the market's units and fee rates (FUNDS.start). The tables are
-  -- kept from call to call, and so are the accounts' own (`slots`, reused in turn): every table a call
-  -- makes is garbage Lua's collector must walk the library's whole heap to find.
-  local accounts_key, accounts, read, nread, dirty, changed, nchanged = nil, {}, {}, 0, {}, {}, 0
+  -- The call's: the market's accounts hash; the accounts read, by user id, and how many; the accounts
+  -- that changed, in order, and how many; the fee account (nil until read) and whether it changed; the
+  -- market's units and fee rates (FUNDS.start). The tables are kept from call to call, and so are the
+  -- accounts' own (`slots`, reused in turn): every table a call makes is garbage Lua's collector must walk
+  -- the library's whole heap to find. An account's table says whose it is (`uid`, `uid_text`), which call
+  -- read it (`call`, the call's number `call_no`) and whether it changed (`dirty`): `accounts` keeps the
+  -- ids of earlier calls, which never become nil (a key set to nil is removed by the collector and added
+  -- again by the next call that meets the user, growing the table anew), until it holds the library's
+  -- bound of memos, MEMO_MAX.
+  local accounts_key, accounts, naccounts, call_no, nread, changed, nchanged = nil, {}, 0, 0, 0, {}, 0
   local slots, fields = {}, {}
   local fees, fees_changed
   local base_unit, quote_unit, maker_rate, taker_rate
@@ -48,11 +55,11 @@ do
   -- units of its quote asset, with these maker and taker fee rates (per FEE_SCALE), keeping `kept`
   -- fills per user.
   function FUNDS.start(base, quote, maker, taker, kept)
-    for i = 1, nread do
-      local uid = read[i]
-      accounts[uid], dirty[uid] = nil, nil
+    if naccounts > MEMO_MAX then
+      accounts, naccounts = {}, 0
     end
-    accounts_key, nread, nchanged, fees, fees_changed = P .. ':accounts', 0, 0, nil, false
+    accounts_key, call_no, nread, nchanged, fees, fees_changed = P .. ':accounts', call_no + 1, 0, 0, nil, false
+    TRADE_AT = TRADE_AT or struct.size(FILL_HEAD) + 1
     base_unit, quote_unit, maker_rate, taker_rate = base, quote, maker, taker
     if kept and kept ~= fills_kept then
       fills_kept, fills_bound, fills_trim = kept, kept + floor(kept / 8) + 1, format('%d', -kept - 1)
@@ -61,39 +68,58 @@ do
 
   local function account(uid)
     local a = accounts[uid]
-    if not a then
-      nread = nread + 1
-      a = slots[nread]
-      if not a then
-        a = {}
-        slots[nread] = a
-      end
-      accounts[uid], read[nread] = account_unpack(call('HGET', accounts_key, format('%d', uid)), a), uid
+    if a and a.call == call_no and a.uid == uid then
+      return a
     end
+    if not a then
+      naccounts = naccounts + 1
+    end
+    nread = nread + 1
+    a = slots[nread]
+    if not a then
+      a = {}
+      slots[nread] = a
+    end
+    local uid_text = format('%d', uid)
+    account_unpack(call('HGET', accounts_key, uid_text), a)
+    a.uid, a.uid_text, a.call, a.dirty = uid, uid_text, call_no, false
+    accounts[uid] = a
     return a
   end
 
   -- User `uid`'s account, to be written at the end of the call.
   local function changing(uid)
-    if not dirty[uid] then
-      dirty[uid] = true
+    local a = account(uid)
+    if not a.dirty then
+      a.dirty = true
       nchanged = nchanged + 1
-      changed[nchanged] = uid
+      changed[nchanged] = a
     end
-    return account(uid)
+    return a
   end
 
+  -- Adds an amount to a balance (amount_sum, written out: settlement's most frequent step).
   local function add(a, at, lo, hi)
-    a[at], a[at + 1] = amount_sum(a[at], a[at + 1], lo, hi)
+    local sum_lo, sum_hi = a[at] + lo, a[at + 1] + hi
+    if sum_lo >= TWO32 then
+      sum_lo, sum_hi = sum_lo - TWO32, sum_hi + 1
+    end
+    a[at], a[at + 1] = sum_lo, sum_hi
   end
 
   -- Takes an amount off a balance. Never below zero: the checks before a call's first write make sure
   -- of it, and a call that would is stopped rather than let a balance go negative.
   local function take(a, at, lo, hi)
-    if amount_lt(a[at], a[at + 1], lo, hi) then
+    -- (amount_lt and amount_sub, written out.)
+    local have_lo, have_hi = a[at], a[at + 1]
+    if have_hi < hi or (have_hi == hi and have_lo < lo) then
       error('settlement: a balance would go below zero')
     end
-    a[at], a[at + 1] = amount_sub(a[at], a[at + 1], lo, hi)
+    have_lo, have_hi = have_lo - lo, have_hi - hi
+    if have_lo < 0 then
+      have_lo, have_hi = have_lo + TWO32, have_hi - 1
+    end
+    a[at], a[at + 1] = have_lo, have_hi
   end
 
   -- What `lots` lots of an order of `side` at `price` ticks hold: the index of the asset's free amount
@@ -234,8 +260,10 @@ do
       mflo, mfhi, rebate = receive(maker, BASE_FREE, blo, bhi, maker_rate, BASE_FEES)
       tflo, tfhi = receive(taker, QUOTE_FREE, qlo, qhi, taker_rate, QUOTE_FEES)
     end
-    local trade = pack(TRADE, trade_id, price, lots, mid, tid, muid, uid, tflo, tfhi, mflo, mfhi, rebate and 1 or 0)
-    local fill, score = pack(FILL_HEAD, side, seq, NOW) .. trade, format('%d', trade_id)
+    -- (One pack of the fill, the trade cut out of it: a string less than packing each.)
+    local fill = pack(FILL, side, seq, NOW, trade_id, price, lots, mid, tid, muid, uid, tflo, tfhi, mflo, mfhi,
+      rebate and 1 or 0)
+    local trade, score = sub(fill, TRADE_AT), format('%d', trade_id)
     keep(taker, uid, score, fill)
     keep(maker, muid, score, fill)
     return trade
@@ -263,8 +291,8 @@ do
     for from = 1, nchanged, 500 do
       local n = 0
       for i = from, min(from + 499, nchanged) do
-        local uid = changed[i]
-        fields[n + 1], fields[n + 2] = format('%d', uid), pack(ACCOUNT, unpack(accounts[uid]))
+        local a = changed[i]
+        fields[n + 1], fields[n + 2] = a.uid_text, pack(ACCOUNT, unpack(a, 1, 12))
         n = n + 2
       end
       call('HSET', accounts_key, unpack(fields, 1, n))
