@@ -273,13 +273,14 @@ local function bucket_key(id)
   return key
 end
 
--- A user's keys in the market: open set, closed hash and fills.
+-- A user's keys in the market: open set, closed hash and fills; then the user's id as text.
 local function user_names(uid)
   local keys = USERS[uid]
   if not keys then
-    local prefix = P .. ':user:' .. fmt(uid) .. ':'
-    keys = { prefix .. 'open', prefix .. 'closed', prefix .. 'fills' }
-    USERS[uid], memo_count = keys, memo_count + 3
+    local uid_text = fmt(uid)
+    local prefix = P .. ':user:' .. uid_text .. ':'
+    keys = { prefix .. 'open', prefix .. 'closed', prefix .. 'fills', uid_text }
+    USERS[uid], memo_count = keys, memo_count + 4
   end
   return keys
 end
@@ -577,8 +578,9 @@ local function read_levels(side, want, prices, totals, queues, kinds, start)
   local SLOT_T, SLOT_Q, OFFS, OFF = LV.SLOT_T, LV.SLOT_Q, LV.OFFS, LV.OFF
   local set, prefix, asks = BOOK[side], BUCKET_PREFIX[side], side == SELL
   while n < want do
-    local buckets = asks and call('ZRANGE', set, fmt(from), fmt(from + chunk - 1))
-      or call('ZREVRANGE', set, fmt(from), fmt(from + chunk - 1))
+    -- (Ranks as text: the constants of FIELD for the first 64.)
+    local first, last = FIELD[from] or fmt(from), FIELD[from + chunk - 1] or fmt(from + chunk - 1)
+    local buckets = asks and call('ZRANGE', set, first, last) or call('ZREVRANGE', set, first, last)
     for b = 1, #buckets do
       if n >= want then
         return n, false, from + b - 1

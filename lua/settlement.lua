@@ -66,6 +66,7 @@ do
     end
   end
 
+  -- User `uid`'s account in the call, read (HGET) the first time the call asks.
   local function account(uid)
     local a = accounts[uid]
     if a and a.call == call_no and a.uid == uid then
@@ -80,7 +81,7 @@ do
       a = {}
       slots[nread] = a
     end
-    local uid_text = format('%d', uid)
+    local uid_text = user_names(uid)[4]
     account_unpack(call('HGET', accounts_key, uid_text), a)
     a.uid, a.uid_text, a.call, a.dirty = uid, uid_text, call_no, false
     accounts[uid] = a
