@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Where the engine's Lua spends Redis's time, function by function and line by line: the benchmark's
 # mixed flow run on a Redis built with scripts/redis-luaprof.patch, which times every Lua VM
-# instruction with rdtsc (x86-64) while a flag file exists (callgrind counts Redis's C functions, not which line
-# of the library made them work). The hook makes Redis several times slower and disturbs its caches:
-# compare lines with each other, then confirm a change with scripts/engine_profile.sh (instructions) or
-# scripts/engine_ab.sh (time). docs/engine-performance.md has what it found.
+# instruction with rdtsc (x86-64) while a flag file exists (callgrind counts Redis's C functions, not
+# which line of the library made them work). The hook makes Redis several times slower and disturbs its
+# caches: compare lines with each other, then confirm a change with scripts/engine_profile.sh
+# (instructions) or scripts/engine_ab.sh (time). docs/engine-performance.md has what it found.
 # Usage: REDIS_SRC=DIR scripts/engine_line_profile.sh [ORDERS] [LINES]
 #   DIR: a Redis 7.0 source tree, left unchanged (copied, patched and built once into target/luaprof/);
 #   Debian's, with its build's libraries: add a deb-src line to apt's sources, then
