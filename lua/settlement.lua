@@ -153,10 +153,10 @@ do
     fees_changed = true
     if rebate then
       add(a, at, amount_sum(lo, hi, flo, fhi))
-      f[fees_at + 2], f[fees_at + 3] = amount_sum(f[fees_at + 2], f[fees_at + 3], flo, fhi)
+      add(f, fees_at + 2, flo, fhi)
     else
       add(a, at, amount_sub(lo, hi, flo, fhi))
-      f[fees_at], f[fees_at + 1] = amount_sum(f[fees_at], f[fees_at + 1], flo, fhi)
+      add(f, fees_at, flo, fhi)
     end
     return flo, fhi, rebate
   end
