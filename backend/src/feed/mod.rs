@@ -23,7 +23,7 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use common::{Asset, CandleInterval, Symbol};
 use futures_util::StreamExt;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::config::Markets;
 use crate::engine::keys::{MarketKeys, BALANCES_CHANNEL};
@@ -53,11 +53,21 @@ pub enum MarketDataItem {
     Candle(CandleInterval, Utf8Bytes),
 }
 
+/// A message for a private connection, with the event it comes from: the market's place in the list
+/// of markets and the event's sequence (a connection sends the messages of the events its balances show
+/// before them, and those of later events after).
+#[derive(Clone, Debug)]
+pub struct PrivateMessage {
+    pub market: usize,
+    pub seq: u64,
+    pub text: Utf8Bytes,
+}
+
 /// A private connection as the hub holds it: its id, its queue, and what it is told when its user's
 /// balances may have changed (it reads them then, and sends what changed).
 struct UserSink {
     id: u64,
-    queue: mpsc::Sender<Utf8Bytes>,
+    queue: mpsc::Sender<PrivateMessage>,
     balances: Arc<Notify>,
 }
 
@@ -68,6 +78,9 @@ pub struct Feed {
     markets: HashMap<Symbol, broadcast::Sender<FeedItem>>,
     /// Per market, notified after each event with trades (market data folds them).
     traded: HashMap<Symbol, Arc<Notify>>,
+    /// Per market (in the order of the list of markets), the sequence of the last event handed to the
+    /// connections (`wait_routed`).
+    routed: Vec<watch::Sender<u64>>,
     users: Mutex<UserSinks>,
     next_sink: std::sync::atomic::AtomicU64,
     /// Bumped each time the private connections are dropped because events may have been missed.
@@ -82,7 +95,7 @@ pub struct UserSubscription {
     user_id: u64,
     sink_id: u64,
     losses_at_start: u64,
-    pub messages: mpsc::Receiver<Utf8Bytes>,
+    pub messages: mpsc::Receiver<PrivateMessage>,
     /// Notified when the user's balances may have changed.
     pub balances: Arc<Notify>,
 }
@@ -115,6 +128,7 @@ impl Feed {
         let feed = Arc::new(Feed {
             markets: markets.all().iter().map(|m| (m.symbol.clone(), broadcast::channel(PUBLIC_BUFFER).0)).collect(),
             traded: markets.all().iter().map(|m| (m.symbol.clone(), Arc::new(Notify::new()))).collect(),
+            routed: markets.all().iter().map(|_| watch::channel(0).0).collect(),
             users: Mutex::new(HashMap::new()),
             next_sink: 0.into(),
             losses: 0.into(),
@@ -148,6 +162,27 @@ impl Feed {
         self.epoch.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Waits, at most `patience` in all, until this instance has handed its connections every event of
+    /// each market up to its sequence in `seqs` (in the order of the list of markets): a private
+    /// connection that has read its balances at those sequences then holds the messages of every event
+    /// they show.
+    pub async fn wait_routed(&self, seqs: &[u64], patience: Duration) {
+        let all = async {
+            for (routed, &seq) in self.routed.iter().zip(seqs) {
+                let _ = routed.subscribe().wait_for(|last| *last >= seq).await;
+            }
+        };
+        let _ = tokio::time::timeout(patience, all).await;
+    }
+
+    /// Records that the events of the `market`th market up to `seq` have been handed on (`seq` may go
+    /// back, after a failover that lost writes: the next events are numbered from there).
+    fn routed_to(&self, market: usize, seq: u64) {
+        if let Some(routed) = self.routed.get(market) {
+            routed.send_if_modified(|last| std::mem::replace(last, seq) != seq);
+        }
+    }
+
     /// Notified after each event of the market that has trades (a permit is kept while nobody waits).
     pub fn trades_signal(&self, symbol: &Symbol) -> Option<Arc<Notify>> {
         self.traded.get(symbol).cloned()
@@ -173,13 +208,14 @@ impl Feed {
     /// Hands an event's private messages to each connection of the users concerned. A connection whose
     /// queue is full is dropped from the hub (its socket task then closes it with a reason): memory
     /// stays bounded.
-    fn route_private(&self, market: &common::Market, assets: (&Asset, &Asset), event: &Event) {
+    fn route_private(&self, (index, market): (usize, &common::Market), assets: (&Asset, &Asset), event: &Event) {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if users.is_empty() {
             return;
         }
-        for (user_id, message) in messages::private(market, assets, event, |u| users.contains_key(&u)) {
+        for (user_id, text) in messages::private(market, assets, event, |u| users.contains_key(&u)) {
             if let Some(sinks) = users.get_mut(&user_id) {
+                let message = PrivateMessage { market: index, seq: event.seq, text };
                 sinks.retain(|sink| sink.queue.try_send(message.clone()).is_ok());
             }
         }
@@ -224,8 +260,8 @@ fn notify_balances(users: &UserSinks, user_id: u64) {
 /// Subscribes to every market's events and fans them out; resubscribes after any loss.
 async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
-    let channels: HashMap<String, &common::Market> =
-        markets.all().iter().map(|m| (MarketKeys::new(&m.symbol).events_channel(), m)).collect();
+    let channels: HashMap<String, (usize, &common::Market)> =
+        markets.all().iter().enumerate().map(|(i, m)| (MarketKeys::new(&m.symbol).events_channel(), (i, m))).collect();
     let mut first = true;
     loop {
         match subscribe(&redis, channels.keys().map(String::as_str).chain([BALANCES_CHANNEL])).await {
@@ -248,7 +284,7 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                         }
                         continue;
                     }
-                    let Some(market) = channels.get(msg.get_channel_name()) else { continue };
+                    let Some(&(index, market)) = channels.get(msg.get_channel_name()) else { continue };
                     match wire::decode_events(msg.get_payload_bytes()) {
                         Ok(events) => {
                             for event in events {
@@ -260,6 +296,7 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                                             "the sequence went back (writes lost in a failover?); resyncing"
                                         );
                                         feed.resync(&[&market.symbol]);
+                                        feed.routed_to(index, event.seq);
                                         continue;
                                     }
                                 }
@@ -268,7 +305,10 @@ async fn subscriber(feed: Arc<Feed>, redis: PubSubSource, markets: Markets, read
                                         signal.notify_one();
                                     }
                                 }
-                                feed.route_private(market, markets.assets_of(market), &event);
+                                feed.route_private((index, market), markets.assets_of(market), &event);
+                                if event.book_changed {
+                                    feed.routed_to(index, event.seq);
+                                }
                                 // Nobody watching: nothing to make. A client that subscribes after this
                                 // check takes its snapshot after it too, and the snapshot holds this event.
                                 if feed.watched(&market.symbol) {

@@ -162,11 +162,39 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
         packed.map(|p| decode_account(&p).map_err(|_| protocol("sub-account"))).transpose()
     }
 
+    /// The user's sub-account in `market` and the market's sequence, read in one transaction: the
+    /// sub-account as the market's events up to that sequence left it.
+    async fn sub_account_at(&self, user_id: u64, market: &Market) -> Result<(Option<SubAccount>, u64), FundsError> {
+        let keys = MarketKeys::new(&market.symbol);
+        let (packed, seq): (Option<Vec<u8>>, Option<u64>) = redis::pipe()
+            .atomic()
+            .cmd("HGET")
+            .arg(keys.accounts())
+            .arg(user_id)
+            .cmd("GET")
+            .arg(keys.seq())
+            .query_async(&mut self.engine.conn())
+            .await?;
+        let account = packed.map(|p| decode_account(&p).map_err(|_| protocol("sub-account"))).transpose()?;
+        Ok((account, seq.unwrap_or(0)))
+    }
+
     /// Every listed asset's balance, zeros included: the wallet, the sub-accounts in every market, and a
     /// transfer under way between them (counted once, wherever its units are). The parts are read one
     /// after the other, between two reads of the user's transfer state: if a transfer started or
     /// finished meanwhile, they are read again.
     pub async fn balances(&self, user_id: u64) -> Result<Vec<Balance>, FundsError> {
+        Ok(self.read_balances(user_id, false).await?.0)
+    }
+
+    /// `balances`, and each market's sequence when its part was read (in the order of the list of
+    /// markets): the balances show exactly the events of each market up to its sequence (but for a
+    /// transfer, which has none).
+    pub async fn balances_at(&self, user_id: u64) -> Result<(Vec<Balance>, Vec<u64>), FundsError> {
+        self.read_balances(user_id, true).await
+    }
+
+    async fn read_balances(&self, user_id: u64, with_seqs: bool) -> Result<(Vec<Balance>, Vec<u64>), FundsError> {
         let keys = UserKeys::new(user_id);
         let mut conn = self.engine.conn();
         let markets = self.engine.markets();
@@ -182,8 +210,16 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
                     units.parse::<u128>().map_err(|_| protocol("wallet amount"))?;
             }
             let mut accounts = HashMap::new();
+            let mut seqs = Vec::new();
             for m in markets.all() {
-                let Some(a) = self.sub_account(user_id, m).await? else { continue };
+                let account = if with_seqs {
+                    let (account, seq) = self.sub_account_at(user_id, m).await?;
+                    seqs.push(seq);
+                    account
+                } else {
+                    self.sub_account(user_id, m).await?
+                };
+                let Some(a) = account else { continue };
                 *free.entry(&m.base).or_default() += a.base_free;
                 *locked.entry(&m.base).or_default() += a.base_locked;
                 *free.entry(&m.quote).or_default() += a.quote_free;
@@ -212,7 +248,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
             if after != before {
                 continue;
             }
-            return Ok(markets
+            let balances = markets
                 .assets()
                 .iter()
                 .map(|asset| {
@@ -221,7 +257,8 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
                     let amount = |u: u128| asset.amount_of(u as i128);
                     Balance { asset: asset.asset.clone(), free: amount(f), locked: amount(l), total: amount(f + l) }
                 })
-                .collect());
+                .collect();
+            return Ok((balances, seqs));
         }
     }
 

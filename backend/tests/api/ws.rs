@@ -167,6 +167,44 @@ on_every_deployment! {
         }
     }
 
+    async fn each_balance_comes_after_the_fills_it_shows_while_fills_arrive_fast(d) {
+        let app = std::sync::Arc::new(spawn_app(d).await);
+        let alice = app.user("alice").await;
+        // Her one sell locks 20 BTC; every fill takes 0.1 of it, so each balance of BTC must show the
+        // fills sent before it: locked = 20 - 0.1 x (fills so far), never less.
+        app.limit(&alice, "sell", "20", "100").await;
+        let mut ws = private_feed(&app, &alice).await;
+        let takers = app.users("taker", 4).await;
+        let mut tasks = Vec::new();
+        for token in takers {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..30 {
+                    assert_eq!(app.limit(&token, "buy", "0.1", "100").await.status(), 201);
+                }
+            }));
+        }
+        let (mut fills, mut balances) = (0u32, 0);
+        while fills < 120 || balances == 0 {
+            let m = next(&mut ws).await.expect("fills and balances");
+            match m["type"].as_str() {
+                Some("fill") => fills += 1,
+                Some("balance") if m["data"]["asset"] == "BTC" => {
+                    balances += 1;
+                    let locked_tenths = (m["data"]["locked"].as_f64().unwrap() * 10.0).round() as u32;
+                    assert_eq!(locked_tenths, 200 - fills, "a balance ahead of its fills, after {fills} fills: {m}");
+                    if fills == 120 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
     async fn the_private_feed_refuses_a_bad_token_and_closes(d) {
         let app = spawn_app(d).await;
         let mut ws = connect(&app.ws_url("/api/v1/ws/user")).await;

@@ -25,6 +25,9 @@ use crate::http::state::AppState;
 const PRIVATE_BUFFER: usize = 4096;
 /// How long a new connection may take to authenticate.
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
+/// How long balances just read may wait for the events they show to come through Pub/Sub (longer only
+/// when the subscription is failing, and then the connection is closed anyway).
+const EVENTS_WAIT: Duration = Duration::from_secs(1);
 
 /// A deadline that never comes (a session without an expiry).
 fn far_future() -> tokio::time::Instant {
@@ -117,7 +120,9 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
     }
     // The balances as last read: a change is sent as the assets whose balance differs.
     let mut balances = Balances::default();
-    balances.changed(&state, user_id).await;
+    if let Ok(now) = state.funds.balances(user_id).await {
+        balances.changes(now);
+    }
     let mut inbox = ws::Inbox::new(&state.ws);
     let mut pinger = inbox.pinger();
     loop {
@@ -158,21 +163,26 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
                 if answer.is_err() { return }
             }
             _ = subscription.balances.notified() => {
-                // The messages of the events that moved the balances go first: a fill's message always
-                // comes before the balance that shows it.
-                let mut out = Vec::new();
+                // The messages of the events the balances show go before them (a fill's message always
+                // comes before the balance that shows it), those of later events after.
+                let read = Balances::read(&state, user_id).await;
+                let (mut out, mut later) = (Vec::new(), Vec::new());
                 while let Ok(m) = subscription.messages.try_recv() {
-                    out.push(m);
+                    match &read {
+                        Some((_, seqs)) if seqs.get(m.market).is_some_and(|&seq| m.seq > seq) => later.push(m.text),
+                        _ => out.push(m.text),
+                    }
                 }
-                out.extend(balances.changed(&state, user_id).await);
+                out.extend(read.map(|(now, _)| balances.changes(now)).unwrap_or_default());
+                out.extend(later);
                 if !out.is_empty() && ws::send_all(&mut sink, out).await.is_err() { return }
             }
             message = subscription.messages.recv() => match message {
                 Some(m) => {
-                    let mut out = vec![m];
+                    let mut out = vec![m.text];
                     while out.len() < 64 {
                         match subscription.messages.try_recv() {
-                            Ok(next) => out.push(next),
+                            Ok(next) => out.push(next.text),
                             Err(_) => break,
                         }
                     }
@@ -197,10 +207,20 @@ async fn session(socket: WebSocket, state: AppState, _slot: Slot) {
 struct Balances(HashMap<String, Balance>);
 
 impl Balances {
-    /// Reads the balances again: a `balance` message for each asset whose balance changed since the
-    /// last read (none on the first). An unreadable Redis changes nothing: the next change reads again.
-    async fn changed(&mut self, state: &AppState, user_id: u64) -> Vec<Utf8Bytes> {
-        let Ok(now) = state.funds.balances(user_id).await else { return Vec::new() };
+    /// Reads the user's balances with each market's sequence when its part was read, then waits until
+    /// this instance's feed has handed on every event up to those sequences: events land in Redis before
+    /// their Pub/Sub messages reach the feed, so balances read after a fill's event may already show the
+    /// next fills, whose messages are then in the connection's queue once this returns. (An event that
+    /// leaves the book as it was, a pending stop placed or cancelled, keeps the sequence: its lock may
+    /// show before its `order_update`.) None when Redis cannot be read: the next change reads again.
+    async fn read(state: &AppState, user_id: u64) -> Option<(Vec<Balance>, Vec<u64>)> {
+        let (now, seqs) = state.funds.balances_at(user_id).await.ok()?;
+        state.feed.wait_routed(&seqs, EVENTS_WAIT).await;
+        Some((now, seqs))
+    }
+
+    /// A `balance` message for each asset whose balance differs from the last read (none on the first).
+    fn changes(&mut self, now: Vec<Balance>) -> Vec<Utf8Bytes> {
         let first = self.0.is_empty();
         let mut out = Vec::new();
         for balance in now {
