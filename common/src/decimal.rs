@@ -8,8 +8,11 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// Longest decimal text accepted; rust_decimal holds 28 significant digits.
+/// Longest decimal text accepted.
 const MAX_TEXT_LEN: usize = 40;
+/// Most significant digits accepted (as written: from the first non-zero digit), what rust_decimal
+/// holds whatever the digits (it holds some of 29 too, which the contract does not promise).
+const MAX_SIGNIFICANT_DIGITS: usize = 28;
 
 /// An exact decimal value (price, quantity, …).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,7 +43,8 @@ impl Dec {
         if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
             return Err(malformed());
         }
-        if text.len() > MAX_TEXT_LEN {
+        let significant = int.bytes().chain(frac.unwrap_or("").bytes()).skip_while(|&b| b == b'0').count();
+        if text.len() > MAX_TEXT_LEN || significant > MAX_SIGNIFICANT_DIGITS {
             return Err(DecError::TooLarge(truncate(text)));
         }
         Decimal::from_str_exact(text).map(|d| Dec(d.normalize())).map_err(|_| DecError::TooLarge(truncate(text)))
@@ -209,6 +213,10 @@ mod tests {
     fn huge_values_are_refused_instead_of_rounded() {
         assert!(matches!(Dec::parse("123456789012345678901234567890"), Err(DecError::TooLarge(_))));
         assert!(matches!(Dec::parse(&"9".repeat(60)), Err(DecError::TooLarge(_))));
+        // 29 significant digits, which rust_decimal could hold: refused, as the contract says; 28 taken.
+        assert!(matches!(Dec::parse("1.2345678901234567890123456789"), Err(DecError::TooLarge(_))));
+        assert!(Dec::parse("1.234567890123456789012345678").is_ok());
+        assert!(Dec::parse("0.0000000000000000000000000001").is_ok(), "leading zeros are not significant");
         assert!(from_json("1000000000000000000000000000000000").is_err());
     }
 

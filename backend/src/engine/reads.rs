@@ -146,7 +146,12 @@ impl<C: ConnectionLike + Clone + Send + Sync> Engine<C> {
         before: Option<u64>,
     ) -> Result<Vec<Order>, EngineError> {
         let mut all = Vec::new();
-        for market in self.markets_for(symbol)? {
+        let markets = self.markets_for(symbol)?;
+        // No id is below 0 (`list_orders` reads 0 as no bound at all).
+        if before == Some(0) {
+            return Ok(all);
+        }
+        for market in markets {
             let k = MarketKeys::new(&market.symbol);
             let raw: Vec<Vec<u8>> = library::LIST_ORDERS
                 .key(k.seq())

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use common::funds::is_reference;
-use common::{Asset, Balance, DepositRequest, FeeAmount, Fill, LedgerEntry, WithdrawalRequest};
+use common::{Asset, Balance, Dec, DepositRequest, FeeAmount, Field, Fill, LedgerEntry, WithdrawalRequest};
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,14 +41,46 @@ fn listed_asset<'a>(state: &'a AppState, name: &str) -> Result<&'a Asset, ApiErr
     })
 }
 
-/// `amount` in whole units of `asset`: 422 `invalid_amount` or `amount_too_large` otherwise.
-fn units(asset: &Asset, amount: common::Dec) -> Result<u64, ApiError> {
-    asset.units_of(amount).map_err(|e| ApiError::Unprocessable { code: e.code(), detail: e.to_string() })
+/// A deposit's or a withdrawal's body (`DepositRequest`, `WithdrawalRequest`) as it arrived, each field
+/// apart, so that a malformed amount is 422 `invalid_amount` as a zero or off-scale one is, rather than
+/// a refusal of the whole body (as an order's malformed quantity is `invalid_quantity`).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct MoveBody {
+    username: Field<String>,
+    asset: Field<String>,
+    amount: Field<Dec>,
+    reference: Field<String>,
+    client_withdrawal_id: Field<String>,
 }
 
-fn reference(name: &str, text: &str) -> Result<(), ApiError> {
+/// A required text field: 422 `validation_error` when absent or not a string.
+fn text<'a>(field: &'a Field<String>, name: &str) -> Result<&'a str, ApiError> {
+    match field {
+        Field::Given(text) => Ok(text),
+        Field::Absent => Err(ApiError::invalid(format!("{name} is required"))),
+        Field::Invalid(_) => Err(ApiError::invalid(format!("{name} must be a string"))),
+    }
+}
+
+/// `amount` in whole units of `asset`: 422 `invalid_amount` (absent, malformed, zero, negative,
+/// off-scale) or `amount_too_large` otherwise.
+fn units(asset: &Asset, amount: &Field<Dec>) -> Result<u64, ApiError> {
+    let invalid = |detail: String| ApiError::Unprocessable { code: "invalid_amount", detail };
+    match amount {
+        Field::Given(amount) => {
+            asset.units_of(*amount).map_err(|e| ApiError::Unprocessable { code: e.code(), detail: e.to_string() })
+        }
+        Field::Absent => Err(invalid("amount is required".into())),
+        Field::Invalid(why) => Err(invalid(format!("amount: {why}"))),
+    }
+}
+
+/// A deposit's reference or a withdrawal's id: 422 `validation_error` unless 1-64 characters of the set.
+fn reference<'a>(field: &'a Field<String>, name: &str) -> Result<&'a str, ApiError> {
+    let text = text(field, name)?;
     if is_reference(text) {
-        Ok(())
+        Ok(text)
     } else {
         Err(ApiError::invalid(format!("{name} must be 1-64 characters of A-Z a-z 0-9 _ - . :")))
     }
@@ -121,12 +153,12 @@ pub async fn fills(
 pub async fn withdraw(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiJson(body): ApiJson<WithdrawalRequest>,
+    ApiJson(body): ApiJson<MoveBody>,
 ) -> Result<(StatusCode, Json<LedgerEntry>), ApiError> {
-    let asset = listed_asset(&state, &body.asset)?;
-    let units = units(asset, body.amount)?;
-    reference("client_withdrawal_id", &body.client_withdrawal_id)?;
-    let (entry, created) = state.funds.withdraw(user.user_id, asset, units, &body.client_withdrawal_id).await?;
+    let asset = listed_asset(&state, text(&body.asset, "asset")?)?;
+    let units = units(asset, &body.amount)?;
+    let id = reference(&body.client_withdrawal_id, "client_withdrawal_id")?;
+    let (entry, created) = state.funds.withdraw(user.user_id, asset, units, id).await?;
     Ok(created_or_first(created, entry))
 }
 
@@ -178,18 +210,19 @@ fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 pub async fn deposit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<DepositRequest>,
+    ApiJson(body): ApiJson<MoveBody>,
 ) -> Result<(StatusCode, Json<LedgerEntry>), ApiError> {
     admin(&state, &headers)?;
-    let asset = listed_asset(&state, &body.asset)?;
-    let units = units(asset, body.amount)?;
-    reference("reference", &body.reference)?;
+    let asset = listed_asset(&state, text(&body.asset, "asset")?)?;
+    let units = units(asset, &body.amount)?;
+    let reference = reference(&body.reference, "reference")?;
+    let username = text(&body.username, "username")?;
     let unknown = || ApiError::NotFound { code: "not_found", detail: "no such user".into() };
-    if body.username.len() > 64 {
+    if username.len() > 64 {
         return Err(unknown());
     }
-    let user_id = state.accounts.user_id_of(&body.username).await?.ok_or_else(unknown)?;
-    let (entry, created) = state.funds.deposit(user_id, asset, units, &body.reference).await?;
+    let user_id = state.accounts.user_id_of(username).await?.ok_or_else(unknown)?;
+    let (entry, created) = state.funds.deposit(user_id, asset, units, reference).await?;
     tracing::info!(user_id, asset = %asset.asset, created, "deposit");
     Ok(created_or_first(created, entry))
 }

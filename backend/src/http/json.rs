@@ -35,10 +35,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// JSON text → T, with syntax errors as 400 and shape errors as 422.
+/// JSON text → T, with syntax errors as 400 and shape errors as 422. Every body of the API is an object:
+/// anything else is refused as such (serde would read `[1]` into a struct's first field, and name the
+/// Rust type of a `null`), and a shape error says what is wrong without the parser's position.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(malformed)?;
+        return Err(ApiError::invalid("the body must be a JSON object".to_string()));
+    }
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::invalid(format!("invalid body: {e}")),
-        _ => ApiError::BadRequest(format!("malformed JSON: {e}")),
+        serde_json::error::Category::Data => {
+            let text = e.to_string();
+            let what = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
+            ApiError::invalid(format!("invalid body: {what}"))
+        }
+        _ => malformed(e),
     })
 }

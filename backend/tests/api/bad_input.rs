@@ -147,6 +147,7 @@ on_every_deployment! {
             ("-5", "invalid_quantity"),
             ("\"1e3\"", "invalid_quantity"),
             ("0.00000000001", "invalid_quantity"),
+            ("\"1.2345678901234567890123456789\"", "invalid_quantity"), // 29 significant digits
             ("true", "invalid_quantity"),
             ("1000000000000", "amount_too_large"),
         ] {
@@ -155,9 +156,14 @@ on_every_deployment! {
         for symbol in nasty_symbols() {
             orders.push((order_with("symbol", &serde_json::to_string(&symbol).unwrap()), 404, "unknown_symbol"));
         }
-        for (body, status, code) in
-            [("[]", 422, "validation_error"), ("\"order\"", 422, "validation_error"), ("{", 400, "bad_request")]
-        {
+        for (body, status, code) in [
+            ("[]", 422, "validation_error"),
+            ("[\"BTC/USD\", \"buy\"]", 422, "validation_error"),
+            ("null", 422, "validation_error"),
+            ("\"order\"", 422, "validation_error"),
+            ("{", 400, "bad_request"),
+            (" [1", 400, "bad_request"),
+        ] {
             orders.push((body.to_string(), status, code));
         }
         for (body, status, code) in &orders {
@@ -172,7 +178,10 @@ on_every_deployment! {
                 .await
                 .unwrap();
             let (got, err) = status_json(r).await;
-            if (got, err["code"].as_str().unwrap_or("?")) != (*status, *code) || err["detail"].as_str().is_none() {
+            let detail = err["detail"].as_str().unwrap_or("");
+            // (A body that is not an object says so, not what its first element is not.)
+            let said = !body.starts_with(['[', 'n']) || detail == "the body must be a JSON object";
+            if (got, err["code"].as_str().unwrap_or("?")) != (*status, *code) || detail.is_empty() || !said {
                 failures.push(format!("POST /orders/ {}: {got} {err}", &body[..body.len().min(120)]));
             }
         }

@@ -309,7 +309,10 @@ on_every_deployment! {
             (json!("0"), "invalid_amount"),
             (json!("0.00000000001"), "invalid_amount"),
             (json!("461168602"), "amount_too_large"),
-            (json!("1e3"), "validation_error"),
+            // Malformed: the amount's own code, as a malformed quantity gets `invalid_quantity`.
+            (json!("1e3"), "invalid_amount"),
+            (json!(true), "invalid_amount"),
+            (json!(null), "invalid_amount"),
         ] {
             let d = json!({"username": "frank", "asset": "USD", "amount": amount, "reference": "r-bad"});
             let (status, e) = status_json(app.post_json("/api/v1/admin/deposits", Some(ADMIN), &d).await).await;
@@ -324,6 +327,10 @@ on_every_deployment! {
         let (status, e) = deposit(&app, "frank", "USD", "461168601.69", "r-big").await;
         assert_eq!(status, 422);
         assert_error(&e, "amount_too_large");
+        let d = json!({"username": "frank", "asset": 7, "amount": "1", "reference": "r-4"});
+        let (status, e) = status_json(app.post_json("/api/v1/admin/deposits", Some(ADMIN), &d).await).await;
+        assert_eq!(status, 422, "{e}");
+        assert_error(&e, "validation_error");
         for (asset, reference, code) in [("DOGE", "r-3", "unknown_asset"), ("USD", "", "validation_error"), ("USD", "a b", "validation_error")] {
             let (status, e) = deposit(&app, "frank", asset, "1", reference).await;
             assert_eq!(status, 422, "{asset} {reference}");

@@ -26,6 +26,7 @@ on_every_deployment! {
         assert_eq!(page("limit=2".into()).await, [ids[2], ids[1]]);
         assert_eq!(page(format!("limit=2&before={}", ids[1])).await, [ids[0]]);
         assert_eq!(page(format!("symbol=BTC-USD&before={}", ids[2])).await, [ids[0]]);
+        assert_eq!(page("before=0".into()).await, [0u64; 0], "no order is older than id 0 (as for fills, ledger)");
         let (status, body) = status_json(app.get("/api/v1/orders/?before=x", Some(&alice)).await).await;
         assert_eq!(status, 422);
         assert_error(&body, "validation_error");
