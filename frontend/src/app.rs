@@ -80,7 +80,7 @@ pub fn App() -> impl IntoView {
             <TradesTape trades=feed.trades places />
             <div class="side trade-side">
                 <Account token set_token />
-                <Balances token balances set_reloads />
+                <Balances token markets balances set_reloads />
                 <OrderForm market token price set_price balances reference live toaster side />
             </div>
             <Activity token mine set_mine fills=user_feed.fills balances markets selected />

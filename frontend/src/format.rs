@@ -2,7 +2,8 @@
 //! lot's, whole parts grouped by three; in a column, a quantity's trailing zeros are drawn faint rather
 //! than dropped, so that the column stays aligned and the figure reads short.
 
-use common::Dec;
+use common::{Dec, Market};
+use rust_decimal::RoundingStrategy;
 
 /// Decimal places of a market's prices (its tick) and quantities (its lot).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,6 +43,30 @@ pub fn trimmed(value: Dec) -> String {
     grouped(Dec::from(normal), normal.scale())
 }
 
+/// The decimal places an asset's amounts are read at on the screen: the most its markets quote it in
+/// (their tick's places where it is the quote, their lot's where it is the base). An asset's own scale
+/// is finer (USD carries 10 places so that every fill's value is exact), which makes a balance
+/// unreadable: "75,000.0001539819". None when no market lists the asset.
+pub fn asset_places(markets: &[Market], asset: &str) -> Option<u32> {
+    markets
+        .iter()
+        .filter_map(|m| match asset {
+            a if a == m.quote => Some(m.tick_size.0.scale()),
+            a if a == m.base => Some(m.lot_size.0.scale()),
+            _ => None,
+        })
+        .max()
+}
+
+/// An amount at a glance: cut towards zero to `places` decimals (never more than there is), trailing
+/// zeros dropped; the exact amount when `places` is None. ("75,000" for 75,000.0001539819 at 2 places.)
+pub fn amount(value: Dec, places: Option<u32>) -> String {
+    match places {
+        Some(p) => trimmed(Dec::from(value.0.round_dp_with_strategy(p, RoundingStrategy::ToZero))),
+        None => trimmed(value),
+    }
+}
+
 /// `grouped(value, places)` split before its trailing zeros (and the point, when every decimal is
 /// zero): ("0.01", "000000") for 0.01 with 8 places; the second part is drawn faint.
 pub fn split_zeros(value: Dec, places: u32) -> (String, String) {
@@ -74,6 +99,16 @@ mod tests {
         assert_eq!(grouped(d("999.5"), 1), "999.5");
         assert_eq!(grouped(d("-1000"), 2), "-1,000.00");
         assert_eq!(grouped(d("0.00000001"), 8), "0.00000001");
+    }
+
+    #[test]
+    fn amounts_are_cut_to_the_places_their_markets_use() {
+        let d = |s: &str| Dec::parse(s).unwrap();
+        assert_eq!(amount(d("75000.0001539819"), Some(2)), "75,000");
+        assert_eq!(amount(d("24999.9998460181"), Some(2)), "24,999.99", "never rounded up");
+        assert_eq!(amount(d("-0.019"), Some(2)), "-0.01");
+        assert_eq!(amount(d("1.00998"), Some(8)), "1.00998");
+        assert_eq!(amount(d("0.0000000001"), None), "0.0000000001");
     }
 
     #[test]

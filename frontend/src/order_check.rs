@@ -1,6 +1,7 @@
-//! The order form's client-side checks: a number, on the market's tick and lot grid, so that a typo is
-//! caught before it is sent; and the quick sizes (a share of what is free). Bounds (minimum, maximum)
-//! and every other rule are the server's to judge; its errors are shown under the form.
+//! The order form's client-side checks: a number, on the market's tick and lot grid and within its
+//! bounds (the rules of `common::Market`, the server's own), so that a typo or a size the market refuses
+//! is caught before it is sent or asked about; and the quick sizes (a share of what is free). Every
+//! other rule is the server's to judge; its errors are shown under the form.
 
 use common::{Dec, Market, Side};
 
@@ -35,30 +36,20 @@ pub fn check(d: &Draft) -> Result<Ready, String> {
         return Ok(Ready { quantity: Dec::ZERO, price: None, quote_quantity: Some(spend) });
     }
     let quantity = Dec::parse(d.quantity.trim()).map_err(|_| "quantity: enter a number like 0.5".to_string())?;
-    on_grid("quantity", quantity, d.market.lot_size, "lot size")?;
+    d.market.quantity_to_lots(quantity).map_err(|e| e.to_string())?;
     if d.is_market_order {
         return Ok(Ready { quantity, price: None, quote_quantity: None });
     }
     let price = Dec::parse(d.price.trim()).map_err(|_| "price: enter a number like 50000.00".to_string())?;
-    on_grid("price", price, d.market.tick_size, "tick size")?;
+    d.market.price_to_ticks(price).map_err(|e| e.to_string())?;
     Ok(Ready { quantity, price: Some(price), quote_quantity: None })
 }
 
 /// A stop order's stop price as typed: a price on the market's tick.
 pub fn check_stop(market: &Market, stop: &str) -> Result<Dec, String> {
     let stop = Dec::parse(stop.trim()).map_err(|_| "stop price: enter a number like 48000.00".to_string())?;
-    on_grid("stop price", stop, market.tick_size, "tick size")?;
+    market.price_to_ticks(stop).map_err(|e| format!("stop {e}"))?;
     Ok(stop)
-}
-
-fn on_grid(name: &str, value: Dec, step: Dec, step_name: &str) -> Result<(), String> {
-    if !value.is_positive() {
-        return Err(format!("{name} must be greater than zero"));
-    }
-    match value.0.checked_rem(step.0) {
-        Some(rest) if rest.is_zero() => Ok(()),
-        _ => Err(format!("{name} {value} is not a multiple of the {step_name} {step}")),
-    }
 }
 
 /// A quick size: `percent` of what is `free` to spend on this side.
@@ -109,9 +100,10 @@ mod tests {
         assert_eq!(check(&draft("50000.01", "0.5", false)), Ok(ready("0.5", Some("50000.01"))));
         assert_eq!(check(&draft("", "0.5", true)), Ok(ready("0.5", None)), "a market order needs no price");
         assert!(check(&draft("50000.001", "0.5", false)).unwrap_err().contains("tick"));
-        assert!(check(&draft("50000", "0.000000001", false)).unwrap_err().contains("lot"));
+        assert!(check(&draft("50000", "0.000010001", false)).unwrap_err().contains("lot"));
         assert!(check(&draft("50000", "0", false)).unwrap_err().contains("greater than zero"));
-        assert!(check(&draft("50000", "0.000001", false)).is_ok(), "under the minimum: the server says so");
+        // The market's bounds, before any question about the price is asked.
+        assert!(check(&draft("50000", "0.000001", false)).unwrap_err().contains("below the market's minimum"));
         assert!(check(&draft("50000", "abc", false)).unwrap_err().starts_with("quantity"));
         assert!(check(&draft("", "1", false)).unwrap_err().starts_with("price"));
     }

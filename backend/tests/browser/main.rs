@@ -159,6 +159,9 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "100,000").await;
     // The answer goes after a few seconds rather than lingering.
     wait_gone(&alice, ".balances .ok").await;
+    // Once a minute: a second ask says when to come back.
+    click(&alice, "button[name=faucet]").await;
+    wait_text(&alice, ".balances .error", |t| t.contains("once a minute")).await;
     // The form says what the side spends and has free, and the order's total; more than is free is
     // refused before it is sent.
     wait_text(&alice, ".entry .available", |t| t == "Available: 100,000 USD").await;
@@ -241,6 +244,12 @@ async fn two_traders_meet_through_the_screen() {
     click(&alice, "button[name=interval-1h]").await;
     wait_text(&alice, ".candles .last-label", |t| t == "50,100.00").await;
     wait_text(&alice, ".stats .last-price", |t| t == "50,100.00").await;
+    // A balance at the places its markets price it in, cut (never rounded up), the exact amount in its
+    // title: 124,975 + 501 less the maker's fee, 0.501 USD, or the taker's, 1.002.
+    let shown = wait_text(&alice, ".balances [data-asset=USD] .free", |t| t == "125,475.49" || t == "125,475.99").await;
+    let exact = if shown.ends_with(".49") { "125,475.499" } else { "125,475.998" };
+    let usd = alice.find(Locator::Css(".balances [data-asset=USD] .free")).await.unwrap();
+    assert_eq!(usd.attr("title").await.unwrap().as_deref(), Some(exact));
     hover(&alice, ".candles g.candle:last-of-type").await;
     wait_text(&alice, ".candles .read-out", |t| t.contains("C 50,100.00")).await;
 
@@ -268,15 +277,21 @@ async fn two_traders_meet_through_the_screen() {
     wait_text(&alice, ".toasts", |t| t.contains("cancelled")).await;
     wait_text(&alice, ".ladder.asks", |t| !t.contains("51,000.00")).await;
 
-    // A quantity off the lot is caught in the form; one under the market's minimum is the server's
-    // call, and its error is shown next to the form.
-    place(&alice, "sell", "52000.00", "0.000000001").await;
+    // A quantity off the lot, or under the market's minimum, is caught in the form (the market's own
+    // rules, before any question about the price); a stop the last trade has reached already is the
+    // server's call, and its error is shown next to the form and in a toast.
+    place(&alice, "sell", "52000.00", "0.000010001").await;
     let error = wait_text(&alice, ".entry .error", |t| !t.is_empty()).await;
     assert!(error.contains("lot size"), "{error}");
     place(&alice, "sell", "52000.00", "0.000001").await;
     let error = wait_text(&alice, ".entry .error", |t| t.contains("minimum")).await;
-    assert!(error.contains("below the market's minimum"), "the server's error: {error}");
-    wait_text(&alice, ".toasts", |t| t.contains("Order refused:") && t.contains("minimum")).await;
+    assert!(error.contains("below the market's minimum"), "{error}");
+    click(&alice, "button[name=stop_limit]").await;
+    fill(&alice, "input[name=stop_price]", "50200.00").await;
+    place(&alice, "sell", "52000.00", "0.01").await;
+    wait_text(&alice, ".entry .error", |t| t.contains("trigger")).await;
+    wait_text(&alice, ".toasts", |t| t.contains("Order refused:") && t.contains("trigger")).await;
+    click(&alice, "button[name=limit]").await;
     wait_text(&alice, ".ladder.asks", |t| !t.contains("52,000.00")).await;
 
     // A price typed for BTC/USD does not follow to ETH/USD (sent there, it would fill far from the

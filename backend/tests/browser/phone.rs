@@ -73,6 +73,15 @@ async fn a_phone_shows_one_part_at_a_time_and_keeps_buy_and_sell_at_hand() {
     tap(&phone, "button[name=place]").await;
     wait_text(&phone, ".entry .ok", |t| t.contains("open")).await;
     wait_text(&phone, "button[name=tab-open]", |t| t == "Open orders (1)").await;
+    // It fits the phone's width: Cancel within reach, not in a table scrolled sideways.
+    let row = ".tab-panel.open .row.orders.open[data-order-id]";
+    let cancel = phone.find(Locator::Css(&format!("{row} button[name=cancel]"))).await.unwrap();
+    let (x, _, width, _) = cancel.rectangle().await.unwrap();
+    assert!(x + width <= 390.0, "Cancel at {x} + {width} on a 390 px screen");
+    let shots = testkit::app::ui_dir().join("../target/screens");
+    std::fs::create_dir_all(&shots).unwrap();
+    phone.execute(&format!("document.querySelector('{row}').scrollIntoView()"), vec![]).await.unwrap();
+    std::fs::write(shots.join("phone-orders.png"), phone.screenshot().await.unwrap()).unwrap();
     // On the book's tab, with the market's decimals and grouped.
     click(&phone, "button[name=show-book]").await;
     wait_text(&phone, ".ladder.asks", |t| t.contains("61,000.00")).await;
@@ -91,8 +100,6 @@ async fn a_phone_shows_one_part_at_a_time_and_keeps_buy_and_sell_at_hand() {
     wait_value(&phone, "input[name=price]", "").await;
     // Nothing widens the page sideways.
     assert_no_wider_than(&phone, 390.0).await;
-    let shots = testkit::app::ui_dir().join("../target/screens");
-    std::fs::create_dir_all(&shots).unwrap();
     std::fs::write(shots.join("phone.png"), phone.screenshot().await.unwrap()).unwrap();
     phone.close().await.unwrap();
 }

@@ -2,14 +2,14 @@
 //! "get test funds". Reloaded on every change the private feed reports and after the faucet
 //! (`use_balances`, shared with the order form).
 
-use common::Balance;
+use common::{Balance, Market};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::still_signed_in;
 use crate::api;
-use crate::format::trimmed;
+use crate::format::{amount, asset_places, trimmed};
 use crate::my_state::merge_balance;
 use crate::updates::Updates;
 
@@ -49,6 +49,7 @@ pub fn use_balances(
 #[component]
 pub fn Balances(
     token: ReadSignal<Option<String>>,
+    markets: ReadSignal<Vec<Market>>,
     balances: ReadSignal<Vec<Balance>>,
     set_reloads: WriteSignal<u64>,
 ) -> impl IntoView {
@@ -66,6 +67,8 @@ pub fn Balances(
             let answer = match api::faucet(&t).await {
                 Ok(_) => Ok("Test funds credited".to_string()),
                 Err(e) if e.status == 404 => Err("This exchange gives no test funds".to_string()),
+                // (The faucet gives once a minute; the server's own words say only "slow down".)
+                Err(e) if e.status == 429 => Err("Test funds come once a minute: try again shortly".to_string()),
                 Err(e) => Err(e.detail),
             };
             let this = shown.get_value() + 1;
@@ -83,15 +86,20 @@ pub fn Balances(
             <section class="panel balances">
                 <h2>"Balances" <button class="small" name="faucet" on:click=faucet>"Get test funds"</button></h2>
                 <div class="row head"><span>"Asset"</span><span>"Free"</span><span>"Locked"</span></div>
+                // Each amount at the places its markets price the asset in (cut, never rounded up), the
+                // exact one in its title.
                 <For
                     each=move || balances.get()
                     key=|b| (b.asset.clone(), b.free, b.locked)
-                    children=|b| view! {
-                        <div class="row balance" data-asset=b.asset.clone()>
-                            <span>{b.asset.clone()}</span>
-                            <span class="free">{trimmed(b.free)}</span>
-                            <span>{trimmed(b.locked)}</span>
-                        </div>
+                    children=move |b| {
+                        let places = markets.with(|list| asset_places(list, &b.asset));
+                        view! {
+                            <div class="row balance" data-asset=b.asset.clone()>
+                                <span>{b.asset.clone()}</span>
+                                <span class="free" title=trimmed(b.free)>{amount(b.free, places)}</span>
+                                <span class="locked" title=trimmed(b.locked)>{amount(b.locked, places)}</span>
+                            </div>
+                        }
                     }
                 />
                 {move || message.get().map(|m| match m {

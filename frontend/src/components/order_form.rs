@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::components::shortcuts::{plain, typing};
 use crate::components::toasts::Toaster;
-use crate::format::{grouped, trimmed};
+use crate::format::{amount, asset_places, grouped, trimmed};
 use crate::notice::Tone;
 use crate::order_check::{check, check_stop, quick_size, Draft, QuickSize};
 use crate::order_guard::{warnings, Guard};
@@ -313,7 +313,10 @@ pub fn OrderForm(
                     })}
                 </div>
                 <p class="available">
-                    {move || available.get().map(|(asset, free)| format!("Available: {} {asset}", trimmed(free))).unwrap_or_default()}
+                    {move || available.get().map(|(asset, free)| {
+                        let places = market.with(|m| m.as_ref().and_then(|m| asset_places(std::slice::from_ref(m), &asset)));
+                        format!("Available: {} {asset}", amount(free, places))
+                    }).unwrap_or_default()}
                 </p>
                 <p class="total">{move || total.get().map(|t| format!("Total: {t}")).unwrap_or_default()}</p>
                 <label>"Time in force"

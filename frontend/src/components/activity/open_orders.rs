@@ -92,8 +92,8 @@ pub fn OpenOrders(
             <p class="muted empty">{move || if token.get().is_some() { "No open orders." } else { "" }}</p>
         }>
             <div class="row head orders open">
-                <span>"Time"</span><span>"Market"</span><span>"Side"</span><span>"Type"</span><span>"Price"</span>
-                <span>"Amount"</span><span>"Filled"</span><span></span>
+                <span class="time">"Time"</span><span>"Market"</span><span>"Side"</span><span>"Type"</span>
+                <span>"Price"</span><span>"Amount"</span><span>"Filled"</span><span class="actions"></span>
             </div>
         </Show>
         <For each=move || open.get() key=open_key children=move |o| {
