@@ -165,6 +165,11 @@ async fn two_traders_meet_through_the_screen() {
     // The form says what the side spends and has free, and the order's total; more than is free is
     // refused before it is sent.
     wait_text(&alice, ".entry .available", |t| t == "Available: 100,000 USD").await;
+    place(&alice, "buy", "50000.00", "3").await;
+    wait_text(&alice, ".entry .error", |t| t == "insufficient funds: this order needs 150,000 USD, 100,000 is free")
+        .await;
+    fill(&alice, "input[name=quantity]", "-1").await;
+    wait_text(&alice, ".entry .total", |t| t.is_empty()).await;
     click(&alice, "button[name=sell]").await;
     wait_text(&alice, ".entry .available", |t| t == "Available: 1 BTC").await;
     place(&alice, "sell", "50000.00", "2").await;

@@ -140,10 +140,12 @@ pub fn OrderForm(
     let total = Memo::new(move |_| {
         let m = market.get()?;
         let places = m.tick_size.0.scale();
-        let q = Dec::parse(quantity.get().trim()).ok();
+        // (No total for a quantity or price that is not a positive number: it would only mislead.)
+        let positive = |text: String| Dec::parse(text.trim()).ok().filter(Dec::is_positive);
+        let q = positive(quantity.get());
         let (value, about) = if kind.get().has_price() {
-            (Dec::from(Dec::parse(price.get().trim()).ok()?.0 * q?.0), "")
-        } else if let (Side::Buy, Ok(amount)) = (side.get(), Dec::parse(spend.get().trim())) {
+            (Dec::from(positive(price.get())?.0 * q?.0), "")
+        } else if let (Side::Buy, Some(amount)) = (side.get(), positive(spend.get())) {
             (amount, "")
         } else {
             (Dec::from(reference.get()?.0 * q?.0), "≈ ")
@@ -237,7 +239,11 @@ pub fn OrderForm(
             if spends.0 > free.0 {
                 set_outcome.set(Some((
                     false,
-                    format!("insufficient funds: this order needs {spends} {asset}, {free} is free"),
+                    format!(
+                        "insufficient funds: this order needs {} {asset}, {} is free",
+                        trimmed(spends),
+                        trimmed(free)
+                    ),
                 )));
                 return;
             }
