@@ -79,6 +79,12 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
     // The old master comes back (empty: it kept nothing) and the Sentinels make it the new master's
     // replica; only after the promotion, or it would come back as an empty master.
     group.master.restart().expect("the old master starts again");
+    if replicas_to_wait > 0 {
+        // Writes are acknowledged again only once the Sentinels have made the old master the new
+        // master's replica and it has synced (18-19 s after the kill here). One CI run saw the writers
+        // wait more than 180 s: should that come back, say what the servers and Sentinels saw.
+        wait_for_a_replica(&group, replica, old_master, Duration::from_secs(150)).await;
+    }
     let done = writers.finish(&app).await;
     assert_ne!(replica, old_master);
     let (status, _) = status_json(app.get("/api/v1/health", None).await).await;
@@ -93,6 +99,32 @@ async fn failover_under_load(replicas_to_wait: u32) -> usize {
         done.lost
     );
     done.lost
+}
+
+/// Waits until the master on `master` has a replica online; past `within`, fails with the replication
+/// state of both servers and each Sentinel's view of the master.
+async fn wait_for_a_replica(group: &RedisSentinels, master: u16, old_master: u16, within: Duration) {
+    let cli = |port: u16, args: &[&str]| testkit::deployments::cli(port, args).unwrap_or_else(|e| e.to_string());
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if cli(master, &["INFO", "replication"]).contains("state=online") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let views: Vec<String> = group
+        .sentinels
+        .iter()
+        .map(|s| {
+            cli(s.port(), &["SENTINEL", "REPLICAS", "mymaster"]) + &cli(s.port(), &["SENTINEL", "MASTER", "mymaster"])
+        })
+        .collect();
+    panic!(
+        "no replica online after {within:?}\nmaster {master}:\n{}\nold master {old_master}:\n{}\nsentinels:\n{}",
+        cli(master, &["INFO", "replication"]),
+        cli(old_master, &["INFO", "replication"]),
+        views.join("\n---\n")
+    );
 }
 
 /// Four writers placing orders (`durability::Load`) and a BTC/USD book-feed client on an app, started
