@@ -203,8 +203,8 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
     }
 }
 
-/// What is wrong with a field's value, without the position in its own text.
-fn reason(e: &serde_json::Error) -> String {
+/// What is wrong with a field's value (or a body), without the parser's position in the text.
+pub fn reason(e: &serde_json::Error) -> String {
     let text = e.to_string();
     text.rfind(" at line ").map_or(text.clone(), |at| text[..at].to_string())
 }

@@ -159,7 +159,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
             .arg(user_id)
             .query_async(&mut self.engine.conn())
             .await?;
-        packed.map(|p| decode_account(&p).map_err(|_| protocol("sub-account"))).transpose()
+        sub_account_of(packed)
     }
 
     /// The user's sub-account in `market` and the market's sequence, read in one transaction: the
@@ -175,8 +175,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
             .arg(keys.seq())
             .query_async(&mut self.engine.conn())
             .await?;
-        let account = packed.map(|p| decode_account(&p).map_err(|_| protocol("sub-account"))).transpose()?;
-        Ok((account, seq.unwrap_or(0)))
+        Ok((sub_account_of(packed)?, seq.unwrap_or(0)))
     }
 
     /// Every listed asset's balance, zeros included: the wallet, the sub-accounts in every market, and a
@@ -331,4 +330,9 @@ impl<C: ConnectionLike + Clone + Send + Sync> Funds<C> {
             other => protocol(&format!("funds refusal {other}")),
         }
     }
+}
+
+/// A sub-account as the accounts hash holds it (packed), if the user has one.
+fn sub_account_of(packed: Option<Vec<u8>>) -> Result<Option<SubAccount>, FundsError> {
+    packed.map(|p| decode_account(&p).map_err(|_| protocol("sub-account"))).transpose()
 }

@@ -45,11 +45,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::invalid("the body must be a JSON object".to_string()));
     }
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => {
-            let text = e.to_string();
-            let what = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
-            ApiError::invalid(format!("invalid body: {what}"))
-        }
+        serde_json::error::Category::Data => ApiError::invalid(format!("invalid body: {}", common::order::reason(&e))),
         _ => malformed(e),
     })
 }
